@@ -1,0 +1,48 @@
+# The two commands of the README: `make demo` (the ledger with demo data) and `make test`.
+# Both install what they need into .venv (pinned Python packages) and node_modules (npm ci from the
+# committed package-lock.json); nothing has to be installed by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
+DATA_DIR ?= ledger-data
+# Parallel test workers (pytest-xdist); CI machines have 2 cores.
+WORKERS ?= 2
+
+.PHONY: install demo test lint typecheck unit compile check-artifacts clean
+
+install: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+demo: install
+	$(BIN)/ledger --data-dir $(DATA_DIR) init
+	$(BIN)/python scripts/seed_demo.py --data-dir $(DATA_DIR)
+	$(BIN)/ledger --data-dir $(DATA_DIR) status
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+compile: install
+	$(BIN)/python -m ledger.compile
+
+check-artifacts: install
+	$(BIN)/python -m ledger.compile --check
+
+test: lint typecheck
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""Repository-root conftest: makes ``tests.support`` importable and registers shared fixtures."""
+
+pytest_plugins = ["tests.support.fixtures"]

@@ -1,0 +1,303 @@
+"""One exception hierarchy for everything the ledger raises.
+
+Every error derives from :class:`LedgerError`; stdlib mix-ins (``ValueError``, ``LookupError``,
+``PermissionError``, ``ConnectionError``) let callers catch by intent. Messages never carry personal
+data: identifiers are referred to by kind ("citizen identity number"), never by value.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every error raised by the ledger library."""
+
+    #: Stable machine-readable code, used by the CLI and the API's problem documents.
+    code: str = "ledger_error"
+
+
+class ConfigurationError(LedgerError):
+    """The deployment's settings are missing, malformed or still hold a placeholder secret."""
+
+    code = "configuration_error"
+
+
+class InvalidIdentifierError(LedgerError, ValueError):
+    """An identity number or enterprise credit code failed validation."""
+
+    code = "invalid_identifier"
+
+
+class InvalidDocumentError(LedgerError, ValueError):
+    """A document or structured certificate cannot be parsed or hashed."""
+
+    code = "invalid_document"
+
+
+class ChainUnavailableError(LedgerError, ConnectionError):
+    """The chain node could not be reached or answered with a transport error; safe to retry."""
+
+    code = "chain_unavailable"
+    retryable = True
+
+
+class DataDirectoryLockedError(LedgerError):
+    """Another process already holds the embedded chain in this data directory."""
+
+    code = "data_directory_locked"
+
+
+class InsufficientFundsError(LedgerError):
+    """A signing key has too little balance to pay for gas; an operator must fund it."""
+
+    code = "insufficient_funds"
+
+
+class NotDeployedError(LedgerError, LookupError):
+    """The ledger contracts are not deployed on this chain (run ``ledger init``)."""
+
+    code = "not_deployed"
+
+
+class UnknownKeyError(LedgerError, LookupError):
+    """No signing key for this department or role is in the keystore."""
+
+    code = "unknown_key"
+
+
+# ----------------------------------------------------------------------------------------------
+# Intent categories. The API maps each to one HTTP status (STYLE.md "Errors").
+# ----------------------------------------------------------------------------------------------
+
+
+class NotAuthorizedError(LedgerError, PermissionError):
+    """The signer may not do this (not accredited, suspended, wrong scope or region, ...)."""
+
+    code = "not_authorized"
+
+
+class NotFoundError(LedgerError, LookupError):
+    """The record, department or key does not exist."""
+
+    code = "not_found"
+
+
+class DuplicateError(LedgerError):
+    """The thing already exists; recording it twice is refused."""
+
+    code = "duplicate"
+
+
+class ConflictError(LedgerError):
+    """The record's current state does not allow the change."""
+
+    code = "conflict"
+
+
+class ValidationError(LedgerError, ValueError):
+    """An argument is malformed or out of range."""
+
+    code = "invalid"
+
+
+class ContractError(LedgerError):
+    """A custom error reverted by one of the ledger contracts, decoded from its ABI.
+
+    The same class is raised whether the revert came from the embedded chain or a JSON-RPC node.
+    Arguments are hashes, addresses and codes only; contracts never see personal data.
+    """
+
+    #: Name of the Solidity error (equal to the class name).
+    error_name: str = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.error_name = cls.__name__
+
+    def __init__(self, arguments: dict[str, object] | None = None) -> None:
+        self.arguments: dict[str, object] = dict(arguments or {})
+        summary = (self.__doc__ or self.error_name).strip().splitlines()[0].rstrip(".")
+        detail = ", ".join(f"{name}={_show(value)}" for name, value in self.arguments.items())
+        super().__init__(f"{summary} [{self.error_name}{': ' + detail if detail else ''}]")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# One class per Solidity custom error (tests/unit/test_errors.py checks every ABI error has one).
+# ----------------------------------------------------------------------------------------------
+
+
+class AccreditationCacheStale(ContractError, ConflictError):
+    """The contract's accreditation replica disagrees with the registry; governance must resync."""
+
+
+class AccreditationDepartmentSuspended(ContractError, NotAuthorizedError):
+    """The signing key's department is suspended."""
+
+
+class AccreditationKeyExpired(ContractError, NotAuthorizedError):
+    """The signing key's validity window has ended (expired or rotated out)."""
+
+
+class AccreditationKeyNotYetValid(ContractError, NotAuthorizedError):
+    """The signing key's validity window has not started."""
+
+
+class AccreditationNotIssuer(ContractError, NotAuthorizedError):
+    """The signing key's department is neither the record's issuer nor one of its supervisors."""
+
+
+class AccreditationRegionNotCovered(ContractError, NotAuthorizedError):
+    """The signing key's department does not serve the record's region."""
+
+
+class AccreditationScopeNotGranted(ContractError, NotAuthorizedError):
+    """The signing key's department is not accredited for this certificate type or category."""
+
+
+class AccreditationUnauthorizedSync(ContractError, NotAuthorizedError):
+    """Only the department registry may write the accreditation replica."""
+
+
+class AccreditationUnknownSigner(ContractError, NotAuthorizedError):
+    """The signing key is not accredited by any department."""
+
+
+class CertificateRegistryAlreadyAnchored(ContractError, DuplicateError):
+    """This document hash is already anchored."""
+
+
+class CertificateRegistryInvalidExpiry(ContractError, ValidationError):
+    """The expiry date is in the past."""
+
+
+class CertificateRegistryInvalidHash(ContractError, ValidationError):
+    """The document hash is zero."""
+
+
+class CertificateRegistryInvalidRegion(ContractError, ValidationError):
+    """The region code is not a six-digit GB/T 2260 code."""
+
+
+class CertificateRegistryInvalidStatus(ContractError, ConflictError):
+    """The certificate's current status does not allow this change."""
+
+
+class CertificateRegistryInvalidTerms(ContractError, ValidationError):
+    """The packed anchoring terms are malformed."""
+
+
+class CertificateRegistryMissingReason(ContractError, ValidationError):
+    """A non-zero reason code is required."""
+
+
+class CertificateRegistryUnknownCertificate(ContractError, NotFoundError):
+    """No certificate is anchored under this hash."""
+
+
+class CreditLedgerDuplicateEvent(ContractError, DuplicateError):
+    """This credit event (same subject, category, time and evidence) is already recorded."""
+
+
+class CreditLedgerInvalidReference(ContractError, ValidationError):
+    """The subject reference or evidence hash is zero."""
+
+
+class CreditLedgerInvalidSeverity(ContractError, ValidationError):
+    """Severity must be between 1 and 5."""
+
+
+class CreditLedgerInvalidTerms(ContractError, ValidationError):
+    """The packed recording terms are malformed."""
+
+
+class CreditLedgerInvalidTransition(ContractError, ConflictError):
+    """The credit event's current state does not allow this amendment."""
+
+
+class CreditLedgerMissingReason(ContractError, ValidationError):
+    """An amendment needs the hash of its reason document."""
+
+
+class CreditLedgerOccurredInFuture(ContractError, ValidationError):
+    """A credit event cannot have occurred in the future."""
+
+
+class CreditLedgerUnauthorizedAccount(ContractError, NotAuthorizedError):
+    """Only the governance authority may change disclosure periods."""
+
+
+class CreditLedgerUnknownEvent(ContractError, NotFoundError):
+    """No credit event has this id."""
+
+
+class DepartmentRegistryDuplicateDepartment(ContractError, DuplicateError):
+    """A department with this id is already registered."""
+
+
+class DepartmentRegistryDuplicateScope(ContractError, DuplicateError):
+    """The department already holds this scope."""
+
+
+class DepartmentRegistryInvalidRegion(ContractError, ValidationError):
+    """The region code is not a six-digit GB/T 2260 code."""
+
+
+class DepartmentRegistryInvalidScope(ContractError, ValidationError):
+    """The scope code is malformed."""
+
+
+class DepartmentRegistryInvalidSigner(ContractError, DuplicateError):
+    """The signing key is the zero address or already known (keys are never reused)."""
+
+
+class DepartmentRegistryInvalidSink(ContractError, ValidationError):
+    """The consumer contract or its kind is invalid."""
+
+
+class DepartmentRegistryInvalidSupervisor(ContractError, ValidationError):
+    """The supervisor would be the department itself or create a cycle."""
+
+
+class DepartmentRegistryInvalidWindow(ContractError, ValidationError):
+    """The key's validity window is empty or already over."""
+
+
+class DepartmentRegistryLimitReached(ContractError, ConflictError):
+    """The department already holds the maximum number of scopes or keys."""
+
+
+class DepartmentRegistryRenounceDisabled(ContractError, NotAuthorizedError):
+    """Governance cannot be renounced."""
+
+
+class DepartmentRegistryScopeNotGranted(ContractError, ConflictError):
+    """The department does not hold this scope."""
+
+
+class DepartmentRegistrySuspensionUnchanged(ContractError, ConflictError):
+    """The department is already in the requested suspension state."""
+
+
+class DepartmentRegistryUnknownDepartment(ContractError, NotFoundError):
+    """No department has this id."""
+
+
+class DepartmentRegistryUnknownSigner(ContractError, NotFoundError):
+    """The signing key is unknown or already retired."""
+
+
+class OwnableInvalidOwner(ContractError, ValidationError):
+    """The new governance account is invalid."""
+
+
+class OwnableUnauthorizedAccount(ContractError, NotAuthorizedError):
+    """Only the governance authority may do this."""
+
+
+class UnknownContractError(ContractError):
+    """A contract reverted with data that matches no known error."""

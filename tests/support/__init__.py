@@ -1,0 +1,1 @@
+"""Shared test helpers (anvil node, fixtures); imported as ``tests.support``."""
