@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
+import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
+import {AccreditationCache} from "./utils/AccreditationCache.sol";
+
+/// @title Certificate registry
+/// @notice Departments anchor the fingerprints of the certificates and licences they issue and
+/// manage their lifecycle. Anchoring writes one new storage slot and reads one slot of the
+/// accreditation replica; subject references and CIDs are emitted, never stored.
+/// @dev Gas on the hot path (`anchorCertificate`) is kept at or below a bare OpenAttestation
+/// `issue` (docs/adr/0003): records are packed by hand into one word (Solidity splits a struct
+/// assignment into one SSTORE per field), the record's slot is hashed once, and the two anchoring
+/// functions are named so that their selectors sort first in the dispatcher.
+contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Packed record layout (low to high bits): issuer 32 | certType 32 | region 24 |
+    /// anchoredAt 40 | expiresAt 40 | anchoredBlock 40 | status 8 | kind 8 | reasonCode 16.
+    mapping(bytes32 docHash => uint256 packed) private _records;
+    mapping(bytes32 oldHash => bytes32 newHash) private _successors;
+
+    /// @param registry The department registry whose grants this contract mirrors.
+    constructor(IDepartmentRegistry registry) AccreditationCache(registry) {}
+
+    /*//////////////////////////////////////////////////////////////
+                                 ANCHORING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ICertificateRegistry
+    function anchorCertificate(bytes32 docHash, uint256 terms) external {
+        _anchorTerms(docHash, terms);
+        emit CertificateAnchored(docHash);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function anchorCertificateFor(bytes32 docHash, uint256 terms, bytes32 subjectRef, bytes calldata cid) external {
+        _anchorTerms(docHash, terms);
+        emit CertificateAnchoredFor(subjectRef, docHash, cid);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function supersede(
+        bytes32 oldHash,
+        bytes32 newHash,
+        uint40 expiresAt,
+        bytes32 subjectRef,
+        bytes calldata cid,
+        uint16 reasonCode
+    ) external {
+        Certificate memory old = _existing(oldHash);
+        uint32 actor = _authorizeFor(msg.sender, old.certType, old.region, old.issuer);
+        if (old.status != Status.Active && old.status != Status.Suspended) {
+            revert CertificateRegistryInvalidStatus(oldHash, old.status);
+        }
+        _setStatus(oldHash, old, Status.Superseded, reasonCode, actor);
+        _successors[oldHash] = newHash;
+        _anchor(newHash, actor, old.certType, old.region, expiresAt, Kind.Document);
+        if (subjectRef == bytes32(0) && cid.length == 0) emit CertificateAnchored(newHash);
+        else emit CertificateAnchoredFor(subjectRef, newHash, cid);
+        emit CertificateSuperseded(oldHash, newHash);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                LIFECYCLE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ICertificateRegistry
+    function suspend(bytes32 docHash, uint16 reasonCode) external {
+        Certificate memory record = _existing(docHash);
+        uint32 actor = _authorizeFor(msg.sender, record.certType, record.region, record.issuer);
+        if (record.status != Status.Active) revert CertificateRegistryInvalidStatus(docHash, record.status);
+        _setStatus(docHash, record, Status.Suspended, reasonCode, actor);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function reinstate(bytes32 docHash) external {
+        Certificate memory record = _existing(docHash);
+        uint32 actor = _authorizeFor(msg.sender, record.certType, record.region, record.issuer);
+        if (record.status != Status.Suspended) revert CertificateRegistryInvalidStatus(docHash, record.status);
+        record.status = Status.Active;
+        record.reasonCode = 0;
+        _records[docHash] = _pack(record);
+        emit CertificateStatusChanged(docHash, Status.Active, 0, actor);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function revoke(bytes32 docHash, uint16 reasonCode) external {
+        Certificate memory record = _existing(docHash);
+        uint32 actor = _authorizeFor(msg.sender, record.certType, record.region, record.issuer);
+        if (record.status != Status.Active && record.status != Status.Suspended) {
+            revert CertificateRegistryInvalidStatus(docHash, record.status);
+        }
+        _setStatus(docHash, record, Status.Revoked, reasonCode, actor);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ICertificateRegistry
+    function certificateOf(bytes32 docHash) external view returns (Certificate memory) {
+        return _unpack(_records[docHash]);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function successorOf(bytes32 docHash) external view returns (bytes32) {
+        return _successors[docHash];
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function encodeTerms(uint32 certType, uint24 region, uint40 expiresAt) external pure returns (uint256 terms) {
+        return (uint256(certType) << 64) | (uint256(region) << 40) | uint256(expiresAt);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    function _anchorTerms(bytes32 docHash, uint256 terms) private {
+        if (terms >> 96 != 0) revert CertificateRegistryInvalidTerms(terms);
+        uint32 certType = uint32(terms >> 64);
+        uint24 region = uint24(terms >> 40);
+        uint40 expiresAt = uint40(terms);
+        uint32 issuer = _authorize(msg.sender, certType, region);
+        _anchor(docHash, issuer, certType, region, expiresAt, Kind.Document);
+    }
+
+    function _anchor(bytes32 docHash, uint32 issuer, uint32 certType, uint24 region, uint40 expiresAt, Kind kind)
+        private
+    {
+        if (docHash == bytes32(0)) revert CertificateRegistryInvalidHash();
+        // A non-zero region that the issuer's grant covers is a valid six-digit code (Regions.covers).
+        if (region == 0) revert CertificateRegistryInvalidRegion(region);
+        if (expiresAt != 0 && expiresAt <= block.timestamp) revert CertificateRegistryInvalidExpiry(expiresAt);
+        // The record's slot is computed once for the existence check and the write.
+        bytes32 slot;
+        assembly ("memory-safe") {
+            mstore(0x00, docHash)
+            mstore(0x20, _records.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+        uint256 existing;
+        assembly ("memory-safe") {
+            existing := sload(slot)
+        }
+        if (existing != 0) revert CertificateRegistryAlreadyAnchored(docHash);
+        uint256 packed = uint256(issuer) | (uint256(certType) << 32) | (uint256(region) << 64) | (block.timestamp << 88)
+            | (uint256(expiresAt) << 128) | (block.number << 168) | (uint256(uint8(Status.Active)) << 208)
+            | (uint256(uint8(kind)) << 216);
+        assembly ("memory-safe") {
+            sstore(slot, packed)
+        }
+    }
+
+    function _setStatus(bytes32 docHash, Certificate memory record, Status status, uint16 reasonCode, uint32 actor)
+        private
+    {
+        if (reasonCode == 0) revert CertificateRegistryMissingReason();
+        record.status = status;
+        record.reasonCode = reasonCode;
+        _records[docHash] = _pack(record);
+        emit CertificateStatusChanged(docHash, status, reasonCode, actor);
+    }
+
+    function _existing(bytes32 docHash) private view returns (Certificate memory record) {
+        record = _unpack(_records[docHash]);
+        if (record.status == Status.None) revert CertificateRegistryUnknownCertificate(docHash);
+    }
+
+    function _pack(Certificate memory record) private pure returns (uint256) {
+        return uint256(record.issuer) | (uint256(record.certType) << 32) | (uint256(record.region) << 64)
+            | (uint256(record.anchoredAt) << 88) | (uint256(record.expiresAt) << 128)
+            | (uint256(record.anchoredBlock) << 168) | (uint256(uint8(record.status)) << 208)
+            | (uint256(uint8(record.kind)) << 216) | (uint256(record.reasonCode) << 224);
+    }
+
+    function _unpack(uint256 packed) private pure returns (Certificate memory) {
+        return Certificate({
+            issuer: uint32(packed),
+            certType: uint32(packed >> 32),
+            region: uint24(packed >> 64),
+            anchoredAt: uint40(packed >> 88),
+            expiresAt: uint40(packed >> 128),
+            anchoredBlock: uint40(packed >> 168),
+            status: Status(uint8(packed >> 208)),
+            kind: Kind(uint8(packed >> 216)),
+            reasonCode: uint16(packed >> 224)
+        });
+    }
+}
