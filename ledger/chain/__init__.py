@@ -1,0 +1,1 @@
+"""Chain access: the embedded persistent py-evm chain or any Ethereum JSON-RPC node."""
