@@ -1,0 +1,590 @@
+"""Document hashes: the 32-byte fingerprints the ledger anchors on chain.
+
+Two kinds of document are anchored (DESIGN sections 5, 7 and 8):
+
+* **Files** (a scanned licence, a PDF): the hash is keccak256 of the bytes.
+* **Structured certificates**: JSON fields, each with its own random salt. Every field becomes a
+  leaf hash; the certificate's *target hash* is keccak256 of the sorted leaves. A salt per field
+  means a leaf cannot be found by guessing the value (an ID card number, a birth date), and a
+  holder can hide a field by replacing it with its leaf hash, which still recomputes the same
+  target hash: selective disclosure without the issuer's help.
+
+keccak256 is used throughout because it is what the EVM computes natively: a contract or any
+verifier talking straight to a JSON-RPC node can recompute and compare without another hash
+function, and one primitive means one thing to get right in the web and command-line verifiers.
+
+Wrapped form of a certificate (``dump_certificate`` / ``load_certificate``)::
+
+    {"version": "gov-ledger/cert/v1", "type": "<certificate type>",
+     "fields": {"<name>": {"salt": "<32 hex>", "value": <any JSON>}, ...},
+     "obfuscated": ["<64 hex leaf hash>", ...]}
+
+Only the fields and obfuscated leaves are covered by the target hash; ``type`` is a routing hint,
+and verifiers must take the certificate type from the on-chain anchor. Error messages describe
+the problem but never quote field values (nor field names, which in malformed input can be
+anything).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final, NamedTuple, Protocol, TypeAlias
+
+import rfc8785
+from eth_hash.auto import keccak as _keccak_hasher
+from eth_utils.crypto import keccak
+
+from ledger.errors import InvalidDocumentError
+
+__all__ = [
+    "CERTIFICATE_VERSION",
+    "DEFAULT_MAX_CERTIFICATE_BYTES",
+    "MAX_JSON_DEPTH",
+    "SALT_BYTES",
+    "DocumentDigest",
+    "DocumentKind",
+    "JSONValue",
+    "SaltSource",
+    "SaltedCertificate",
+    "SaltedField",
+    "certificate_to_json",
+    "document_hash_of",
+    "dump_certificate",
+    "hash_file_bytes",
+    "leaf_hash",
+    "load_certificate",
+    "obfuscate",
+    "salt_fields",
+    "target_hash",
+]
+
+JSONValue: TypeAlias = (
+    bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"] | None
+)
+
+#: Version tag of the wrapped form; also how :func:`document_hash_of` recognises a certificate.
+CERTIFICATE_VERSION: Final = "gov-ledger/cert/v1"
+_CERTIFICATE_VERSION_PREFIX: Final = "gov-ledger/cert/"
+
+#: Deepest nesting accepted in a wrapped certificate, counting the wrapper itself. Deep nesting has
+#: no use in a certificate and costs recursion in every parser a verifier might use.
+MAX_JSON_DEPTH: Final = 32
+# The wrapper, "fields" and the per-field {"salt", "value"} object take three levels.
+_MAX_VALUE_DEPTH: Final = MAX_JSON_DEPTH - 3
+
+#: Largest wrapped certificate accepted by default. Certificates are a few kilobytes; a bound keeps
+#: an untrusted upload from tying up the parser. Scans and PDFs are files, not certificates.
+DEFAULT_MAX_CERTIFICATE_BYTES: Final = 1024 * 1024
+
+#: Salt length: 128 bits, so a leaf cannot be brute-forced even for a low-entropy value.
+SALT_BYTES: Final = 16
+_MAX_TYPE_LENGTH: Final = 256
+_HASH_BYTES: Final = 32
+_SALT_PATTERN: Final = re.compile(r"[0-9a-f]{32}")
+_HASH_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
+# RFC 8785 numbers are IEEE 754 doubles; integers beyond this are not exact (I-JSON, RFC 7493).
+_MAX_SAFE_INTEGER: Final = 2**53 - 1
+_STREAM_CHUNK: Final = 1024 * 1024
+_JSON_WHITESPACE: Final = b" \t\r\n"
+_CERTIFICATE_MARKER: Final = b'"' + _CERTIFICATE_VERSION_PREFIX.encode("ascii")
+
+
+class DocumentKind(StrEnum):
+    """How a document's hash was computed, so a verifier can say which rule it applied."""
+
+    FILE = "file"
+    CERTIFICATE = "certificate"
+
+
+class DocumentDigest(NamedTuple):
+    """The anchored hash of a document and the rule that produced it."""
+
+    kind: DocumentKind
+    hash: bytes
+
+
+class SaltSource(Protocol):
+    """Where salts come from; the :mod:`secrets` module in production, a fixed source in tests."""
+
+    def token_bytes(self, nbytes: int) -> bytes:
+        """Return ``nbytes`` unpredictable bytes."""
+        ...
+
+
+@dataclass(frozen=True, repr=False)
+class SaltedField:
+    """One disclosed field: its salt (32 lower-case hex characters) and its JSON value.
+
+    Construction checks the salt and takes a checked private copy of the value (see
+    :func:`load_certificate` for what is refused), so every field has exactly one leaf hash; treat
+    the value as read-only. ``repr`` hides both, since values are often personal data and would
+    otherwise end up in logs.
+    """
+
+    salt: str
+    value: JSONValue
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.salt, str) or not _SALT_PATTERN.fullmatch(self.salt):
+            raise InvalidDocumentError("a field salt must be 32 lower-case hexadecimal characters")
+        object.__setattr__(self, "value", _normalize_json(self.value, _MAX_VALUE_DEPTH))
+
+    def __repr__(self) -> str:
+        return "SaltedField(salt=<redacted>, value=<redacted>)"
+
+
+@dataclass(frozen=True, repr=False)
+class SaltedCertificate:
+    """A structured certificate: disclosed fields and the leaf hashes of the hidden ones.
+
+    Construction checks everything (field names, 32-byte hidden leaves, no duplicate leaf, at
+    least one leaf; :class:`SaltedField` checks salts and values) and takes private copies, so a
+    certificate in hand always has a well-defined :func:`target_hash` that later changes to the
+    caller's dicts cannot alter.
+    """
+
+    type: str
+    fields: Mapping[str, SaltedField]
+    obfuscated: tuple[bytes, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.type, str) or not 0 < len(self.type) <= _MAX_TYPE_LENGTH:
+            raise InvalidDocumentError(
+                f"certificate type must be a string of 1 to {_MAX_TYPE_LENGTH} characters"
+            )
+        _require_unicode(self.type)
+        if not isinstance(self.fields, Mapping):
+            raise InvalidDocumentError("certificate fields must be a mapping")
+        fields: dict[str, SaltedField] = {}
+        for name, salted in self.fields.items():
+            _check_field_name(name)
+            if not isinstance(salted, SaltedField):
+                raise InvalidDocumentError("each certificate field must be a SaltedField")
+            fields[name] = salted
+        hidden = tuple(self.obfuscated)
+        for leaf in hidden:
+            if not isinstance(leaf, bytes) or len(leaf) != _HASH_BYTES:
+                raise InvalidDocumentError("an obfuscated leaf hash must be 32 bytes")
+        object.__setattr__(self, "fields", MappingProxyType(dict(sorted(fields.items()))))
+        object.__setattr__(self, "obfuscated", tuple(sorted(hidden)))
+        _sorted_leaves(self)  # rejects duplicates and an empty certificate
+
+    def __repr__(self) -> str:
+        return (
+            f"SaltedCertificate(type={self.type!r}, fields=<{len(self.fields)} redacted>, "
+            f"obfuscated=<{len(self.obfuscated)}>)"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Hashing
+# ----------------------------------------------------------------------------------------------
+
+
+def hash_file_bytes(data: bytes) -> bytes:
+    """Return keccak256 of a file's bytes, the value anchored for a file document."""
+    return keccak(bytes(data))
+
+
+def leaf_hash(name: str, salted: SaltedField) -> bytes:
+    """Return keccak256 of the RFC 8785 form of ``{"salt", "key", "value"}`` for one field.
+
+    RFC 8785 makes the bytes independent of key order, whitespace and number spelling, so any
+    verifier in any language gets the same leaf; the key is inside so that a value and its salt
+    cannot be replayed under another field name.
+    """
+    preimage: dict[str, JSONValue] = {"salt": salted.salt, "key": name, "value": salted.value}
+    try:
+        return keccak(rfc8785.dumps(preimage))
+    except rfc8785.CanonicalizationError:
+        raise InvalidDocumentError("a field value cannot be canonicalized (RFC 8785)") from None
+
+
+def target_hash(certificate: SaltedCertificate) -> bytes:
+    """Return the certificate's anchored hash: keccak256 of its sorted leaves, concatenated.
+
+    Sorting makes the result independent of field order and of which fields are hidden, which
+    is what lets a holder obfuscate fields without changing the hash.
+    """
+    return keccak(b"".join(_sorted_leaves(certificate)))
+
+
+def _sorted_leaves(certificate: SaltedCertificate) -> list[bytes]:
+    leaves = [leaf_hash(name, salted) for name, salted in certificate.fields.items()]
+    leaves.extend(certificate.obfuscated)
+    if not leaves:
+        raise InvalidDocumentError("a certificate needs at least one field")
+    if len(set(leaves)) != len(leaves):
+        # Salts are random, so two equal leaves mean a hidden field is also shown, or is listed
+        # twice; accepting that would let two different wrappers claim one target hash.
+        raise InvalidDocumentError("a leaf hash appears more than once in the certificate")
+    leaves.sort()
+    return leaves
+
+
+# ----------------------------------------------------------------------------------------------
+# Issuing and disclosing
+# ----------------------------------------------------------------------------------------------
+
+
+def salt_fields(
+    fields: Mapping[str, JSONValue],
+    *,
+    certificate_type: str,
+    rng: SaltSource = secrets,
+    max_bytes: int = DEFAULT_MAX_CERTIFICATE_BYTES,
+) -> SaltedCertificate:
+    """Give every top-level field a fresh 128-bit salt; the issuer's first step.
+
+    Nested objects are salted as one field and therefore disclosed or hidden as a unit. The
+    result is refused if its wrapped form would exceed ``max_bytes``, so that nothing can be issued
+    that verifiers with the same limit would refuse to read.
+    """
+    if not isinstance(fields, Mapping):
+        raise InvalidDocumentError("certificate fields must be a mapping")
+    salted: dict[str, SaltedField] = {}
+    for name, value in fields.items():
+        salt = rng.token_bytes(SALT_BYTES)
+        if not isinstance(salt, bytes) or len(salt) != SALT_BYTES:
+            raise InvalidDocumentError(f"the salt source must return {SALT_BYTES} bytes")
+        salted[name] = SaltedField(salt.hex(), value)
+    certificate = SaltedCertificate(certificate_type, salted)
+    if len(dump_certificate(certificate)) > max_bytes:
+        raise InvalidDocumentError(f"certificate is larger than {max_bytes} bytes")
+    return certificate
+
+
+def obfuscate(certificate: SaltedCertificate, field_names: Iterable[str]) -> SaltedCertificate:
+    """Hide the named fields, keeping only their leaf hashes; the target hash is unchanged.
+
+    A holder uses this before showing a certificate to a verifier who needs only some fields.
+    Naming a field that is not shown is an error rather than a no-op, so a typo cannot leave
+    a field disclosed that the holder meant to hide.
+    """
+    if isinstance(field_names, str):
+        raise TypeError("field_names must be a collection of names, not a single string")
+    to_hide = set(field_names)
+    if not to_hide.issubset(certificate.fields):
+        raise InvalidDocumentError("cannot obfuscate a field that the certificate does not show")
+    kept = {name: salted for name, salted in certificate.fields.items() if name not in to_hide}
+    hidden = [leaf_hash(name, certificate.fields[name]) for name in to_hide]
+    return SaltedCertificate(certificate.type, kept, (*certificate.obfuscated, *hidden))
+
+
+# ----------------------------------------------------------------------------------------------
+# Wrapped JSON form
+# ----------------------------------------------------------------------------------------------
+
+
+def certificate_to_json(certificate: SaltedCertificate) -> dict[str, JSONValue]:
+    """Return the wrapped form as plain JSON data, e.g. for an API response body."""
+    return {
+        "version": CERTIFICATE_VERSION,
+        "type": certificate.type,
+        "fields": {
+            name: {"salt": salted.salt, "value": salted.value}
+            for name, salted in certificate.fields.items()
+        },
+        "obfuscated": [leaf.hex() for leaf in certificate.obfuscated],
+    }
+
+
+def dump_certificate(certificate: SaltedCertificate) -> bytes:
+    """Serialize the wrapped form canonically (RFC 8785).
+
+    The hash does not depend on these bytes, but canonical bytes give one IPFS CID per
+    certificate and make stored copies comparable byte for byte.
+    """
+    return rfc8785.dumps(certificate_to_json(certificate))
+
+
+def load_certificate(
+    data: bytes | str, *, max_bytes: int = DEFAULT_MAX_CERTIFICATE_BYTES
+) -> SaltedCertificate:
+    """Parse a wrapped certificate from untrusted input, accepting any key order or whitespace.
+
+    Strict on purpose: duplicate keys, unknown keys, NaN, numbers JSON cannot represent exactly
+    and over-deep nesting are refused, because each is a way for two parsers to read different
+    values from the same bytes.
+    """
+    document = _parse_json(data, max_bytes)
+    if not isinstance(document, dict):
+        raise InvalidDocumentError("a certificate must be a JSON object")
+    return _certificate_from_document(document)
+
+
+def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertificate:
+    allowed = {"version", "type", "fields", "obfuscated"}
+    if not document.keys() <= allowed:
+        raise InvalidDocumentError("certificate has an unknown top-level key")
+    version = document.get("version")
+    if version != CERTIFICATE_VERSION:
+        raise InvalidDocumentError(
+            f"unsupported certificate version (expected {CERTIFICATE_VERSION!r})"
+        )
+    certificate_type = document.get("type")
+    if not isinstance(certificate_type, str):
+        raise InvalidDocumentError("certificate type must be a string")
+    raw_fields = document.get("fields")
+    if not isinstance(raw_fields, dict):
+        raise InvalidDocumentError("certificate fields must be a JSON object")
+    fields: dict[str, SaltedField] = {}
+    for name, entry in raw_fields.items():
+        if not isinstance(entry, dict) or entry.keys() != {"salt", "value"}:
+            raise InvalidDocumentError(
+                'each certificate field must be an object with exactly "salt" and "value"'
+            )
+        salt = entry["salt"]
+        if not isinstance(salt, str):
+            raise InvalidDocumentError("a field salt must be a string")
+        _check_field_name(name)
+        fields[name] = SaltedField(salt, entry["value"])
+    raw_hidden = document.get("obfuscated", [])
+    if not isinstance(raw_hidden, list):
+        raise InvalidDocumentError("obfuscated must be a JSON array")
+    hidden: list[bytes] = []
+    for leaf in raw_hidden:
+        if not isinstance(leaf, str) or not _HASH_PATTERN.fullmatch(leaf):
+            raise InvalidDocumentError(
+                "an obfuscated leaf hash must be 64 lower-case hexadecimal characters"
+            )
+        hidden.append(bytes.fromhex(leaf))
+    return SaltedCertificate(certificate_type, fields, tuple(hidden))
+
+
+# ----------------------------------------------------------------------------------------------
+# Either kind
+# ----------------------------------------------------------------------------------------------
+
+
+def document_hash_of(
+    source: bytes | bytearray | memoryview | str | os.PathLike[str],
+    *,
+    max_certificate_bytes: int = DEFAULT_MAX_CERTIFICATE_BYTES,
+) -> DocumentDigest:
+    """Return the hash a verifier must look up for ``source``, and which rule produced it.
+
+    Bytes are content; a ``str`` or path-like is a file to read (never content, so a path can
+    not be hashed by mistake). Content is a certificate when it is a JSON object whose
+    ``"version"`` starts with ``gov-ledger/cert/``; anything else, JSON or not, is a file. Content
+    that starts like a JSON object and mentions a certificate version but cannot be read as one is
+    an error rather than a file, so a damaged or oversized certificate is reported as such
+    instead of as "not anchored". Reading errors (``OSError``) propagate unchanged.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _digest_content(bytes(source), max_certificate_bytes)
+    with Path(source).open("rb") as stream:
+        if os.fstat(stream.fileno()).st_size <= max_certificate_bytes:
+            return _digest_content(stream.read(), max_certificate_bytes)
+        return _digest_large_stream(stream, max_certificate_bytes)
+
+
+def _digest_content(data: bytes, max_certificate_bytes: int) -> DocumentDigest:
+    if _starts_with_brace(data) and _CERTIFICATE_MARKER in data:
+        if len(data) > max_certificate_bytes:
+            raise _too_large(max_certificate_bytes)
+        try:
+            document = _parse_json(data, max_certificate_bytes)
+        except InvalidDocumentError as error:
+            raise InvalidDocumentError(f"looks like a certificate but {error}") from None
+        if isinstance(document, dict):
+            version = document.get("version")
+            if isinstance(version, str) and version.startswith(_CERTIFICATE_VERSION_PREFIX):
+                certificate = _certificate_from_document(document)
+                return DocumentDigest(DocumentKind.CERTIFICATE, target_hash(certificate))
+    return DocumentDigest(DocumentKind.FILE, hash_file_bytes(data))
+
+
+def _digest_large_stream(stream: _BinaryReader, max_certificate_bytes: int) -> DocumentDigest:
+    """Hash a file too large to be a certificate without loading it, applying the same rule."""
+    hasher = _keccak_hasher.new(b"")
+    leading: bool | None = None  # does the first non-whitespace byte open an object?
+    tail = b""
+    for chunk in iter(lambda: stream.read(_STREAM_CHUNK), b""):
+        hasher.update(chunk)
+        if leading is None:
+            stripped = chunk.lstrip(_JSON_WHITESPACE)
+            if stripped:
+                leading = stripped.startswith(b"{")
+        window = tail + chunk
+        if leading and _CERTIFICATE_MARKER in window:
+            raise _too_large(max_certificate_bytes)
+        tail = window[-(len(_CERTIFICATE_MARKER) - 1) :]
+    return DocumentDigest(DocumentKind.FILE, hasher.digest())
+
+
+class _BinaryReader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _starts_with_brace(data: bytes) -> bool:
+    return data.lstrip(_JSON_WHITESPACE).startswith(b"{")
+
+
+def _too_large(limit: int) -> InvalidDocumentError:
+    return InvalidDocumentError(f"looks like a certificate but is larger than {limit} bytes")
+
+
+# ----------------------------------------------------------------------------------------------
+# Strict JSON
+# ----------------------------------------------------------------------------------------------
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest bracket nesting outside string literals (malformed input is left to the parser)."""
+    depth = deepest = 0
+    for char in _JSON_STRING.sub("", text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+class _UnacceptableJSONError(Exception):
+    """Raised from inside ``json.loads`` hooks; carries a message that is safe to show."""
+
+
+def _parse_json(data: bytes | str, max_bytes: int) -> JSONValue:
+    if isinstance(data, str):
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidDocumentError("certificate is not valid Unicode text") from None
+    if not isinstance(data, bytes):
+        raise InvalidDocumentError("certificate must be given as bytes or text")
+    if len(data) > max_bytes:
+        raise InvalidDocumentError(f"certificate is larger than {max_bytes} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidDocumentError("certificate is not valid UTF-8") from None
+    # The C JSON decoder recurses once per nesting level and can exhaust the C stack (a segfault,
+    # not a RecursionError) on hostile input such as 100,000 "[": measure the depth first.
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    try:
+        parsed: JSONValue = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_reject_constant,
+            parse_int=_exact_integer,
+        )
+    except _UnacceptableJSONError as error:
+        raise InvalidDocumentError(f"certificate JSON is not acceptable: {error}") from None
+    except json.JSONDecodeError as error:
+        # msg and position only: the exception's doc attribute holds the whole input.
+        raise InvalidDocumentError(
+            f"certificate is not valid JSON ({error.msg} at line {error.lineno} "
+            f"column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError:
+        raise InvalidDocumentError("certificate JSON has a number that is too long") from None
+    return _normalize_json(parsed, MAX_JSON_DEPTH)
+
+
+def _object_without_duplicates(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _UnacceptableJSONError("an object has a duplicate key")
+    return result
+
+
+def _reject_constant(_name: str) -> float:
+    raise _UnacceptableJSONError("NaN and Infinity are not JSON numbers")
+
+
+def _exact_integer(literal: str) -> int | float:
+    return _exact_number(int(literal))
+
+
+def _exact_number(number: int) -> int | float:
+    """Keep an integer RFC 8785 accepts as one; beyond 2**53 - 1, the double it unambiguously names.
+
+    RFC 8785 treats every number as an IEEE double, and the library refuses integers beyond
+    2**53 - 1 even when a double holds them. A large integer is accepted when it is exactly a
+    double (10**16) or is the shortest decimal spelling of one, which is how RFC 8785 writes large
+    doubles (6.766102500718389e16 is written 67661025007183890): either way every parser that
+    reads it as a double or as an exact integer ends up with the same canonical bytes, so
+    ``load(dump(x))`` hashes like ``x``. Any other integer (2**53 + 1) would be silently rounded
+    by some parsers and not others, so it is refused.
+    """
+    if -_MAX_SAFE_INTEGER <= number <= _MAX_SAFE_INTEGER:
+        return number
+    try:
+        as_float = float(number)
+    except OverflowError:
+        raise _UnacceptableJSONError("a number is outside the range of JSON numbers") from None
+    if as_float != number and int(Decimal(repr(as_float))) != number:
+        raise _UnacceptableJSONError("an integer is too large to be represented exactly")
+    return as_float
+
+
+def _normalize_json(value: object, depth_left: int) -> JSONValue:
+    """Check that ``value`` is JSON that RFC 8785 can canonicalize, and return a private copy."""
+    try:
+        return _normalize(value, depth_left)
+    except _UnacceptableJSONError as error:
+        raise InvalidDocumentError(f"certificate JSON is not acceptable: {error}") from None
+
+
+def _normalize(value: object, depth_left: int) -> JSONValue:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _exact_number(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _UnacceptableJSONError("NaN and Infinity are not JSON numbers")
+        return float(value)
+    if isinstance(value, str):
+        _require_unicode(value)
+        return str(value)
+    if isinstance(value, Mapping):
+        if depth_left <= 0:
+            raise _too_deep()
+        result: dict[str, JSONValue] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _UnacceptableJSONError("object keys must be strings")
+            _require_unicode(key)
+            result[str(key)] = _normalize(item, depth_left - 1)
+        return result
+    if isinstance(value, list | tuple):
+        if depth_left <= 0:
+            raise _too_deep()
+        return [_normalize(item, depth_left - 1) for item in value]
+    raise _UnacceptableJSONError(f"values of type {type(value).__name__} are not JSON")
+
+
+def _require_unicode(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidDocumentError("text contains unpaired surrogates") from None
+
+
+def _check_field_name(name: object) -> None:
+    if not isinstance(name, str) or not name:
+        raise InvalidDocumentError("field names must be non-empty strings")
+    _require_unicode(name)
+
+
+def _too_deep() -> InvalidDocumentError:
+    return InvalidDocumentError(f"certificate JSON is nested deeper than {MAX_JSON_DEPTH} levels")
