@@ -1,0 +1,178 @@
+"""The catalogue: certificate types, credit categories and reason codes, by name and by code.
+
+On chain a scope is a ``uint32`` whose high byte is its kind (1: certificate type, 2: credit
+category) and whose low 24 bits number it within the kind. People and scripts use the names below;
+codes are what the contracts see. Adding an entry is a governance decision (docs/adr/0004), never
+a renumbering: codes are permanent once records carry them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Final
+
+from ledger.errors import ValidationError
+
+__all__ = [
+    "CERTIFICATE_TYPES",
+    "CREDIT_CATEGORIES",
+    "CertificateType",
+    "CreditCategory",
+    "ReasonCode",
+    "ScopeKind",
+    "certificate_type",
+    "credit_category",
+    "reason_code",
+    "scope_code",
+]
+
+
+class ScopeKind(IntEnum):
+    """High byte of a scope code; selects the contract that enforces it."""
+
+    CERTIFICATE = 1
+    CREDIT = 2
+
+
+def scope_code(kind: ScopeKind, number: int) -> int:
+    """The on-chain ``uint32`` for scope ``number`` of ``kind``."""
+    if not 0 < number < 1 << 24:
+        raise ValidationError("scope number out of range")
+    return (int(kind) << 24) | number
+
+
+@dataclass(frozen=True)
+class CertificateType:
+    """A kind of certificate or licence a department may be accredited to issue."""
+
+    name: str
+    code: int
+    title_zh: str
+    title_en: str
+    #: Whether holders are natural persons (documents are then encrypted before storage).
+    personal: bool
+
+
+@dataclass(frozen=True)
+class CreditCategory:
+    """A kind of credit event a department may be accredited to record."""
+
+    name: str
+    code: int
+    title_zh: str
+    title_en: str
+    #: Default public disclosure period of negative events, in days (0: no limit).
+    disclosure_days: int
+
+
+def _cert(number: int, name: str, zh: str, en: str, *, personal: bool) -> CertificateType:
+    return CertificateType(name, scope_code(ScopeKind.CERTIFICATE, number), zh, en, personal)
+
+
+def _credit(number: int, name: str, zh: str, en: str, days: int) -> CreditCategory:
+    return CreditCategory(name, scope_code(ScopeKind.CREDIT, number), zh, en, days)
+
+
+CERTIFICATE_TYPES: Final[tuple[CertificateType, ...]] = (
+    _cert(1, "business-licence", "营业执照", "Business licence", personal=False),
+    _cert(2, "tax-registration", "税务登记证明", "Tax registration", personal=False),
+    _cert(
+        3,
+        "social-security-registration",
+        "社会保险登记证",
+        "Social security registration",
+        personal=False,
+    ),
+    _cert(
+        4,
+        "customs-registration",
+        "海关报关单位备案",
+        "Customs declarant registration",
+        personal=False,
+    ),
+    _cert(5, "food-business-licence", "食品经营许可证", "Food business licence", personal=False),
+    _cert(6, "marriage-certificate", "结婚证", "Marriage certificate", personal=True),
+    _cert(7, "residence-certificate", "居住证", "Residence certificate", personal=True),
+    _cert(
+        8,
+        "no-criminal-record",
+        "无犯罪记录证明",
+        "Certificate of no criminal record",
+        personal=True,
+    ),
+    _cert(
+        9, "professional-qualification", "职业资格证书", "Professional qualification", personal=True
+    ),
+    _cert(
+        10,
+        "social-insurance-record",
+        "社保缴费证明",
+        "Social insurance payment record",
+        personal=True,
+    ),
+)
+
+CREDIT_CATEGORIES: Final[tuple[CreditCategory, ...]] = (
+    _credit(1, "false-information", "提供虚假材料", "False information submitted", 3 * 365),
+    _credit(2, "tax-violation", "税收违法", "Tax violation", 3 * 365),
+    _credit(3, "customs-violation", "海关违规", "Customs violation", 3 * 365),
+    _credit(4, "contract-default", "合同违约", "Contract default", 3 * 365),
+    _credit(5, "court-judgment-default", "失信被执行人", "Default on a court judgment", 5 * 365),
+    _credit(6, "social-security-arrears", "社保欠缴", "Social security arrears", 3 * 365),
+    _credit(7, "commendation", "表彰奖励", "Honour or commendation", 0),
+)
+
+
+class ReasonCode(IntEnum):
+    """Why a certificate was suspended, revoked or superseded (``uint16`` on chain)."""
+
+    ISSUED_IN_ERROR = 1
+    FRAUD = 2
+    HOLDER_REQUEST = 3
+    RENEWAL = 4
+    CORRECTION = 5
+    COURT_ORDER = 6
+    INVESTIGATION = 7
+    LICENCE_WITHDRAWN = 8
+    OTHER = 99
+
+
+def certificate_type(value: str | int) -> CertificateType:
+    """Look a certificate type up by name (``business-licence``) or code."""
+    for entry in CERTIFICATE_TYPES:
+        if value in (entry.name, entry.code) or (
+            isinstance(value, str) and value == str(entry.code)
+        ):
+            return entry
+    raise ValidationError(
+        "unknown certificate type; known: " + ", ".join(entry.name for entry in CERTIFICATE_TYPES)
+    )
+
+
+def credit_category(value: str | int) -> CreditCategory:
+    """Look a credit category up by name or code; ValidationError if none."""
+    for entry in CREDIT_CATEGORIES:
+        if value in (entry.name, entry.code) or (
+            isinstance(value, str) and value == str(entry.code)
+        ):
+            return entry
+    raise ValidationError(
+        "unknown credit category; known: " + ", ".join(entry.name for entry in CREDIT_CATEGORIES)
+    )
+
+
+def reason_code(value: str | int) -> ReasonCode:
+    """Parse a reason by name (``fraud``, ``issued-in-error``) or number."""
+    if isinstance(value, int) or value.isdigit():
+        try:
+            return ReasonCode(int(value))
+        except ValueError:
+            pass
+    else:
+        key = value.strip().upper().replace("-", "_")
+        if key in ReasonCode.__members__:
+            return ReasonCode[key]
+    raise ValidationError(
+        "unknown reason; known: " + ", ".join(m.name.lower().replace("_", "-") for m in ReasonCode)
+    )

@@ -1,0 +1,740 @@
+"""The ``ledger`` command line.
+
+Readable output by default, ``--json`` for scripts. Every error is one line on stderr and a
+non-zero exit status that says what kind of error it was (see :data:`EXIT_CODES`); identifiers
+never appear in output or errors, only their kind.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final, NoReturn, TypeVar
+
+import click
+
+from ledger.catalogue import (
+    CERTIFICATE_TYPES,
+    CREDIT_CATEGORIES,
+    ScopeKind,
+    certificate_type,
+    credit_category,
+    reason_code,
+)
+from ledger.config import Settings
+from ledger.contracts import Amendment, Polarity
+from ledger.errors import (
+    ChainUnavailableError,
+    ConfigurationError,
+    ConflictError,
+    DataDirectoryLockedError,
+    DuplicateError,
+    InsufficientFundsError,
+    InvalidDocumentError,
+    InvalidIdentifierError,
+    LedgerError,
+    NotAuthorizedError,
+    NotDeployedError,
+    NotFoundError,
+    UnknownKeyError,
+    ValidationError,
+)
+from ledger.identity import SubjectKind
+
+__all__ = ["EXIT_CODES", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit status per error kind (first match wins); 0 is success, 1 any other failure.
+EXIT_CODES: Final[tuple[tuple[type[BaseException], int], ...]] = (
+    (ValidationError, 2),
+    (InvalidIdentifierError, 2),
+    (InvalidDocumentError, 2),
+    (NotFoundError, 3),
+    (NotAuthorizedError, 4),
+    (DuplicateError, 5),
+    (ConflictError, 5),
+    (ChainUnavailableError, 6),
+    (DataDirectoryLockedError, 7),
+    (ConfigurationError, 8),
+    (NotDeployedError, 8),
+    (UnknownKeyError, 8),
+    (InsufficientFundsError, 9),
+)
+#: The certificate's "valid until" date is read in China Standard Time (UTC+8).
+_CST: Final = timezone(timedelta(hours=8))
+#: Exit status of ``ledger verify`` when the document is INVALID (the command itself worked).
+EXIT_INVALID: Final = 10
+
+
+@dataclass
+class _State:
+    data_dir: Path
+    rpc_url: str | None
+    as_json: bool
+
+    def settings(self, *, rpc_url: str | None = None) -> Settings:
+        overrides: dict[str, Any] = {"data_dir": self.data_dir}
+        url = rpc_url or self.rpc_url
+        if url:
+            overrides["rpc_url"] = url
+        return Settings(**overrides)
+
+
+def _emit(state: _State, data: dict[str, Any], text: str) -> None:
+    if state.as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(text)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _parse_hash(text: str) -> bytes:
+    raw = text.removeprefix("0x")
+    if len(raw) != 64:
+        raise ValidationError("a hash is 64 hex digits (optionally 0x-prefixed)")
+    try:
+        return bytes.fromhex(raw)
+    except ValueError:
+        raise ValidationError("a hash is 64 hex digits (optionally 0x-prefixed)") from None
+
+
+def _parse_date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{what} must be a date like 2030-12-31") from None
+
+
+def _end_of_day(day: date) -> datetime:
+    """A certificate valid until ``day`` expires at the following midnight, China time."""
+    return datetime.combine(day + timedelta(days=1), time(0), _CST).astimezone(UTC)
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(0), _CST).astimezone(UTC)
+
+
+def _subject_kind(value: str | None) -> SubjectKind | None:
+    return SubjectKind(value) if value else None
+
+
+def _json_option(function: F) -> F:
+    def flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(_State).as_json = True
+
+    return click.option(
+        "--json", "as_json", is_flag=True, expose_value=False, callback=flag, help="Print JSON."
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="LEDGER_DATA_DIR",
+    default=Path("ledger-data"),
+    show_default=True,
+    help="Data directory (embedded chain, keys, deployments).",
+)
+@click.option(
+    "--rpc", "rpc_url", envvar="LEDGER_RPC_URL", help="JSON-RPC URL instead of the embedded chain."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (also accepted after the command)."
+)
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path, rpc_url: str | None, as_json: bool) -> None:
+    """Certificate and credit ledger for government services."""
+    ctx.obj = _State(data_dir=data_dir, rpc_url=rpc_url, as_json=as_json)
+
+
+def _session(state: _State) -> Any:
+    from ledger.session import LedgerSession
+
+    return LedgerSession.open(state.settings())
+
+
+# -- init and status --------------------------------------------------------------------------
+
+
+@cli.command()
+@_json_option
+@click.pass_obj
+def init(state: _State) -> None:
+    """Create the data directory, keys and contract deployment (idempotent)."""
+    from ledger.session import LedgerSession
+
+    session, deployed = LedgerSession.initialize(state.settings())
+    with session:
+        d = session.deployment
+        data = {
+            "dataDir": str(state.data_dir),
+            "chainId": d.chain_id,
+            "deployed": deployed,
+            "contracts": {
+                "DepartmentRegistry": d.department_registry,
+                "CertificateRegistry": d.certificate_registry,
+                "CreditLedger": d.credit_ledger,
+            },
+            "governance": session.keystore.governance().address,
+        }
+        verb = "deployed" if deployed else "already deployed"
+        _emit(
+            state,
+            data,
+            f"ledger {verb} on chain {d.chain_id} ({session.connection.location})\n"
+            f"  DepartmentRegistry  {d.department_registry}\n"
+            f"  CertificateRegistry {d.certificate_registry}\n"
+            f"  CreditLedger        {d.credit_ledger}\n"
+            f"  governance key      {data['governance']}",
+        )
+
+
+@cli.command()
+@_json_option
+@click.pass_obj
+def status(state: _State) -> None:
+    """Show the chain, the deployment, the departments and the local keys."""
+    with _session(state) as session:
+        registry = session.registry()
+        departments = registry.department_ids()
+        keys = session.keystore.records()
+        d = session.deployment
+        data = {
+            "chain": session.connection.kind,
+            "location": session.connection.location,
+            "chainId": d.chain_id,
+            "head": session.chain_head(),
+            "contracts": {
+                "DepartmentRegistry": d.department_registry,
+                "CertificateRegistry": d.certificate_registry,
+                "CreditLedger": d.credit_ledger,
+            },
+            "departments": departments,
+            "keys": [{"role": k.role, "address": k.address} for k in keys],
+        }
+        _emit(
+            state,
+            data,
+            f"chain      {data['chain']} {data['location']} "
+            f"(id {d.chain_id}, head block {data['head']})\n"
+            f"registry   {d.department_registry}\n"
+            f"departments {len(departments)}: {', '.join(map(str, departments)) or '-'}\n"
+            f"local keys {len(keys)}",
+        )
+
+
+# -- departments ------------------------------------------------------------------------------
+
+
+@cli.group()
+def department() -> None:
+    """Accredit and manage departments (governance)."""
+
+
+def _scope_codes(values: Sequence[str]) -> list[int]:
+    codes: list[int] = []
+    for value in values:
+        try:
+            codes.append(certificate_type(value).code)
+        except ValidationError:
+            try:
+                codes.append(credit_category(value).code)
+            except ValidationError:
+                raise ValidationError(
+                    f"unknown scope {value!r}: not a certificate type or credit category"
+                ) from None
+    return codes
+
+
+@department.command("add")
+@click.option("--id", "department_id", type=click.IntRange(1, 2**32 - 1), required=True)
+@click.option(
+    "--region", type=click.IntRange(100000, 999999), required=True, help="GB/T 2260 code."
+)
+@click.option("--name", required=True, help="Official name (only its hash goes on chain).")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, help="Certificate type or credit category."
+)
+@_json_option
+@click.pass_obj
+def department_add(
+    state: _State, department_id: int, region: int, name: str, scopes: tuple[str, ...]
+) -> None:
+    """Register a department and give it a signing key."""
+    codes = _scope_codes(scopes)
+    with _session(state) as session:
+        signer = session.add_department(department_id, region, name, codes)
+        _emit(
+            state,
+            {"departmentId": department_id, "region": region, "scopes": codes, "signer": signer},
+            f"department {department_id} registered in region {region} with {len(codes)} scope(s); "
+            f"signing key {signer}",
+        )
+
+
+@department.command("list")
+@_json_option
+@click.pass_obj
+def department_list(state: _State) -> None:
+    """List registered departments."""
+    with _session(state) as session:
+        registry = session.registry()
+        rows = []
+        for department_id in registry.department_ids():
+            record = registry.department(department_id)
+            if record is None:
+                continue
+            rows.append(
+                {
+                    "departmentId": department_id,
+                    "region": record.region,
+                    "suspended": record.suspended,
+                    "supervisor": record.supervisor,
+                    "scopes": registry.scopes(department_id),
+                    "signers": registry.signers(department_id),
+                }
+            )
+        lines = [
+            f"{r['departmentId']:>6}  region {r['region']}  "
+            f"{'SUSPENDED' if r['suspended'] else 'active   '}  scopes {len(r['scopes'])}  "
+            f"keys {len(r['signers'])}"
+            for r in rows
+        ]
+        _emit(state, {"departments": rows}, "\n".join(lines) or "no departments")
+
+
+@department.command("suspend")
+@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def department_suspend(state: _State, department_id: int) -> None:
+    """Suspend a department: its keys can no longer anchor or record."""
+    with _session(state) as session:
+        session.registry(session.governance_sender()).suspend(department_id)
+        _emit(
+            state,
+            {"departmentId": department_id, "suspended": True},
+            f"department {department_id} suspended",
+        )
+
+
+@department.command("reinstate")
+@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def department_reinstate(state: _State, department_id: int) -> None:
+    """Lift a department's suspension."""
+    with _session(state) as session:
+        session.registry(session.governance_sender()).reinstate(department_id)
+        _emit(
+            state,
+            {"departmentId": department_id, "suspended": False},
+            f"department {department_id} reinstated",
+        )
+
+
+@department.command("rotate-key")
+@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def department_rotate_key(state: _State, department_id: int) -> None:
+    """Replace a department's signing key (records signed before stay valid)."""
+    with _session(state) as session:
+        old, new = session.rotate_department_key(department_id)
+        _emit(
+            state,
+            {"departmentId": department_id, "retired": old, "signer": new},
+            f"department {department_id}: key {old} retired, {new} active",
+        )
+
+
+# -- certificates -----------------------------------------------------------------------------
+
+
+def _department_for(session: Any, department_id: int | None) -> int:
+    if department_id is not None:
+        return department_id
+    ids = sorted({r.department_id for r in session.keystore.records() if r.department_id})
+    if len(ids) == 1:
+        return int(ids[0])
+    raise ValidationError(
+        "several departments have keys here; choose one with --department"
+        if ids
+        else "no department key in this data directory; add one with `ledger department add`"
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--type", "type_name", required=True, help="Certificate type, e.g. business-licence.")
+@click.option("--subject", required=True, help="Holder's identity number or credit code.")
+@click.option("--subject-kind", type=click.Choice([k.value for k in SubjectKind]), default=None)
+@click.option("--expires", help="Last day of validity (YYYY-MM-DD, China time).")
+@click.option(
+    "--region", type=click.IntRange(100000, 999999), help="Region (default: the department's)."
+)
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def anchor(
+    state: _State,
+    file: Path,
+    type_name: str,
+    subject: str,
+    subject_kind: str | None,
+    expires: str | None,
+    region: int | None,
+    department_id: int | None,
+) -> None:
+    """Anchor FILE's fingerprint for its holder."""
+    from ledger.documents import document_hash_of
+
+    kind = certificate_type(type_name)
+    expires_at = _end_of_day(_parse_date(expires, "--expires")) if expires else None
+    digest = document_hash_of(file)
+    with _session(state) as session:
+        reference = session.subject_ref(subject, _subject_kind(subject_kind))
+        department_id = _department_for(session, department_id)
+        if region is None:
+            record = session.registry().department(department_id)
+            if record is None:
+                raise NotFoundError(f"department {department_id} is not registered")
+            region = record.region
+        sender = session.department_sender(department_id)
+        receipt = session.certificates(sender).anchor(
+            digest.hash, kind.code, region, expires_at, subject_ref=reference
+        )
+        data = {
+            "documentHash": _hex(digest.hash),
+            "documentKind": str(digest.kind),
+            "type": kind.name,
+            "department": department_id,
+            "region": region,
+            "expiresAt": expires_at.isoformat() if expires_at else None,
+            "block": receipt["blockNumber"],
+            "transaction": _hex(bytes(receipt["transactionHash"])),
+            "gasUsed": receipt["gasUsed"],
+        }
+        _emit(
+            state,
+            data,
+            f"anchored {_hex(digest.hash)} ({kind.name}) in block {receipt['blockNumber']}",
+        )
+
+
+def _status_change(
+    state: _State, doc_hash: str, department_id: int | None, action: str, reason: str | None
+) -> None:
+    digest = _parse_hash(doc_hash)
+    code = reason_code(reason) if reason is not None else None
+    with _session(state) as session:
+        sender = session.department_sender(_department_for(session, department_id))
+        client = session.certificates(sender)
+        if action == "revoke":
+            assert code is not None
+            receipt = client.revoke(digest, code)
+        elif action == "suspend":
+            assert code is not None
+            receipt = client.suspend(digest, code)
+        else:
+            receipt = client.reinstate(digest)
+        _emit(
+            state,
+            {
+                "documentHash": _hex(digest),
+                "action": action,
+                "reason": code.name.lower() if code else None,
+                "block": receipt["blockNumber"],
+            },
+            f"{action}d {_hex(digest)}"
+            + (f" ({code.name.lower().replace('_', '-')})" if code else ""),
+        )
+
+
+_reason_help = "Reason: issued-in-error, fraud, holder-request, court-order, investigation, ..."
+
+
+@cli.command()
+@click.argument("doc_hash", metavar="HASH")
+@click.option("--reason", required=True, help=_reason_help)
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def revoke(state: _State, doc_hash: str, reason: str, department_id: int | None) -> None:
+    """Revoke an anchored certificate for good."""
+    _status_change(state, doc_hash, department_id, "revoke", reason)
+
+
+@cli.command()
+@click.argument("doc_hash", metavar="HASH")
+@click.option("--reason", required=True, help=_reason_help)
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def suspend(state: _State, doc_hash: str, reason: str, department_id: int | None) -> None:
+    """Suspend an anchored certificate."""
+    _status_change(state, doc_hash, department_id, "suspend", reason)
+
+
+@cli.command()
+@click.argument("doc_hash", metavar="HASH")
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def reinstate(state: _State, doc_hash: str, department_id: int | None) -> None:
+    """Reinstate a suspended certificate."""
+    _status_change(state, doc_hash, department_id, "reinstate", None)
+
+
+@cli.command()
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
+@click.option("--hash", "doc_hash", help="Verify a hash instead of a file.")
+@click.option("--rpc", "rpc_url", help="Verify against this JSON-RPC node only.")
+@click.option("--confirmations", type=click.IntRange(0, 10_000), default=None)
+@_json_option
+@click.pass_obj
+def verify(
+    state: _State,
+    file: Path | None,
+    doc_hash: str | None,
+    rpc_url: str | None,
+    confirmations: int | None,
+) -> None:
+    """Check FILE against the chain; exit status 10 when it is INVALID."""
+    from ledger.chain.connection import connect
+    from ledger.contracts import ChainContext, load_deployment
+    from ledger.session import DEPLOYMENTS_FILE
+    from ledger.verify import verify_document, verify_hash
+
+    if (file is None) == (doc_hash is None):
+        raise ValidationError("give either FILE or --hash")
+    settings = state.settings(rpc_url=rpc_url)
+    required = settings.confirmations if confirmations is None else confirmations
+    source = file.read_bytes() if file is not None else None
+    with connect(settings.data_dir, settings.rpc_url) as connection:
+        context = ChainContext(
+            connection.web3, load_deployment(settings.data_dir / DEPLOYMENTS_FILE, connection.web3)
+        )
+        if source is not None:
+            report = verify_document(source, context, confirmations=required)
+        else:
+            report = verify_hash(_parse_hash(doc_hash or ""), context, confirmations=required)
+    marks = {"passed": "ok  ", "failed": "FAIL", "not_applicable": "n/a "}
+    lines = [
+        f"{report.verdict.value}  {_hex(report.document_hash) if report.document_hash else ''}"
+    ]
+    lines += [f"  [{marks[c.outcome.value]}] {c.name.value:<24} {c.detail}" for c in report.checks]
+    _emit(state, report.to_json(), "\n".join(lines))
+    if report.verdict.value != "VALID":
+        raise SystemExit(EXIT_INVALID)
+
+
+# -- credit -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def credit() -> None:
+    """Record, amend and list credit events."""
+
+
+@credit.command("record")
+@click.option("--subject", required=True, help="Identity number or credit code of the subject.")
+@click.option("--subject-kind", type=click.Choice([k.value for k in SubjectKind]), default=None)
+@click.option("--category", required=True, help="Credit category, e.g. tax-violation.")
+@click.option(
+    "--polarity", type=click.Choice(["negative", "positive"]), default="negative", show_default=True
+)
+@click.option("--severity", type=click.IntRange(1, 5), required=True)
+@click.option("--occurred", required=True, help="Date of the fact (YYYY-MM-DD).")
+@click.option(
+    "--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def credit_record(
+    state: _State,
+    subject: str,
+    subject_kind: str | None,
+    category: str,
+    polarity: str,
+    severity: int,
+    occurred: str,
+    evidence: Path,
+    department_id: int | None,
+) -> None:
+    """Record a credit event backed by an evidence document."""
+    from ledger.documents import document_hash_of
+
+    entry = credit_category(category)
+    occurred_at = _start_of_day(_parse_date(occurred, "--occurred"))
+    if occurred_at > datetime.now(UTC):
+        raise ValidationError("--occurred is in the future")
+    evidence_hash = document_hash_of(evidence).hash
+    with _session(state) as session:
+        reference = session.subject_ref(subject, _subject_kind(subject_kind))
+        sender = session.department_sender(_department_for(session, department_id))
+        event_id, receipt = session.credit(sender).record(
+            reference, entry.code, Polarity[polarity.upper()], severity, occurred_at, evidence_hash
+        )
+        _emit(
+            state,
+            {"eventId": _hex(event_id), "category": entry.name, "block": receipt["blockNumber"]},
+            f"recorded credit event {_hex(event_id)} ({entry.name}) "
+            f"in block {receipt['blockNumber']}",
+        )
+
+
+@credit.command("amend")
+@click.argument("event_id", metavar="EVENT_ID")
+@click.option(
+    "--status",
+    type=click.Choice(["corrected", "withdrawn", "repaired", "disputed", "upheld"]),
+    required=True,
+)
+@click.option(
+    "--reason",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Decision document explaining the amendment (its hash goes on chain).",
+)
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def credit_amend(
+    state: _State, event_id: str, status: str, reason: Path, department_id: int | None
+) -> None:
+    """Amend a credit event (the event itself never changes)."""
+    from ledger.documents import document_hash_of
+
+    digest = _parse_hash(event_id)
+    reason_hash = document_hash_of(reason).hash
+    with _session(state) as session:
+        sender = session.department_sender(_department_for(session, department_id))
+        receipt = session.credit(sender).amend(digest, Amendment[status.upper()], reason_hash)
+        _emit(
+            state,
+            {"eventId": _hex(digest), "status": status, "block": receipt["blockNumber"]},
+            f"credit event {_hex(digest)} marked {status}",
+        )
+
+
+@credit.command("history")
+@click.option("--subject", required=True, help="Identity number or credit code of the subject.")
+@click.option("--subject-kind", type=click.Choice([k.value for k in SubjectKind]), default=None)
+@_json_option
+@click.pass_obj
+def credit_history(state: _State, subject: str, subject_kind: str | None) -> None:
+    """List a subject's credit events, oldest first, with the score they give."""
+    from ledger.credit import score_history
+
+    with _session(state) as session:
+        reference = session.subject_ref(subject, _subject_kind(subject_kind))
+        history = session.credit().history(reference)
+        score = score_history(history, datetime.now(UTC))
+        names = {c.code: c.name for c in CREDIT_CATEGORIES}
+        rows = [
+            {
+                "eventId": _hex(e.event_id),
+                "category": names.get(e.category, hex(e.category)),
+                "polarity": e.polarity.name.lower(),
+                "severity": e.severity,
+                "occurredAt": e.occurred_at.astimezone(_CST).isoformat(),
+                "recordedAt": e.recorded_at.astimezone(_CST).isoformat(),
+                "recorder": e.recorder,
+                "amendment": e.amendment.name.lower(),
+            }
+            for e in history
+        ]
+        lines = [
+            f"{r['occurredAt'][:10]}  {r['category']:<24} {r['polarity']:<8} "
+            f"severity {r['severity']}  "
+            f"{r['amendment'] if r['amendment'] != 'none' else ''}  {r['eventId']}"
+            for r in rows
+        ]
+        lines.append(
+            f"score {score.value} (policy {score.policy}, from {len(score.counted)} event(s))"
+        )
+        _emit(
+            state,
+            {
+                "events": rows,
+                "score": {
+                    "value": score.value,
+                    "policy": score.policy,
+                    "counted": [_hex(i) for i in score.counted],
+                },
+            },
+            "\n".join(lines),
+        )
+
+
+@cli.command("types")
+@_json_option
+@click.pass_obj
+def list_types(state: _State) -> None:
+    """List certificate types and credit categories."""
+    rows = [
+        {
+            "kind": ScopeKind.CERTIFICATE.name.lower(),
+            "name": t.name,
+            "code": t.code,
+            "title": t.title_en,
+        }
+        for t in CERTIFICATE_TYPES
+    ] + [
+        {"kind": ScopeKind.CREDIT.name.lower(), "name": c.name, "code": c.code, "title": c.title_en}
+        for c in CREDIT_CATEGORIES
+    ]
+    _emit(
+        state,
+        {"scopes": rows},
+        "\n".join(f"{r['kind']:<12} {r['name']:<30} {r['title']}" for r in rows),
+    )
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; errors become one line on stderr and a non-zero exit status."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None, prog_name="ledger", standalone_mode=False
+        )
+    except click.exceptions.Abort:
+        _fail("aborted", 1)
+    except click.UsageError as exc:
+        _fail(f"{exc.format_message()} (see --help)", 2)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code or 1)
+    except LedgerError as exc:
+        for kind, code in EXIT_CODES:
+            if isinstance(exc, kind):
+                _fail(str(exc), code)
+        _fail(str(exc), 1)
+    except OSError as exc:
+        _fail(f"{exc.strerror or type(exc).__name__}", 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

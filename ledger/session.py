@@ -1,0 +1,239 @@
+"""An open ledger: settings, chain, keys and contract clients, in one object the CLI and API share.
+
+:meth:`LedgerSession.initialize` is what ``ledger init`` does: create the data directory and local
+secrets, the governance key, and deploy the contracts once per chain (recorded in
+``DATA_DIR/deployments.json``; a restart reuses them). :meth:`LedgerSession.open` opens an
+initialized ledger and fails clearly when it is not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
+
+from ledger.chain.connection import ChainConnection, connect
+from ledger.config import Settings, write_local_secrets
+from ledger.contracts import (
+    FUNDING_AMOUNT,
+    CertificateRegistryClient,
+    ChainContext,
+    CreditLedgerClient,
+    DepartmentRegistryClient,
+    Deployment,
+    deploy,
+    load_deployment,
+    save_deployment,
+)
+from ledger.errors import (
+    InsufficientFundsError,
+    LedgerError,
+    NotDeployedError,
+    UnknownKeyError,
+)
+from ledger.identity import SubjectKind, parse_subject, subject_ref
+from ledger.keys import Keystore
+from ledger.tx import TransactionSender, rpc_guard
+
+__all__ = ["DEPLOYMENTS_FILE", "LedgerSession"]
+
+DEPLOYMENTS_FILE: Final = "deployments.json"
+#: A key with less than this is topped up by a development funder before it is used.
+_MINIMUM_BALANCE: Final = 10**18
+
+
+class LedgerSession:
+    """One process's handle on the ledger. Close it (or use ``with``) to release the chain."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        connection: ChainConnection,
+        keystore: Keystore,
+        deployment: Deployment,
+    ) -> None:
+        self.settings = settings
+        self.connection = connection
+        self.keystore = keystore
+        self.deployment = deployment
+        self.context = ChainContext(connection.web3, deployment)
+        self._senders: dict[ChecksumAddress, TransactionSender] = {}
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings) -> Self:
+        """Open an initialized ledger (``ledger init`` done for this chain)."""
+        settings.pepper_bytes()  # refuse to start without a real pepper
+        connection = connect(settings.data_dir, settings.rpc_url)
+        try:
+            keystore = Keystore(settings.data_dir / "keys", settings.keystore_password_text())
+            deployment = load_deployment(settings.data_dir / DEPLOYMENTS_FILE, connection.web3)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(settings, connection, keystore, deployment)
+
+    @classmethod
+    def initialize(cls, settings: Settings) -> tuple[Self, bool]:
+        """Create what is missing (secrets, governance key, deployment).
+
+        Returns the session and whether the contracts were deployed by this call.
+        """
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if settings.pepper is None or settings.keystore_password is None:
+            write_local_secrets(settings.data_dir)
+        settings.pepper_bytes()
+        connection = connect(settings.data_dir, settings.rpc_url)
+        try:
+            keystore = Keystore(settings.data_dir / "keys", settings.keystore_password_text())
+            path = settings.data_dir / DEPLOYMENTS_FILE
+            try:
+                deployment = load_deployment(path, connection.web3)
+                deployed = False
+            except NotDeployedError:
+                governance = (
+                    keystore.governance()
+                    if keystore.has_governance()
+                    else keystore.create_governance()
+                )
+                sender = TransactionSender(
+                    connection.web3, governance, receipt_timeout=settings.receipt_timeout
+                )
+                _ensure_funded(connection, governance.address)
+                deployment = deploy(sender)
+                save_deployment(path, deployment)
+                deployed = True
+        except BaseException:
+            connection.close()
+            raise
+        return cls(settings, connection, keystore, deployment), deployed
+
+    def close(self) -> None:
+        """Release the chain."""
+        self.connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- keys and clients ---------------------------------------------------------------------
+
+    def sender_for(self, account: LocalAccount) -> TransactionSender:
+        """The (cached) transaction sender of ``account``; tops up its balance where possible."""
+        sender = self._senders.get(account.address)
+        if sender is None:
+            _ensure_funded(self.connection, account.address)
+            sender = TransactionSender(
+                self.connection.web3, account, receipt_timeout=self.settings.receipt_timeout
+            )
+            self._senders[account.address] = sender
+        return sender
+
+    def governance_sender(self) -> TransactionSender:
+        """Sender for governance operations."""
+        return self.sender_for(self.keystore.governance())
+
+    def department_sender(self, department_id: int) -> TransactionSender:
+        """Sender for the department's newest key that the registry still lists."""
+        registry = self.registry()
+        active = set(registry.signers(department_id))
+        for record in reversed(self.keystore.department_keys(department_id)):
+            if record.address in active:
+                return self.sender_for(self.keystore.unlock(record.address))
+        raise UnknownKeyError(
+            f"no active signing key of department {department_id} in this data directory"
+        )
+
+    def registry(self, sender: TransactionSender | None = None) -> DepartmentRegistryClient:
+        """Department registry client (writes need a governance ``sender``)."""
+        return DepartmentRegistryClient(
+            self.context if sender is None else self.context.signed_by(sender)
+        )
+
+    def certificates(self, sender: TransactionSender | None = None) -> CertificateRegistryClient:
+        """Certificate registry client (writes need a department ``sender``)."""
+        return CertificateRegistryClient(
+            self.context if sender is None else self.context.signed_by(sender)
+        )
+
+    def credit(self, sender: TransactionSender | None = None) -> CreditLedgerClient:
+        """Credit ledger client (writes need a department ``sender``)."""
+        return CreditLedgerClient(
+            self.context if sender is None else self.context.signed_by(sender)
+        )
+
+    # -- subjects -----------------------------------------------------------------------------
+
+    def subject_ref(self, identifier: str, kind: SubjectKind | None = None) -> bytes:
+        """Validate an identity number or credit code and return its subject reference."""
+        return subject_ref(self.settings.pepper_bytes(), parse_subject(identifier, kind))
+
+    # -- governance workflows -----------------------------------------------------------------
+
+    def add_department(
+        self,
+        department_id: int,
+        region: int,
+        name: str,
+        scopes: list[int],
+        *,
+        valid_until: datetime | None = None,
+    ) -> ChecksumAddress:
+        """Register a department, create its first signing key here, and accredit the key."""
+        registry = self.registry(self.governance_sender())
+        registry.register(department_id, region, name_hash(name), scopes)
+        account = self.keystore.create_department_key(department_id)
+        registry.add_signer(department_id, account.address, None, valid_until)
+        _ensure_funded(self.connection, account.address)
+        return account.address
+
+    def rotate_department_key(self, department_id: int) -> tuple[ChecksumAddress, ChecksumAddress]:
+        """Replace the department's current key by a new one; returns (old, new)."""
+        old = self.department_sender(department_id).address
+        account = self.keystore.create_department_key(department_id)
+        self.registry(self.governance_sender()).rotate_signer(old, account.address)
+        _ensure_funded(self.connection, account.address)
+        return old, account.address
+
+    def chain_head(self) -> int:
+        """Current block number."""
+        return int(rpc_guard(lambda: self.connection.web3.eth.block_number))
+
+
+def name_hash(name: str) -> bytes:
+    """keccak256 of a department's official name (UTF-8, stripped), as the registry stores it."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise LedgerError("a department needs a name")
+    return keccak(text=cleaned)
+
+
+def _ensure_funded(connection: ChainConnection, address: ChecksumAddress) -> None:
+    balance = rpc_guard(lambda: connection.web3.eth.get_balance(address))
+    if balance >= _MINIMUM_BALANCE:
+        return
+    if rpc_guard(lambda: connection.web3.eth.gas_price) == 0:
+        return  # a consortium chain with free gas
+    if connection.funder is None:
+        raise InsufficientFundsError(
+            f"key {address} has no funds for gas on this chain; ask the chain operator to fund it"
+        )
+    connection.funder(address, FUNDING_AMOUNT)
+
+
+def data_path(settings: Settings, name: str) -> Path:
+    """A file in the data directory."""
+    return settings.data_dir / name

@@ -1,0 +1,309 @@
+"""Verification of one document against the chain (DESIGN section 8).
+
+The report has one line per check, each passed, failed or not applicable with the reason, and an
+overall verdict that is VALID only when no check failed. A chain node that cannot answer makes
+the check that needed it fail: an unreachable node never yields VALID.
+
+Everything here reads the chain through a read-only :class:`~ledger.contracts.ChainContext`, so the
+same code serves the API, the web page and ``ledger verify --rpc URL`` talking straight to a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+from ledger.catalogue import ReasonCode
+from ledger.contracts import (
+    CertificateRecord,
+    CertificateRegistryClient,
+    CertificateStatus,
+    ChainContext,
+    DepartmentRegistryClient,
+)
+from ledger.documents import DocumentDigest, DocumentKind, document_hash_of
+from ledger.errors import LedgerError
+from ledger.tx import rpc_guard
+
+__all__ = [
+    "Check",
+    "CheckName",
+    "Outcome",
+    "Verdict",
+    "VerificationReport",
+    "verify_document",
+    "verify_hash",
+]
+
+T = TypeVar("T")
+
+
+class Outcome(StrEnum):
+    """Result of one check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Verdict(StrEnum):
+    """Overall result."""
+
+    VALID = "VALID"
+    INVALID = "INVALID"
+
+
+class CheckName(StrEnum):
+    """Stable identifiers of the checks, in the order they run (DESIGN section 8)."""
+
+    PARSED = "document.parsed"
+    HASH = "document.hash"
+    MERKLE = "merkle.proof"
+    ANCHORED = "anchor.exists"
+    ACCREDITED = "issuer.accredited"
+    STATUS = "status.current"
+    DATES = "dates.valid"
+    BUNDLE = "bundle.parts"
+    FINALITY = "finality.confirmations"
+    STORED_COPY = "storage.copy"
+
+
+_ORDER: Final = tuple(CheckName)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: CheckName
+    outcome: Outcome
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The checks and their verdict."""
+
+    document_hash: bytes | None
+    document_kind: str | None
+    checks: tuple[Check, ...]
+    checked_at: datetime
+    record: CertificateRecord | None = field(default=None, compare=False)
+
+    @property
+    def verdict(self) -> Verdict:
+        """VALID only when no check failed."""
+        failed = any(check.outcome is Outcome.FAILED for check in self.checks)
+        return Verdict.INVALID if failed else Verdict.VALID
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        """The failed checks."""
+        return tuple(check for check in self.checks if check.outcome is Outcome.FAILED)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form used by the CLI's ``--json`` and the API."""
+        record = self.record
+        return {
+            "verdict": self.verdict.value,
+            "documentHash": "0x" + self.document_hash.hex() if self.document_hash else None,
+            "documentKind": self.document_kind,
+            "checkedAt": self.checked_at.isoformat(),
+            "checks": [
+                {"name": c.name.value, "outcome": c.outcome.value, "detail": c.detail}
+                for c in self.checks
+            ],
+            "record": None
+            if record is None
+            else {
+                "issuer": record.issuer,
+                "certType": record.cert_type,
+                "region": record.region,
+                "anchoredAt": record.anchored_at.isoformat(),
+                "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
+                "anchoredBlock": record.anchored_block,
+                "status": record.status.name.lower(),
+                "reasonCode": record.reason_code,
+            },
+        }
+
+
+class _Report:
+    """Accumulates checks; fills in the ones never reached as not applicable."""
+
+    def __init__(self) -> None:
+        self.checks: dict[CheckName, Check] = {}
+
+    def add(self, name: CheckName, outcome: Outcome, detail: str) -> None:
+        self.checks[name] = Check(name, outcome, detail)
+
+    def finish(
+        self,
+        digest: bytes | None,
+        kind: str | None,
+        now: datetime,
+        record: CertificateRecord | None,
+    ) -> VerificationReport:
+        ordered = tuple(
+            self.checks.get(name, Check(name, Outcome.NOT_APPLICABLE, "not reached"))
+            for name in _ORDER
+        )
+        return VerificationReport(digest, kind, ordered, now, record)
+
+
+def verify_document(
+    source: bytes,
+    context: ChainContext,
+    *,
+    confirmations: int = 0,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Verify a presented document (file bytes or a wrapped structured certificate)."""
+    report = _Report()
+    moment = now or datetime.now(UTC)
+    try:
+        digest: DocumentDigest = document_hash_of(source)
+    except LedgerError as exc:
+        report.add(CheckName.PARSED, Outcome.FAILED, str(exc))
+        return report.finish(None, None, moment, None)
+    report.add(
+        CheckName.PARSED,
+        Outcome.PASSED,
+        "structured certificate" if digest.kind is DocumentKind.CERTIFICATE else "file",
+    )
+    report.add(CheckName.HASH, Outcome.PASSED, f"0x{digest.hash.hex()}")
+    return _verify_anchor(report, digest.hash, str(digest.kind), context, confirmations, moment)
+
+
+def verify_hash(
+    doc_hash: bytes,
+    context: ChainContext,
+    *,
+    confirmations: int = 0,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Verify a bare document hash (the document itself is not presented)."""
+    report = _Report()
+    moment = now or datetime.now(UTC)
+    report.add(CheckName.PARSED, Outcome.NOT_APPLICABLE, "only a hash was presented")
+    report.add(CheckName.HASH, Outcome.NOT_APPLICABLE, "only a hash was presented")
+    return _verify_anchor(report, doc_hash, None, context, confirmations, moment)
+
+
+def _verify_anchor(
+    report: _Report,
+    doc_hash: bytes,
+    kind: str | None,
+    context: ChainContext,
+    confirmations: int,
+    now: datetime,
+) -> VerificationReport:
+    certificates = CertificateRegistryClient(context)
+    registry = DepartmentRegistryClient(context)
+    report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "not part of a batch")
+    report.add(CheckName.BUNDLE, Outcome.NOT_APPLICABLE, "not part of a bundle")
+    report.add(CheckName.STORED_COPY, Outcome.NOT_APPLICABLE, "no stored copy was checked")
+
+    # Pin every read to one block, so the checks describe one consistent state of the chain.
+    head = _read(report, CheckName.ANCHORED, lambda: int(context.web3.eth.block_number))
+    if head is None:
+        return report.finish(doc_hash, kind, now, None)
+    lookup = _read(
+        report, CheckName.ANCHORED, lambda: certificates.certificate(doc_hash, block=head)
+    )
+    if CheckName.ANCHORED in report.checks:  # the read failed
+        return report.finish(doc_hash, kind, now, None)
+    if lookup is None:
+        report.add(CheckName.ANCHORED, Outcome.FAILED, "no anchor for this document hash")
+        return report.finish(doc_hash, kind, now, None)
+    record: CertificateRecord = lookup
+    report.add(
+        CheckName.ANCHORED,
+        Outcome.PASSED,
+        f"anchored in block {record.anchored_block} at {record.anchored_at.isoformat()} "
+        f"by department {record.issuer}",
+    )
+
+    accredited = _read(
+        report,
+        CheckName.ACCREDITED,
+        lambda: registry.is_department_authorized(
+            record.issuer, record.cert_type, record.region, record.anchored_at, block=head
+        ),
+    )
+    if accredited is not None:
+        report.add(
+            CheckName.ACCREDITED,
+            Outcome.PASSED if accredited else Outcome.FAILED,
+            f"department {record.issuer} "
+            + ("was" if accredited else "was not")
+            + f" accredited for type {record.cert_type:#x} in region {record.region} when anchored",
+        )
+
+    _check_status(report, record, certificates)
+    # Block timestamps may run a little ahead of the wall clock (one second per block at least),
+    # so validity starts are judged against whichever is later: now, or the chain's own time.
+    chain_time = _read(
+        report, CheckName.DATES, lambda: context.web3.eth.get_block(head)["timestamp"]
+    )
+    if chain_time is not None:
+        _check_dates(report, record, max(now, datetime.fromtimestamp(int(chain_time), UTC)), now)
+
+    depth = head - record.anchored_block + 1
+    report.add(
+        CheckName.FINALITY,
+        Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
+        f"{depth} confirmation(s), {confirmations} required",
+    )
+    return report.finish(doc_hash, kind, now, record)
+
+
+def _check_status(
+    report: _Report, record: CertificateRecord, certificates: CertificateRegistryClient
+) -> None:
+    status = record.status
+    if status is CertificateStatus.ACTIVE:
+        report.add(CheckName.STATUS, Outcome.PASSED, "active")
+        return
+    reason = _reason_name(record.reason_code)
+    if status is CertificateStatus.SUPERSEDED:
+        successor = _read(report, CheckName.STATUS, lambda: certificates.successor(record.doc_hash))
+        if CheckName.STATUS in report.checks:
+            return
+        target = f"0x{successor.hex()}" if successor else "unknown"
+        report.add(CheckName.STATUS, Outcome.FAILED, f"superseded by {target} (reason: {reason})")
+        return
+    report.add(CheckName.STATUS, Outcome.FAILED, f"{status.name.lower()} (reason: {reason})")
+
+
+def _check_dates(
+    report: _Report, record: CertificateRecord, chain_now: datetime, now: datetime
+) -> None:
+    if chain_now < record.anchored_at:
+        report.add(CheckName.DATES, Outcome.FAILED, "not yet valid")
+    elif record.expires_at is not None and now >= record.expires_at:
+        report.add(CheckName.DATES, Outcome.FAILED, f"expired at {record.expires_at.isoformat()}")
+    else:
+        until = record.expires_at.isoformat() if record.expires_at else "no expiry"
+        report.add(
+            CheckName.DATES, Outcome.PASSED, f"valid from {record.anchored_at.isoformat()}, {until}"
+        )
+
+
+def _reason_name(code: int) -> str:
+    try:
+        return ReasonCode(code).name.lower().replace("_", "-")
+    except ValueError:
+        return f"code {code}"
+
+
+def _read(report: _Report, name: CheckName, call: Callable[[], T]) -> T | None:
+    """Run a chain read; on failure record ``name`` as failed (a node error is never a pass)."""
+    try:
+        return rpc_guard(call)
+    except LedgerError as exc:
+        report.add(name, Outcome.FAILED, f"chain read failed: {exc}")
+        return None
