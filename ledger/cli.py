@@ -503,6 +503,11 @@ def reinstate(state: _State, doc_hash: str, department_id: int | None) -> None:
 @click.option("--hash", "doc_hash", help="Verify a hash instead of a file.")
 @click.option("--rpc", "rpc_url", help="Verify against this JSON-RPC node only.")
 @click.option("--confirmations", type=click.IntRange(0, 10_000), default=None)
+@click.option(
+    "--deployments",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployments file naming the contracts (default: the data directory's).",
+)
 @_json_option
 @click.pass_obj
 def verify(
@@ -511,6 +516,7 @@ def verify(
     doc_hash: str | None,
     rpc_url: str | None,
     confirmations: int | None,
+    deployments: Path | None,
 ) -> None:
     """Check FILE against the chain; exit status 10 when it is INVALID."""
     from ledger.chain.connection import connect
@@ -524,9 +530,8 @@ def verify(
     required = settings.confirmations if confirmations is None else confirmations
     source = file.read_bytes() if file is not None else None
     with connect(settings.data_dir, settings.rpc_url) as connection:
-        context = ChainContext(
-            connection.web3, load_deployment(settings.data_dir / DEPLOYMENTS_FILE, connection.web3)
-        )
+        deployment_file = deployments or settings.data_dir / DEPLOYMENTS_FILE
+        context = ChainContext(connection.web3, load_deployment(deployment_file, connection.web3))
         if source is not None:
             report = verify_document(source, context, confirmations=required)
         else:
