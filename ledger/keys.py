@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -107,14 +108,17 @@ class Keystore:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         document = Account.encrypt(account.key, self._password, kdf="scrypt", iterations=_SCRYPT_N)
         path = self.directory / f"{role}.json"
-        temporary = path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temporary, path)  # fails if the role exists: keys are never overwritten
-        temporary.unlink()
+        # A unique temporary name: a crash mid-write leaves only a stray file, never a blocker.
+        fd, name = tempfile.mkstemp(prefix=f".{role}.", suffix=".tmp", dir=self.directory)
+        temporary = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, path)  # fails if the role exists: keys are never overwritten
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def _unlock(self, path: Path) -> LocalAccount:
         address = self._address_of(path)

@@ -31,6 +31,7 @@ from ledger.contracts import (
     save_deployment,
 )
 from ledger.errors import (
+    DepartmentRegistryDuplicateDepartment,
     InsufficientFundsError,
     LedgerError,
     NotDeployedError,
@@ -192,10 +193,26 @@ class LedgerSession:
         *,
         valid_until: datetime | None = None,
     ) -> ChecksumAddress:
-        """Register a department, create its first signing key here, and accredit the key."""
+        """Register a department, create its first signing key here, and accredit the key.
+
+        Resumable: if an earlier call registered the department but stopped before its key was
+        accredited, calling again with the same region finishes the job (reusing a key created
+        here but never accredited) instead of failing as a duplicate.
+        """
         registry = self.registry(self.governance_sender())
-        registry.register(department_id, region, name_hash(name), scopes)
-        account = self.keystore.create_department_key(department_id)
+        existing = registry.department(department_id)
+        if existing is None:
+            registry.register(department_id, region, name_hash(name), scopes)
+        elif existing.signer_count > 0 or existing.region != region:
+            raise DepartmentRegistryDuplicateDepartment({"departmentId": department_id})
+        account = next(
+            (
+                self.keystore.unlock(record.address)
+                for record in self.keystore.department_keys(department_id)
+                if registry.signer_key(record.address) is None
+            ),
+            None,
+        ) or self.keystore.create_department_key(department_id)
         registry.add_signer(department_id, account.address, None, valid_until)
         _ensure_funded(self.connection, account.address)
         return account.address

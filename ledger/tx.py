@@ -34,7 +34,7 @@ from web3.exceptions import (
     TimeExhausted,
     Web3Exception,
 )
-from web3.types import TxParams, TxReceipt, Wei
+from web3.types import TxParams, TxReceipt
 
 from ledger import errors
 from ledger.errors import ChainUnavailableError, ContractError, InsufficientFundsError, LedgerError
@@ -44,7 +44,6 @@ __all__ = [
     "decode_revert_data",
     "error_selectors",
     "rpc_guard",
-    "send_value",
     "translate_exception",
 ]
 
@@ -199,23 +198,3 @@ class TransactionSender:
             if translated is not None:
                 return translated
         return errors.UnknownContractError({"transaction": bytes(receipt["transactionHash"])})
-
-
-def send_value(web3: Web3, account: LocalAccount, to: ChecksumAddress, amount: int) -> None:
-    """Transfer ``amount`` wei from ``account`` to ``to`` and wait for it to be mined."""
-    sender = TransactionSender(web3, account)
-    with sender._lock:
-        params: TxParams = {
-            "from": account.address,
-            "to": to,
-            "value": Wei(amount),
-            "gas": 21_000,
-            "nonce": web3.eth.get_transaction_count(account.address, "pending"),
-            "chainId": web3.eth.chain_id,
-        }
-        fee = web3.eth.gas_price
-        params["maxFeePerGas"] = Wei(fee * 2 + 1)
-        params["maxPriorityFeePerGas"] = Wei(1)
-        signed = account.sign_transaction(cast(dict[str, Any], params))
-        tx_hash = web3.eth.send_raw_transaction(signed.raw_transaction)
-        web3.eth.wait_for_transaction_receipt(tx_hash)

@@ -1,0 +1,911 @@
+"""Seed an initialized ledger with demo data: departments, certificates and credit events.
+
+Run: ``python scripts/seed_demo.py --data-dir DIR`` after ``ledger --data-dir DIR init`` (``make
+demo`` does both). Running it again changes nothing that is already there: departments, anchors,
+status changes, credit events and amendments are each checked on chain before they are sent.
+
+Everything is synthetic. Identity numbers and credit codes are generated with valid check
+characters (birth dates 1980-2000, sequence numbers 9xx; organisation codes ``MA0DEMX..``),
+names are "示例 ..." ("example ..."). The documents go to ``DIR/demo-documents/``; which subject
+holds which document, with the identifiers, goes to ``DIR/demo-credentials.json`` (mode 0600) and
+nowhere else: standard output shows counts only.
+"""
+
+# Chinese text is set with full-width punctuation (commas, colons, brackets), which RUF001
+# flags as ambiguous.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ledger.catalogue import (
+    CREDIT_CATEGORIES,
+    ReasonCode,
+    certificate_type,
+    credit_category,
+)
+from ledger.config import Settings
+from ledger.contracts import (
+    Amendment,
+    CertificateStatus,
+    CreditLedgerClient,
+    Polarity,
+)
+from ledger.documents import document_hash_of, dump_certificate, salt_fields
+from ledger.errors import (
+    CertificateRegistryAlreadyAnchored,
+    ConfigurationError,
+    CreditLedgerDuplicateEvent,
+    DepartmentRegistryDuplicateDepartment,
+    LedgerError,
+)
+from ledger.identity import SubjectKind, make_citizen_id, make_uscc
+from ledger.session import LedgerSession
+from ledger.tx import TransactionSender
+
+DOCUMENTS_DIR: Final = "demo-documents"
+CREDENTIALS_FILE: Final = "demo-credentials.json"
+MANIFEST_FILE: Final = "manifest.json"
+#: Dates on certificates are civil dates in China (UTC+8), as in ``ledger anchor --expires``.
+CST: Final = timezone(timedelta(hours=8))
+DEMO_BANNER: Final = "【演示数据 DEMO — 虚构主体，仅供测试 / fictional subject, for testing only】"
+
+# ----------------------------------------------------------------------------------------------
+# What is seeded
+# ----------------------------------------------------------------------------------------------
+
+REGIONS: Final = {110000: "北京市", 310000: "上海市", 440300: "深圳市"}
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    """A department to accredit: id, region (GB/T 2260), official name and scope names."""
+
+    department_id: int
+    region: int
+    name: str
+    kind: str
+    scopes: tuple[str, ...]
+
+    def scope_codes(self) -> list[int]:
+        """On-chain codes of the scopes (certificate types first, then credit categories)."""
+        codes: list[int] = []
+        for scope in self.scopes:
+            try:
+                codes.append(certificate_type(scope).code)
+            except LedgerError:
+                codes.append(credit_category(scope).code)
+        return codes
+
+
+DEPARTMENTS: Final = (
+    DepartmentSpec(
+        110001,
+        110000,
+        "北京市市场监督管理局",
+        "market regulation",
+        ("business-licence", "food-business-licence", "false-information", "contract-default"),
+    ),
+    DepartmentSpec(
+        110002,
+        110000,
+        "国家税务总局北京市税务局",
+        "tax",
+        ("tax-registration", "tax-violation"),
+    ),
+    DepartmentSpec(
+        310001,
+        310000,
+        "上海市人力资源和社会保障局",
+        "social security",
+        ("social-security-registration", "social-insurance-record", "social-security-arrears"),
+    ),
+    DepartmentSpec(
+        310002,
+        310000,
+        "中华人民共和国上海海关",
+        "customs",
+        ("customs-registration", "customs-violation"),
+    ),
+    DepartmentSpec(
+        440301,
+        440300,
+        "深圳市民政局",
+        "civil affairs",
+        ("marriage-certificate", "residence-certificate", "commendation"),
+    ),
+    DepartmentSpec(
+        440302,
+        440300,
+        "深圳市公安局",
+        "public security",
+        ("no-criminal-record", "residence-certificate", "false-information"),
+    ),
+)
+_DEPARTMENT_BY_ID: Final = {spec.department_id: spec for spec in DEPARTMENTS}
+
+
+@dataclass(frozen=True)
+class SubjectSpec:
+    """A synthetic citizen or enterprise."""
+
+    label: str
+    kind: SubjectKind
+    name: str
+    identifier: str
+
+    @property
+    def masked(self) -> str:
+        """The identifier as printed on a personal document: region and last four only."""
+        if self.kind is SubjectKind.ENTERPRISE:
+            return self.identifier  # credit codes are public (DESIGN section 5)
+        return self.identifier[:6] + "*" * 8 + self.identifier[-4:]
+
+
+def _citizen(label: str, name: str, region: str, birth: date, sequence: int) -> SubjectSpec:
+    return SubjectSpec(label, SubjectKind.CITIZEN, name, make_citizen_id(region, birth, sequence))
+
+
+def _enterprise(label: str, name: str, region: str, number: int) -> SubjectSpec:
+    code = make_uscc("9", "1", region, f"MA0DEMX{number:02d}")
+    return SubjectSpec(label, SubjectKind.ENTERPRISE, name, code)
+
+
+SUBJECTS: Final = (
+    _enterprise("E1", "示例科技（北京）有限公司", "110108", 1),
+    _enterprise("E2", "示例国际贸易（上海）有限公司", "310115", 2),
+    _enterprise("E3", "示例餐饮管理（北京）有限公司", "110105", 3),
+    _enterprise("E4", "示例建材（北京）有限公司", "110112", 4),
+    _enterprise("E5", "示例电子（深圳）有限公司", "440305", 5),
+    _citizen("C1", "示例 张三", "110101", date(1985, 3, 12), 901),
+    _citizen("C2", "示例 李四", "310104", date(1990, 7, 8), 912),
+    _citizen("C3", "示例 王五", "440304", date(1988, 11, 23), 933),
+    _citizen("C4", "示例 赵六", "440305", date(1996, 1, 30), 946),
+    _citizen("C5", "示例 孙七", "110105", date(2000, 5, 5), 958),
+)
+_SUBJECT_BY_LABEL: Final = {spec.label: spec for spec in SUBJECTS}
+
+
+@dataclass(frozen=True)
+class CertificateSpec:
+    """A certificate to issue: holder, type, issuing department, validity and its fate."""
+
+    name: str
+    holder: str
+    type_name: str
+    department_id: int
+    #: Record region; a district inside the department's region, or the department's own.
+    region: int | None = None
+    #: Validity in days from first issue; None: no expiry (long-term).
+    valid_days: int | None = None
+    revoke: ReasonCode | None = None
+    #: Name of the certificate this one replaces (renewal or correction).
+    supersedes: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+
+
+CERTIFICATES: Final = (
+    CertificateSpec(
+        "E1-business-licence",
+        "E1",
+        "business-licence",
+        110001,
+        region=110108,
+        details=(("类型", "有限责任公司"), ("注册资本", "人民币 500 万元")),
+    ),
+    CertificateSpec("E1-tax-registration", "E1", "tax-registration", 110002, region=110108),
+    CertificateSpec("E2-customs-registration", "E2", "customs-registration", 310002, 310115),
+    CertificateSpec(
+        "E2-social-security-registration", "E2", "social-security-registration", 310001, 310115
+    ),
+    CertificateSpec("E3-business-licence", "E3", "business-licence", 110001, region=110105),
+    CertificateSpec(
+        "E3-food-business-licence-v1",
+        "E3",
+        "food-business-licence",
+        110001,
+        region=110105,
+        valid_days=5 * 365,
+        details=(("经营项目", "热食类食品制售"),),
+    ),
+    CertificateSpec(
+        "E3-food-business-licence-v2",
+        "E3",
+        "food-business-licence",
+        110001,
+        region=110105,
+        valid_days=5 * 365 + 180,
+        supersedes="E3-food-business-licence-v1",
+        details=(("经营项目", "热食类食品制售；冷食类食品制售"), ("变更事项", "增加经营项目")),
+    ),
+    CertificateSpec(
+        "E4-business-licence",
+        "E4",
+        "business-licence",
+        110001,
+        region=110112,
+        revoke=ReasonCode.LICENCE_WITHDRAWN,
+    ),
+    CertificateSpec("C1-residence-certificate", "C1", "residence-certificate", 440302, None, 365),
+    CertificateSpec("C2-marriage-certificate", "C2", "marriage-certificate", 440301),
+    CertificateSpec(
+        "C2-social-insurance-record", "C2", "social-insurance-record", 310001, valid_days=90
+    ),
+    CertificateSpec("C3-marriage-certificate", "C3", "marriage-certificate", 440301),
+    CertificateSpec(
+        "C4-no-criminal-record",
+        "C4",
+        "no-criminal-record",
+        440302,
+        valid_days=90,
+        revoke=ReasonCode.ISSUED_IN_ERROR,
+    ),
+    CertificateSpec("C5-residence-certificate", "C5", "residence-certificate", 440301, None, 365),
+)
+
+_SPOUSES: Final = {"C2": "C3", "C3": "C2"}
+
+
+@dataclass(frozen=True)
+class CreditSpec:
+    """A credit event and the amendments it receives, in order."""
+
+    name: str
+    subject: str
+    category: str
+    department_id: int
+    polarity: Polarity
+    severity: int
+    days_ago: int
+    facts: str
+    amendments: tuple[Amendment, ...] = ()
+
+
+CREDIT_EVENTS: Final = (
+    CreditSpec(
+        "E1-contract-default",
+        "E1",
+        "contract-default",
+        110001,
+        Polarity.NEGATIVE,
+        2,
+        200,
+        "未按合同约定履行供货义务（虚构）",
+        (Amendment.DISPUTED, Amendment.UPHELD),
+    ),
+    CreditSpec(
+        "E1-tax-violation",
+        "E1",
+        "tax-violation",
+        110002,
+        Polarity.NEGATIVE,
+        2,
+        420,
+        "逾期未申报增值税（虚构）",
+        (Amendment.REPAIRED,),
+    ),
+    CreditSpec(
+        "E2-customs-violation",
+        "E2",
+        "customs-violation",
+        310002,
+        Polarity.NEGATIVE,
+        3,
+        150,
+        "申报商品编码不实（虚构）",
+    ),
+    CreditSpec(
+        "E3-false-information",
+        "E3",
+        "false-information",
+        110001,
+        Polarity.NEGATIVE,
+        4,
+        90,
+        "申请食品经营许可时提交虚假材料（虚构）",
+    ),
+    CreditSpec(
+        "E5-commendation",
+        "E5",
+        "commendation",
+        440301,
+        Polarity.POSITIVE,
+        2,
+        60,
+        "热心公益，捐助社区养老服务（虚构）",
+    ),
+    CreditSpec(
+        "C1-commendation",
+        "C1",
+        "commendation",
+        440301,
+        Polarity.POSITIVE,
+        1,
+        30,
+        "见义勇为（虚构）",
+    ),
+    CreditSpec(
+        "C3-social-security-arrears",
+        "C3",
+        "social-security-arrears",
+        310001,
+        Polarity.NEGATIVE,
+        1,
+        300,
+        "灵活就业人员社保欠缴三个月（虚构）",
+    ),
+    CreditSpec(
+        "C4-false-information",
+        "C4",
+        "false-information",
+        440302,
+        Polarity.NEGATIVE,
+        3,
+        45,
+        "办理居住证时提供虚假租赁合同（虚构）",
+    ),
+)
+
+_AMENDMENT_TITLES: Final = {
+    Amendment.DISPUTED: "信用信息异议受理通知书",
+    Amendment.UPHELD: "信用信息异议复核决定书（维持原记录）",
+    Amendment.REPAIRED: "信用修复决定书",
+    Amendment.CORRECTED: "信用信息更正决定书",
+    Amendment.WITHDRAWN: "信用信息撤销决定书",
+}
+
+# ----------------------------------------------------------------------------------------------
+# Documents on disk
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A demo document as written (once) and its anchored hash."""
+
+    path: Path
+    digest: bytes
+    dates: Mapping[str, str | None]
+
+
+class DocumentFolder:
+    """``DIR/demo-documents``: each document is generated once and then reused.
+
+    Reuse is what makes a second run idempotent: a regenerated document would have a new hash
+    (fresh salts, serial numbers, dates) and be anchored a second time. The dates a document was
+    generated with (issue date, expiry, date of a credit event) are kept in ``manifest.json`` so a
+    later run anchors or records with the same values.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._manifest_path = root / MANIFEST_FILE
+        try:
+            loaded = json.loads(self._manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            loaded = {}
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot read {self._manifest_path}: {exc}") from None
+        self._manifest: dict[str, dict[str, str | None]] = (
+            loaded if isinstance(loaded, dict) else {}
+        )
+        self.created = 0
+
+    def ensure(
+        self,
+        relative: str,
+        dates: Mapping[str, str | None],
+        build: Callable[[Mapping[str, str | None]], bytes],
+    ) -> StoredDocument:
+        """The document at ``relative``, built from ``dates`` unless it already exists."""
+        path = self.root / relative
+        known = self._manifest.get(relative)
+        if known is None or not path.is_file():
+            known = dict(dates)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _write_atomically(path, build(known), 0o644)
+            self._manifest[relative] = known
+            _write_atomically(
+                self._manifest_path,
+                (json.dumps(self._manifest, indent=2, sort_keys=True) + "\n").encode(),
+                0o644,
+            )
+            self.created += 1
+        return StoredDocument(path, document_hash_of(path).hash, known)
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _text_document(title: str, lines: Sequence[tuple[str, str]]) -> bytes:
+    body = [title, DEMO_BANNER, ""]
+    body += [f"{label}：{value}" for label, value in lines]
+    return ("\n".join(body) + "\n").encode("utf-8")
+
+
+def _certificate_bytes(
+    spec: CertificateSpec, subject: SubjectSpec, dates: Mapping[str, str | None]
+) -> bytes:
+    kind = certificate_type(spec.type_name)
+    issuer = _DEPARTMENT_BY_ID[spec.department_id].name
+    serial = f"DEMO-{spec.department_id}-{secrets.token_hex(4).upper()}"
+    valid_until = dates["validUntil"] or "长期"
+    if kind.personal:
+        # Documents about natural persons are structured certificates: every field has its own
+        # salt, so a holder can hide fields and the hash cannot be guessed from the values.
+        fields: dict[str, Any] = {
+            "title": kind.title_zh,
+            "holderName": subject.name,
+            "holderIdMasked": subject.masked,
+            "issuer": issuer,
+            "serial": serial,
+            "issuedOn": dates["issuedOn"],
+            "validUntil": dates["validUntil"],
+            "notice": DEMO_BANNER,
+        }
+        if spec.holder in _SPOUSES:
+            fields["spouseName"] = _SUBJECT_BY_LABEL[_SPOUSES[spec.holder]].name
+        if spec.type_name == "residence-certificate":
+            fields["address"] = "示例市示例区示例路 1 号（虚构）"
+        fields.update(dict(spec.details))
+        return dump_certificate(salt_fields(fields, certificate_type=kind.name))
+    lines = [
+        ("名称", subject.name),
+        ("统一社会信用代码", subject.identifier),
+        ("法定代表人", "示例 法人"),
+        ("住所", "示例市示例区示例大道 100 号（虚构）"),
+        *spec.details,
+        ("发证机关", issuer),
+        ("证照编号", serial),
+        ("发证日期", str(dates["issuedOn"])),
+        ("有效期至", str(valid_until)),
+    ]
+    return _text_document(f"{kind.title_zh}（{kind.title_en}）", lines)
+
+
+def _credit_bytes(spec: CreditSpec, subject: SubjectSpec, dates: Mapping[str, str | None]) -> bytes:
+    category = credit_category(spec.category)
+    title = "表彰决定书" if spec.polarity is Polarity.POSITIVE else "行政处理决定书"
+    lines = [
+        ("当事人", subject.name),
+        ("证件", subject.masked),
+        ("类别", f"{category.title_zh}（{category.name}）"),
+        ("事实", spec.facts),
+        ("发生日期", str(dates["occurredOn"])),
+        ("决定机关", _DEPARTMENT_BY_ID[spec.department_id].name),
+        ("文号", f"DEMO-{spec.department_id}-{secrets.token_hex(4).upper()}"),
+    ]
+    return _text_document(title, lines)
+
+
+def _amendment_bytes(spec: CreditSpec, status: Amendment, dates: Mapping[str, str | None]) -> bytes:
+    lines = [
+        ("事项", f"{spec.name} 的信用记录"),
+        ("决定", status.name.lower()),
+        ("决定日期", str(dates["decidedOn"])),
+        ("决定机关", _DEPARTMENT_BY_ID[spec.department_id].name),
+        ("文号", f"DEMO-{spec.department_id}-{secrets.token_hex(4).upper()}"),
+    ]
+    return _text_document(_AMENDMENT_TITLES[status], lines)
+
+
+# ----------------------------------------------------------------------------------------------
+# Seeding
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What this run did, and what it found already done."""
+
+    departments_new: int = 0
+    departments_existing: int = 0
+    scopes_granted: int = 0
+    disclosure_set: int = 0
+    disclosure_existing: int = 0
+    anchored_new: int = 0
+    anchored_existing: int = 0
+    revoked_new: int = 0
+    superseded_new: int = 0
+    credit_new: int = 0
+    credit_existing: int = 0
+    amendments_new: int = 0
+
+
+@dataclass
+class Seeder:
+    """Brings one ledger to the demo state, step by step, skipping what is already there."""
+
+    session: LedgerSession
+    folder: DocumentFolder
+    today: date
+    tally: Tally = field(default_factory=Tally)
+    documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    credit_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _senders: dict[int, TransactionSender] = field(default_factory=dict)
+    _refs: dict[str, bytes] = field(default_factory=dict)
+
+    def sender(self, department_id: int) -> TransactionSender:
+        """The department's signing key (unlocked once per run)."""
+        if department_id not in self._senders:
+            self._senders[department_id] = self.session.department_sender(department_id)
+        return self._senders[department_id]
+
+    def subject_ref(self, label: str) -> bytes:
+        """HMAC subject reference of a demo subject."""
+        if label not in self._refs:
+            spec = _SUBJECT_BY_LABEL[label]
+            self._refs[label] = self.session.subject_ref(spec.identifier, spec.kind)
+        return self._refs[label]
+
+    # -- governance ---------------------------------------------------------------------------
+
+    def departments(self) -> None:
+        """Register each department with a signing key, or complete one left half-done."""
+        registry = self.session.registry()
+        for spec in DEPARTMENTS:
+            codes = spec.scope_codes()
+            record = registry.department(spec.department_id)
+            if record is None:
+                try:
+                    self.session.add_department(spec.department_id, spec.region, spec.name, codes)
+                    self.tally.departments_new += 1
+                    continue
+                except DepartmentRegistryDuplicateDepartment:
+                    record = registry.department(spec.department_id)
+                    if record is None:
+                        raise
+            self.tally.departments_existing += 1
+            if record.region != spec.region:
+                raise ConfigurationError(
+                    f"department {spec.department_id} is already registered for region "
+                    f"{record.region}, not {spec.region}; seed a fresh data directory"
+                )
+            governance = self.session.registry(self.session.governance_sender())
+            missing = [
+                code for code in codes if code not in set(registry.scopes(spec.department_id))
+            ]
+            if missing:
+                governance.grant_scopes(spec.department_id, missing)
+                self.tally.scopes_granted += len(missing)
+            if not registry.signers(spec.department_id):
+                # An earlier run stopped between registering and accrediting the first key.
+                account = self.session.keystore.create_department_key(spec.department_id)
+                governance.add_signer(spec.department_id, account.address)
+
+    def disclosure_periods(self) -> None:
+        """Governance sets each category's public disclosure period from the catalogue."""
+        reader = self.session.credit()
+        writer: CreditLedgerClient | None = None
+        for category in CREDIT_CATEGORIES:
+            seconds = category.disclosure_days * 86_400
+            if reader.disclosure_period(category.code) == seconds:
+                self.tally.disclosure_existing += 1
+                continue
+            writer = writer or self.session.credit(self.session.governance_sender())
+            writer.set_disclosure_period(category.code, seconds)
+            self.tally.disclosure_set += 1
+
+    # -- certificates -------------------------------------------------------------------------
+
+    def certificates(self) -> None:
+        """Anchor every demo certificate for its holder; revoke and supersede as planned."""
+        for spec in CERTIFICATES:
+            subject = _SUBJECT_BY_LABEL[spec.holder]
+            valid_until = self.today + timedelta(days=spec.valid_days) if spec.valid_days else None
+            suffix = ".json" if certificate_type(spec.type_name).personal else ".txt"
+            stored = self.folder.ensure(
+                f"certificates/{spec.name}{suffix}",
+                {"issuedOn": self.today.isoformat(), "validUntil": _iso(valid_until)},
+                functools.partial(_certificate_bytes, spec, subject),
+            )
+            self._anchor(spec, stored)
+            self.documents.setdefault(spec.holder, []).append(
+                {
+                    "name": spec.name,
+                    "type": spec.type_name,
+                    "department": spec.department_id,
+                    "path": str(stored.path),
+                    "hash": "0x" + stored.digest.hex(),
+                }
+            )
+
+    def _anchor(self, spec: CertificateSpec, stored: StoredDocument) -> None:
+        reader = self.session.certificates()
+        client = self.session.certificates(self.sender(spec.department_id))
+        kind = certificate_type(spec.type_name)
+        region = spec.region or _DEPARTMENT_BY_ID[spec.department_id].region
+        expiry = stored.dates.get("validUntil")
+        expires_at = _end_of_day(date.fromisoformat(expiry)) if expiry else None
+        holder = self.subject_ref(spec.holder)
+        if reader.certificate(stored.digest) is not None:
+            self.tally.anchored_existing += 1
+        elif spec.supersedes is not None:
+            old = self._anchored_hash(spec.supersedes)
+            current = reader.certificate(old)
+            if current is None or current.status not in (
+                CertificateStatus.ACTIVE,
+                CertificateStatus.SUSPENDED,
+            ):
+                raise ConfigurationError(f"{spec.supersedes} cannot be superseded any more")
+            client.supersede(old, stored.digest, ReasonCode.RENEWAL, expires_at, subject_ref=holder)
+            self.tally.anchored_new += 1
+            self.tally.superseded_new += 1
+        else:
+            try:
+                client.anchor(stored.digest, kind.code, region, expires_at, subject_ref=holder)
+                self.tally.anchored_new += 1
+            except CertificateRegistryAlreadyAnchored:
+                self.tally.anchored_existing += 1
+        if spec.revoke is not None:
+            record = reader.certificate(stored.digest)
+            if record is not None and record.status is CertificateStatus.ACTIVE:
+                client.revoke(stored.digest, spec.revoke)
+                self.tally.revoked_new += 1
+
+    def _anchored_hash(self, name: str) -> bytes:
+        for documents in self.documents.values():
+            for entry in documents:
+                if entry["name"] == name:
+                    return bytes.fromhex(str(entry["hash"])[2:])
+        raise ConfigurationError(f"{name} must be anchored before it can be superseded")
+
+    # -- credit -------------------------------------------------------------------------------
+
+    def credit(self) -> None:
+        """Record each credit event and bring its amendments up to date."""
+        reader = self.session.credit()
+        for spec in CREDIT_EVENTS:
+            subject = _SUBJECT_BY_LABEL[spec.subject]
+            evidence = self.folder.ensure(
+                f"evidence/{spec.name}.txt",
+                {"occurredOn": (self.today - timedelta(days=spec.days_ago)).isoformat()},
+                functools.partial(_credit_bytes, spec, subject),
+            )
+            occurred_at = _start_of_day(date.fromisoformat(str(evidence.dates["occurredOn"])))
+            category = credit_category(spec.category)
+            reference = self.subject_ref(spec.subject)
+            event_id = CreditLedgerClient.event_id(
+                reference, category.code, occurred_at, evidence.digest
+            )
+            client = self.session.credit(self.sender(spec.department_id))
+            event = reader.event(event_id)
+            if event is None:
+                try:
+                    client.record(
+                        reference,
+                        category.code,
+                        spec.polarity,
+                        spec.severity,
+                        occurred_at,
+                        evidence.digest,
+                    )
+                    self.tally.credit_new += 1
+                except CreditLedgerDuplicateEvent:
+                    self.tally.credit_existing += 1
+            else:
+                self.tally.credit_existing += 1
+            done = event.amendment_count if event is not None else 0
+            decisions: list[str] = []
+            for step, status in enumerate(spec.amendments):
+                decided = self.today - timedelta(days=max(spec.days_ago - 20 * (step + 1), 0))
+                reason = self.folder.ensure(
+                    f"decisions/{spec.name}-{step + 1}-{status.name.lower()}.txt",
+                    {"decidedOn": decided.isoformat()},
+                    functools.partial(_amendment_bytes, spec, status),
+                )
+                decisions.append(str(reason.path))
+                if step >= done:
+                    client.amend(event_id, status, reason.digest)
+                    self.tally.amendments_new += 1
+            self.credit_events.setdefault(spec.subject, []).append(
+                {
+                    "name": spec.name,
+                    "eventId": "0x" + event_id.hex(),
+                    "category": category.name,
+                    "polarity": spec.polarity.name.lower(),
+                    "severity": spec.severity,
+                    "department": spec.department_id,
+                    "evidence": {"path": str(evidence.path), "hash": "0x" + evidence.digest.hex()},
+                    "amendments": [
+                        {"status": status.name.lower(), "decision": path}
+                        for status, path in zip(spec.amendments, decisions, strict=True)
+                    ],
+                }
+            )
+
+    # -- the credentials file -----------------------------------------------------------------
+
+    def credentials(self) -> dict[str, Any]:
+        """Everything a demo user needs to act as a department or look up a subject."""
+        registry = self.session.registry()
+        reader = self.session.certificates()
+        deployment = self.session.deployment
+        departments = []
+        for spec in DEPARTMENTS:
+            departments.append(
+                {
+                    "departmentId": spec.department_id,
+                    "name": spec.name,
+                    "kind": spec.kind,
+                    "region": spec.region,
+                    "regionName": REGIONS[spec.region],
+                    "scopes": list(spec.scopes),
+                    "activeKeys": registry.signers(spec.department_id),
+                    "localKeys": [
+                        record.address
+                        for record in self.session.keystore.department_keys(spec.department_id)
+                    ],
+                }
+            )
+        subjects = []
+        for subject in SUBJECTS:
+            documents = []
+            for entry in self.documents.get(subject.label, []):
+                record = reader.certificate(bytes.fromhex(str(entry["hash"])[2:]))
+                status = record.status.name.lower() if record else "not anchored"
+                documents.append({**entry, "status": status})
+            subjects.append(
+                {
+                    "label": subject.label,
+                    "name": subject.name,
+                    "kind": subject.kind.value,
+                    "identifier": subject.identifier,
+                    "subjectRef": "0x" + self.subject_ref(subject.label).hex(),
+                    "documents": documents,
+                    "creditEvents": self.credit_events.get(subject.label, []),
+                }
+            )
+        return {
+            "note": (
+                "Synthetic demo data: every identifier was generated with a valid check character "
+                "and belongs to no one. Keep this file private anyway (mode 0600): it maps "
+                "identifiers to subject references. API tokens for departments and subjects come "
+                "with the API service in a later issue; until then use the `ledger` CLI with "
+                "--department ID."
+            ),
+            "apiTokens": None,
+            "generatedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "chain": {
+                "chainId": deployment.chain_id,
+                "location": self.session.connection.location,
+                "DepartmentRegistry": deployment.department_registry,
+                "CertificateRegistry": deployment.certificate_registry,
+                "CreditLedger": deployment.credit_ledger,
+            },
+            "governanceKey": self.session.keystore.governance().address,
+            "departments": departments,
+            "subjects": subjects,
+        }
+
+
+def _end_of_day(day: date) -> datetime:
+    """A certificate valid until ``day`` expires at the following midnight, China time."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), CST).astimezone(UTC)
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), CST).astimezone(UTC)
+
+
+def write_private_json(path: Path, document: Mapping[str, Any]) -> None:
+    """Write ``document`` to ``path`` with mode 0600 from the start (never readable by others)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """What :func:`seed` reports back."""
+
+    tally: Tally
+    credentials: Path
+    chain_id: int
+    documents_created: int
+
+
+def seed(data_dir: Path, rpc_url: str | None) -> SeedResult:
+    """Bring the initialized ledger in ``data_dir`` to the demo state."""
+    data_dir = data_dir.resolve()
+    overrides: dict[str, Any] = {"data_dir": data_dir}
+    if rpc_url:
+        overrides["rpc_url"] = rpc_url
+    with LedgerSession.open(Settings(**overrides)) as session:
+        folder = DocumentFolder(data_dir / DOCUMENTS_DIR)
+        seeder = Seeder(session, folder, datetime.now(CST).date())
+        seeder.departments()
+        seeder.disclosure_periods()
+        seeder.certificates()
+        seeder.credit()
+        credentials = data_dir / CREDENTIALS_FILE
+        write_private_json(credentials, seeder.credentials())
+        return SeedResult(seeder.tally, credentials, session.deployment.chain_id, folder.created)
+
+
+def summary(result: SeedResult, documents: Path, elapsed: float) -> str:
+    """Counts only: identifiers never reach standard output."""
+    t = result.tally
+    enterprises = sum(1 for s in SUBJECTS if s.kind is SubjectKind.ENTERPRISE)
+    revoked = sum(1 for c in CERTIFICATES if c.revoke is not None)
+    superseded = sum(1 for c in CERTIFICATES if c.supersedes is not None)
+    amendments = sum(len(c.amendments) for c in CREDIT_EVENTS)
+    files = sum(1 for path in documents.rglob("*") if path.is_file()) - 1  # minus the manifest
+    granted = f"; {t.scopes_granted} missing scope(s) granted" if t.scopes_granted else ""
+    return "\n".join(
+        [
+            f"demo data on chain {result.chain_id}",
+            f"  departments    {len(DEPARTMENTS)} in {len(REGIONS)} regions "
+            f"({t.departments_new} new, {t.departments_existing} already registered{granted})",
+            f"  disclosure     {len(CREDIT_CATEGORIES)} credit categories "
+            f"({t.disclosure_set} set now, {t.disclosure_existing} already set)",
+            f"  subjects       {len(SUBJECTS)} synthetic: {enterprises} enterprises, "
+            f"{len(SUBJECTS) - enterprises} citizens",
+            f"  certificates   {len(CERTIFICATES)} anchored ({t.anchored_new} new, "
+            f"{t.anchored_existing} already anchored); {revoked} revoked ({t.revoked_new} now), "
+            f"{superseded} superseded ({t.superseded_new} now)",
+            f"  credit events  {len(CREDIT_EVENTS)} ({t.credit_new} new, {t.credit_existing} "
+            f"already recorded); {amendments} amendments ({t.amendments_new} new)",
+            f"  documents      {files} in {documents} ({result.documents_created} written now)",
+            f"  credentials    {result.credentials} (mode 0600; identifiers are only there)",
+            f"  took {elapsed:.1f} s",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Seed and print a summary."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("LEDGER_DATA_DIR", "ledger-data")),
+        help="data directory of an initialized ledger (default: $LEDGER_DATA_DIR or ledger-data)",
+    )
+    parser.add_argument("--rpc", dest="rpc_url", help="JSON-RPC URL instead of the embedded chain")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        result = seed(args.data_dir, args.rpc_url)
+    except LedgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(summary(result, args.data_dir / DOCUMENTS_DIR, time.perf_counter() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
