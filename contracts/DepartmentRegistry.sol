@@ -11,7 +11,14 @@ import {Regions} from "./utils/Regions.sol";
 /// and scopes, with which signing keys, and when. History is kept (key windows, scope windows,
 /// suspension windows) so a verifier can ask whether a signer was authorized at any past moment:
 /// rotation and suspension never invalidate records made before them.
-/// @dev Scopes are uint32: the high byte is the kind (1: certificate type, 2: credit category), which
+/// @dev Changes take effect at once for new writes (the consumers' replicas are updated in the same
+/// transaction), so every record that exists from the second of a change was made before it. The
+/// history therefore counts the whole second of a change on the earlier side: a suspension or a
+/// scope withdrawal at time t is recorded from t + 1, a key retired at t was valid through t, a
+/// reinstatement or a grant at t counts from t. Records made earlier in the same block or second
+/// as a change stay valid, which is what DESIGN section 2 requires.
+///
+/// Scopes are uint32: the high byte is the kind (1: certificate type, 2: credit category), which
 /// selects the consumer contract ("sink") that receives the grant replica for its hot path.
 contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
@@ -87,7 +94,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
             current[index] = current[current.length - 1];
             current.pop();
             Window[] storage windows = _scopeWindows[departmentId][scope];
-            windows[windows.length - 1].until = uint40(block.timestamp);
+            windows[windows.length - 1].until = uint40(block.timestamp) + 1;
             emit ScopeRevoked(departmentId, scope);
         }
         _departments[departmentId].scopeCount = uint8(current.length);
@@ -126,7 +133,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
     /// @param departmentId The department.
     function suspendDepartment(uint32 departmentId) external onlyOwner {
         _setSuspended(departmentId, true);
-        _suspensions[departmentId].push(Window({from: uint40(block.timestamp), until: _OPEN}));
+        _suspensions[departmentId].push(Window({from: uint40(block.timestamp) + 1, until: _OPEN}));
         emit DepartmentSuspended(departmentId);
     }
 
@@ -221,21 +228,21 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
         return _keys[signer];
     }
 
-    /// @notice The consumer contract of a scope kind.
-    /// @param kind Scope kind.
-    /// @return The sink, or the zero address.
-    function sinkOf(uint8 kind) external view returns (IAccreditationSink) {
-        return _sinks[kind];
+    /// @inheritdoc IDepartmentRegistry
+    function sinkOf(uint8 kind) external view returns (address) {
+        return address(_sinks[kind]);
     }
 
     /// @inheritdoc IDepartmentRegistry
     function isAuthorized(address signer, uint32 scope, uint40 timestamp) external view returns (bool) {
-        return _denial(signer, scope, 0, timestamp) == Denial.None;
+        return _denial(signer, scope, 0, timestamp, false) == Denial.None;
     }
 
     /// @inheritdoc IDepartmentRegistry
     function denialOf(address signer, uint32 scope, uint24 region, uint40 timestamp) external view returns (Denial) {
-        return _denial(signer, scope, region, timestamp);
+        // Asked about now, the answer must reflect changes made earlier in this second (the
+        // consumers ask on their failure path); asked about the past, history decides.
+        return _denial(signer, scope, region, timestamp, timestamp >= block.timestamp);
     }
 
     /// @inheritdoc IDepartmentRegistry
@@ -283,7 +290,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
         if (end <= start || end <= block.timestamp) revert DepartmentRegistryInvalidWindow(start, end);
         address[] storage signers = _signers[departmentId];
         if (signers.length >= MAX_SIGNERS) revert DepartmentRegistryLimitReached(departmentId);
-        _keys[signer] = SignerKey({departmentId: departmentId, validFrom: start, validUntil: end});
+        _keys[signer] = SignerKey({departmentId: departmentId, validFrom: start, validUntil: end, retiredEarly: false});
         signers.push(signer);
         _departments[departmentId].signerCount = uint8(signers.length);
         emit SignerAdded(departmentId, signer, start, end);
@@ -301,7 +308,11 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
             if (signers[i] == signer) index = i;
         }
         if (departmentId == 0 || index == type(uint256).max) revert DepartmentRegistryUnknownSigner(signer);
-        if (key.validUntil > block.timestamp) key.validUntil = uint40(block.timestamp);
+        if (key.validUntil > block.timestamp) {
+            key.validUntil = uint40(block.timestamp);
+            // A key retired before its window opened never signed: nothing to count in.
+            key.retiredEarly = key.validFrom <= block.timestamp;
+        }
         if (key.validFrom > key.validUntil) key.validFrom = key.validUntil;
         emit SignerRetired(departmentId, signer, key.validUntil);
         address[] memory retired = new address[](1);
@@ -357,13 +368,23 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
         }
     }
 
-    function _denial(address signer, uint32 scope, uint24 region, uint40 timestamp) private view returns (Denial) {
+    function _denial(address signer, uint32 scope, uint24 region, uint40 timestamp, bool live)
+        private
+        view
+        returns (Denial)
+    {
         SignerKey memory key = _keys[signer];
         if (key.departmentId == 0) return Denial.UnknownSigner;
         if (timestamp < key.validFrom) return Denial.KeyNotYetValid;
-        if (timestamp >= key.validUntil) return Denial.KeyExpired;
-        if (!_within(_scopeWindows[key.departmentId][scope], timestamp)) return Denial.ScopeNotGranted;
-        if (_within(_suspensions[key.departmentId], timestamp)) return Denial.DepartmentSuspended;
+        uint256 keyEnd = live || !key.retiredEarly ? key.validUntil : uint256(key.validUntil) + 1;
+        if (timestamp >= keyEnd) return Denial.KeyExpired;
+        if (live) {
+            if (_indexOf(_scopes[key.departmentId], scope) == type(uint256).max) return Denial.ScopeNotGranted;
+            if (_departments[key.departmentId].suspended) return Denial.DepartmentSuspended;
+        } else {
+            if (!_within(_scopeWindows[key.departmentId][scope], timestamp)) return Denial.ScopeNotGranted;
+            if (_within(_suspensions[key.departmentId], timestamp)) return Denial.DepartmentSuspended;
+        }
         if (!Regions.covers(_departments[key.departmentId].region, region)) return Denial.RegionNotCovered;
         return Denial.None;
     }

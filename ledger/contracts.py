@@ -428,7 +428,7 @@ class DepartmentRegistryClient:
 
     def signer_key(self, signer: ChecksumAddress) -> SignerKey | None:
         """A key's record, or None when unknown."""
-        department_id, valid_from, valid_until = rpc_guard(
+        department_id, valid_from, valid_until, _retired_early = rpc_guard(
             lambda: self.contract.functions.signerKey(signer).call()
         )
         if department_id == 0:

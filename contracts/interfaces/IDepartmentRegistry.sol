@@ -42,6 +42,9 @@ interface IDepartmentRegistry {
         uint40 validFrom;
         // First second at which the key may no longer sign (exclusive).
         uint40 validUntil;
+        // Retired before its window ended: signatures made earlier in the second of
+        // `validUntil` were valid (history counts that second in; new signatures are refused).
+        bool retiredEarly;
     }
 
     /// @notice A half-open time interval [from, until).
@@ -108,6 +111,8 @@ interface IDepartmentRegistry {
     function isAuthorized(address signer, uint32 scope, uint40 timestamp) external view returns (bool);
 
     /// @notice Why `signer` could not act for `scope` in `region` at `timestamp`; `Denial.None` if it could.
+    /// @dev For a `timestamp` at or after the current block's, the live state answers (a change made
+    /// earlier in this second already applies to new writes); for an earlier one, the history.
     /// @param signer The signing key.
     /// @param scope The certificate type or credit category.
     /// @param region The GB/T 2260 region code the record belongs to; 0 skips the region check.
@@ -127,6 +132,11 @@ interface IDepartmentRegistry {
         external
         view
         returns (bool);
+
+    /// @notice The consumer contract of a scope kind.
+    /// @param kind Scope kind (high byte of a scope).
+    /// @return The sink, or the zero address.
+    function sinkOf(uint8 kind) external view returns (address);
 
     /// @notice The governance authority (the registry's owner).
     /// @return The owner address.

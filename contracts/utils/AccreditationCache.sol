@@ -145,6 +145,10 @@ abstract contract AccreditationCache is IAccreditationSink {
 
     /// @dev The failure path: ask the registry for the precise reason and revert with it.
     function _revertDenied(address signer, uint32 scope, uint24 region) private view {
+        // A scope of another kind is never pushed to this contract, whatever the registry says.
+        if (DEPARTMENT_REGISTRY.sinkOf(uint8(scope >> 24)) != address(this)) {
+            revert AccreditationScopeNotGranted(signer, scope);
+        }
         IDepartmentRegistry.Denial denial =
             DEPARTMENT_REGISTRY.denialOf(signer, scope, region, uint40(block.timestamp));
         if (denial == IDepartmentRegistry.Denial.UnknownSigner) revert AccreditationUnknownSigner(signer);

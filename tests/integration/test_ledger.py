@@ -17,6 +17,7 @@ from typing import Any, Final
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 
 from ledger import errors
 from ledger.catalogue import ReasonCode, credit_category
@@ -415,21 +416,13 @@ def test_scope_withdrawal_blocks_new_records_but_keeps_earlier_ones_valid(
     assert_valid(verify(session, earlier))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library bug: DepartmentRegistry windows are in whole seconds and start inclusively at "
-        "block.timestamp, so a suspension or scope withdrawal mined in the same second as an "
-        "earlier anchor makes verify judge that anchor 'not accredited when anchored' "
-        "(anvil mines many blocks per second with one timestamp)"
-    ),
-)
 @pytest.mark.parametrize("ledger_backend", ["anvil"], indirect=True)
 @pytest.mark.parametrize("withdrawal", ["suspension", "scope-withdrawal"])
 def test_same_second_withdrawal_keeps_earlier_records_valid(
     ledger_backend: Backend, department: RegisteredDepartment, withdrawal: str
 ) -> None:
     session = ledger_backend.session
+    web3 = session.connection.web3
     earlier = licence(16)
     digest = anchor_bytes(session, earlier)
     record = session.certificates().certificate(digest)
@@ -441,11 +434,81 @@ def test_same_second_withdrawal_keeps_earlier_records_valid(
         receipt = governance.suspend(1)
     else:
         receipt = governance.revoke_scopes(1, [BUSINESS_LICENCE])
-    withdrawn_at = session.connection.web3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    withdrawn_at = web3.eth.get_block(receipt["blockNumber"])["timestamp"]
     assert receipt["blockNumber"] > record.anchored_block
     assert datetime.fromtimestamp(withdrawn_at, UTC) == record.anchored_at  # the precondition
 
+    # The registry counts the whole second of a withdrawal on the earlier side (every record of
+    # that second was made before it): valid at the anchor's second, withdrawn from the next.
     assert_valid(verify(session, earlier))
+    registry = session.registry()
+    second = record.anchored_at
+    assert registry.is_department_authorized(1, BUSINESS_LICENCE, DEPARTMENT_REGION, second)
+    assert not registry.is_department_authorized(
+        1, BUSINESS_LICENCE, DEPARTMENT_REGION, second + timedelta(seconds=1)
+    )
+
+    # New records are refused at once, in that same second, with the precise reason. Fixed gas:
+    # the transaction is mined (and reverts) in the withdrawal's second instead of being refused
+    # by the gas estimate.
+    ledger_backend.next_block_in_the_same_second()
+    later = document_hash_of(licence(17)).hash
+    certificates = session.certificates()
+    terms = certificates.encode_terms(BUSINESS_LICENCE, DEPARTMENT_REGION, None)
+    anchor = certificates.contract.functions.anchorCertificate(later, terms)
+    refused: pytest.ExceptionInfo[errors.ContractError]
+    if withdrawal == "suspension":
+        with pytest.raises(errors.AccreditationDepartmentSuspended) as refused:
+            session.department_sender(1).transact(anchor, gas=500_000)
+        assert refused.value.arguments == {"signer": department.signer.lower()}
+    else:
+        with pytest.raises(errors.AccreditationScopeNotGranted) as refused:
+            session.department_sender(1).transact(anchor, gas=500_000)
+        assert refused.value.arguments == {
+            "signer": department.signer.lower(),
+            "scope": BUSINESS_LICENCE,
+        }
+    failed = web3.eth.get_block("latest")
+    assert failed["number"] == receipt["blockNumber"] + 1
+    assert failed["timestamp"] == withdrawn_at
+    (failed_transaction,) = failed["transactions"]
+    assert isinstance(failed_transaction, HexBytes)
+    assert web3.eth.get_transaction_receipt(failed_transaction)["status"] == 0
+    assert session.certificates().certificate(later) is None
+
+
+@pytest.mark.parametrize("ledger_backend", ["anvil"], indirect=True)
+def test_suspension_lifted_in_the_same_second_leaves_no_gap(
+    ledger_backend: Backend, department: RegisteredDepartment
+) -> None:
+    session = ledger_backend.session
+    web3 = session.connection.web3
+    earlier = licence(18)
+    record = session.certificates().certificate(anchor_bytes(session, earlier))
+    assert record is not None
+
+    governance = session.registry(session.governance_sender())
+    ledger_backend.next_block_in_the_same_second()
+    suspended = governance.suspend(1)
+    ledger_backend.next_block_in_the_same_second()
+    reinstated = governance.reinstate(1)
+    assert reinstated["blockNumber"] > suspended["blockNumber"] > record.anchored_block
+    changed_at = {
+        datetime.fromtimestamp(web3.eth.get_block(receipt["blockNumber"])["timestamp"], UTC)
+        for receipt in (suspended, reinstated)
+    }
+    assert changed_at == {record.anchored_at}
+
+    # The suspension is recorded from the next second, the reinstatement from its own: an empty
+    # window, so the department never counts as suspended.
+    registry = session.registry()
+    for offset in (0, 1):
+        moment = record.anchored_at + timedelta(seconds=offset)
+        assert registry.is_department_authorized(1, BUSINESS_LICENCE, DEPARTMENT_REGION, moment)
+    assert_valid(verify(session, earlier))
+    later = licence(19)
+    anchor_bytes(session, later)
+    assert_valid(verify(session, later))
 
 
 def test_scope_not_granted_is_refused(
