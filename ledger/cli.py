@@ -3,13 +3,20 @@
 Readable output by default, ``--json`` for scripts. Every error is one line on stderr and a
 non-zero exit status that says what kind of error it was (see :data:`EXIT_CODES`); identifiers
 never appear in output or errors, only their kind.
+
+``ledger anchor`` stores the document (the embedded store, or the IPFS node of
+``LEDGER_IPFS_API``) and anchors its CID with its hash; ``ledger docs`` puts, gets, exports and
+erases stored documents.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -44,31 +51,58 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.identity import SubjectKind
+from ledger.storage import DocumentNotFoundError, StorageUnavailableError
+from ledger.storage.unixfs import InvalidCidError
+from ledger.storage.vault import DocumentErasedError, DocumentService, VaultError
 
-__all__ = ["EXIT_CODES", "main"]
+__all__ = ["EXIT_CODES", "EXIT_ERASED", "EXIT_INVALID", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Exit status of ``ledger verify`` when the document is INVALID (the command itself worked).
+EXIT_INVALID: Final = 10
+#: Exit status when a document was erased: unlike "not found" (3), no retry, other node or CAR
+#: import will ever bring its content back, so scripts should stop asking.
+EXIT_ERASED: Final = 11
 #: Exit status per error kind (first match wins); 0 is success, 1 any other failure.
 EXIT_CODES: Final[tuple[tuple[type[BaseException], int], ...]] = (
     (ValidationError, 2),
     (InvalidIdentifierError, 2),
     (InvalidDocumentError, 2),
+    (InvalidCidError, 2),
+    (DocumentErasedError, EXIT_ERASED),
+    (DocumentNotFoundError, 3),
     (NotFoundError, 3),
     (NotAuthorizedError, 4),
     (DuplicateError, 5),
     (ConflictError, 5),
     (ChainUnavailableError, 6),
+    (StorageUnavailableError, 6),
     (DataDirectoryLockedError, 7),
     (ConfigurationError, 8),
     (NotDeployedError, 8),
     (UnknownKeyError, 8),
+    (VaultError, 8),
     (InsufficientFundsError, 9),
 )
+#: ``ledger --help`` epilog: what each exit status means.
+_EXIT_STATUS_HELP: Final = """\b
+Exit status:
+  0  success
+  1  any other failure
+  2  invalid input (identifier, document, CID, option)
+  3  not found (department, certificate, stored document)
+  4  not authorized
+  5  duplicate or conflicting record
+  6  chain node or document store (IPFS node) unreachable: retry
+  7  data directory in use by another process
+  8  configuration (secrets, master key, deployment, keys, key vault)
+  9  signing key cannot pay for gas
+  10 `ledger verify`: the document is INVALID
+  11 the stored document was erased: its key is destroyed for good
+"""
 #: The certificate's "valid until" date is read in China Standard Time (UTC+8).
 _CST: Final = timezone(timedelta(hours=8))
-#: Exit status of ``ledger verify`` when the document is INVALID (the command itself worked).
-EXIT_INVALID: Final = 10
 
 
 @dataclass
@@ -136,7 +170,7 @@ def _json_option(function: F) -> F:
     )(function)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EXIT_STATUS_HELP)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -161,6 +195,17 @@ def _session(state: _State) -> Any:
     from ledger.session import LedgerSession
 
     return LedgerSession.open(state.settings())
+
+
+@contextlib.contextmanager
+def _document_service(settings: Settings) -> Iterator[DocumentService]:
+    from ledger.storage.factory import close_document_service, open_document_service
+
+    service = open_document_service(settings)
+    try:
+        yield service
+    finally:
+        close_document_service(service)
 
 
 # -- init and status --------------------------------------------------------------------------
@@ -384,6 +429,11 @@ def _department_for(session: Any, department_id: int | None) -> int:
     "--region", type=click.IntRange(100000, 999999), help="Region (default: the department's)."
 )
 @click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Anchor the fingerprint only, without storing the document or recording a CID.",
+)
 @_json_option
 @click.pass_obj
 def anchor(
@@ -395,41 +445,47 @@ def anchor(
     expires: str | None,
     region: int | None,
     department_id: int | None,
+    no_store: bool,
 ) -> None:
-    """Anchor FILE's fingerprint for its holder."""
-    from ledger.documents import document_hash_of
+    """Store FILE and anchor its fingerprint and CID for its holder.
 
+    Documents of personal certificate types (and of types in LEDGER_ENCRYPT_TYPES) are stored
+    encrypted; the others in clear. If anchoring fails, the stored copy is discarded.
+    """
     kind = certificate_type(type_name)
     expires_at = _end_of_day(_parse_date(expires, "--expires")) if expires else None
-    digest = document_hash_of(file)
+    data = file.read_bytes()
     with _session(state) as session:
         reference = session.subject_ref(subject, _subject_kind(subject_kind))
         department_id = _department_for(session, department_id)
-        if region is None:
-            record = session.registry().department(department_id)
-            if record is None:
-                raise NotFoundError(f"department {department_id} is not registered")
-            region = record.region
-        sender = session.department_sender(department_id)
-        receipt = session.certificates(sender).anchor(
-            digest.hash, kind.code, region, expires_at, subject_ref=reference
+        outcome = session.anchor_document(
+            data,
+            kind,
+            subject_ref=reference,
+            department_id=department_id,
+            region=region,
+            expires_at=expires_at,
+            store=not no_store,
         )
-        data = {
-            "documentHash": _hex(digest.hash),
-            "documentKind": str(digest.kind),
+        receipt = outcome.receipt
+        data_out = {
+            "documentHash": _hex(outcome.doc_hash),
+            "documentKind": str(outcome.document_kind),
             "type": kind.name,
             "department": department_id,
-            "region": region,
+            "region": outcome.region,
             "expiresAt": expires_at.isoformat() if expires_at else None,
             "block": receipt["blockNumber"],
             "transaction": _hex(bytes(receipt["transactionHash"])),
             "gasUsed": receipt["gasUsed"],
+            "cid": outcome.cid,
+            "encrypted": outcome.encrypted,
         }
-        _emit(
-            state,
-            data,
-            f"anchored {_hex(digest.hash)} ({kind.name}) in block {receipt['blockNumber']}",
-        )
+        text = f"anchored {_hex(outcome.doc_hash)} ({kind.name}) in block {receipt['blockNumber']}"
+        if outcome.cid is not None:
+            how = "encrypted" if outcome.encrypted else "in clear"
+            text += f"\nstored as {outcome.cid} ({how})"
+        _emit(state, data_out, text)
 
 
 def _status_change(
@@ -518,7 +574,12 @@ def verify(
     confirmations: int | None,
     deployments: Path | None,
 ) -> None:
-    """Check FILE against the chain; exit status 10 when it is INVALID."""
+    """Check FILE against the chain; exit status 10 when it is INVALID.
+
+    With a data directory holding the document master key, the stored copy named by the anchor
+    is fetched (from the embedded store or LEDGER_IPFS_API), decrypted where the key is here, and
+    compared too (check storage.copy). A bare --rpc verifier without one skips that check.
+    """
     from ledger.chain.connection import connect
     from ledger.contracts import ChainContext, load_deployment
     from ledger.session import DEPLOYMENTS_FILE
@@ -529,13 +590,32 @@ def verify(
     settings = state.settings(rpc_url=rpc_url)
     required = settings.confirmations if confirmations is None else confirmations
     source = file.read_bytes() if file is not None else None
-    with connect(settings.data_dir, settings.rpc_url) as connection:
+    encrypted_types = [certificate_type(name).code for name in settings.encrypt_types]
+    with contextlib.ExitStack() as stack:
+        documents = (
+            stack.enter_context(_verifier_documents(settings))
+            if settings.data_dir.is_dir()
+            else None
+        )
+        connection = stack.enter_context(connect(settings.data_dir, settings.rpc_url))
         deployment_file = deployments or settings.data_dir / DEPLOYMENTS_FILE
         context = ChainContext(connection.web3, load_deployment(deployment_file, connection.web3))
         if source is not None:
-            report = verify_document(source, context, confirmations=required)
+            report = verify_document(
+                source,
+                context,
+                confirmations=required,
+                documents=documents,
+                encrypted_types=encrypted_types,
+            )
         else:
-            report = verify_hash(_parse_hash(doc_hash or ""), context, confirmations=required)
+            report = verify_hash(
+                _parse_hash(doc_hash or ""),
+                context,
+                confirmations=required,
+                documents=documents,
+                encrypted_types=encrypted_types,
+            )
     marks = {"passed": "ok  ", "failed": "FAIL", "not_applicable": "n/a "}
     lines = [
         f"{report.verdict.value}  {_hex(report.document_hash) if report.document_hash else ''}"
@@ -544,6 +624,171 @@ def verify(
     _emit(state, report.to_json(), "\n".join(lines))
     if report.verdict.value != "VALID":
         raise SystemExit(EXIT_INVALID)
+
+
+@contextlib.contextmanager
+def _verifier_documents(settings: Settings) -> Iterator[DocumentService | None]:
+    """The data directory's document service, or None when it has no master key (a directory
+    holding only a deployments file): the stored copy is then not checked. A vault that refuses
+    its master key is an error, not a reason to skip the check."""
+    try:
+        settings.master_key_bytes()
+    except ConfigurationError:
+        yield None
+        return
+    with _document_service(settings) as service:
+        yield service
+
+
+# -- documents --------------------------------------------------------------------------------
+
+
+@cli.group()
+def docs() -> None:
+    """Store, fetch, export and erase documents.
+
+    Documents live in the embedded store (DATA_DIR/documents) or, with LEDGER_IPFS_API, on an
+    IPFS node; either way under the CID Kubo gives the same bytes. Keys of encrypted documents
+    are in DATA_DIR/vault.sqlite3, wrapped under the master key (LEDGER_MASTER_KEY or
+    DATA_DIR/secrets.json). An erased document fails with exit status 11.
+    """
+
+
+@docs.command("put")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--encrypt", is_flag=True, help="Encrypt under a fresh key kept in the vault.")
+@_json_option
+@click.pass_obj
+def docs_put(state: _State, file: Path, encrypt: bool) -> None:
+    """Store FILE (pinned) and print its CID."""
+    data = file.read_bytes()
+    with _document_service(state.settings()) as service:
+        stored = service.store_document(data, encrypt=encrypt)
+    _emit(
+        state,
+        {"cid": stored.cid, "encrypted": stored.encrypted, "size": stored.size},
+        stored.cid,
+    )
+
+
+@docs.command("get")
+@click.argument("cid", metavar="CID")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="File to write (replaced atomically once the document is complete).",
+)
+@_json_option
+@click.pass_obj
+def docs_get(state: _State, cid: str, output: Path) -> None:
+    """Fetch the document stored under CID, decrypting it when its key is here."""
+    with _document_service(state.settings()) as service:
+        try:
+            data = service.fetch_document(cid)
+        except DocumentErasedError:
+            raise DocumentErasedError(_erased_message(service, cid)) from None
+        decrypted = service.vault.get_key(cid) is not None
+    _write_atomically(output, data)
+    _emit(
+        state,
+        {"cid": cid, "output": str(output), "size": len(data), "decrypted": decrypted},
+        f"wrote {len(data)} bytes to {output}" + (" (decrypted)" if decrypted else ""),
+    )
+
+
+@docs.command("export")
+@click.argument("cids", metavar="[CID]...", nargs=-1)
+@click.option(
+    "--car",
+    "out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="CARv1 file to write (for `ipfs dag import`).",
+)
+@_json_option
+@click.pass_obj
+def docs_export(state: _State, cids: tuple[str, ...], out: Path) -> None:
+    """Export documents (default: every pinned one) from the embedded store to a CAR file."""
+    from ledger.storage.embedded import EmbeddedStore
+
+    settings = state.settings()
+    if settings.uses_ipfs:
+        raise ConfigurationError(
+            "CAR export reads the embedded store, but documents are on the IPFS node of "
+            "LEDGER_IPFS_API: export there with `ipfs dag export CID`"
+        )
+    store = EmbeddedStore(settings.documents_dir)
+    roots = list(dict.fromkeys(cids)) or store.pins()
+    if not roots:
+        raise NotFoundError("no pinned documents to export")
+    blocks = store.export_car(roots, out)
+    _emit(
+        state,
+        {"car": str(out), "cids": roots, "blocks": blocks},
+        f"exported {len(roots)} document(s), {blocks} block(s) to {out}",
+    )
+
+
+@docs.command("erase")
+@click.argument("cid", metavar="CID")
+@_json_option
+@click.pass_obj
+def docs_erase(state: _State, cid: str) -> None:
+    """Erase an encrypted document: destroy its key and unpin its copy (idempotent).
+
+    The stored copy can never be read again, here or wherever it was copied; the anchor stays and
+    still verifies the copy its holder presents. Documents stored in clear have no key to destroy.
+    """
+    with _document_service(state.settings()) as service:
+        vault = service.vault
+        already = vault.is_erased(cid)
+        if not already and vault.get_key(cid) is None:
+            raise NotFoundError(
+                "no key for this document here: only documents encrypted by this deployment can "
+                "be erased (one stored in clear is public and stays readable where it was copied)"
+            )
+        try:
+            service.erase(cid)
+        except StorageUnavailableError as exc:
+            raise StorageUnavailableError(
+                f"the document is erased (its key is destroyed), but its copy could not be "
+                f"unpinned: {exc}; run the command again to finish"
+            ) from None
+        erased_at = vault.erased_at(cid)
+    when = erased_at.isoformat() if erased_at else None
+    _emit(
+        state,
+        {"cid": cid, "erased": True, "alreadyErased": already, "erasedAt": when},
+        f"{cid} was already erased on {when}"
+        if already
+        else f"erased {cid}: key destroyed, copy unpinned; the anchor still verifies the "
+        "holder's copy",
+    )
+
+
+def _erased_message(service: DocumentService, cid: str) -> str:
+    erased_at = service.vault.erased_at(cid)
+    when = f" on {erased_at.isoformat()}" if erased_at else ""
+    return f"the document was erased{when}: its key is destroyed and it can never be read again"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory: a reader never
+    sees half a document, and a failure leaves what was there before."""
+    directory = path.parent if str(path.parent) else Path()
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 # -- credit -----------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
 """Settings of one ledger deployment, from the environment (``LEDGER_*``) and the data directory.
 
-Secrets (the subject-reference pepper and the keystore password) come from the environment in
-production. ``ledger init`` generates them for a local deployment into ``DATA_DIR/secrets.json``
-(mode 0600), which is read when the environment does not set them. Either way the pepper is
-validated before use: a missing or placeholder pepper stops the program, because subject references
-made with a guessable pepper could be reversed by brute force (DESIGN section 5).
+Secrets (the subject-reference pepper, the keystore password and the document master key) come
+from the environment in production. ``ledger init`` generates them for a local deployment into
+``DATA_DIR/secrets.json`` (mode 0600), which is read when the environment does not set them.
+Either way the pepper and the master key are validated before use: a missing or placeholder value
+stops the program, because subject references made with a guessable pepper could be reversed by
+brute force, and document keys wrapped under a guessable master key protect nothing (DESIGN
+section 5).
+
+Documents go to the embedded store in ``DATA_DIR/documents`` unless ``LEDGER_IPFS_API`` names an
+IPFS node. Documents of certificate types whose holders are natural persons are always encrypted;
+``LEDGER_ENCRYPT_TYPES`` (comma-separated type names) encrypts enterprise types as well.
 """
 
 from __future__ import annotations
@@ -12,19 +18,34 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ledger.errors import ConfigurationError
+from ledger.catalogue import CertificateType, certificate_type
+from ledger.errors import ConfigurationError, ValidationError
 from ledger.identity import validate_pepper
 
-__all__ = ["SECRETS_FILE", "Settings", "write_local_secrets"]
+__all__ = [
+    "DOCUMENTS_DIR",
+    "MASTER_KEY_BYTES",
+    "SECRETS_FILE",
+    "VAULT_FILE",
+    "Settings",
+    "write_local_secrets",
+]
 
 #: File inside the data directory holding locally generated secrets (created by ``ledger init``).
 SECRETS_FILE: Final = "secrets.json"
+#: Directory inside the data directory of the embedded document store.
+DOCUMENTS_DIR: Final = "documents"
+#: File inside the data directory holding the document keys (wrapped under the master key).
+VAULT_FILE: Final = "vault.sqlite3"
+#: Length of the master key that wraps document keys (AES-256).
+MASTER_KEY_BYTES: Final = 32
 
 
 class Settings(BaseSettings):
@@ -44,6 +65,17 @@ class Settings(BaseSettings):
     confirmations: Annotated[int, Field(ge=0, le=10_000)] = 0
     #: Seconds to wait for a transaction receipt.
     receipt_timeout: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    #: IPFS node's RPC API (multiaddr or http URL); unset means the embedded store in
+    #: ``DATA_DIR/documents``.
+    ipfs_api: str | None = None
+    #: Master key wrapping the document keys, hex (32 bytes). Falls back to
+    #: ``DATA_DIR/secrets.json``.
+    master_key: SecretStr | None = None
+    #: Seconds an IPFS node may take per request (retries included) before it counts as down.
+    store_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    #: Enterprise certificate types whose documents are encrypted all the same (types of natural
+    #: persons always are). ``LEDGER_ENCRYPT_TYPES``: comma-separated type names.
+    encrypt_types: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("rpc_url")
     @classmethod
@@ -53,6 +85,33 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("LEDGER_RPC_URL must be an http:// or https:// URL")
         return value
+
+    @field_validator("ipfs_api")
+    @classmethod
+    def _check_ipfs_api(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @field_validator("encrypt_types", mode="before")
+    @classmethod
+    def _check_encrypt_types(cls, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        names = value.split(",") if isinstance(value, str) else list(value)
+        known: list[str] = []
+        for name in names:
+            if not isinstance(name, str):
+                raise ValueError("LEDGER_ENCRYPT_TYPES lists certificate type names")
+            if not name.strip():
+                continue
+            try:
+                known.append(certificate_type(name.strip()).name)
+            except ValidationError:
+                raise ValueError(
+                    "LEDGER_ENCRYPT_TYPES names an unknown certificate type (see `ledger types`)"
+                ) from None
+        return tuple(dict.fromkeys(known))
 
     @property
     def is_embedded(self) -> bool:
@@ -88,6 +147,67 @@ class Settings(BaseSettings):
             raise ConfigurationError("the keystore password must have at least 16 characters")
         return raw
 
+    def master_key_bytes(self) -> bytes:
+        """The validated document master key; ConfigurationError when missing or a placeholder."""
+        if self.master_key:
+            raw: str | None = self.master_key.get_secret_value()
+        else:
+            raw = self._local_secret("master_key")
+        if raw is None:
+            raise ConfigurationError(
+                "no document master key: set LEDGER_MASTER_KEY (64 hex digits) or run `ledger init`"
+            )
+        try:
+            key = bytes.fromhex(raw.removeprefix("0x"))
+        except ValueError:
+            raise ConfigurationError("LEDGER_MASTER_KEY must be hex-encoded") from None
+        if len(key) != MASTER_KEY_BYTES:
+            raise ConfigurationError(
+                f"LEDGER_MASTER_KEY must be {MASTER_KEY_BYTES} bytes ({2 * MASTER_KEY_BYTES} hex "
+                "digits)"
+            )
+        try:
+            validate_pepper(key)  # the same short / repeated / placeholder checks
+        except ConfigurationError:
+            raise ConfigurationError(
+                "LEDGER_MASTER_KEY looks like a placeholder or a pattern; generate a random one, "
+                "e.g. with secrets.token_hex(32)"
+            ) from None
+        if key == self._pepper_if_any():
+            raise ConfigurationError(
+                "LEDGER_MASTER_KEY equals the pepper; each secret must be generated on its own"
+            )
+        return key
+
+    def _pepper_if_any(self) -> bytes | None:
+        try:
+            return self.pepper_bytes()
+        except ConfigurationError:
+            return None
+
+    @property
+    def uses_ipfs(self) -> bool:
+        """Whether documents go to an IPFS node (else to the embedded store in the data dir)."""
+        return self.ipfs_api is not None
+
+    @property
+    def documents_dir(self) -> Path:
+        """Directory of the embedded document store."""
+        return self.data_dir / DOCUMENTS_DIR
+
+    @property
+    def vault_path(self) -> Path:
+        """The key vault's database."""
+        return self.data_dir / VAULT_FILE
+
+    def encrypts(self, kind: CertificateType) -> bool:
+        """Whether documents of ``kind`` are encrypted before storage.
+
+        Documents about natural persons always are (DESIGN section 5); enterprise documents are
+        public information and stored in clear unless their type is in ``encrypt_types``.
+        """
+        return kind.personal or kind.name in self.encrypt_types
+
     def _local_secret(self, name: str) -> str | None:
         path = self.data_dir / SECRETS_FILE
         try:
@@ -100,20 +220,45 @@ class Settings(BaseSettings):
         return value if isinstance(value, str) else None
 
 
-def write_local_secrets(data_dir: Path) -> bool:
-    """Generate a pepper and keystore password into ``data_dir/secrets.json`` unless present.
+#: Generators of the local secrets, by their name in ``secrets.json``.
+_LOCAL_SECRETS: Final = {
+    "pepper": lambda: secrets.token_hex(32),
+    "keystore_password": lambda: secrets.token_urlsafe(32),
+    "master_key": lambda: secrets.token_hex(MASTER_KEY_BYTES),
+}
 
-    Returns whether the file was created. The file is created with mode 0600 atomically, so a
-    crash never leaves a half-written secret that a later start would accept.
+
+def write_local_secrets(data_dir: Path, names: Iterable[str] | None = None) -> bool:
+    """Generate the local secrets missing from ``data_dir/secrets.json``: pepper, keystore
+    password and document master key (or only ``names`` of them: those the environment does not
+    provide, so the file never holds a second value that would silently take over the day the
+    variable is unset).
+
+    Values already in the file are never changed (a new pepper would orphan every subject
+    reference, a new master key every document key): a file written before master keys existed
+    gets one added. Returns whether the file was written. It is replaced atomically with mode
+    0600, so a crash never leaves a half-written secret that a later start would accept.
     """
     path = data_dir / SECRETS_FILE
-    if path.exists():
+    try:
+        existing = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        existing = {}
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read {path}: {type(exc).__name__}") from None
+    if not isinstance(existing, dict):
+        raise ConfigurationError(f"cannot read {path}: not a JSON object")
+    wanted = list(_LOCAL_SECRETS) if names is None else list(names)
+    unknown = set(wanted) - set(_LOCAL_SECRETS)
+    if unknown:
+        raise ValueError(f"unknown local secrets: {sorted(unknown)}")
+    missing = [name for name in wanted if not isinstance(existing.get(name), str)]
+    if not missing:
         return False
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    document = {
-        "pepper": secrets.token_hex(32),
-        "keystore_password": secrets.token_urlsafe(32),
-    }
+    document = dict(existing)
+    for name in missing:
+        document[name] = _LOCAL_SECRETS[name]()
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

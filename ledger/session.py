@@ -4,10 +4,17 @@
 secrets, the governance key, and deploy the contracts once per chain (recorded in
 ``DATA_DIR/deployments.json``; a restart reuses them). :meth:`LedgerSession.open` opens an
 initialized ledger and fails clearly when it is not.
+
+:meth:`LedgerSession.anchor_document` is the anchoring workflow with a stored copy (ADR 0008):
+the document is stored first (encrypted when its type calls for it) and anchored with its CID
+second, so the chain never names a copy that was not stored; when anchoring fails the stored copy
+is discarded, unless the transaction may still land.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +23,9 @@ from typing import Final, Self
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
+from web3.types import TxReceipt
 
+from ledger.catalogue import CertificateType
 from ledger.chain.connection import ChainConnection, connect
 from ledger.config import Settings, write_local_secrets
 from ledger.contracts import (
@@ -30,26 +39,51 @@ from ledger.contracts import (
     load_deployment,
     save_deployment,
 )
+from ledger.documents import DocumentKind, document_hash_of
 from ledger.errors import (
+    CertificateRegistryAlreadyAnchored,
+    ChainUnavailableError,
     DepartmentRegistryDuplicateDepartment,
     InsufficientFundsError,
     LedgerError,
     NotDeployedError,
+    NotFoundError,
     UnknownKeyError,
 )
 from ledger.identity import SubjectKind, parse_subject, subject_ref
 from ledger.keys import Keystore
+from ledger.storage.factory import close_document_service, open_document_service
+from ledger.storage.unixfs import cid_from_str
+from ledger.storage.vault import DocumentService, StoredDocument
 from ledger.tx import TransactionSender, rpc_guard
 
-__all__ = ["DEPLOYMENTS_FILE", "LedgerSession"]
+__all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession"]
 
 DEPLOYMENTS_FILE: Final = "deployments.json"
 #: A key with less than this is topped up by a development funder before it is used.
 _MINIMUM_BALANCE: Final = 10**18
 
 
+@dataclass(frozen=True)
+class AnchorOutcome:
+    """What :meth:`LedgerSession.anchor_document` did."""
+
+    #: The anchored document hash (of the plaintext).
+    doc_hash: bytes
+    #: Which hashing rule applied (file bytes or structured certificate).
+    document_kind: DocumentKind
+    #: CID of the stored copy, recorded with the anchor; None when anchored without one.
+    cid: str | None
+    #: Whether the stored copy is a ciphertext (its key in the vault).
+    encrypted: bool
+    #: Region the certificate was anchored for.
+    region: int
+    receipt: TxReceipt
+
+
 class LedgerSession:
-    """One process's handle on the ledger. Close it (or use ``with``) to release the chain."""
+    """One process's handle on the ledger. Close it (or use ``with``) to release the chain and
+    the document store."""
 
     def __init__(
         self,
@@ -64,6 +98,8 @@ class LedgerSession:
         self.deployment = deployment
         self.context = ChainContext(connection.web3, deployment)
         self._senders: dict[ChecksumAddress, TransactionSender] = {}
+        self._documents: DocumentService | None = None
+        self._documents_lock = threading.Lock()
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -87,9 +123,19 @@ class LedgerSession:
         Returns the session and whether the contracts were deployed by this call.
         """
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if settings.pepper is None or settings.keystore_password is None:
-            write_local_secrets(settings.data_dir)
+        local = [
+            name
+            for name, value in (
+                ("pepper", settings.pepper),
+                ("keystore_password", settings.keystore_password),
+                ("master_key", settings.master_key),
+            )
+            if value is None
+        ]
+        if local:
+            write_local_secrets(settings.data_dir, local)
         settings.pepper_bytes()
+        settings.master_key_bytes()
         connection = connect(settings.data_dir, settings.rpc_url)
         try:
             keystore = Keystore(settings.data_dir / "keys", settings.keystore_password_text())
@@ -116,8 +162,14 @@ class LedgerSession:
         return cls(settings, connection, keystore, deployment), deployed
 
     def close(self) -> None:
-        """Release the chain."""
-        self.connection.close()
+        """Release the document store and vault (if opened), then the chain."""
+        with self._documents_lock:
+            documents, self._documents = self._documents, None
+        try:
+            if documents is not None:
+                close_document_service(documents)
+        finally:
+            self.connection.close()
 
     def __enter__(self) -> Self:
         return self
@@ -176,6 +228,13 @@ class LedgerSession:
             self.context if sender is None else self.context.signed_by(sender)
         )
 
+    def documents(self) -> DocumentService:
+        """The document store and key vault of this deployment (opened on first use)."""
+        with self._documents_lock:
+            if self._documents is None:
+                self._documents = open_document_service(self.settings)
+            return self._documents
+
     # -- subjects -----------------------------------------------------------------------------
 
     def subject_ref(self, identifier: str, kind: SubjectKind | None = None) -> bytes:
@@ -224,6 +283,99 @@ class LedgerSession:
         self.registry(self.governance_sender()).rotate_signer(old, account.address)
         _ensure_funded(self.connection, account.address)
         return old, account.address
+
+    # -- anchoring with a stored copy ----------------------------------------------------------
+
+    def anchor_document(
+        self,
+        data: bytes,
+        cert_type: CertificateType,
+        *,
+        subject_ref: bytes,
+        department_id: int,
+        region: int | None = None,
+        expires_at: datetime | None = None,
+        store: bool = True,
+    ) -> AnchorOutcome:
+        """Store ``data`` and anchor its hash for the holder ``subject_ref``, with the copy's CID.
+
+        The order is what keeps the ledger free of half-done records (ADR 0008):
+
+        1. Everything that can refuse without side effects runs first: the document is hashed
+           (a malformed certificate stops here), the department and its key are looked up, and
+           a hash that is already anchored is refused before anything is stored.
+        2. The document is stored, encrypted under a fresh key when its type is personal or
+           listed in ``LEDGER_ENCRYPT_TYPES``. A store that is down raises
+           StorageUnavailableError and nothing is anchored.
+        3. The hash is anchored with the CID. If that fails in a way that proves nothing was
+           anchored (a contract refusal, a key without funds, ...), the stored copy is discarded
+           (its key destroyed and its pin removed) and the error re-raised. If the chain stopped
+           answering, the transaction may still land: the copy is kept, so an anchor never names
+           a copy that was thrown away, and the error says which CID was kept.
+
+        ``store=False`` anchors the hash alone, as before documents were stored.
+        """
+        digest = document_hash_of(data)
+        if region is None:
+            record = self.registry().department(department_id)
+            if record is None:
+                raise NotFoundError(f"department {department_id} is not registered")
+            region = record.region
+        sender = self.department_sender(department_id)
+        certificates = self.certificates(sender)
+        if certificates.certificate(digest.hash) is not None:
+            raise CertificateRegistryAlreadyAnchored({"docHash": digest.hash})
+        stored: StoredDocument | None = None
+        if store:
+            stored = self.documents().store_document(
+                bytes(data), encrypt=self.settings.encrypts(cert_type)
+            )
+        try:
+            receipt = certificates.anchor(
+                digest.hash,
+                cert_type.code,
+                region,
+                expires_at,
+                subject_ref=subject_ref,
+                cid=cid_from_str(stored.cid) if stored else None,
+            )
+        except BaseException as failure:
+            if stored is not None:
+                self._after_failed_anchor(stored, failure)
+            raise
+        return AnchorOutcome(
+            doc_hash=digest.hash,
+            document_kind=digest.kind,
+            cid=stored.cid if stored else None,
+            encrypted=stored.encrypted if stored else False,
+            region=region,
+            receipt=receipt,
+        )
+
+    def _after_failed_anchor(self, stored: StoredDocument, failure: BaseException) -> None:
+        """Discard the copy of an anchoring that certainly failed; keep it when it may have not.
+
+        A LedgerError other than ChainUnavailableError is raised before the transaction is sent
+        (simulation, funds, validation) or after it was mined and reverted: nothing was anchored.
+        Anything else (the node stopped answering while the receipt was awaited, an interrupt)
+        leaves the transaction's fate open, and discarding the copy of an anchor that lands
+        after all would leave the chain naming a copy nobody can read.
+        """
+        settled = isinstance(failure, LedgerError) and not isinstance(
+            failure, ChainUnavailableError
+        )
+        if not settled:
+            failure.add_note(
+                f"the stored copy {stored.cid} was kept: the anchoring transaction may still land"
+            )
+            return
+        try:
+            self.documents().discard(stored.cid)
+        except Exception as cleanup:  # the anchoring error is the one to report
+            failure.add_note(
+                f"discarding the stored copy {stored.cid} failed as well: "
+                f"{type(cleanup).__name__}: {cleanup}"
+            )
 
     def chain_head(self) -> int:
         """Current block number."""

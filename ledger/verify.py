@@ -6,17 +6,24 @@ the check that needed it fail: an unreachable node never yields VALID.
 
 Everything here reads the chain through a read-only :class:`~ledger.contracts.ChainContext`, so the
 same code serves the API, the web page and ``ledger verify --rpc URL`` talking straight to a node.
+
+The last check, ``storage.copy``, needs a document service (a store and the key vault): the CID
+anchored with the certificate is read from its ``CertificateAnchoredFor`` event, the copy fetched,
+decrypted where this verifier holds the key, hashed and compared. A verifier without a store
+reports it as not applicable; an erased copy is not applicable too (erasure is lawful and the
+presented copy is what the verdict is about); a store that cannot answer, a missing copy or one
+that does not match is a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from ledger.catalogue import ReasonCode
+from ledger.catalogue import ReasonCode, certificate_type
 from ledger.contracts import (
     CertificateRecord,
     CertificateRegistryClient,
@@ -25,7 +32,10 @@ from ledger.contracts import (
     DepartmentRegistryClient,
 )
 from ledger.documents import DocumentDigest, DocumentKind, document_hash_of
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, ValidationError
+from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
+from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid
+from ledger.storage.vault import DocumentErasedError, DocumentService
 from ledger.tx import rpc_guard
 
 __all__ = [
@@ -34,6 +44,7 @@ __all__ = [
     "Outcome",
     "Verdict",
     "VerificationReport",
+    "anchored_cid",
     "verify_document",
     "verify_hash",
 ]
@@ -160,8 +171,16 @@ def verify_document(
     *,
     confirmations: int = 0,
     now: datetime | None = None,
+    documents: DocumentService | None = None,
+    encrypted_types: Collection[int] = (),
 ) -> VerificationReport:
-    """Verify a presented document (file bytes or a wrapped structured certificate)."""
+    """Verify a presented document (file bytes or a wrapped structured certificate).
+
+    With ``documents`` the stored copy named by the anchor is checked as well. Copies of personal
+    certificate types, and of the types in ``encrypted_types`` (codes: the deployment's
+    ``LEDGER_ENCRYPT_TYPES``), are expected to be ciphertexts: without their key here they are
+    reported as not checkable rather than as a mismatch.
+    """
     report = _Report()
     moment = now or datetime.now(UTC)
     try:
@@ -175,7 +194,10 @@ def verify_document(
         "structured certificate" if digest.kind is DocumentKind.CERTIFICATE else "file",
     )
     report.add(CheckName.HASH, Outcome.PASSED, f"0x{digest.hash.hex()}")
-    return _verify_anchor(report, digest.hash, str(digest.kind), context, confirmations, moment)
+    storage = _StoredCopy(documents, frozenset(encrypted_types), presented=True)
+    return _verify_anchor(
+        report, digest.hash, str(digest.kind), context, confirmations, moment, storage
+    )
 
 
 def verify_hash(
@@ -184,13 +206,26 @@ def verify_hash(
     *,
     confirmations: int = 0,
     now: datetime | None = None,
+    documents: DocumentService | None = None,
+    encrypted_types: Collection[int] = (),
 ) -> VerificationReport:
     """Verify a bare document hash (the document itself is not presented)."""
     report = _Report()
     moment = now or datetime.now(UTC)
     report.add(CheckName.PARSED, Outcome.NOT_APPLICABLE, "only a hash was presented")
     report.add(CheckName.HASH, Outcome.NOT_APPLICABLE, "only a hash was presented")
-    return _verify_anchor(report, doc_hash, None, context, confirmations, moment)
+    storage = _StoredCopy(documents, frozenset(encrypted_types), presented=False)
+    return _verify_anchor(report, doc_hash, None, context, confirmations, moment, storage)
+
+
+@dataclass(frozen=True)
+class _StoredCopy:
+    """What the ``storage.copy`` check needs besides the chain."""
+
+    documents: DocumentService | None
+    encrypted_types: frozenset[int]
+    #: Whether the holder presented a copy (else only its hash was given).
+    presented: bool
 
 
 def _verify_anchor(
@@ -200,12 +235,12 @@ def _verify_anchor(
     context: ChainContext,
     confirmations: int,
     now: datetime,
+    storage: _StoredCopy,
 ) -> VerificationReport:
     certificates = CertificateRegistryClient(context)
     registry = DepartmentRegistryClient(context)
     report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "not part of a batch")
     report.add(CheckName.BUNDLE, Outcome.NOT_APPLICABLE, "not part of a bundle")
-    report.add(CheckName.STORED_COPY, Outcome.NOT_APPLICABLE, "no stored copy was checked")
 
     # Pin every read to one block, so the checks describe one consistent state of the chain.
     head = _read(report, CheckName.ANCHORED, lambda: int(context.web3.eth.block_number))
@@ -258,7 +293,108 @@ def _verify_anchor(
         Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
         f"{depth} confirmation(s), {confirmations} required",
     )
+    _check_stored_copy(report, record, certificates, storage)
     return report.finish(doc_hash, kind, now, record)
+
+
+def anchored_cid(
+    certificates: CertificateRegistryClient, record: CertificateRecord
+) -> bytes | None:
+    """The binary CID anchored with ``record``, or None when it was anchored without one.
+
+    The CID is log data of the ``CertificateAnchoredFor`` event, whose only topic is the subject
+    reference, so the event is found by the document hash in its data. The record says in which
+    block it was anchored, and the event was emitted by that very transaction: one block's logs
+    are read, not the chain's (an index of CIDs by hash is issue 7's).
+    """
+    block = record.anchored_block
+    events = rpc_guard(
+        lambda: certificates.contract.events.CertificateAnchoredFor.get_logs(
+            from_block=block, to_block=block
+        )
+    )
+    for event in events:
+        if bytes(event["args"]["docHash"]) == record.doc_hash:
+            return bytes(event["args"]["cid"]) or None
+    return None
+
+
+def _check_stored_copy(
+    report: _Report,
+    record: CertificateRecord,
+    certificates: CertificateRegistryClient,
+    storage: _StoredCopy,
+) -> None:
+    name = CheckName.STORED_COPY
+    documents = storage.documents
+    if documents is None:
+        report.add(name, Outcome.NOT_APPLICABLE, "not checked: this verifier has no document store")
+        return
+    binary = _read(report, name, lambda: anchored_cid(certificates, record))
+    if name in report.checks:  # the read failed
+        return
+    if binary is None:
+        report.add(name, Outcome.NOT_APPLICABLE, "no stored copy was anchored with this record")
+        return
+    try:
+        parse_cid(binary)
+        cid = cid_to_str(binary)
+    except InvalidCidError:
+        report.add(name, Outcome.FAILED, "the CID anchored with this record is malformed")
+        return
+    try:
+        data = documents.fetch_document(cid)
+        key = documents.vault.get_key(cid)
+    except DocumentErasedError:
+        report.add(name, Outcome.NOT_APPLICABLE, _erased_detail(documents, cid, storage.presented))
+        return
+    except DocumentNotFoundError:
+        report.add(name, Outcome.FAILED, f"stored copy {cid} is not in the document store")
+        return
+    except StorageUnavailableError as exc:
+        report.add(name, Outcome.FAILED, f"document store unreachable: {exc}")
+        return
+    except StorageError as exc:
+        report.add(name, Outcome.FAILED, f"stored copy {cid} could not be read: {exc}")
+        return
+    try:
+        stored_hash = document_hash_of(data).hash
+    except LedgerError:
+        stored_hash = None
+    if stored_hash == record.doc_hash:
+        how = "decrypted, " if key is not None else ""
+        report.add(name, Outcome.PASSED, f"stored copy {cid} ({how}{len(data)} bytes) matches")
+    elif key is None and _expects_ciphertext(record.cert_type, storage.encrypted_types):
+        report.add(
+            name,
+            Outcome.NOT_APPLICABLE,
+            f"stored copy {cid} is encrypted and its key is not held by this verifier",
+        )
+    else:
+        report.add(name, Outcome.FAILED, f"stored copy {cid} does not match the anchored hash")
+
+
+def _erased_detail(documents: DocumentService, cid: str, presented: bool) -> str:
+    try:
+        erased = documents.vault.erased_at(cid)
+    except StorageError:
+        erased = None
+    when = f"erased on {erased.isoformat()}" if erased else "erased"
+    return f"{when}: the stored copy is gone; " + (
+        "the presented copy was verified against the anchor"
+        if presented
+        else "only the anchor remains"
+    )
+
+
+def _expects_ciphertext(cert_type: int, encrypted_types: frozenset[int]) -> bool:
+    """Whether copies of ``cert_type`` are stored encrypted (personal, or encrypted by policy)."""
+    if cert_type in encrypted_types:
+        return True
+    try:
+        return certificate_type(cert_type).personal
+    except ValidationError:
+        return False
 
 
 def _check_status(
