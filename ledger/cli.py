@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -50,6 +48,7 @@ from ledger.errors import (
     UnknownKeyError,
     ValidationError,
 )
+from ledger.files import write_atomically
 from ledger.identity import SubjectKind
 from ledger.storage import DocumentNotFoundError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError
@@ -690,7 +689,7 @@ def docs_get(state: _State, cid: str, output: Path) -> None:
         except DocumentErasedError:
             raise DocumentErasedError(_erased_message(service, cid)) from None
         decrypted = service.vault.get_key(cid) is not None
-    _write_atomically(output, data)
+    write_atomically(output, data, mode=0o600)
     _emit(
         state,
         {"cid": cid, "output": str(output), "size": len(data), "decrypted": decrypted},
@@ -772,23 +771,6 @@ def _erased_message(service: DocumentService, cid: str) -> str:
     erased_at = service.vault.erased_at(cid)
     when = f" on {erased_at.isoformat()}" if erased_at else ""
     return f"the document was erased{when}: its key is destroyed and it can never be read again"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory: a reader never
-    sees half a document, and a failure leaves what was there before."""
-    directory = path.parent if str(path.parent) else Path()
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 # -- credit -----------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ IPFS node. Documents of certificate types whose holders are natural persons are 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledger.catalogue import CertificateType, certificate_type
 from ledger.errors import ConfigurationError, ValidationError
+from ledger.files import write_atomically
 from ledger.identity import validate_pepper
 
 __all__ = [
@@ -259,11 +259,5 @@ def write_local_secrets(data_dir: Path, names: Iterable[str] | None = None) -> b
     document = dict(existing)
     for name in missing:
         document[name] = _LOCAL_SECRETS[name]()
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(document).encode(), mode=0o600)
     return True

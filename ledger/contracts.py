@@ -8,7 +8,6 @@ decoded :mod:`ledger.errors` class when a contract refuses. Reads need no sender
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from ledger.errors import (
     NotDeployedError,
     ValidationError,
 )
+from ledger.files import write_atomically
 from ledger.tx import TransactionSender, rpc_guard
 
 __all__ = [
@@ -253,11 +253,8 @@ def save_deployment(path: Path, deployment: Deployment) -> None:
     except FileNotFoundError:
         document = {}
     document[str(deployment.chain_id)] = deployment.to_json()
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    with open(temporary, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    write_atomically(path, text.encode("utf-8"))
 
 
 def _logs(event_type: Any, filters: dict[str, Any], start: int) -> list[Any]:
