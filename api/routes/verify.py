@@ -1,0 +1,154 @@
+"""``POST /v1/verify``: verify a presented document or a bare document hash (DESIGN section 8)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import pydantic
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import UploadFile
+from starlette.types import Message
+
+from api.deps import ChainDep, LimitsDep, SettingsDep
+from api.problems import ProblemError, problem_responses
+from api.schemas import VerificationOut, VerifyHashIn
+from ledger.verify import verify_document, verify_hash
+
+router = APIRouter(tags=["verification"])
+
+#: Room for multipart boundaries and part headers on top of the document size limit.
+MULTIPART_OVERHEAD: Final = 64 * 1024
+JSON_MEDIA_TYPE: Final = "application/json"
+MULTIPART_MEDIA_TYPE: Final = "multipart/form-data"
+
+_REQUEST_BODY: Final[dict[str, Any]] = {
+    "required": True,
+    "content": {
+        JSON_MEDIA_TYPE: {"schema": VerifyHashIn.model_json_schema(by_alias=True)},
+        MULTIPART_MEDIA_TYPE: {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the document as presented (file bytes or a wrapped "
+                        "structured certificate)",
+                    }
+                },
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "/verify",
+    response_model=VerificationOut,
+    responses=problem_responses(400, 413, 415, 422, 500, 503),
+    openapi_extra={"requestBody": _REQUEST_BODY},
+)
+async def verify(
+    request: Request, chain: ChainDep, settings: SettingsDep, limits: LimitsDep
+) -> VerificationOut:
+    """Verify a document (multipart ``file``) or a document hash (JSON ``documentHash``).
+
+    Both VALID and INVALID verdicts are answered with 200: the report says which checks failed.
+    """
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    context = chain.context
+    confirmations = settings.confirmations
+    if media_type == JSON_MEDIA_TYPE:
+        body = await _read_body(request, limits.max_upload_bytes)
+        doc_hash = _parse_hash(body)
+        report = await chain.run(
+            lambda: verify_hash(doc_hash, context, confirmations=confirmations)
+        )
+    elif media_type == MULTIPART_MEDIA_TYPE:
+        data = await _read_document(request, limits.max_upload_bytes)
+        report = await chain.run(
+            lambda: verify_document(data, context, confirmations=confirmations)
+        )
+    else:
+        raise ProblemError(
+            415,
+            "unsupported_media_type",
+            f"send {MULTIPART_MEDIA_TYPE} with a 'file' part, or {JSON_MEDIA_TYPE} "
+            "with a 'documentHash'",
+        )
+    return VerificationOut.model_validate(report.to_json())
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(
+        413, "content_too_large", f"the request exceeds the upload limit of {limit} bytes"
+    )
+
+
+async def _read_body(request: Request, limit: int, shown: int | None = None) -> bytes:
+    """The request body, refused with 413 when longer than ``limit`` (declared or actual).
+
+    ``shown`` is the limit the problem document names (the document limit, for multipart).
+    """
+    shown = limit if shown is None else shown
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise ProblemError(400, "bad_request", "malformed Content-Length")
+        if int(declared) > limit:
+            raise _too_large(shown)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(shown)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_hash(body: bytes) -> bytes:
+    try:
+        parsed = VerifyHashIn.model_validate_json(body)
+    except pydantic.ValidationError as exc:
+        raise RequestValidationError(
+            [
+                {"loc": ("body", *error["loc"]), "msg": error["msg"], "type": error["type"]}
+                for error in exc.errors(include_input=False, include_url=False)
+            ]
+        ) from None
+    return parsed.hash_bytes()
+
+
+async def _read_document(request: Request, limit: int) -> bytes:
+    """The bytes of the multipart ``file`` part, at most ``limit`` of them."""
+    body = await _read_body(request, limit + MULTIPART_OVERHEAD, limit)
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    # The body was counted while it was read; the form parser reads the counted copy.
+    counted = Request(request.scope, receive=replay)
+    async with counted.form(max_files=1, max_fields=8) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "file"),
+                        "msg": "a file part named 'file' is required",
+                        "type": "missing",
+                    }
+                ]
+            )
+        data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data

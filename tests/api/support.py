@@ -1,0 +1,41 @@
+"""A ledger data directory with one anchored document, for the API tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from ledger.catalogue import certificate_type
+from ledger.config import Settings
+from ledger.identity import make_uscc
+from ledger.session import LedgerSession
+
+DEPARTMENT: Final = 3
+REGION: Final = 110101
+LICENCE: Final = certificate_type("business-licence")
+ENTERPRISE: Final = make_uscc(organisation_code="MA03CL7K5")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    settings: Settings
+    document: bytes
+    doc_hash: bytes
+
+
+def prepare_ledger(root: Path) -> Prepared:
+    """Deploy, register a department, anchor one file; the session is closed on return."""
+    settings = Settings(data_dir=root / "data")
+    document = f"营业执照 {ENTERPRISE} 北京示例科技有限公司 API test\n".encode()
+    session, _ = LedgerSession.initialize(settings)
+    with session:
+        session.add_department(DEPARTMENT, REGION, "东城区市场监督管理局", [LICENCE.code])
+        outcome = session.anchor_document(
+            document,
+            LICENCE,
+            subject_ref=session.subject_ref(ENTERPRISE),
+            department_id=DEPARTMENT,
+            store=False,
+        )
+    return Prepared(settings, document, outcome.doc_hash)
