@@ -27,11 +27,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from ledger.files import TEMPORARY_SUFFIX, atomic_file, write_atomically
 from ledger.storage import DocumentNotFoundError, DocumentStat, StorageError
 from ledger.storage.unixfs import (
     CODEC_RAW,
@@ -54,7 +54,7 @@ from ledger.storage.unixfs import (
 __all__ = ["CarFormatError", "EmbeddedStore", "MissingBlockError"]
 
 _BLOCK_SUFFIX: Final = ".data"
-_TEMP_SUFFIX: Final = ".tmp"
+_TEMP_SUFFIX: Final = TEMPORARY_SUFFIX
 #: A CAR section larger than this is not a block any IPFS implementation would make (Kubo's
 #: limit is 1 MiB for imported chunks, 2 MiB for bitswap); refusing it bounds memory on import.
 _MAX_CAR_SECTION: Final = 4 * 1024 * 1024
@@ -298,19 +298,7 @@ class EmbeddedStore:
                 return
             # A damaged copy with the same name: replace it with the good bytes we have.
         path.parent.mkdir(exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(
-            prefix="." + path.name, suffix=_TEMP_SUFFIX, dir=path.parent
-        )
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(block)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        write_atomically(path, block, mode=0o600)
         touched.add(path.parent)
 
     def _write_pin(self, cid: bytes) -> None:
@@ -410,20 +398,9 @@ def _fsync_directory(directory: Path) -> None:
 
 @contextlib.contextmanager
 def _atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A file that appears at ``path`` only once fully written and fsynced."""
-    descriptor, temporary = tempfile.mkstemp(
-        prefix="." + path.name, suffix=_TEMP_SUFFIX, dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """A file that appears at ``path`` only once fully written and fsynced, with its directory."""
+    with atomic_file(path, mode=0o600) as handle:
+        yield handle
     _fsync_directory(path.parent)
 
 
