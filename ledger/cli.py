@@ -357,19 +357,27 @@ def department_list(state: _State) -> None:
         _emit(state, {"departments": rows}, "\n".join(lines) or "no departments")
 
 
+def _set_suspension(state: _State, department_id: int, *, suspended: bool) -> None:
+    with _session(state) as session:
+        registry = session.registry(session.governance_sender())
+        if suspended:
+            registry.suspend(department_id)
+        else:
+            registry.reinstate(department_id)
+        _emit(
+            state,
+            {"departmentId": department_id, "suspended": suspended},
+            f"department {department_id} {'suspended' if suspended else 'reinstated'}",
+        )
+
+
 @department.command("suspend")
 @click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
 @_json_option
 @click.pass_obj
 def department_suspend(state: _State, department_id: int) -> None:
     """Suspend a department: its keys can no longer anchor or record."""
-    with _session(state) as session:
-        session.registry(session.governance_sender()).suspend(department_id)
-        _emit(
-            state,
-            {"departmentId": department_id, "suspended": True},
-            f"department {department_id} suspended",
-        )
+    _set_suspension(state, department_id, suspended=True)
 
 
 @department.command("reinstate")
@@ -378,13 +386,7 @@ def department_suspend(state: _State, department_id: int) -> None:
 @click.pass_obj
 def department_reinstate(state: _State, department_id: int) -> None:
     """Lift a department's suspension."""
-    with _session(state) as session:
-        session.registry(session.governance_sender()).reinstate(department_id)
-        _emit(
-            state,
-            {"departmentId": department_id, "suspended": False},
-            f"department {department_id} reinstated",
-        )
+    _set_suspension(state, department_id, suspended=False)
 
 
 @department.command("rotate-key")
