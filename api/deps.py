@@ -2,79 +2,47 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.chain.connection import ChainConnection
+from api.middleware import AuditNote
+from api.problems import ProblemError
+from api.security import Admin, Citizen, DepartmentCaller, Principal, TokenRejectedError
+from api.service import Service
 from ledger.config import Settings
-from ledger.contracts import ChainContext
 from ledger.errors import ChainUnavailableError
+from ledger.tokens import looks_like_token
 
 __all__ = [
-    "ChainDep",
-    "ChainState",
-    "ContextDep",
-    "Limits",
-    "LimitsDep",
+    "AdminDep",
+    "CitizenDep",
+    "DepartmentDep",
+    "PrincipalDep",
+    "ServiceDep",
     "SettingsDep",
-    "get_chain",
-    "get_context",
-    "get_limits",
-    "get_settings",
+    "StaffDep",
+    "audit_note",
+    "audited",
+    "unauthenticated",
 ]
 
-T = TypeVar("T")
+_bearer = HTTPBearer(auto_error=False, description="An API token (gld_/gla_) or a citizen JWT")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Request limits of the service."""
-
-    #: Largest request body accepted by ``POST /v1/verify`` (bytes).
-    max_upload_bytes: int
+def unauthenticated(detail: str) -> ProblemError:
+    return ProblemError(
+        401, "unauthenticated", detail, headers={"WWW-Authenticate": 'Bearer realm="gov-ledger"'}
+    )
 
 
-@dataclass
-class ChainState:
-    """The open chain and its read-only context, stored on ``app.state.chain``."""
-
-    connection: ChainConnection
-    context: ChainContext
-    #: The embedded chain is one in-process py-evm instance: its reads are serialized.
-    lock: contextlib.AbstractContextManager[object] = field(default_factory=contextlib.nullcontext)
-
-    @classmethod
-    def open(cls, connection: ChainConnection, context: ChainContext) -> ChainState:
-        lock: contextlib.AbstractContextManager[object] = (
-            threading.Lock() if connection.kind == "embedded" else contextlib.nullcontext()
-        )
-        return cls(connection, context, lock)
-
-    async def run(self, call: Callable[[], T]) -> T:
-        """Run a blocking chain read in the thread pool (serialized on the embedded chain)."""
-
-        def guarded() -> T:
-            with self.lock:
-                return call()
-
-        return await run_in_threadpool(guarded)
-
-
-def get_chain(request: Request) -> ChainState:
-    chain: ChainState | None = getattr(request.app.state, "chain", None)
-    if chain is None:
-        raise ChainUnavailableError("the chain connection is not open")
-    return chain
-
-
-def get_context(chain: Annotated[ChainState, Depends(get_chain)]) -> ChainContext:
-    return chain.context
+def get_service(request: Request) -> Service:
+    service: Service | None = getattr(request.app.state, "service", None)
+    if service is None:
+        raise ChainUnavailableError("the service is starting or stopping")
+    return service
 
 
 def get_settings(request: Request) -> Settings:
@@ -82,12 +50,98 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_limits(request: Request) -> Limits:
-    limits: Limits = request.app.state.limits
-    return limits
-
-
-ChainDep = Annotated[ChainState, Depends(get_chain)]
-ContextDep = Annotated[ChainContext, Depends(get_context)]
+ServiceDep = Annotated[Service, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-LimitsDep = Annotated[Limits, Depends(get_limits)]
+
+
+async def get_principal(
+    request: Request,
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller, or None when no credential was sent; 401 for a credential that is not valid."""
+    if credentials is None:
+        return None
+    token = credentials.credentials.strip()
+    if looks_like_token(token):
+        record = await service.offload(lambda: service.tokens.authenticate(token))
+        if record is None:
+            raise unauthenticated("the API token is not valid or was revoked")
+        if record.role == "admin":
+            return _identify(request, Admin(record.token_id))
+        assert record.department_id is not None
+        return _identify(request, DepartmentCaller(record.token_id, record.department_id))
+    try:
+        return _identify(request, service.identity.authenticate(token))
+    except TokenRejectedError as rejected:
+        raise unauthenticated(str(rejected)) from None
+
+
+PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+
+
+def _forbidden(detail: str) -> ProblemError:
+    return ProblemError(403, "not_authorized", detail)
+
+
+def require_admin(principal: PrincipalDep) -> Admin:
+    if principal is None:
+        raise unauthenticated("this route needs the governance (admin) token")
+    if not isinstance(principal, Admin):
+        raise _forbidden("only governance may do this")
+    return principal
+
+
+def require_department(principal: PrincipalDep) -> DepartmentCaller:
+    if principal is None:
+        raise unauthenticated("this route needs a department API token")
+    if not isinstance(principal, DepartmentCaller):
+        raise _forbidden("only a department may do this")
+    return principal
+
+
+def require_citizen(principal: PrincipalDep) -> Citizen:
+    if principal is None:
+        raise unauthenticated("this route needs a token from the identity provider")
+    if not isinstance(principal, Citizen):
+        raise _forbidden("only the subject (a citizen or enterprise) may do this")
+    return principal
+
+
+def require_department_or_admin(principal: PrincipalDep) -> Admin | DepartmentCaller:
+    if principal is None:
+        raise unauthenticated("this route needs a department or admin token")
+    if isinstance(principal, Citizen):
+        raise _forbidden("only a department or governance may do this")
+    return principal
+
+
+AdminDep = Annotated[Admin, Depends(require_admin)]
+DepartmentDep = Annotated[DepartmentCaller, Depends(require_department)]
+CitizenDep = Annotated[Citizen, Depends(require_citizen)]
+StaffDep = Annotated[Admin | DepartmentCaller, Depends(require_department_or_admin)]
+
+
+def audited(action: str) -> Callable[[Request], None]:
+    """A route dependency (listed first in ``dependencies=``) asking for an audit row for every
+    call of the route, refused ones included; the actor is filled in once the caller is known."""
+
+    def mark(request: Request) -> None:
+        request.state.audit = AuditNote(actor="unauthenticated", action=action)
+
+    return mark
+
+
+def audit_note(request: Request) -> AuditNote | None:
+    """The audit row of this request, for the route to add its target and subject."""
+    note = getattr(request.state, "audit", None)
+    return note if isinstance(note, AuditNote) else None
+
+
+def _identify(request: Request, principal: Principal) -> Principal:
+    note = audit_note(request)
+    if note is not None:
+        note.actor = principal.actor
+        if isinstance(principal, Citizen):
+            note.subject_ref = principal.subject_ref
+    return principal

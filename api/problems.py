@@ -17,18 +17,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import TokenRejectedError
 from ledger.errors import (
     ChainUnavailableError,
     ConflictError,
     DuplicateError,
+    InsufficientFundsError,
     InvalidDocumentError,
     InvalidIdentifierError,
     LedgerError,
     NotAuthorizedError,
     NotDeployedError,
     NotFoundError,
+    UnknownKeyError,
     ValidationError,
 )
+from ledger.storage import StorageUnavailableError
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -50,7 +54,11 @@ _log = logging.getLogger(__name__)
 #: Ledger error intents, most specific first: (class, HTTP status).
 _INTENTS: Final[tuple[tuple[type[LedgerError], int], ...]] = (
     (ChainUnavailableError, 503),
+    (StorageUnavailableError, 503),
     (NotDeployedError, 503),
+    (InsufficientFundsError, 503),
+    (TokenRejectedError, 401),
+    (UnknownKeyError, 409),
     (NotAuthorizedError, 403),
     (NotFoundError, 404),
     (DuplicateError, 409),

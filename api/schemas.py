@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,12 +10,41 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "HASH_PATTERN",
+    "AmendIn",
+    "AnchoredOut",
+    "CatalogueOut",
+    "CertificateOut",
+    "CertificatePageOut",
+    "CertificateTypeOut",
     "CheckOut",
+    "CreditCategoryOut",
+    "CreditEventIn",
+    "CreditEventOut",
+    "DepartmentCreatedOut",
+    "DepartmentId",
+    "DepartmentIn",
+    "DepartmentListOut",
+    "DepartmentOut",
+    "DevTokenIn",
+    "DevTokenOut",
+    "DisputeIn",
     "HealthOut",
+    "HistoryOut",
+    "KeyRotationOut",
+    "MyCertificatesOut",
+    "NoBodyIn",
     "ReadyOut",
+    "ReasonIn",
     "RecordOut",
+    "RecordedOut",
+    "RegionCode",
+    "ResolveIn",
+    "ScoreOut",
+    "SubjectIn",
+    "TokenOut",
     "VerificationOut",
     "VerifyHashIn",
+    "WhoAmIOut",
 ]
 
 #: A 32-byte document hash: ``0x`` and 64 hex digits.
@@ -75,8 +105,250 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(_Camel):
-    """Readiness: the chain answers."""
+    """Readiness: the chain and the document store answer."""
 
     status: Literal["ready"] = "ready"
     chain_id: int
     block_number: int
+    storage: Literal["embedded", "ipfs"]
+
+
+# -- catalogue and callers ---------------------------------------------------------------------
+
+
+class CertificateTypeOut(_Camel):
+    name: str
+    code: int
+    title_zh: str
+    title_en: str
+    personal: bool
+
+
+class CreditCategoryOut(_Camel):
+    name: str
+    code: int
+    title_zh: str
+    title_en: str
+    disclosure_days: int
+
+
+class CatalogueOut(_Camel):
+    """Certificate types, credit categories and reasons, by name (what the API takes)."""
+
+    certificate_types: list[CertificateTypeOut]
+    credit_categories: list[CreditCategoryOut]
+    reasons: list[str]
+
+
+class WhoAmIOut(_Camel):
+    """The caller, as the service sees it (never the identity number)."""
+
+    role: Literal["admin", "department", "citizen", "enterprise"]
+    department_id: int | None = None
+    region: int | None = None
+    scopes: list[str] | None = None
+    suspended: bool | None = None
+
+
+# -- departments -------------------------------------------------------------------------------
+
+#: A department id: a positive 32-bit number.
+DepartmentId = Annotated[int, Field(gt=0, lt=1 << 32)]
+#: A region code of GB/T 2260: six digits.
+RegionCode = Annotated[int, Field(ge=100_000, le=999_999)]
+
+
+#: A certificate type or credit category name (GET /v1/catalogue).
+ScopeName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class DepartmentIn(_Camel):
+    """Register a department with its first signing key."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    id: DepartmentId
+    region: RegionCode
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    scopes: Annotated[
+        list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=64)
+    ]
+    valid_until: datetime | None = None
+
+
+class DepartmentOut(_Camel):
+    id: int
+    region: int
+    supervisor: int | None
+    suspended: bool
+    scopes: list[str]
+    signers: list[str]
+    registered_at: datetime | None
+
+
+class DepartmentListOut(_Camel):
+    items: list[DepartmentOut]
+
+
+class TokenOut(_Camel):
+    """A new API token: shown this once, stored only as a hash."""
+
+    token: str
+    token_id: str
+    department_id: int | None
+
+
+class DepartmentCreatedOut(_Camel):
+    department: DepartmentOut
+    signer: str
+    token: TokenOut
+
+
+class KeyRotationOut(_Camel):
+    retired: str
+    signer: str
+
+
+# -- certificates ------------------------------------------------------------------------------
+
+
+class CertificateOut(_Camel):
+    """The public record of an anchored certificate (no holder, no content)."""
+
+    document_hash: str
+    department_id: int
+    type: str
+    region: int
+    anchored_at: datetime
+    anchored_block: int
+    expires_at: datetime | None
+    status: Literal["active", "suspended", "revoked", "superseded"]
+    reason: str | None
+    successor: str | None = None
+    cid: str | None = None
+
+
+class CertificatePageOut(_Camel):
+    items: list[CertificateOut]
+    next_cursor: str | None
+
+
+class AnchoredOut(_Camel):
+    """What anchoring did."""
+
+    document_hash: str
+    type: str
+    region: int
+    department_id: int
+    cid: str | None
+    encrypted: bool
+    block_number: int
+    transaction_hash: str
+    supersedes: str | None = None
+
+
+class ReasonIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class NoBodyIn(_Camel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- credit ------------------------------------------------------------------------------------
+
+
+class CreditEventIn(_Camel):
+    """Record a credit event about a subject."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    subject: Annotated[str, Field(min_length=1, max_length=64)]
+    subject_kind: Literal["citizen", "enterprise"] | None = None
+    category: Annotated[str, Field(min_length=1, max_length=64)]
+    polarity: Literal["negative", "positive"]
+    severity: Annotated[int, Field(ge=1, le=5)]
+    occurred_at: Annotated[
+        str,
+        Field(min_length=10, max_length=40, description="YYYY-MM-DD or an ISO time with offset"),
+    ]
+    evidence_hash: Annotated[str, Field(pattern=HASH_PATTERN)]
+
+
+class RecordedOut(_Camel):
+    event_id: str
+    block_number: int
+    transaction_hash: str
+
+
+class CreditEventOut(_Camel):
+    event_id: str
+    department_id: int
+    category: str
+    polarity: Literal["negative", "positive"]
+    severity: int
+    occurred_at: datetime
+    recorded_at: datetime
+    amendment: Literal["none", "corrected", "withdrawn", "repaired", "disputed", "upheld"]
+    amended_by: int | None
+    amended_at: datetime | None
+    evidence_hash: str | None = None
+
+
+class AmendIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    status: Literal["corrected", "withdrawn", "repaired"]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ResolveIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    outcome: Literal["upheld", "corrected", "withdrawn"]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class DisputeIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class SubjectIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    subject: Annotated[str, Field(min_length=1, max_length=64)]
+    subject_kind: Literal["citizen", "enterprise"] | None = None
+
+
+class ScoreOut(_Camel):
+    policy: str
+    value: int
+    events: list[str]
+
+
+class HistoryOut(_Camel):
+    """A subject's credit events with the score computed from them."""
+
+    subject_kind: Literal["citizen", "enterprise"]
+    events: list[CreditEventOut]
+    score: ScoreOut
+
+
+class MyCertificatesOut(_Camel):
+    items: list[CertificateOut]
+
+
+class DevTokenIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    subject: Annotated[str, Field(min_length=1, max_length=64)]
+    subject_kind: Literal["citizen", "enterprise"] | None = None
+
+
+class DevTokenOut(_Camel):
+    token: str
+    expires_at: datetime

@@ -8,6 +8,7 @@ a renumbering: codes are permanent once records carry them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
@@ -25,6 +26,7 @@ __all__ = [
     "credit_category",
     "reason_code",
     "scope_code",
+    "scope_codes",
 ]
 
 
@@ -176,3 +178,21 @@ def reason_code(value: str | int) -> ReasonCode:
     raise ValidationError(
         "unknown reason; known: " + ", ".join(m.name.lower().replace("_", "-") for m in ReasonCode)
     )
+
+
+def scope_codes(names: Iterable[str]) -> list[int]:
+    """Scope codes of certificate type and credit category names (or codes), each once."""
+    codes: list[int] = []
+    for name in names:
+        try:
+            codes.append(certificate_type(name).code)
+        except ValidationError:
+            try:
+                codes.append(credit_category(name).code)
+            except ValidationError:
+                raise ValidationError(
+                    "unknown scope: not a certificate type or credit category (see `ledger types`)"
+                ) from None
+    if len(set(codes)) != len(codes):
+        raise ValidationError("a scope is listed twice")
+    return codes

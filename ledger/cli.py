@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn, TypeVar
 
@@ -29,6 +29,7 @@ from ledger.catalogue import (
     certificate_type,
     credit_category,
     reason_code,
+    scope_codes,
 )
 from ledger.config import Settings
 from ledger.contracts import Amendment, Polarity
@@ -50,6 +51,7 @@ from ledger.errors import (
 )
 from ledger.files import write_atomically
 from ledger.identity import SubjectKind
+from ledger.parsing import CHINA_STANDARD_TIME, end_of_day, parse_date, parse_hash, start_of_day
 from ledger.storage import DocumentNotFoundError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError
 from ledger.storage.vault import DocumentErasedError, DocumentService, VaultError
@@ -101,7 +103,7 @@ Exit status:
   11 the stored document was erased: its key is destroyed for good
 """
 #: The certificate's "valid until" date is read in China Standard Time (UTC+8).
-_CST: Final = timezone(timedelta(hours=8))
+_CST: Final = CHINA_STANDARD_TIME
 
 
 @dataclass
@@ -127,32 +129,6 @@ def _emit(state: _State, data: dict[str, Any], text: str) -> None:
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
-
-
-def _parse_hash(text: str) -> bytes:
-    raw = text.removeprefix("0x")
-    if len(raw) != 64:
-        raise ValidationError("a hash is 64 hex digits (optionally 0x-prefixed)")
-    try:
-        return bytes.fromhex(raw)
-    except ValueError:
-        raise ValidationError("a hash is 64 hex digits (optionally 0x-prefixed)") from None
-
-
-def _parse_date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{what} must be a date like 2030-12-31") from None
-
-
-def _end_of_day(day: date) -> datetime:
-    """A certificate valid until ``day`` expires at the following midnight, China time."""
-    return datetime.combine(day + timedelta(days=1), time(0), _CST).astimezone(UTC)
-
-
-def _start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time(0), _CST).astimezone(UTC)
 
 
 def _subject_kind(value: str | None) -> SubjectKind | None:
@@ -285,21 +261,6 @@ def department() -> None:
     """Accredit and manage departments (governance)."""
 
 
-def _scope_codes(values: Sequence[str]) -> list[int]:
-    codes: list[int] = []
-    for value in values:
-        try:
-            codes.append(certificate_type(value).code)
-        except ValidationError:
-            try:
-                codes.append(credit_category(value).code)
-            except ValidationError:
-                raise ValidationError(
-                    f"unknown scope {value!r}: not a certificate type or credit category"
-                ) from None
-    return codes
-
-
 @department.command("add")
 @click.option("--id", "department_id", type=click.IntRange(1, 2**32 - 1), required=True)
 @click.option(
@@ -315,7 +276,7 @@ def department_add(
     state: _State, department_id: int, region: int, name: str, scopes: tuple[str, ...]
 ) -> None:
     """Register a department and give it a signing key."""
-    codes = _scope_codes(scopes)
+    codes = scope_codes(scopes)
     with _session(state) as session:
         signer = session.add_department(department_id, region, name, codes)
         _emit(
@@ -454,7 +415,7 @@ def anchor(
     encrypted; the others in clear. If anchoring fails, the stored copy is discarded.
     """
     kind = certificate_type(type_name)
-    expires_at = _end_of_day(_parse_date(expires, "--expires")) if expires else None
+    expires_at = end_of_day(parse_date(expires, "--expires")) if expires else None
     data = file.read_bytes()
     with _session(state) as session:
         reference = session.subject_ref(subject, _subject_kind(subject_kind))
@@ -492,7 +453,7 @@ def anchor(
 def _status_change(
     state: _State, doc_hash: str, department_id: int | None, action: str, reason: str | None
 ) -> None:
-    digest = _parse_hash(doc_hash)
+    digest = parse_hash(doc_hash)
     code = reason_code(reason) if reason is not None else None
     with _session(state) as session:
         sender = session.department_sender(_department_for(session, department_id))
@@ -611,7 +572,7 @@ def verify(
             )
         else:
             report = verify_hash(
-                _parse_hash(doc_hash or ""),
+                parse_hash(doc_hash or ""),
                 context,
                 confirmations=required,
                 documents=documents,
@@ -813,7 +774,7 @@ def credit_record(
     from ledger.documents import document_hash_of
 
     entry = credit_category(category)
-    occurred_at = _start_of_day(_parse_date(occurred, "--occurred"))
+    occurred_at = start_of_day(parse_date(occurred, "--occurred"))
     if occurred_at > datetime.now(UTC):
         raise ValidationError("--occurred is in the future")
     evidence_hash = document_hash_of(evidence).hash
@@ -853,7 +814,7 @@ def credit_amend(
     """Amend a credit event (the event itself never changes)."""
     from ledger.documents import document_hash_of
 
-    digest = _parse_hash(event_id)
+    digest = parse_hash(event_id)
     reason_hash = document_hash_of(reason).hash
     with _session(state) as session:
         sender = session.department_sender(_department_for(session, department_id))
@@ -913,6 +874,96 @@ def credit_history(state: _State, subject: str, subject_kind: str | None) -> Non
             },
             "\n".join(lines),
         )
+
+
+# -- API tokens -------------------------------------------------------------------------------
+
+
+@cli.group()
+def token() -> None:
+    """Issue, list and revoke the service's API tokens (governance)."""
+
+
+def _tokens(state: _State) -> Any:
+    from ledger.servicedb import ServiceDatabase
+    from ledger.tokens import TokenStore
+
+    settings = state.settings()
+    if not (settings.data_dir / "deployments.json").exists():
+        raise NotDeployedError("no ledger in this data directory (run `ledger init`)")
+    return ServiceDatabase(settings.service_db_path), TokenStore
+
+
+@token.command("issue")
+@click.option("--admin", "admin", is_flag=True, help="A governance (admin) token.")
+@click.option(
+    "--department", "department_id", type=click.IntRange(1, 2**32 - 1), help="Department id."
+)
+@click.option("--label", default="", help="What the token is for (e.g. an office).")
+@_json_option
+@click.pass_obj
+def token_issue(state: _State, admin: bool, department_id: int | None, label: str) -> None:
+    """Issue a token; it is printed once and stored only as a hash."""
+    if admin == (department_id is not None):
+        raise click.UsageError("give exactly one of --admin and --department")
+    database, store_type = _tokens(state)
+    with database:
+        if department_id is not None:
+            with _session(state) as session:
+                if session.registry().department(department_id) is None:
+                    raise NotFoundError(f"department {department_id} is not registered")
+            issued = store_type(database).issue("department", department_id, label=label)
+        else:
+            issued = store_type(database).issue("admin", label=label)
+    _emit(
+        state,
+        {"token": issued.secret, "tokenId": issued.record.token_id, "role": issued.record.role},
+        issued.secret,
+    )
+
+
+@token.command("list")
+@_json_option
+@click.pass_obj
+def token_list(state: _State) -> None:
+    """List tokens (ids, roles, departments; never the tokens)."""
+    database, store_type = _tokens(state)
+    with database:
+        records = store_type(database).tokens()
+    _emit(
+        state,
+        {
+            "tokens": [
+                {
+                    "tokenId": r.token_id,
+                    "role": r.role,
+                    "departmentId": r.department_id,
+                    "label": r.label,
+                    "createdAt": r.created_at,
+                    "revokedAt": r.revoked_at,
+                }
+                for r in records
+            ]
+        },
+        "\n".join(
+            f"{r.token_id}  {r.role:<10} {r.department_id or '':<10} "
+            f"{'revoked' if r.revoked_at else 'active':<8} {r.label}"
+            for r in records
+        )
+        or "no tokens",
+    )
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@_json_option
+@click.pass_obj
+def token_revoke(state: _State, token_id: str) -> None:
+    """Revoke a token by its id (the second part of the token)."""
+    database, store_type = _tokens(state)
+    with database:
+        store_type(database).revoke(token_id)
+    _emit(state, {"revoked": token_id}, f"token {token_id} revoked")
 
 
 @cli.command("types")

@@ -33,6 +33,7 @@ __all__ = [
     "DOCUMENTS_DIR",
     "MASTER_KEY_BYTES",
     "SECRETS_FILE",
+    "SERVICE_DB_FILE",
     "VAULT_FILE",
     "Settings",
     "write_local_secrets",
@@ -44,6 +45,8 @@ SECRETS_FILE: Final = "secrets.json"
 DOCUMENTS_DIR: Final = "documents"
 #: File inside the data directory holding the document keys (wrapped under the master key).
 VAULT_FILE: Final = "vault.sqlite3"
+#: File inside the data directory holding the service's API tokens (hashed) and audit log.
+SERVICE_DB_FILE: Final = "service.sqlite3"
 #: Length of the master key that wraps document keys (AES-256).
 MASTER_KEY_BYTES: Final = 32
 
@@ -76,6 +79,31 @@ class Settings(BaseSettings):
     #: Enterprise certificate types whose documents are encrypted all the same (types of natural
     #: persons always are). ``LEDGER_ENCRYPT_TYPES``: comma-separated type names.
     encrypt_types: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # -- the service (``ledger serve``) ---------------------------------------------------------
+
+    #: Largest document an upload may carry (bytes); larger bodies are refused before reading.
+    max_upload_bytes: Annotated[int, Field(gt=0, le=1 << 34)] = 10 * 1024 * 1024
+    #: Largest JSON request body (bytes).
+    max_json_bytes: Annotated[int, Field(gt=0, le=1 << 24)] = 64 * 1024
+    #: Requests per minute per token (per client address for anonymous callers); 0 disables.
+    rate_limit: Annotated[int, Field(ge=0, le=1_000_000)] = 120
+    #: Requests a caller may make at once before the rate applies.
+    rate_burst: Annotated[int, Field(gt=0, le=1_000_000)] = 60
+    #: Largest ``limit`` of a listing.
+    page_size_max: Annotated[int, Field(gt=0, le=10_000)] = 200
+    #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.
+    oidc_issuer: str | None = None
+    #: Audience (``aud``) the tokens must name.
+    oidc_audience: str = "gov-ledger"
+    #: PEM public key of the identity provider (RS256/ES256/EdDSA), or ...
+    oidc_public_key_file: Path | None = None
+    #: ... a JWKS file with its keys (selected by ``kid``).
+    oidc_jwks_file: Path | None = None
+    #: Claim carrying the identity number or credit code.
+    oidc_subject_claim: str = "sub"
+    #: Development only: the service issues citizen tokens itself (``POST /v1/dev/token``).
+    dev_issuer: bool = False
 
     @field_validator("rpc_url")
     @classmethod
@@ -199,6 +227,11 @@ class Settings(BaseSettings):
     def vault_path(self) -> Path:
         """The key vault's database."""
         return self.data_dir / VAULT_FILE
+
+    @property
+    def service_db_path(self) -> Path:
+        """The service's database: API tokens (hashed) and the audit log."""
+        return self.data_dir / SERVICE_DB_FILE
 
     def encrypts(self, kind: CertificateType) -> bool:
         """Whether documents of ``kind`` are encrypted before storage.

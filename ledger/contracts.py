@@ -565,6 +565,21 @@ class CertificateRegistryClient:
         )
         return None if value == bytes(32) else value
 
+    def anchored_between(self, first: int, last: int) -> list[tuple[bytes, int, int]]:
+        """(document hash, block, log index) of every anchor in blocks ``first``..``last``."""
+        events = self.contract.events
+        found: list[tuple[bytes, int, int]] = []
+        for event_type in (events.CertificateAnchored, events.CertificateAnchoredFor):
+
+            def fetch(event_type: Any = event_type) -> Any:
+                return event_type.get_logs(from_block=first, to_block=last)
+
+            found.extend(
+                (bytes(log["args"]["docHash"]), int(log["blockNumber"]), int(log["logIndex"]))
+                for log in rpc_guard(fetch)
+            )
+        return sorted(found, key=lambda item: (item[1], item[2]))
+
     def held_by(self, subject_ref: bytes) -> list[tuple[bytes, bytes, int]]:
         """(document hash, CID, block) of every certificate anchored for ``subject_ref``."""
         events = rpc_guard(

@@ -296,6 +296,7 @@ class LedgerSession:
         region: int | None = None,
         expires_at: datetime | None = None,
         store: bool = True,
+        supersedes: tuple[bytes, int] | None = None,
     ) -> AnchorOutcome:
         """Store ``data`` and anchor its hash for the holder ``subject_ref``, with the copy's CID.
 
@@ -314,6 +315,8 @@ class LedgerSession:
            a copy that was thrown away, and the error says which CID was kept.
 
         ``store=False`` anchors the hash alone, as before documents were stored.
+        ``supersedes=(old hash, reason code)`` anchors the document as the replacement of an
+        earlier certificate (same type and region, in one transaction).
         """
         digest = document_hash_of(data)
         if region is None:
@@ -330,15 +333,22 @@ class LedgerSession:
             stored = self.documents().store_document(
                 bytes(data), encrypt=self.settings.encrypts(cert_type)
             )
+        cid = cid_from_str(stored.cid) if stored else None
         try:
-            receipt = certificates.anchor(
-                digest.hash,
-                cert_type.code,
-                region,
-                expires_at,
-                subject_ref=subject_ref,
-                cid=cid_from_str(stored.cid) if stored else None,
-            )
+            if supersedes is None:
+                receipt = certificates.anchor(
+                    digest.hash,
+                    cert_type.code,
+                    region,
+                    expires_at,
+                    subject_ref=subject_ref,
+                    cid=cid,
+                )
+            else:
+                old_hash, reason = supersedes
+                receipt = certificates.supersede(
+                    old_hash, digest.hash, reason, expires_at, subject_ref=subject_ref, cid=cid
+                )
         except BaseException as failure:
             if stored is not None:
                 self._after_failed_anchor(stored, failure)

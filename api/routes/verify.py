@@ -10,15 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from api.deps import ChainDep, LimitsDep, SettingsDep
+from api.deps import ServiceDep, SettingsDep
+from api.middleware import MULTIPART_OVERHEAD
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
 from ledger.verify import verify_document, verify_hash
 
 router = APIRouter(tags=["verification"])
 
-#: Room for multipart boundaries and part headers on top of the document size limit.
-MULTIPART_OVERHEAD: Final = 64 * 1024
 JSON_MEDIA_TYPE: Final = "application/json"
 MULTIPART_MEDIA_TYPE: Final = "multipart/form-data"
 
@@ -47,28 +46,27 @@ _REQUEST_BODY: Final[dict[str, Any]] = {
 @router.post(
     "/verify",
     response_model=VerificationOut,
-    responses=problem_responses(400, 413, 415, 422, 500, 503),
+    responses=problem_responses(400, 413, 415, 422, 429, 500, 503),
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
-async def verify(
-    request: Request, chain: ChainDep, settings: SettingsDep, limits: LimitsDep
-) -> VerificationOut:
+async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -> VerificationOut:
     """Verify a document (multipart ``file``) or a document hash (JSON ``documentHash``).
 
     Both VALID and INVALID verdicts are answered with 200: the report says which checks failed.
     """
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    context = chain.context
+    context = service.session.context
     confirmations = settings.confirmations
+    limit = settings.max_upload_bytes
     if media_type == JSON_MEDIA_TYPE:
-        body = await _read_body(request, limits.max_upload_bytes)
+        body = await _read_body(request, settings.max_json_bytes)
         doc_hash = _parse_hash(body)
-        report = await chain.run(
+        report = await service.read(
             lambda: verify_hash(doc_hash, context, confirmations=confirmations)
         )
     elif media_type == MULTIPART_MEDIA_TYPE:
-        data = await _read_document(request, limits.max_upload_bytes)
-        report = await chain.run(
+        data = await _read_document(request, limit)
+        report = await service.read(
             lambda: verify_document(data, context, confirmations=confirmations)
         )
     else:

@@ -23,7 +23,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
 
 @pytest.fixture(scope="module")
 def client(prepared: Prepared) -> Iterator[TestClient]:
-    app = create_app(prepared.settings, max_upload_bytes=LIMIT)
+    app = create_app(prepared.settings.model_copy(update={"max_upload_bytes": LIMIT}))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -201,7 +201,7 @@ def test_method_not_allowed_problem(client: TestClient) -> None:
 EXPECTED_RESPONSES: Final = {
     ("/v1/health", "get"): {"200", "500"},
     ("/v1/ready", "get"): {"200", "500", "503"},
-    ("/v1/verify", "post"): {"200", "400", "413", "415", "422", "500", "503"},
+    ("/v1/verify", "post"): {"200", "400", "413", "415", "422", "429", "500", "503"},
 }
 
 

@@ -1,0 +1,41 @@
+"""The ``ledger`` command: the library's CLI (:mod:`ledger.cli`) plus ``ledger serve``.
+
+``serve`` lives here, not in :mod:`ledger.cli`, so that the library never imports the web stack
+(DESIGN section 3: ``api`` depends on ``ledger``, never the reverse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from ledger import cli as ledger_cli
+
+__all__ = ["main"]
+
+
+@ledger_cli.cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--dev-issuer",
+    is_flag=True,
+    envvar="LEDGER_DEV_ISSUER",
+    help="Issue citizen tokens at POST /v1/dev/token (demo and tests only).",
+)
+@click.pass_obj
+def serve(state: Any, host: str, port: int, dev_issuer: bool) -> None:
+    """Serve the HTTP API and the web pages (the ledger must be initialized)."""
+    from api.app import serve as run
+
+    settings = state.settings()
+    if dev_issuer:
+        settings = settings.model_copy(update={"dev_issuer": True})
+    run(settings, host, port)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``ledger`` console script."""
+    ledger_cli.main(argv)

@@ -1,0 +1,166 @@
+"""The service's ASGI middleware: request ids, rate limits, body limits and the audit trail.
+
+One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer bodies) around the API:
+
+- gives every request an id (``X-Request-ID``: the client's when it is a plain token, else a new
+  one), answered in the response and written to the audit log;
+- applies the caller's rate limit to ``/v1`` routes but the health probes (429 with
+  ``Retry-After``), keyed by a hash
+  of the bearer credential, or by the client address for anonymous calls;
+- refuses a body larger than the route's limit (413): at once when ``Content-Length`` says so,
+  else as soon as the bytes read pass the limit, so an oversized upload is never held in memory;
+- after the response, appends the audit row a route asked for (:func:`api.deps.audit`) with the
+  status that was actually answered, failures included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import problem_response
+
+__all__ = ["MULTIPART_OVERHEAD", "AuditNote", "GuardMiddleware"]
+
+_log = logging.getLogger(__name__)
+
+#: Room for multipart boundaries and part headers on top of the document size limit.
+MULTIPART_OVERHEAD: Final = 64 * 1024
+_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: Probes of orchestrators and load balancers are never rate limited.
+_UNLIMITED: Final = frozenset({"/v1/health", "/v1/ready"})
+
+
+@dataclass
+class AuditNote:
+    """What a route wants audited; completed by the route as it learns more."""
+
+    actor: str
+    action: str
+    target: str = ""
+    subject_ref: bytes | None = None
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when the body passes its limit; an HTTPException so that FastAPI's
+    body parsing lets it through unchanged."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request exceeds the upload limit of {limit} bytes")
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        headers = {key.decode("latin-1").lower(): value for key, value in scope["headers"]}
+        offered = headers.get("x-request-id", b"").decode("latin-1")
+        request_id = offered if _REQUEST_ID.match(offered) else secrets.token_hex(12)
+        state["request_id"] = request_id
+        status_sent: list[int] = []
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_sent.append(int(message["status"]))
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("ascii")),
+                ]
+            await send(message)
+
+        service = getattr(scope["app"].state, "service", None)
+        settings = scope["app"].state.settings
+        path: str = scope["path"]
+        if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
+            key = self._limit_key(scope, headers)
+            wait = service.limiter.acquire(key)
+            if wait > 0:
+                response = problem_response(
+                    Request(scope),
+                    429,
+                    "too_many_requests",
+                    "too many requests; slow down",
+                    headers={"Retry-After": service.limiter.retry_after(wait)},
+                )
+                await response(scope, receive, send_with_id)
+                return
+        content_type = headers.get("content-type", b"").decode("latin-1").lower()
+        multipart = content_type.startswith("multipart/")
+        # The limit named in problems is the one settings state (the document's, for uploads).
+        shown = settings.max_upload_bytes if multipart else settings.max_json_bytes
+        limit = shown + MULTIPART_OVERHEAD if multipart else shown
+        state["body_limit"] = limit
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                response = problem_response(
+                    Request(scope), 400, "bad_request", "malformed Content-Length"
+                )
+                await response(scope, receive, send_with_id)
+                return
+            if int(declared) > limit:
+                response = problem_response(
+                    Request(scope),
+                    413,
+                    "content_too_large",
+                    f"the request exceeds the upload limit of {shown} bytes",
+                )
+                await response(scope, receive, send_with_id)
+                return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(shown)
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send_with_id)
+        except BaseException:
+            self._audit(scope, service, request_id, 500)
+            raise
+        self._audit(scope, service, request_id, status_sent[0] if status_sent else 500)
+
+    @staticmethod
+    def _limit_key(scope: Scope, headers: dict[str, bytes]) -> str:
+        credential = headers.get("authorization")
+        if credential:
+            return "credential:" + hashlib.sha256(credential).hexdigest()[:32]
+        client = scope.get("client")
+        return f"address:{client[0] if client else 'unknown'}"
+
+    @staticmethod
+    def _audit(scope: Scope, service: object, request_id: str, status: int) -> None:
+        note = scope.get("state", {}).get("audit")
+        if note is None or service is None:
+            return
+        assert isinstance(note, AuditNote)
+        try:
+            service.audit.append(  # type: ignore[attr-defined]
+                request_id=request_id,
+                actor=note.actor,
+                action=note.action,
+                outcome=status,
+                target=note.target,
+                subject_ref=note.subject_ref,
+            )
+        except Exception as error:  # the response is gone; the failure must still be seen
+            _log.error("audit row for request %s not written: %s", request_id, error)

@@ -1,0 +1,361 @@
+"""Certificates: anchoring by upload, the public record, status changes, listings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Final, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+
+from api.deps import DepartmentDep, ServiceDep, SettingsDep, StaffDep, audit_note, audited
+from api.problems import ProblemError, problem_responses
+from api.schemas import (
+    HASH_PATTERN,
+    AnchoredOut,
+    CertificateOut,
+    CertificatePageOut,
+    NoBodyIn,
+    ReasonIn,
+)
+from api.security import DepartmentCaller
+from api.service import Service
+from api.views import certificate_out, hex32
+from ledger.catalogue import certificate_type, reason_code
+from ledger.contracts import CertificateRegistryClient, Department
+from ledger.errors import (
+    CertificateRegistryUnknownCertificate,
+    DepartmentRegistryUnknownDepartment,
+    ValidationError,
+)
+from ledger.identity import SubjectKind
+from ledger.parsing import parse_hash, parse_moment
+from ledger.session import AnchorOutcome, LedgerSession
+
+router = APIRouter(tags=["certificates"])
+
+HashPath = Annotated[str, Path(pattern=HASH_PATTERN, description="document hash, 0x + 64 hex")]
+_WRITE_ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+_UPLOAD_DESCRIPTION: Final = "the document as issued (any file, or a structured JSON certificate)"
+
+
+def department_for_write(session: LedgerSession, caller: DepartmentCaller) -> Department:
+    """The caller's department, refused with 403 while governance has it suspended."""
+    department = session.registry().department(caller.department_id)
+    if department is None:
+        raise DepartmentRegistryUnknownDepartment({"departmentId": caller.department_id})
+    if department.suspended:
+        raise ProblemError(
+            403,
+            "department_suspended",
+            f"department {caller.department_id} is suspended by governance; writes are refused",
+        )
+    return department
+
+
+def parse_expiry(text: str | None) -> datetime | None:
+    """``YYYY-MM-DD`` (valid through that day, China time) or an ISO time with an offset."""
+    if text is None or not text.strip():
+        return None
+    return parse_moment(text, "expiresAt", end_of_day_for_dates=True)
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ProblemError(
+            413, "content_too_large", f"the document exceeds the upload limit of {limit} bytes"
+        )
+    return data
+
+
+def _anchored(outcome: AnchorOutcome, department_id: int, type_name: str) -> AnchoredOut:
+    receipt = outcome.receipt
+    return AnchoredOut(
+        document_hash=hex32(outcome.doc_hash),
+        type=type_name,
+        region=outcome.region,
+        department_id=department_id,
+        cid=outcome.cid,
+        encrypted=outcome.encrypted,
+        block_number=int(receipt["blockNumber"]),
+        transaction_hash=hex32(bytes(receipt["transactionHash"])),
+    )
+
+
+def _public_record(certificates: CertificateRegistryClient, doc_hash: bytes) -> CertificateOut:
+    record = certificates.certificate(doc_hash)
+    if record is None:
+        raise CertificateRegistryUnknownCertificate({"docHash": doc_hash})
+    successor = certificates.successor(doc_hash) if record.status == 4 else None
+    return certificate_out(record, successor=successor)
+
+
+@router.post(
+    "/certificates",
+    status_code=201,
+    response_model=AnchoredOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("certificate.anchor"))],
+)
+async def anchor_certificate(
+    request: Request,
+    response: Response,
+    caller: DepartmentDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description=_UPLOAD_DESCRIPTION)],
+    type: Annotated[str, Form(max_length=64, description="certificate type name")],
+    subject: Annotated[str, Form(max_length=64, description="holder's id number or credit code")],
+    subject_kind: Annotated[
+        Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")
+    ] = None,
+    expires_at: Annotated[str | None, Form(alias="expiresAt", max_length=40)] = None,
+    store: Annotated[bool, Form()] = True,
+) -> AnchoredOut:
+    """Store the document (encrypted for personal types) and anchor its hash for the holder."""
+    data = await read_upload(file, settings.max_upload_bytes)
+    kind = certificate_type(type)
+    expiry = parse_expiry(expires_at)
+    holder_kind = SubjectKind(subject_kind) if subject_kind else None
+    outcome = await service.write(
+        lambda: _anchor(service, caller, data, kind.name, subject, holder_kind, expiry, store)
+    )
+    note = audit_note(request)
+    if note is not None:
+        note.target = hex32(outcome.doc_hash)
+    response.headers["Location"] = f"/v1/certificates/{hex32(outcome.doc_hash)}"
+    return _anchored(outcome, caller.department_id, kind.name)
+
+
+def _anchor(
+    service: Service,
+    caller: DepartmentCaller,
+    data: bytes,
+    type_name: str,
+    subject: str,
+    subject_kind: SubjectKind | None,
+    expiry: datetime | None,
+    store: bool,
+    supersedes: tuple[bytes, int] | None = None,
+) -> AnchorOutcome:
+    session = service.session
+    department = department_for_write(session, caller)
+    holder = session.subject_ref(subject, subject_kind)
+    return session.anchor_document(
+        data,
+        certificate_type(type_name),
+        subject_ref=holder,
+        department_id=caller.department_id,
+        region=department.region,
+        expires_at=expiry,
+        store=store,
+        supersedes=supersedes,
+    )
+
+
+@router.get(
+    "/certificates/{document_hash}",
+    response_model=CertificateOut,
+    responses=problem_responses(404, 422, 429, 500, 503),
+)
+async def get_certificate(document_hash: HashPath, service: ServiceDep) -> CertificateOut:
+    """The public record of an anchored certificate: issuer, type, region, dates and status."""
+    doc_hash = parse_hash(document_hash)
+    certificates = service.session.certificates()
+    return await service.read(lambda: _public_record(certificates, doc_hash))
+
+
+async def _status_change(
+    request: Request,
+    caller: DepartmentCaller,
+    service: Service,
+    document_hash: str,
+    change: Literal["suspend", "reinstate", "revoke"],
+    reason: str | None,
+) -> CertificateOut:
+    doc_hash = parse_hash(document_hash)
+    note = audit_note(request)
+    if note is not None:
+        note.target = hex32(doc_hash)
+    code = int(reason_code(reason)) if reason is not None else 0
+    session = service.session
+
+    def work() -> CertificateOut:
+        department_for_write(session, caller)
+        reader = session.certificates()
+        if reader.certificate(doc_hash) is None:
+            raise CertificateRegistryUnknownCertificate({"docHash": doc_hash})
+        writer = session.certificates(session.department_sender(caller.department_id))
+        if change == "suspend":
+            writer.suspend(doc_hash, code)
+        elif change == "reinstate":
+            writer.reinstate(doc_hash)
+        else:
+            writer.revoke(doc_hash, code)
+        return _public_record(reader, doc_hash)
+
+    return await service.write(work)
+
+
+@router.post(
+    "/certificates/{document_hash}/suspend",
+    response_model=CertificateOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("certificate.suspend"))],
+)
+async def suspend_certificate(
+    document_hash: HashPath,
+    body: ReasonIn,
+    request: Request,
+    caller: DepartmentDep,
+    service: ServiceDep,
+) -> CertificateOut:
+    """Suspend an active certificate (issuer or its supervisor); it can be reinstated."""
+    return await _status_change(request, caller, service, document_hash, "suspend", body.reason)
+
+
+@router.post(
+    "/certificates/{document_hash}/reinstate",
+    response_model=CertificateOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("certificate.reinstate"))],
+)
+async def reinstate_certificate(
+    document_hash: HashPath,
+    request: Request,
+    caller: DepartmentDep,
+    service: ServiceDep,
+    body: NoBodyIn | None = None,
+) -> CertificateOut:
+    """Reinstate a suspended certificate."""
+    return await _status_change(request, caller, service, document_hash, "reinstate", None)
+
+
+@router.post(
+    "/certificates/{document_hash}/revoke",
+    response_model=CertificateOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("certificate.revoke"))],
+)
+async def revoke_certificate(
+    document_hash: HashPath,
+    body: ReasonIn,
+    request: Request,
+    caller: DepartmentDep,
+    service: ServiceDep,
+) -> CertificateOut:
+    """Revoke a certificate for good, with a reason verifiers will see."""
+    return await _status_change(request, caller, service, document_hash, "revoke", body.reason)
+
+
+@router.post(
+    "/certificates/{document_hash}/supersede",
+    status_code=201,
+    response_model=AnchoredOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("certificate.supersede"))],
+)
+async def supersede_certificate(
+    document_hash: HashPath,
+    request: Request,
+    response: Response,
+    caller: DepartmentDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="the replacement document")],
+    reason: Annotated[str, Form(max_length=64, description="e.g. renewal, correction")],
+    subject: Annotated[str, Form(max_length=64, description="holder's id number or credit code")],
+    subject_kind: Annotated[
+        Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")
+    ] = None,
+    expires_at: Annotated[str | None, Form(alias="expiresAt", max_length=40)] = None,
+    store: Annotated[bool, Form()] = True,
+) -> AnchoredOut:
+    """Anchor a replacement (renewal, correction) and mark the old certificate superseded by it,
+    in one transaction. The replacement keeps the old one's type and region."""
+    old_hash = parse_hash(document_hash)
+    note = audit_note(request)
+    if note is not None:
+        note.target = hex32(old_hash)
+    data = await read_upload(file, settings.max_upload_bytes)
+    code = int(reason_code(reason))
+    expiry = parse_expiry(expires_at)
+    holder_kind = SubjectKind(subject_kind) if subject_kind else None
+    reader = service.session.certificates()
+
+    def work() -> tuple[AnchorOutcome, str]:
+        old = reader.certificate(old_hash)
+        if old is None:
+            raise CertificateRegistryUnknownCertificate({"docHash": old_hash})
+        type_name = certificate_type(old.cert_type).name
+        outcome = _anchor(
+            service,
+            caller,
+            data,
+            type_name,
+            subject,
+            holder_kind,
+            expiry,
+            store,
+            supersedes=(old_hash, code),
+        )
+        return outcome, type_name
+
+    outcome, type_name = await service.write(work)
+    response.headers["Location"] = f"/v1/certificates/{hex32(outcome.doc_hash)}"
+    anchored = _anchored(outcome, caller.department_id, type_name)
+    anchored.supersedes = hex32(old_hash)
+    return anchored
+
+
+def _cursor(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        block, index = base64.urlsafe_b64decode(text.encode() + b"==").decode().split(".")
+        return int(block), int(index)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError("cursor is not one this service handed out") from None
+
+
+def _encode_cursor(block: int, index: int) -> str:
+    return base64.urlsafe_b64encode(f"{block}.{index}".encode()).decode().rstrip("=")
+
+
+@router.get(
+    "/departments/{department_id}/certificates",
+    response_model=CertificatePageOut,
+    responses=problem_responses(401, 403, 422, 429, 500, 503),
+    tags=["departments"],
+)
+async def list_certificates(
+    department_id: Annotated[int, Path(gt=0, lt=1 << 32)],
+    caller: StaffDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> CertificatePageOut:
+    """The department's certificates, newest first (its own token, or governance)."""
+    if isinstance(caller, DepartmentCaller) and caller.department_id != department_id:
+        raise ProblemError(403, "not_authorized", "a department lists its own certificates only")
+    if limit > settings.page_size_max:
+        raise ValidationError(f"limit must be at most {settings.page_size_max}")
+    before = _cursor(cursor)
+    session = service.session
+    certificates = session.certificates()
+
+    def read() -> CertificatePageOut:
+        service.index.catch_up(session.chain_head())
+        rows = service.index.by_issuer(department_id, limit=limit + 1, before=before)
+        items = [_public_record(certificates, row.doc_hash) for row in rows[:limit]]
+        more = len(rows) > limit
+        last = rows[limit - 1] if more else None
+        return CertificatePageOut(
+            items=items,
+            next_cursor=_encode_cursor(last.block, last.log_index) if last else None,
+        )
+
+    return await service.read(read)

@@ -1,0 +1,258 @@
+"""Credit events: recorded, amended and resolved by departments, disputed by their subjects,
+read by the subject and by departments accredited for the category."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Final
+
+from eth_utils.crypto import keccak
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from api.deps import CitizenDep, DepartmentDep, ServiceDep, audit_note, audited
+from api.problems import ProblemError, problem_responses
+from api.routes.certificates import department_for_write
+from api.schemas import (
+    HASH_PATTERN,
+    AmendIn,
+    CreditEventIn,
+    CreditEventOut,
+    DisputeIn,
+    HistoryOut,
+    RecordedOut,
+    ResolveIn,
+    ScoreOut,
+    SubjectIn,
+)
+from api.security import Citizen
+from api.service import Service
+from api.views import credit_event_out, hex32
+from ledger.catalogue import ScopeKind, credit_category
+from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
+from ledger.credit import score_history
+from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
+from ledger.identity import SubjectKind, parse_subject
+from ledger.parsing import parse_hash, parse_moment
+
+router = APIRouter(tags=["credit"])
+
+EventPath = Annotated[str, Path(pattern=HASH_PATTERN, description="event id, 0x + 64 hex")]
+_WRITE_ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+#: Domain tag of the reason hashes written with amendments (the text itself is not kept).
+_REASON_DOMAIN: Final = b"gov-ledger/credit-reason/v1\x00"
+
+
+def reason_hash(text: str) -> bytes:
+    return keccak(_REASON_DOMAIN + text.strip().encode("utf-8"))
+
+
+def history_out(kind: SubjectKind, events: list[CreditEvent]) -> HistoryOut:
+    score = score_history(events, datetime.now(UTC))
+    return HistoryOut(
+        subject_kind=kind.value,
+        events=[credit_event_out(event) for event in events],
+        score=ScoreOut(
+            policy=score.policy, value=score.value, events=[hex32(e) for e in score.counted]
+        ),
+    )
+
+
+@router.post(
+    "/credit/events",
+    status_code=201,
+    response_model=RecordedOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("credit.record"))],
+)
+async def record_event(
+    body: CreditEventIn,
+    request: Request,
+    response: Response,
+    caller: DepartmentDep,
+    service: ServiceDep,
+) -> RecordedOut:
+    """Record a credit event about a citizen or enterprise (by the department's accreditation)."""
+    category = credit_category(body.category)
+    occurred = parse_moment(body.occurred_at, "occurredAt", end_of_day_for_dates=False)
+    evidence = parse_hash(body.evidence_hash)
+    kind = SubjectKind(body.subject_kind) if body.subject_kind else None
+    session = service.session
+    note = audit_note(request)
+
+    def work() -> tuple[bytes, RecordedOut]:
+        department_for_write(session, caller)
+        subject = session.subject_ref(body.subject, kind)
+        if note is not None:
+            note.subject_ref = subject
+        writer = session.credit(session.department_sender(caller.department_id))
+        event_id, receipt = writer.record(
+            subject,
+            category.code,
+            Polarity.NEGATIVE if body.polarity == "negative" else Polarity.POSITIVE,
+            body.severity,
+            occurred,
+            evidence,
+        )
+        return event_id, RecordedOut(
+            event_id=hex32(event_id),
+            block_number=int(receipt["blockNumber"]),
+            transaction_hash=hex32(bytes(receipt["transactionHash"])),
+        )
+
+    event_id, recorded = await service.write(work)
+    if note is not None:
+        note.target = hex32(event_id)
+    response.headers["Location"] = f"/v1/credit/events/{hex32(event_id)}"
+    return recorded
+
+
+async def _amend(
+    request: Request,
+    service: Service,
+    event_hex: str,
+    status: Amendment,
+    reason: str,
+    department_id: int | None,
+    subject: Citizen | None = None,
+) -> CreditEventOut:
+    """Amend an event with the key of ``department_id`` (a department acting), or, for a
+    subject's dispute, with the key of the department that recorded it."""
+    event_id = parse_hash(event_hex)
+    note = audit_note(request)
+    if note is not None:
+        note.target = hex32(event_id)
+    session = service.session
+    digest = reason_hash(reason)
+
+    def work() -> CreditEventOut:
+        reader = session.credit()
+        event = reader.event(event_id)
+        if event is None:
+            raise CreditLedgerUnknownEvent({"eventId": event_id})
+        signer_department = department_id
+        if subject is not None:
+            if not _is_about(reader, event_id, subject.subject_ref):
+                raise ProblemError(403, "not_authorized", "only the event's subject may dispute it")
+            signer_department = event.recorder
+        assert signer_department is not None
+        try:
+            sender = session.department_sender(signer_department)
+        except UnknownKeyError:
+            raise ProblemError(
+                409,
+                "unknown_key",
+                f"this service holds no key of department {signer_department}; "
+                "file the dispute with the service of the recording department",
+            ) from None
+        session.credit(sender).amend(event_id, status, digest)
+        updated = reader.event(event_id)
+        assert updated is not None
+        return credit_event_out(updated)
+
+    return await service.write(work)
+
+
+def _is_about(reader: CreditLedgerClient, event_id: bytes, subject_ref: bytes) -> bool:
+    return any(event.event_id == event_id for event in reader.history(subject_ref))
+
+
+@router.post(
+    "/credit/events/{event_id}/amend",
+    response_model=CreditEventOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("credit.amend"))],
+)
+async def amend_event(
+    event_id: EventPath, body: AmendIn, request: Request, caller: DepartmentDep, service: ServiceDep
+) -> CreditEventOut:
+    """Correct, withdraw or repair (信用修复) an event; the original stays on record."""
+    await service.read(lambda: department_for_write(service.session, caller))
+    status = Amendment[body.status.upper()]
+    return await _amend(request, service, event_id, status, body.reason, caller.department_id)
+
+
+@router.post(
+    "/credit/events/{event_id}/resolve",
+    response_model=CreditEventOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("credit.resolve"))],
+)
+async def resolve_event(
+    event_id: EventPath,
+    body: ResolveIn,
+    request: Request,
+    caller: DepartmentDep,
+    service: ServiceDep,
+) -> CreditEventOut:
+    """Resolve a dispute: uphold the event, or correct or withdraw it."""
+    await service.read(lambda: department_for_write(service.session, caller))
+    status = Amendment[body.outcome.upper()]
+    return await _amend(request, service, event_id, status, body.reason, caller.department_id)
+
+
+@router.post(
+    "/credit/events/{event_id}/dispute",
+    response_model=CreditEventOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("credit.dispute"))],
+)
+async def dispute_event(
+    event_id: EventPath, body: DisputeIn, request: Request, caller: CitizenDep, service: ServiceDep
+) -> CreditEventOut:
+    """The subject disputes an event about it; the recording department must then resolve it."""
+    return await _amend(
+        request, service, event_id, Amendment.DISPUTED, body.reason, None, subject=caller
+    )
+
+
+@router.post(
+    "/credit/lookup",
+    response_model=HistoryOut,
+    responses=problem_responses(400, 401, 403, 413, 422, 429, 500, 503),
+    dependencies=[Depends(audited("credit.history.read"))],
+)
+async def lookup_history(
+    body: SubjectIn, request: Request, caller: DepartmentDep, service: ServiceDep
+) -> HistoryOut:
+    """A subject's history as a department may see it: an enterprise's in full (public
+    information), a citizen's limited to the categories the department is accredited for."""
+    kind = SubjectKind(body.subject_kind) if body.subject_kind else None
+    session = service.session
+    note = audit_note(request)
+
+    def read() -> HistoryOut:
+        subject = parse_subject(body.subject, kind)
+        reference = session.subject_ref(subject.normalized, subject.kind)
+        if note is not None:
+            note.subject_ref = reference
+        registry = session.registry()
+        department = registry.department(caller.department_id)
+        if department is None or department.suspended:
+            raise ProblemError(403, "not_authorized", "the department may not read histories now")
+        categories = {
+            code for code in registry.scopes(caller.department_id) if code >> 24 == ScopeKind.CREDIT
+        }
+        if not categories:
+            raise ProblemError(
+                403, "not_authorized", "the department is not accredited for any credit category"
+            )
+        events = session.credit().history(reference)
+        if subject.kind is SubjectKind.CITIZEN:
+            events = [event for event in events if event.category in categories]
+        return history_out(subject.kind, events)
+
+    return await service.read(read)
+
+
+@router.get(
+    "/me/credit",
+    response_model=HistoryOut,
+    responses=problem_responses(401, 403, 429, 500, 503),
+    tags=["me"],
+    dependencies=[Depends(audited("credit.history.read"))],
+)
+async def my_credit(caller: CitizenDep, service: ServiceDep) -> HistoryOut:
+    """The caller's own credit history and score."""
+    credit = service.session.credit()
+    events = await service.read(lambda: credit.history(caller.subject_ref))
+    return history_out(caller.kind, events)

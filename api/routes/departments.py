@@ -1,0 +1,198 @@
+"""Departments: registration and lifecycle by governance; public listing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from api.deps import AdminDep, ServiceDep, audit_note, audited
+from api.problems import problem_responses
+from api.schemas import (
+    DepartmentCreatedOut,
+    DepartmentIn,
+    DepartmentListOut,
+    DepartmentOut,
+    KeyRotationOut,
+    TokenOut,
+)
+from api.views import department_out
+from ledger.catalogue import scope_codes
+from ledger.errors import DepartmentRegistryUnknownDepartment
+
+router = APIRouter(tags=["departments"])
+
+DepartmentPath = Annotated[int, Path(gt=0, lt=1 << 32, description="department id")]
+_GOVERNANCE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+
+
+@router.get(
+    "/departments", response_model=DepartmentListOut, responses=problem_responses(429, 500, 503)
+)
+async def list_departments(service: ServiceDep) -> DepartmentListOut:
+    """Every registered department, with scopes and signing keys (public information)."""
+    registry = service.session.registry()
+
+    def read() -> DepartmentListOut:
+        items: list[DepartmentOut] = []
+        for identifier in registry.department_ids():
+            department = registry.department(identifier)
+            if department is not None:
+                items.append(department_out(registry, department))
+        return DepartmentListOut(items=items)
+
+    return await service.read(read)
+
+
+@router.get(
+    "/departments/{department_id}",
+    response_model=DepartmentOut,
+    responses=problem_responses(404, 422, 429, 500, 503),
+)
+async def get_department(department_id: DepartmentPath, service: ServiceDep) -> DepartmentOut:
+    """One department."""
+    registry = service.session.registry()
+
+    def read() -> DepartmentOut:
+        department = registry.department(department_id)
+        if department is None:
+            raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
+        return department_out(registry, department)
+
+    return await service.read(read)
+
+
+@router.post(
+    "/departments",
+    status_code=201,
+    response_model=DepartmentCreatedOut,
+    responses=_GOVERNANCE_ERRORS,
+    dependencies=[Depends(audited("department.register"))],
+)
+async def register_department(
+    body: DepartmentIn, request: Request, response: Response, admin: AdminDep, service: ServiceDep
+) -> DepartmentCreatedOut:
+    """Register a department, create its signing key on this server, and issue its first token.
+
+    The token is in this response only; the server keeps a hash of it.
+    """
+    note = audit_note(request)
+    if note is not None:
+        note.target = f"department:{body.id}"
+    codes = scope_codes(body.scopes)
+    session = service.session
+
+    def work() -> tuple[DepartmentOut, str]:
+        signer = session.add_department(
+            body.id, body.region, body.name, codes, valid_until=body.valid_until
+        )
+        registry = session.registry()
+        department = registry.department(body.id)
+        assert department is not None
+        return department_out(registry, department), str(signer)
+
+    department, signer = await service.write(work)
+    issued = await service.offload(lambda: service.tokens.issue("department", body.id))
+    response.headers["Location"] = f"/v1/departments/{body.id}"
+    return DepartmentCreatedOut(
+        department=department,
+        signer=signer,
+        token=TokenOut(token=issued.secret, token_id=issued.record.token_id, department_id=body.id),
+    )
+
+
+async def _change(service: ServiceDep, department_id: int, suspend: bool) -> DepartmentOut:
+    session = service.session
+
+    def work() -> DepartmentOut:
+        registry = session.registry(session.governance_sender())
+        if registry.department(department_id) is None:
+            raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
+        if suspend:
+            registry.suspend(department_id)
+        else:
+            registry.reinstate(department_id)
+        department = registry.department(department_id)
+        assert department is not None
+        return department_out(registry, department)
+
+    return await service.write(work)
+
+
+@router.post(
+    "/departments/{department_id}/suspend",
+    response_model=DepartmentOut,
+    responses=_GOVERNANCE_ERRORS,
+    dependencies=[Depends(audited("department.suspend"))],
+)
+async def suspend_department(
+    department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
+) -> DepartmentOut:
+    """Suspend a department: its writes are refused until reinstated; its records stand."""
+    note = audit_note(request)
+    if note is not None:
+        note.target = f"department:{department_id}"
+    return await _change(service, department_id, suspend=True)
+
+
+@router.post(
+    "/departments/{department_id}/reinstate",
+    response_model=DepartmentOut,
+    responses=_GOVERNANCE_ERRORS,
+    dependencies=[Depends(audited("department.reinstate"))],
+)
+async def reinstate_department(
+    department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
+) -> DepartmentOut:
+    """Reinstate a suspended department."""
+    note = audit_note(request)
+    if note is not None:
+        note.target = f"department:{department_id}"
+    return await _change(service, department_id, suspend=False)
+
+
+@router.post(
+    "/departments/{department_id}/rotate-key",
+    response_model=KeyRotationOut,
+    responses=_GOVERNANCE_ERRORS,
+    dependencies=[Depends(audited("department.rotate_key"))],
+)
+async def rotate_key(
+    department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
+) -> KeyRotationOut:
+    """Replace the department's signing key; records signed with the old key stay valid."""
+    note = audit_note(request)
+    if note is not None:
+        note.target = f"department:{department_id}"
+    session = service.session
+
+    def work() -> KeyRotationOut:
+        if session.registry().department(department_id) is None:
+            raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
+        old, new = session.rotate_department_key(department_id)
+        return KeyRotationOut(retired=str(old), signer=str(new))
+
+    return await service.write(work)
+
+
+@router.post(
+    "/departments/{department_id}/tokens",
+    status_code=201,
+    response_model=TokenOut,
+    responses=_GOVERNANCE_ERRORS,
+    dependencies=[Depends(audited("department.token"))],
+)
+async def issue_token(
+    department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
+) -> TokenOut:
+    """Another API token for a registered department (shown once)."""
+    note = audit_note(request)
+    if note is not None:
+        note.target = f"department:{department_id}"
+    registry = service.session.registry()
+    if await service.read(lambda: registry.department(department_id)) is None:
+        raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
+    issued = await service.offload(lambda: service.tokens.issue("department", department_id))
+    return TokenOut(
+        token=issued.secret, token_id=issued.record.token_id, department_id=department_id
+    )

@@ -1,0 +1,111 @@
+"""Ledger records as API responses (the public views: no holder, no content)."""
+
+from __future__ import annotations
+
+from typing import Literal, cast
+
+from api.schemas import CertificateOut, CreditEventOut, DepartmentOut
+from ledger.catalogue import (
+    ReasonCode,
+    ScopeKind,
+    certificate_type,
+    credit_category,
+)
+from ledger.contracts import (
+    Amendment,
+    CertificateRecord,
+    CertificateStatus,
+    CreditEvent,
+    Department,
+    DepartmentRegistryClient,
+    Polarity,
+)
+from ledger.errors import ValidationError
+
+__all__ = ["certificate_out", "credit_event_out", "department_out", "reason_name", "scope_name"]
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def reason_name(code: int) -> str | None:
+    """``fraud`` for 2; None for 0 (no reason) and the number for an unknown code."""
+    if code == 0:
+        return None
+    try:
+        return ReasonCode(code).name.lower().replace("_", "-")
+    except ValueError:
+        return str(code)
+
+
+def scope_name(code: int) -> str:
+    """The catalogue name of an on-chain scope (its number when the catalogue lacks it)."""
+    try:
+        if code >> 24 == ScopeKind.CERTIFICATE:
+            return certificate_type(code).name
+        if code >> 24 == ScopeKind.CREDIT:
+            return credit_category(code).name
+    except ValidationError:
+        pass
+    return str(code)
+
+
+_STATUS: dict[CertificateStatus, Literal["active", "suspended", "revoked", "superseded"]] = {
+    CertificateStatus.ACTIVE: "active",
+    CertificateStatus.SUSPENDED: "suspended",
+    CertificateStatus.REVOKED: "revoked",
+    CertificateStatus.SUPERSEDED: "superseded",
+}
+
+
+def certificate_out(
+    record: CertificateRecord, *, successor: bytes | None = None, cid: str | None = None
+) -> CertificateOut:
+    return CertificateOut(
+        document_hash=hex32(record.doc_hash),
+        department_id=record.issuer,
+        type=scope_name(record.cert_type),
+        region=record.region,
+        anchored_at=record.anchored_at,
+        anchored_block=record.anchored_block,
+        expires_at=record.expires_at,
+        status=_STATUS[record.status],
+        reason=reason_name(record.reason_code),
+        successor=hex32(successor) if successor else None,
+        cid=cid,
+    )
+
+
+def credit_event_out(event: CreditEvent) -> CreditEventOut:
+    amendment = cast(
+        Literal["none", "corrected", "withdrawn", "repaired", "disputed", "upheld"],
+        Amendment(event.amendment).name.lower(),
+    )
+    return CreditEventOut(
+        event_id=hex32(event.event_id),
+        department_id=event.recorder,
+        category=scope_name(event.category),
+        polarity="negative" if event.polarity is Polarity.NEGATIVE else "positive",
+        severity=event.severity,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        amendment=amendment,
+        amended_by=event.amended_by or None,
+        amended_at=event.amended_at,
+        evidence_hash=hex32(event.evidence_hash) if event.evidence_hash else None,
+    )
+
+
+def department_out(registry: DepartmentRegistryClient, department: Department) -> DepartmentOut:
+    """The department with its scopes and signing keys (reads the registry)."""
+    identifier = department.department_id
+    return DepartmentOut(
+        id=identifier,
+        region=department.region,
+        supervisor=department.supervisor or None,
+        suspended=department.suspended,
+        scopes=[scope_name(code) for code in registry.scopes(identifier)],
+        signers=[str(address) for address in registry.signers(identifier)],
+        registered_at=department.registered_at,
+    )

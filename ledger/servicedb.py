@@ -1,0 +1,151 @@
+"""The service's own SQLite database: API tokens (hashed), the audit log, the certificate index.
+
+One file (``DATA_DIR/service.sqlite3``) in WAL mode with ``synchronous=FULL``: an issued token or
+an audit row that was acknowledged survives a crash. One connection behind a lock serves every
+thread of the process; statements are short. Other processes (the CLI issuing a token while the
+service runs) wait for the file lock up to ``busy_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+from ledger.errors import LedgerError
+
+__all__ = ["ServiceDatabase", "ServiceDatabaseError"]
+
+_SCHEMA_VERSION: Final = 1
+_SCHEMA: Final = (
+    """CREATE TABLE IF NOT EXISTS tokens (
+        token_id TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'department')),
+        department_id INTEGER,
+        digest BLOB NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        CHECK ((role = 'department') = (department_id IS NOT NULL))
+    )""",
+    "CREATE INDEX IF NOT EXISTS tokens_by_department ON tokens (department_id)",
+    """CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        outcome INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at)",
+    """CREATE TABLE IF NOT EXISTS certificate_index (
+        registry TEXT NOT NULL,
+        doc_hash BLOB NOT NULL,
+        issuer INTEGER NOT NULL,
+        block INTEGER NOT NULL,
+        log_index INTEGER NOT NULL,
+        PRIMARY KEY (registry, doc_hash)
+    )""",
+    """CREATE INDEX IF NOT EXISTS certificates_by_issuer
+        ON certificate_index (registry, issuer, block DESC, log_index DESC)""",
+    """CREATE TABLE IF NOT EXISTS index_cursor (
+        registry TEXT PRIMARY KEY,
+        block INTEGER NOT NULL
+    )""",
+)
+
+
+class ServiceDatabaseError(LedgerError):
+    """The service database cannot be opened or written."""
+
+    code = "service_database_error"
+
+
+class ServiceDatabase:
+    """A serialized connection to the service database."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
+        try:
+            self._connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+            )
+        except sqlite3.Error as error:
+            raise ServiceDatabaseError(f"cannot open the service database: {error}") from None
+        try:
+            self._configure()
+        except BaseException:
+            self._connection.close()
+            raise
+
+    def _configure(self) -> None:
+        try:
+            mode = self._connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise ServiceDatabaseError("the service database could not be switched to WAL")
+            self._connection.execute("PRAGMA synchronous = FULL")
+            with self.transaction() as connection:
+                version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+                if version > _SCHEMA_VERSION:
+                    raise ServiceDatabaseError(
+                        "the service database was written by a newer version of the ledger"
+                    )
+                for statement in _SCHEMA:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as error:
+            raise ServiceDatabaseError(f"the service database is damaged: {error}") from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An immediate (write-locked) transaction, committed when the block ends normally."""
+        with self._lock:
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise ServiceDatabaseError(f"the service database is busy: {error}") from None
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            try:
+                connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                raise ServiceDatabaseError(f"cannot write the service database: {error}") from None
+
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read statement."""
+        with self._lock:
+            try:
+                return [tuple(row) for row in self._connection.execute(sql, parameters)]
+            except sqlite3.Error as error:
+                raise ServiceDatabaseError(f"cannot read the service database: {error}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

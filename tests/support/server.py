@@ -1,0 +1,35 @@
+"""A real uvicorn server on 127.0.0.1, in a thread of the test process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from api.app import create_app
+from ledger.config import Settings
+from tests.support.anvil import free_port
+
+
+@contextmanager
+def running_server(settings: Settings, *, startup_timeout: float = 60) -> Iterator[str]:
+    """Serve ``create_app(settings)`` with uvicorn; yields the base URL (``http://127.0.0.1:N``)."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not instance.started:
+        assert thread.is_alive(), "uvicorn stopped during startup"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "uvicorn did not stop"
