@@ -11,7 +11,11 @@ DATA_DIR ?= ledger-data
 # Parallel test workers (pytest-xdist); CI machines have 2 cores.
 WORKERS ?= 2
 
-.PHONY: install demo test lint typecheck unit compile check-artifacts clean
+# Where `make demo` serves the API and the pages.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install browser demo seed serve test lint typecheck unit compile check-artifacts clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -23,10 +27,23 @@ $(STAMP): pyproject.toml constraints.txt
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-demo: install
+# Chromium and CJK fonts from Debian's packages, for the browser tests.
+browser:
+	tools/install-browser
+
+# The main job: the embedded chain with demo data, served with the web pages at
+# http://$(HOST):$(PORT)/ (API under /v1, OpenAPI at /docs). The demo turns on the development
+# identity provider so demo citizens can log in; the tokens are in
+# $(DATA_DIR)/demo-credentials.json.
+demo: seed
+	LEDGER_DEV_ISSUER=true $(BIN)/ledger --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
+
+seed: install
 	$(BIN)/ledger --data-dir $(DATA_DIR) init
 	$(BIN)/python scripts/seed_demo.py --data-dir $(DATA_DIR)
-	$(BIN)/ledger --data-dir $(DATA_DIR) status
+
+serve: install
+	LEDGER_DEV_ISSUER=true $(BIN)/ledger --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -41,7 +58,7 @@ compile: install
 check-artifacts: install
 	$(BIN)/python -m ledger.compile --check
 
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 clean:

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,14 +54,17 @@ from ledger.errors import (
     LedgerError,
 )
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
+from ledger.parsing import CHINA_STANDARD_TIME, end_of_day, start_of_day
+from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
+from ledger.tokens import TokenStore
 from ledger.tx import TransactionSender
 
 DOCUMENTS_DIR: Final = "demo-documents"
 CREDENTIALS_FILE: Final = "demo-credentials.json"
 MANIFEST_FILE: Final = "manifest.json"
 #: Dates on certificates are civil dates in China (UTC+8), as in ``ledger anchor --expires``.
-CST: Final = timezone(timedelta(hours=8))
+CST: Final = CHINA_STANDARD_TIME
 DEMO_BANNER: Final = "【演示数据 DEMO — 虚构主体，仅供测试 / fictional subject, for testing only】"
 
 # ----------------------------------------------------------------------------------------------
@@ -643,7 +646,7 @@ class Seeder:
         kind = certificate_type(spec.type_name)
         region = spec.region or _DEPARTMENT_BY_ID[spec.department_id].region
         expiry = stored.dates.get("validUntil")
-        expires_at = _end_of_day(date.fromisoformat(expiry)) if expiry else None
+        expires_at = end_of_day(date.fromisoformat(expiry)) if expiry else None
         holder = self.subject_ref(spec.holder)
         if reader.certificate(stored.digest) is not None:
             self.tally.anchored_existing += 1
@@ -689,7 +692,7 @@ class Seeder:
                 {"occurredOn": (self.today - timedelta(days=spec.days_ago)).isoformat()},
                 functools.partial(_credit_bytes, spec, subject),
             )
-            occurred_at = _start_of_day(date.fromisoformat(str(evidence.dates["occurredOn"])))
+            occurred_at = start_of_day(date.fromisoformat(str(evidence.dates["occurredOn"])))
             category = credit_category(spec.category)
             reference = self.subject_ref(spec.subject)
             event_id = CreditLedgerClient.event_id(
@@ -787,11 +790,17 @@ class Seeder:
             "note": (
                 "Synthetic demo data: every identifier was generated with a valid check character "
                 "and belongs to no one. Keep this file private anyway (mode 0600): it maps "
-                "identifiers to subject references. API tokens for departments and subjects come "
-                "with the API service in a later issue; until then use the `ledger` CLI with "
-                "--department ID."
+                "identifiers to subject references and holds the demo API tokens."
             ),
             "apiTokens": None,
+            "citizenLogin": {
+                "page": "/citizen",
+                "how": (
+                    "The demo runs the development identity provider (LEDGER_DEV_ISSUER): on the "
+                    "citizen page, type the identifier of one of the subjects below, or POST "
+                    '{"subject": IDENTIFIER} to /v1/dev/token for a bearer token.'
+                ),
+            },
             "generatedAt": datetime.now(UTC).isoformat(timespec="seconds"),
             "chain": {
                 "chainId": deployment.chain_id,
@@ -806,13 +815,36 @@ class Seeder:
         }
 
 
-def _end_of_day(day: date) -> datetime:
-    """A certificate valid until ``day`` expires at the following midnight, China time."""
-    return datetime.combine(day + timedelta(days=1), datetime.min.time(), CST).astimezone(UTC)
+def demo_tokens(settings: Settings, credentials: Path) -> dict[str, Any]:
+    """The admin token and one token per demo department.
 
+    Only hashes are kept by the service, so a token cannot be shown again: tokens of an earlier
+    run are read back from the credentials file and kept while they still authenticate; missing
+    or revoked ones are issued anew.
+    """
+    try:
+        previous = json.loads(credentials.read_text(encoding="utf-8")).get("apiTokens") or {}
+    except (OSError, ValueError, AttributeError):
+        previous = {}
+    with ServiceDatabase(settings.service_db_path) as database:
+        store = TokenStore(database)
 
-def _start_of_day(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), CST).astimezone(UTC)
+        def valid(token: object, department_id: int | None) -> str | None:
+            if not isinstance(token, str):
+                return None
+            record = store.authenticate(token)
+            return token if record and record.department_id == department_id else None
+
+        admin = valid(previous.get("admin"), None) or store.issue("admin", label="demo").secret
+        old_departments = previous.get("departments") or {}
+        departments = {
+            str(spec.department_id): valid(
+                old_departments.get(str(spec.department_id)), spec.department_id
+            )
+            or store.issue("department", spec.department_id, label="demo").secret
+            for spec in DEPARTMENTS
+        }
+    return {"admin": admin, "departments": departments}
 
 
 def write_private_json(path: Path, document: Mapping[str, Any]) -> None:
@@ -852,7 +884,9 @@ def seed(data_dir: Path, rpc_url: str | None) -> SeedResult:
         seeder.certificates()
         seeder.credit()
         credentials = data_dir / CREDENTIALS_FILE
-        write_private_json(credentials, seeder.credentials())
+        document = seeder.credentials()
+        document["apiTokens"] = demo_tokens(session.settings, credentials)
+        write_private_json(credentials, document)
         return SeedResult(seeder.tally, credentials, session.deployment.chain_id, folder.created)
 
 

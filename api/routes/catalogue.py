@@ -42,7 +42,12 @@ async def catalogue() -> CatalogueOut:
     )
 
 
-@router.get("/whoami", response_model=WhoAmIOut, responses=problem_responses(401, 429, 500, 503))
+@router.get(
+    "/whoami",
+    response_model=WhoAmIOut,
+    response_model_exclude_none=True,
+    responses=problem_responses(401, 429, 500, 503),
+)
 async def whoami(principal: PrincipalDep, service: ServiceDep) -> WhoAmIOut:
     """Who the presented credential stands for."""
     if principal is None:
