@@ -15,6 +15,8 @@ from ledger import cli as ledger_cli
 
 __all__ = ["main"]
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
 
 @ledger_cli.cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -29,10 +31,19 @@ __all__ = ["main"]
 def serve(state: Any, host: str, port: int, dev_issuer: bool) -> None:
     """Serve the HTTP API and the web pages (the ledger must be initialized)."""
     from api.app import serve as run
+    from ledger.session import LedgerSession
 
     settings = state.settings()
     if dev_issuer:
         settings = settings.model_copy(update={"dev_issuer": True})
+        if host not in _LOOPBACK:
+            click.echo(
+                "warning: the development token issuer lets anyone act as any citizen; "
+                f"it is on while listening on {host}",
+                err=True,
+            )
+    # Fail with one line (and the CLI's exit status) before uvicorn starts, not in its lifespan.
+    LedgerSession.open(settings).close()
     run(settings, host, port)
 
 
