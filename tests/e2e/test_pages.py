@@ -1,0 +1,562 @@
+"""The web pages in a real browser (Chromium through Playwright) against a real uvicorn server.
+
+One prepared ledger and one server serve the whole module: department 3 with an anchored
+business licence, and a synthetic citizen with a residence certificate and one credit event
+(``tests/support/service.py``). Screenshots of each state go to ``test-artifacts/screenshots``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, FilePayload, Page, Route, expect, sync_playwright
+
+from api.web.pages import CONTENT_SECURITY_POLICY, STATIC_DIR
+from ledger.documents import document_hash_of
+from ledger.identity import make_citizen_id
+from tests.e2e.browser import launch_chromium, open_page, screenshot
+from tests.support.server import running_server
+from tests.support.service import PreparedService, prepare_service
+
+pytestmark = pytest.mark.xdist_group("e2e-pages")
+
+#: Browser round trips include chain writes on the embedded chain.
+expect.set_options(timeout=30_000)
+
+CITIZEN_TOKEN_KEY: Final = "ledger.citizenToken"
+DEPARTMENT_TOKEN_KEY: Final = "ledger.departmentToken"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
+    return prepare_service(tmp_path_factory.mktemp("pages"))
+
+
+@pytest.fixture(scope="module")
+def base_url(service: PreparedService) -> Iterator[str]:
+    with running_server(service.settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def text_file(name: str, content: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "text/plain", "buffer": content}
+
+
+def hex_hash(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def verdict_is(page: Page, verdict: str) -> None:
+    """The verification page shows ``verdict`` (the banner is replaced on every new request)."""
+    expect(page.locator("#verdict-banner")).to_have_attribute("data-verdict", verdict)
+
+
+def check_row(page: Page, name: str) -> str | None:
+    return page.locator(f"#report tr[data-check='{name}']").get_attribute("data-outcome")
+
+
+def login_citizen(page: Page, base_url: str, subject: str, *, lang: str | None = None) -> None:
+    page.goto(f"{base_url}/citizen" + (f"?lang={lang}" if lang else ""))
+    page.fill("#subject-input", subject)
+    page.click("#dev-submit")
+    expect(page.locator("#account")).to_be_visible()
+    expect(page.locator("#certificates")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#events")).not_to_have_attribute("aria-busy", "true")
+
+
+def connect_console(page: Page, base_url: str, token: str, *, lang: str | None = None) -> None:
+    page.goto(f"{base_url}/console" + (f"?lang={lang}" if lang else ""))
+    page.fill("#token-input", token)
+    page.click("#token-submit")
+    expect(page.locator("#workspace")).to_be_visible()
+    expect(page.locator("#list")).to_have_attribute("aria-busy", "false")
+
+
+# -------------------------------------------------------------------------------------------------
+# (1) Verification page
+# -------------------------------------------------------------------------------------------------
+
+
+def test_verify_page_file_and_hash(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    with open_page(browser) as (page, _problems):
+        page.goto(base_url + "/")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.locator("h1")).to_have_text("证照核验")
+
+        # The anchored licence, through the page's file input: VALID.
+        page.set_input_files("#file-input", files=text_file("licence.txt", service.document))
+        verdict_is(page, "VALID")
+        expect(page.locator(".verdict-word")).to_contain_text("有效")
+        expect(page.locator("#report code.hash")).to_have_text(hex_hash(service.doc_hash))
+        assert check_row(page, "anchor.exists") == "passed"
+        assert check_row(page, "issuer.accredited") == "passed"
+        assert page.locator("#report tr[data-outcome='failed']").count() == 0
+        # Every check has a mark, a translated name and the detail text.
+        rows = page.locator("#report tr[data-check]")
+        assert rows.count() >= 8
+        expect(rows.first.locator(".mark-label")).to_have_text("通过")
+        expect(page.locator("#report tr[data-check='anchor.exists'] .check-name")).to_contain_text(
+            "链上存证"
+        )
+        expect(page.locator("#report .record")).to_contain_text("营业执照")
+        screenshot(page, "test_verify_page_file_and_hash-file-valid")
+
+        # A modified copy: INVALID, because nothing is anchored under its hash.
+        edited = service.document.replace("北京".encode(), "上海".encode())
+        page.set_input_files("#file-input", files=text_file("licence-edited.txt", edited))
+        verdict_is(page, "INVALID")
+        expect(page.locator(".verdict-word")).to_contain_text("无效")
+        assert check_row(page, "anchor.exists") == "failed"
+        expect(page.locator("#report tr[data-check='anchor.exists'] .mark-label")).to_have_text(
+            "未通过"
+        )
+        screenshot(page, "test_verify_page_file_and_hash-file-invalid")
+
+        # The anchored hash, pasted: VALID.
+        page.fill("#hash-input", hex_hash(service.doc_hash))
+        page.click("#hash-submit")
+        verdict_is(page, "VALID")
+        expect(page.locator("#report code.hash")).to_have_text(hex_hash(service.doc_hash))
+        screenshot(page, "test_verify_page_file_and_hash-hash-valid")
+
+        # A hash nobody anchored: INVALID.
+        unknown = "0x" + "5a" * 32
+        page.fill("#hash-input", unknown)
+        page.click("#hash-submit")
+        verdict_is(page, "INVALID")
+        assert check_row(page, "anchor.exists") == "failed"
+        screenshot(page, "test_verify_page_file_and_hash-hash-invalid")
+
+        # Not a hash at all: refused on the page, with the reason, before any request.
+        page.fill("#hash-input", "0x12")
+        page.click("#hash-submit")
+        expect(page.locator("#error")).to_be_visible()
+        expect(page.locator("#error")).to_contain_text("64")
+        expect(page.locator("#hash-input")).to_have_attribute("aria-invalid", "true")
+        screenshot(page, "test_verify_page_file_and_hash-hash-malformed")
+
+
+# -------------------------------------------------------------------------------------------------
+# (2) Citizen page
+# -------------------------------------------------------------------------------------------------
+
+
+def test_citizen_sees_records_and_disputes(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    with open_page(browser) as (page, _problems):
+        page.goto(base_url + "/citizen")
+        expect(page.locator("#login")).to_be_visible()
+        screenshot(page, "test_citizen_sees_records_and_disputes-login")
+
+        login_citizen(page, base_url, service.citizen)
+        expect(page.locator("#session-who")).to_contain_text("已登录")
+        expect(page.locator("#session-who")).to_contain_text("个人")
+        expect(page.locator("#subject-input")).to_have_value("")
+
+        # The residence certificate issued to the citizen.
+        certificate = page.locator(
+            f"#certificates tr[data-hash='{hex_hash(service.citizen_certificate_hash)}']"
+        )
+        expect(certificate).to_contain_text("居住证")
+        expect(certificate).to_contain_text("部门 3")
+        expect(certificate).to_contain_text("有效")
+
+        # The credit event recorded about the citizen, with the score.
+        event = page.locator(f"#events tr[data-event='{hex_hash(service.event_id)}']")
+        expect(event).to_contain_text("提供虚假材料")
+        expect(event).to_contain_text("失信")
+        expect(event).to_have_attribute("data-amendment", "none")
+        expect(event.locator(".amendment")).to_have_text("正常")
+        expect(page.locator("#score-value")).to_have_text(re.compile(r"^\d+$"))
+        screenshot(page, "test_citizen_sees_records_and_disputes-records")
+
+        # The bearer token is kept for this tab only: sessionStorage, not localStorage or the URL.
+        token = page.evaluate(f"sessionStorage.getItem('{CITIZEN_TOKEN_KEY}')")
+        assert isinstance(token, str)
+        assert token.count(".") == 2  # a JWT
+        assert token not in page.evaluate("JSON.stringify(localStorage)")
+        assert token not in page.url
+
+        # Dispute the event: a reason is asked for, then the event shows as disputed.
+        event.locator("button[data-dispute]").click()
+        dialog = page.locator("#dispute-dialog")
+        expect(dialog).to_be_visible()
+        page.fill("#dispute-reason", "记录与事实不符。材料已于次日补正。")
+        screenshot(page, "test_citizen_sees_records_and_disputes-dispute-dialog")
+        page.click("#dispute-submit")
+        expect(dialog).to_be_hidden()
+        expect(event).to_have_attribute("data-amendment", "disputed")
+        expect(event.locator(".amendment")).to_have_text("异议处理中")
+        expect(event.locator("button[data-dispute]")).to_have_count(0)
+        expect(page.locator("#status")).to_contain_text("异议已提交")
+        screenshot(page, "test_citizen_sees_records_and_disputes-disputed")
+
+    # The dispute is on the ledger, not just on the page.
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        issued = http.post("/v1/dev/token", json={"subject": service.citizen})
+        credit = http.get(
+            "/v1/me/credit", headers={"Authorization": f"Bearer {issued.json()['token']}"}
+        )
+    (recorded,) = credit.json()["events"]
+    assert recorded["amendment"] == "disputed"
+
+
+# -------------------------------------------------------------------------------------------------
+# (3) Department console
+# -------------------------------------------------------------------------------------------------
+
+
+def test_console_anchors_and_the_hash_verifies(
+    browser: Browser, service: PreparedService, base_url: str, tmp_path: Path
+) -> None:
+    document = "营业执照 控制台测试 北京示例贸易有限公司 console test\n".encode()
+    expected_hash = hex_hash(document_hash_of(document).hash)
+    upload = tmp_path / "licence-console.txt"
+    upload.write_bytes(document)
+
+    with open_page(browser) as (page, _problems):
+        page.goto(base_url + "/console")
+        expect(page.locator("#connect")).to_be_visible()
+        screenshot(page, "test_console_anchors_and_the_hash_verifies-connect")
+
+        connect_console(page, base_url, service.department_token)
+        expect(page.locator("#token-input")).to_have_value("")
+        expect(page.locator("#department-id")).to_have_text(str(service.department_id))
+        expect(page.locator("#department-region")).to_have_text("110101")
+        expect(page.locator("#department-scopes .chip")).to_have_count(4)
+        # Only the certificate types and credit categories of the department's scopes.
+        types = page.locator("#anchor-type option")
+        assert sorted(types.evaluate_all("nodes => nodes.map(n => n.value)")) == [
+            "business-licence",
+            "residence-certificate",
+        ]
+        categories = page.locator("#credit-category option")
+        assert sorted(categories.evaluate_all("nodes => nodes.map(n => n.value)")) == [
+            "contract-default",
+            "false-information",
+        ]
+        reasons = page.locator("#revoke-reason option").evaluate_all(
+            "nodes => nodes.map(n => n.value)"
+        )
+        assert {"fraud", "issued-in-error"} <= set(reasons)
+        # The department's certificates: the licence and the residence certificate.
+        expect(page.locator(f"#list tr[data-hash='{hex_hash(service.doc_hash)}']")).to_be_visible()
+        token = page.evaluate(f"sessionStorage.getItem('{DEPARTMENT_TOKEN_KEY}')")
+        assert token == service.department_token
+        assert token not in page.evaluate("JSON.stringify(localStorage)")
+
+        # Anchor a new licence for the enterprise.
+        page.set_input_files("#anchor-file", str(upload))
+        expect(page.locator("#anchor-file-name")).to_have_text(upload.name)
+        page.select_option("#anchor-type", "business-licence")
+        page.fill("#anchor-subject", service.enterprise)
+        page.fill("#anchor-expires", "2036-12-31")
+        page.click("#anchor-submit")
+        expect(page.locator("#anchored-hash")).to_have_text(expected_hash)
+        expect(page.locator("#anchor-subject")).to_have_value("")
+        expect(page.locator(f"#list tr[data-hash='{expected_hash}']")).to_contain_text("营业执照")
+        assert service.enterprise not in page.content()
+        screenshot(page, "test_console_anchors_and_the_hash_verifies-anchored")
+
+        # The console's link takes the hash to the verification page (in the fragment): VALID.
+        page.click("#anchored-verify")
+        page.wait_for_url(re.compile(r"/#0x[0-9a-f]{64}$"))
+        verdict_is(page, "VALID")
+        expect(page.locator("#report code.hash")).to_have_text(expected_hash)
+        # Valid through 31 December (China time), whatever the reader's time zone.
+        expect(page.locator("#report .record")).to_contain_text("2036年12月31日")
+        screenshot(page, "test_console_anchors_and_the_hash_verifies-verified")
+
+        # And the file itself, uploaded on the verification page: VALID too.
+        page.set_input_files("#file-input", str(upload))
+        verdict_is(page, "VALID")
+        expect(page.locator("#report code.hash")).to_have_text(expected_hash)
+
+
+def test_console_records_a_credit_event_and_revokes(
+    browser: Browser, service: PreparedService, base_url: str, tmp_path: Path
+) -> None:
+    document = b"business licence to revoke, console test\n"
+    upload = tmp_path / "revoke-me.txt"
+    upload.write_bytes(document)
+    expected_hash = hex_hash(document_hash_of(document).hash)
+    with open_page(browser) as (page, _problems):
+        connect_console(page, base_url, service.department_token)
+
+        page.set_input_files("#anchor-file", str(upload))
+        page.fill("#anchor-subject", service.enterprise)
+        page.click("#anchor-submit")
+        expect(page.locator("#anchored-hash")).to_have_text(expected_hash)
+
+        # Revoke it from its row in the list: the form is filled in, the reason chosen.
+        row = page.locator(f"#list tr[data-hash='{expected_hash}']")
+        row.locator("button[data-revoke]").click()
+        expect(page.locator("#revoke-hash")).to_have_value(expected_hash)
+        page.select_option("#revoke-reason", "issued-in-error")
+        page.click("#revoke-submit")
+        expect(page.locator("#revoke-result p")).to_have_attribute("data-status", "revoked")
+        expect(row).to_have_attribute("data-status", "revoked")
+
+        # A credit event about the enterprise.
+        page.fill("#credit-subject", service.enterprise)
+        page.select_option("#credit-category", "contract-default")
+        page.select_option("#credit-polarity", "negative")
+        page.fill("#credit-severity", "3")
+        page.fill("#credit-occurred", "2026-01-15")
+        page.fill("#credit-evidence", hex_hash(service.doc_hash))
+        page.click("#credit-submit")
+        expect(page.locator("#credit-result code")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+        expect(page.locator("#credit-subject")).to_have_value("")
+        assert service.enterprise not in page.content()
+        screenshot(page, "test_console_records_a_credit_event_and_revokes")
+
+        # The revoked licence no longer verifies.
+        page.goto(f"{base_url}/#{expected_hash}")
+        verdict_is(page, "INVALID")
+        assert check_row(page, "status.current") == "failed"
+
+
+def test_console_pages_through_certificates(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        listing = http.get(
+            f"/v1/departments/{service.department_id}/certificates",
+            params={"limit": 200},
+            headers={"Authorization": f"Bearer {service.department_token}"},
+        )
+    everything = [item["documentHash"] for item in listing.json()["items"]]
+    assert len(everything) >= 2
+
+    with open_page(browser) as (page, _problems):
+        # One certificate a page, so that the cursor is followed (the page asks for 20).
+        def one_per_page(route: Route) -> None:
+            route.continue_(url=re.sub(r"limit=\d+", "limit=1", route.request.url))
+
+        page.route(re.compile(r"/v1/departments/\d+/certificates\?"), one_per_page)
+        connect_console(page, base_url, service.department_token)
+        rows = page.locator("#list tbody tr")
+        expect(rows).to_have_count(1)
+        for shown in range(2, len(everything) + 1):
+            page.click("#list-more")
+            expect(rows).to_have_count(shown)
+        expect(page.locator("#list-more")).to_be_hidden()
+        assert rows.evaluate_all("nodes => nodes.map(n => n.dataset.hash)") == everything
+        expect(page.locator("#list-count")).to_contain_text(str(len(everything)))
+
+
+def test_console_shows_problems(
+    browser: Browser, service: PreparedService, base_url: str, tmp_path: Path
+) -> None:
+    upload = tmp_path / "suspended.txt"
+    upload.write_bytes(b"licence from a suspended department\n")
+    with open_page(browser) as (page, problems):
+        problems.expect(r"status of 40[13]")
+        # A token the service does not know: 401, said in words, and the token form stays.
+        page.goto(base_url + "/console")
+        page.fill("#token-input", "gld_0123456789abcdef_" + "A" * 43)
+        page.click("#token-submit")
+        expect(page.locator("#error")).to_contain_text("令牌无效")
+        expect(page.locator("#connect")).to_be_visible()
+        assert page.evaluate(f"sessionStorage.getItem('{DEPARTMENT_TOKEN_KEY}')") is None
+
+        # A suspended department may connect and read, but every write is refused.
+        connect_console(page, base_url, service.suspended_department_token)
+        expect(page.locator("#suspended")).to_be_visible()
+        page.set_input_files("#anchor-file", str(upload))
+        page.fill("#anchor-subject", service.enterprise)
+        page.click("#anchor-submit")
+        expect(page.locator("#error")).to_contain_text("本部门已被暂停")
+        expect(page.locator("#anchor-result")).to_be_empty()
+        assert service.enterprise not in page.content()
+        screenshot(page, "test_console_shows_problems-suspended")
+
+
+# -------------------------------------------------------------------------------------------------
+# (4) English
+# -------------------------------------------------------------------------------------------------
+
+
+def test_english_switch(browser: Browser, service: PreparedService, base_url: str) -> None:
+    with open_page(browser) as (page, _problems):
+        # ?lang=en switches and is remembered.
+        page.goto(base_url + "/?lang=en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("h1")).to_have_text("Verify a certificate")
+        expect(page.locator("nav [data-nav='citizen']")).to_have_text("Citizens & enterprises")
+        expect(page).to_have_title(re.compile("^Verify a certificate"))
+        page.fill("#hash-input", hex_hash(service.doc_hash))
+        page.click("#hash-submit")
+        verdict_is(page, "VALID")
+        expect(page.locator(".verdict-word")).to_contain_text("Valid")
+        expect(page.locator("#report tr[data-check='anchor.exists'] .check-name")).to_contain_text(
+            "Anchored on chain"
+        )
+        expect(page.locator("#report .record")).to_contain_text("Business licence")
+        screenshot(page, "test_english_switch-verify")
+
+        # The choice is kept (localStorage) on the next page, without the parameter.
+        page.goto(base_url + "/console")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("h1")).to_have_text("Department console")
+        connect_console(page, base_url, service.department_token)
+        expect(page.locator("#anchor-type option[value='business-licence']")).to_have_text(
+            "Business licence"
+        )
+        expect(page.locator(f"#list tr[data-hash='{hex_hash(service.doc_hash)}']")).to_contain_text(
+            "Active"
+        )
+        screenshot(page, "test_english_switch-console")
+
+        # The toggle switches back to Chinese, in place, data included.
+        page.click("#lang-toggle")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.locator("h1")).to_have_text("部门工作台")
+        expect(page.locator("#anchor-type option[value='business-licence']")).to_have_text(
+            "营业执照"
+        )
+        assert "lang=zh" in page.url
+        assert page.evaluate("localStorage.getItem('ledger.lang')") == "zh"
+
+        # The citizen page in English, logged in as the enterprise.
+        login_citizen(page, base_url, service.enterprise, lang="en")
+        expect(page.locator("#session-who")).to_have_text("Logged in as an enterprise")
+        certificate = page.locator(f"#certificates tr[data-hash='{hex_hash(service.doc_hash)}']")
+        expect(certificate).to_contain_text("Business licence")
+        screenshot(page, "test_english_switch-citizen")
+
+
+# -------------------------------------------------------------------------------------------------
+# (5) Privacy
+# -------------------------------------------------------------------------------------------------
+
+
+def test_identity_number_never_in_the_page(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    with open_page(browser) as (page, problems):
+        # A mistyped number (wrong check character) is refused without being echoed.
+        wrong = service.citizen[:-1] + ("0" if service.citizen[-1] != "0" else "1")
+        problems.expect(r"status of 422")
+        page.goto(base_url + "/citizen")
+        page.fill("#subject-input", wrong)
+        page.click("#dev-submit")
+        expect(page.locator("#error")).to_be_visible()
+        assert wrong not in (page.locator("#error").text_content() or "")
+        assert wrong not in page.content()
+        screenshot(page, "test_identity_number_never_in_the_page-refused")
+
+        login_citizen(page, base_url, service.citizen)
+        expect(page.locator("#events tr[data-event]")).to_have_count(1)
+        expect(page.locator("#subject-input")).to_have_value("")
+        assert service.citizen not in page.content()
+        assert service.citizen not in page.url
+        assert service.citizen not in page.evaluate("JSON.stringify(localStorage)")
+        screenshot(page, "test_identity_number_never_in_the_page-logged-in")
+
+        # Redrawn in the other language: still nowhere.
+        page.click("#lang-toggle")
+        expect(page.locator("#session-who")).to_have_text("Logged in as a citizen")
+        assert service.citizen not in page.content()
+
+        # Logging out forgets the token and the records.
+        page.click("#logout")
+        expect(page.locator("#login")).to_be_visible()
+        assert page.evaluate(f"sessionStorage.getItem('{CITIZEN_TOKEN_KEY}')") is None
+        expect(page.locator("#events tr")).to_have_count(0)
+        assert service.citizen not in page.content()
+
+        # The second guard: anything shaped like an identifier in a server message is masked.
+        masked = page.evaluate(
+            """async ([citizen, enterprise]) => {
+                const { redact } = await import("/static/common.js");
+                return redact(`subject ${citizen} or ${enterprise} refused`);
+            }""",
+            [service.citizen, service.enterprise],
+        )
+        assert service.citizen not in masked
+        assert service.enterprise not in masked
+        assert masked.startswith("subject ")
+
+    # Another synthetic citizen, with nothing recorded: empty tables, nothing echoed.
+    stranger = make_citizen_id(sequence=456)
+    with open_page(browser) as (page, _problems):
+        login_citizen(page, base_url, stranger)
+        expect(page.locator("#certificates .empty")).to_be_visible()
+        expect(page.locator("#events .empty")).to_be_visible()
+        assert stranger not in page.content()
+
+
+# -------------------------------------------------------------------------------------------------
+# Headers and assets
+# -------------------------------------------------------------------------------------------------
+
+
+def test_pages_send_the_security_policy(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        for path in ("/", "/citizen", "/console"):
+            page = http.get(path)
+            assert page.status_code == 200
+            assert page.headers["content-type"].startswith("text/html")
+            assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            assert page.headers["x-content-type-options"] == "nosniff"
+            # No inline script or style: every <script> has a src, no style attribute or element.
+            assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None
+            assert re.search(r"<style|\sstyle=", page.text) is None
+        schema = http.get("/openapi.json").json()
+        assert not {"/", "/citizen", "/console"} & set(schema["paths"])
+        script = http.get("/static/verify.js")
+        assert script.status_code == 200
+        assert "javascript" in script.headers["content-type"]
+
+
+def test_assets_are_all_local() -> None:
+    external = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//""")
+    imports = re.compile(r"""(?:from|import)\s*\(?\s*["'](?!\./)""")
+    for asset in STATIC_DIR.iterdir():
+        text = asset.read_text(encoding="utf-8")
+        assert external.search(text) is None, asset.name
+        if asset.suffix == ".js":
+            assert imports.search(text) is None, asset.name
+            assert "innerHTML" not in text, asset.name
+
+
+#: Calls that take a dictionary key as a literal argument (besides ``t("…")``).
+KEYED_CALLS: Final = re.compile(
+    r'(?:\bt\(|showError\([^,()]+,|setMessage\(|logout\(|disconnect\()\s*"([\w.-]+)"'
+)
+
+
+def test_dictionary_has_every_string_in_both_languages() -> None:
+    """Every key the pages use literally is in the dictionary, in Chinese and in English."""
+    source = (STATIC_DIR / "i18n.js").read_text(encoding="utf-8")
+    zh = source[source.index("  zh: {") : source.index("  en: {")]
+    en = source[source.index("  en: {") : source.index("\n};\n")]
+    key = re.compile(r'^\s+"([\w. -]+)":', re.MULTILINE)
+    zh_keys, en_keys = set(key.findall(zh)), set(key.findall(en))
+    assert zh_keys == en_keys
+    used: set[str] = set()
+    for page in (STATIC_DIR.parent / "pages").glob("*.html"):
+        used |= set(re.findall(r'data-i18n(?:-[\w-]+)?="([^"@]+)"', page.read_text("utf-8")))
+    for script in STATIC_DIR.glob("*.js"):
+        used |= set(KEYED_CALLS.findall(script.read_text("utf-8")))
+    assert len(used) > 100
+    assert used <= zh_keys

@@ -1,0 +1,173 @@
+"""End to end through real uvicorn servers on 127.0.0.1.
+
+- A department anchors through the API, a verifier verifies, the department revokes, and the
+  verification turns INVALID naming the reason (an acceptance criterion of the service).
+- The demo as the README runs it: ``ledger init``, ``scripts/seed_demo.py`` and ``ledger serve``
+  as separate processes; the demo credentials work, and the server's log holds no identifier.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+import pytest
+
+from tests.support.anvil import free_port
+from tests.support.server import running_server
+from tests.support.service import PreparedService, prepare_service
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+LEDGER: Final = Path(sys.executable).with_name("ledger")
+#: The demo must answer within this long on a fresh clone (install excluded: it is cached here).
+DEMO_DEADLINE_SECONDS: Final = 120
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def prepared(tmp_path: Path) -> PreparedService:
+    return prepare_service(tmp_path)
+
+
+def check(report: dict[str, Any], name: str) -> dict[str, Any]:
+    [line] = [c for c in report["checks"] if c["name"] == name]
+    return line
+
+
+def test_anchor_verify_revoke_verify(prepared: PreparedService) -> None:
+    document = "营业执照 e2e anchor → verify → revoke → verify\n".encode()
+    with running_server(prepared.settings) as base, httpx.Client(base_url=base, timeout=60) as http:
+        anchored = http.post(
+            "/v1/certificates",
+            headers=bearer(prepared.department_token),
+            files={"file": ("licence.txt", document, "text/plain")},
+            data={"type": "business-licence", "subject": prepared.enterprise},
+        )
+        assert anchored.status_code == 201, anchored.text
+        doc_hash = anchored.json()["documentHash"]
+        assert anchored.headers["location"] == f"/v1/certificates/{doc_hash}"
+
+        first = http.post("/v1/verify", files={"file": ("licence.txt", document, "text/plain")})
+        assert first.status_code == 200
+        report = first.json()
+        assert report["verdict"] == "VALID", report
+        assert report["documentHash"] == doc_hash
+        assert check(report, "status.current")["outcome"] == "passed"
+
+        revoked = http.post(
+            f"/v1/certificates/{doc_hash}/revoke",
+            headers=bearer(prepared.department_token),
+            json={"reason": "fraud"},
+        )
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json()["status"] == "revoked"
+
+        second = http.post("/v1/verify", files={"file": ("licence.txt", document, "text/plain")})
+        report = second.json()
+        assert report["verdict"] == "INVALID"
+        status = check(report, "status.current")
+        assert status["outcome"] == "failed"
+        assert "revoked" in status["detail"]
+        assert "fraud" in status["detail"]
+        by_hash = http.post("/v1/verify", json={"documentHash": doc_hash}).json()
+        assert by_hash["verdict"] == "INVALID"
+        public = http.get(f"/v1/certificates/{doc_hash}").json()
+        assert public["status"] == "revoked"
+        assert public["reason"] == "fraud"
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, Path, Path, float]]:
+    """The README's demo, step by step, in processes of its own; yields (base URL, data dir,
+    server log, seconds from start until /v1/health answered)."""
+    data = tmp_path / "demo-data"
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "LEDGER_DEV_ISSUER": "true", "PYTHONUNBUFFERED": "1"}
+    env.pop("LEDGER_DATA_DIR", None)
+    started = time.monotonic()
+    for command in (
+        [str(LEDGER), "--data-dir", str(data), "init"],
+        [sys.executable, str(ROOT / "scripts" / "seed_demo.py"), "--data-dir", str(data)],
+    ):
+        subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
+    port = free_port()
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [str(LEDGER), "--data-dir", str(data), "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() - started < DEMO_DEADLINE_SECONDS, "demo not up in time"
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        yield base, data, log, time.monotonic() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
+    base, data, log, elapsed = demo
+    assert elapsed < DEMO_DEADLINE_SECONDS
+    credentials_path = data / "demo-credentials.json"
+    assert credentials_path.stat().st_mode & 0o777 == 0o600
+    credentials = json.loads(credentials_path.read_text(encoding="utf-8"))
+    tokens = credentials["apiTokens"]
+    identifiers = [subject["identifier"] for subject in credentials["subjects"]]
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.get("/v1/ready").json()["status"] == "ready"
+        assert http.get("/v1/whoami", headers=bearer(tokens["admin"])).json() == {"role": "admin"}
+        departments = http.get("/v1/departments").json()["items"]
+        assert len(departments) == 6
+        for department_id, token in tokens["departments"].items():
+            who = http.get("/v1/whoami", headers=bearer(token)).json()
+            assert who["departmentId"] == int(department_id)
+            listing = http.get(
+                f"/v1/departments/{department_id}/certificates", headers=bearer(token)
+            )
+            assert listing.status_code == 200
+        listed = sum(
+            len(http.get(f"/v1/departments/{d}/certificates", headers=bearer(t)).json()["items"])
+            for d, t in tokens["departments"].items()
+        )
+        assert listed >= 14
+        with_events = [s for s in credentials["subjects"] if s["creditEvents"]]
+        assert with_events
+        for subject in with_events:
+            login = http.post("/v1/dev/token", json={"subject": subject["identifier"]})
+            assert login.status_code == 200
+            history = http.get("/v1/me/credit", headers=bearer(login.json()["token"])).json()
+            assert len(history["events"]) == len(subject["creditEvents"])
+        for page in ("/", "/citizen", "/console"):
+            response = http.get(page)
+            assert response.status_code == 200, page
+            assert "text/html" in response.headers["content-type"]
+    served_log = log.read_text(encoding="utf-8", errors="replace")
+    assert "GET /v1/health" in served_log  # the access log was captured
+    for identifier in identifiers:
+        assert identifier not in served_log
+        assert identifier.lower() not in served_log
