@@ -909,9 +909,18 @@ def token_issue(state: _State, admin: bool, department_id: int | None, label: st
     database, store_type = _tokens(state)
     with database:
         if department_id is not None:
-            with _session(state) as session:
-                if session.registry().department(department_id) is None:
-                    raise NotFoundError(f"department {department_id} is not registered")
+            try:
+                with _session(state) as session:
+                    if session.registry().department(department_id) is None:
+                        raise NotFoundError(f"department {department_id} is not registered")
+            except DataDirectoryLockedError:
+                # The service holds the embedded chain; the token store is shared safely.
+                click.echo(
+                    f"warning: the chain is in use (by `ledger serve`?): department "
+                    f"{department_id} was not checked; POST /v1/departments/{department_id}/tokens "
+                    "checks it",
+                    err=True,
+                )
             issued = store_type(database).issue("department", department_id, label=label)
         else:
             issued = store_type(database).issue("admin", label=label)

@@ -139,7 +139,10 @@ def _anchor(
     expiry: datetime | None,
     store: bool,
     supersedes: tuple[bytes, int] | None = None,
+    region: int | None = None,
 ) -> AnchorOutcome:
+    """Anchor for the caller's department: in its region, or in ``region`` (a replacement
+    keeps the region of the record it supersedes)."""
     session = service.session
     department = department_for_write(session, caller)
     holder = session.subject_ref(subject, subject_kind)
@@ -148,7 +151,7 @@ def _anchor(
         certificate_type(type_name),
         subject_ref=holder,
         department_id=caller.department_id,
-        region=department.region,
+        region=department.region if region is None else region,
         expires_at=expiry,
         store=store,
         supersedes=supersedes,
@@ -300,6 +303,7 @@ async def supersede_certificate(
             expiry,
             store,
             supersedes=(old_hash, code),
+            region=old.region,
         )
         return outcome, type_name
 

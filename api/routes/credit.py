@@ -9,7 +9,7 @@ from typing import Annotated, Final
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from api.deps import CitizenDep, DepartmentDep, ServiceDep, audit_note, audited
+from api.deps import CitizenDep, DepartmentDep, ServiceDep, StaffDep, audit_note, audited
 from api.problems import ProblemError, problem_responses
 from api.routes.certificates import department_for_write
 from api.schemas import (
@@ -154,6 +154,26 @@ async def _amend(
 
 def _is_about(reader: CreditLedgerClient, event_id: bytes, subject_ref: bytes) -> bool:
     return any(event.event_id == event_id for event in reader.history(subject_ref))
+
+
+@router.get(
+    "/credit/events/{event_id}",
+    response_model=CreditEventOut,
+    responses=problem_responses(401, 403, 404, 422, 429, 500, 503),
+)
+async def get_event(event_id: EventPath, caller: StaffDep, service: ServiceDep) -> CreditEventOut:
+    """An event by id, with its latest amendment (departments and governance; it names no
+    subject, but a citizen's events are not for the public)."""
+    digest = parse_hash(event_id)
+    credit = service.session.credit()
+
+    def read() -> CreditEventOut:
+        event = credit.event(digest)
+        if event is None:
+            raise CreditLedgerUnknownEvent({"eventId": digest})
+        return credit_event_out(event)
+
+    return await service.read(read)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from api.deps import ServiceDep, SettingsDep
 from api.middleware import MULTIPART_OVERHEAD
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
+from ledger.catalogue import certificate_type
 from ledger.verify import verify_document, verify_hash
 
 router = APIRouter(tags=["verification"])
@@ -58,16 +59,31 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
     context = service.session.context
     confirmations = settings.confirmations
     limit = settings.max_upload_bytes
+    # The stored copy is checked too (DESIGN section 8, step 10): the service has the store.
+    documents = await service.read(service.session.documents)
+    encrypted = [certificate_type(name).code for name in settings.encrypt_types]
     if media_type == JSON_MEDIA_TYPE:
         body = await _read_body(request, settings.max_json_bytes)
         doc_hash = _parse_hash(body)
         report = await service.read(
-            lambda: verify_hash(doc_hash, context, confirmations=confirmations)
+            lambda: verify_hash(
+                doc_hash,
+                context,
+                confirmations=confirmations,
+                documents=documents,
+                encrypted_types=encrypted,
+            )
         )
     elif media_type == MULTIPART_MEDIA_TYPE:
         data = await _read_document(request, limit)
         report = await service.read(
-            lambda: verify_document(data, context, confirmations=confirmations)
+            lambda: verify_document(
+                data,
+                context,
+                confirmations=confirmations,
+                documents=documents,
+                encrypted_types=encrypted,
+            )
         )
     else:
         raise ProblemError(
