@@ -66,6 +66,7 @@ async def get_principal(
     if looks_like_token(token):
         record = await service.offload(lambda: service.tokens.authenticate(token))
         if record is None:
+            _limit_failure(request, service)
             raise unauthenticated("the API token is not valid or was revoked")
         if record.role == "admin":
             return _identify(request, Admin(record.token_id))
@@ -74,7 +75,22 @@ async def get_principal(
     try:
         return _identify(request, service.identity.authenticate(token))
     except TokenRejectedError as rejected:
+        _limit_failure(request, service)
         raise unauthenticated(str(rejected)) from None
+
+
+def _limit_failure(request: Request, service: Service) -> None:
+    """A rejected credential also counts against the client's address, so that a client sending
+    a new made-up credential with every request (each its own bucket) is limited all the same."""
+    client = request.client.host if request.client else "unknown"
+    wait = service.limiter.acquire(f"address:{client}")
+    if wait > 0:
+        raise ProblemError(
+            429,
+            "too_many_requests",
+            "too many requests with credentials that are not valid; slow down",
+            headers={"Retry-After": service.limiter.retry_after(wait)},
+        )
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]

@@ -9,8 +9,9 @@ One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer bodies) aro
   of the bearer credential, or by the client address for anonymous calls;
 - refuses a body larger than the route's limit (413): at once when ``Content-Length`` says so,
   else as soon as the bytes read pass the limit, so an oversized upload is never held in memory;
-- after the response, appends the audit row a route asked for (:func:`api.deps.audit`) with the
-  status that was actually answered, failures included.
+- appends the audit row a route asked for (:func:`api.deps.audited`) with the status actually
+  answered, failures included, before the response starts: a caller never learns an outcome
+  whose row is not on disk.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
+
+if TYPE_CHECKING:
+    from api.service import Service
 
 __all__ = ["MULTIPART_OVERHEAD", "AuditNote", "GuardMiddleware"]
 
@@ -70,19 +75,26 @@ class GuardMiddleware:
         offered = headers.get("x-request-id", b"").decode("latin-1")
         request_id = offered if _REQUEST_ID.match(offered) else secrets.token_hex(12)
         state["request_id"] = request_id
-        status_sent: list[int] = []
+        service: Service | None = getattr(scope["app"].state, "service", None)
+        audited = False
+
+        async def audit(status: int) -> None:
+            nonlocal audited
+            if not audited:
+                audited = True
+                await run_in_threadpool(self._audit, scope, service, request_id, status)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_sent.append(int(message["status"]))
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
                     (b"x-request-id", request_id.encode("ascii")),
                 ]
+                # The row is durable before the caller learns the outcome.
+                await audit(int(message["status"]))
             await send(message)
 
-        service = getattr(scope["app"].state, "service", None)
         settings = scope["app"].state.settings
         path: str = scope["path"]
         if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
@@ -135,9 +147,9 @@ class GuardMiddleware:
         try:
             await self.app(scope, counted_receive, send_with_id)
         except BaseException:
-            self._audit(scope, service, request_id, 500)
+            await audit(500)
             raise
-        self._audit(scope, service, request_id, status_sent[0] if status_sent else 500)
+        await audit(500)  # no response was started: nothing was answered
 
     @staticmethod
     def _limit_key(scope: Scope, headers: dict[str, bytes]) -> str:
@@ -148,13 +160,13 @@ class GuardMiddleware:
         return f"address:{client[0] if client else 'unknown'}"
 
     @staticmethod
-    def _audit(scope: Scope, service: object, request_id: str, status: int) -> None:
+    def _audit(scope: Scope, service: Service | None, request_id: str, status: int) -> None:
         note = scope.get("state", {}).get("audit")
         if note is None or service is None:
             return
         assert isinstance(note, AuditNote)
         try:
-            service.audit.append(  # type: ignore[attr-defined]
+            service.audit.append(
                 request_id=request_id,
                 actor=note.actor,
                 action=note.action,
@@ -162,5 +174,5 @@ class GuardMiddleware:
                 target=note.target,
                 subject_ref=note.subject_ref,
             )
-        except Exception as error:  # the response is gone; the failure must still be seen
+        except Exception as error:  # the operation is done; its failure must still be seen
             _log.error("audit row for request %s not written: %s", request_id, error)

@@ -331,7 +331,7 @@ def _encode_cursor(block: int, index: int) -> str:
 @router.get(
     "/departments/{department_id}/certificates",
     response_model=CertificatePageOut,
-    responses=problem_responses(401, 403, 422, 429, 500, 503),
+    responses=problem_responses(401, 403, 404, 422, 429, 500, 503),
     tags=["departments"],
 )
 async def list_certificates(
@@ -352,6 +352,8 @@ async def list_certificates(
     certificates = session.certificates()
 
     def read() -> CertificatePageOut:
+        if session.registry().department(department_id) is None:
+            raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
         service.index.catch_up(session.chain_head())
         rows = service.index.by_issuer(department_id, limit=limit + 1, before=before)
         items = [_public_record(certificates, row.doc_hash) for row in rows[:limit]]
