@@ -178,6 +178,8 @@ class DepartmentIn(_Camel):
 
 class DepartmentOut(_Camel):
     id: int
+    #: The official name, when this service knows it and it matches the hash on chain.
+    name: str | None
     region: int
     supervisor: int | None
     suspended: bool

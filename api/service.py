@@ -22,6 +22,7 @@ from api.security import DevIssuer, IdentityProvider
 from ledger.audit import AuditLog
 from ledger.config import Settings
 from ledger.index import CertificateIndex
+from ledger.names import DepartmentNames
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
 from ledger.tokens import TokenStore
@@ -39,6 +40,7 @@ class Service:
     session: LedgerSession
     database: ServiceDatabase
     tokens: TokenStore
+    names: DepartmentNames
     audit: AuditLog
     identity: IdentityProvider
     dev_issuer: DevIssuer | None
@@ -70,6 +72,7 @@ class Service:
                 session=session,
                 database=database,
                 tokens=TokenStore(database),
+                names=DepartmentNames(database),
                 audit=AuditLog(database),
                 identity=identity,
                 dev_issuer=dev,

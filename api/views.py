@@ -21,6 +21,7 @@ from ledger.contracts import (
     Polarity,
 )
 from ledger.errors import ValidationError
+from ledger.names import DepartmentNames
 
 __all__ = ["certificate_out", "credit_event_out", "department_out", "reason_name", "scope_name"]
 
@@ -97,11 +98,14 @@ def credit_event_out(event: CreditEvent) -> CreditEventOut:
     )
 
 
-def department_out(registry: DepartmentRegistryClient, department: Department) -> DepartmentOut:
-    """The department with its scopes and signing keys (reads the registry)."""
+def department_out(
+    registry: DepartmentRegistryClient, department: Department, names: DepartmentNames
+) -> DepartmentOut:
+    """The department with its name, scopes and signing keys (reads the registry)."""
     identifier = department.department_id
     return DepartmentOut(
         id=identifier,
+        name=names.name_of(identifier, department.name_hash),
         region=department.region,
         supervisor=department.supervisor or None,
         suspended=department.suspended,

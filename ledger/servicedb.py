@@ -1,4 +1,5 @@
-"""The service's own SQLite database: API tokens (hashed), the audit log, the certificate index.
+"""The service's own SQLite database: API tokens (hashed), the audit log, the certificate index
+and the departments' names.
 
 One file (``DATA_DIR/service.sqlite3``) in WAL mode with ``synchronous=FULL``: an issued token or
 an audit row that was acknowledged survives a crash. One connection behind a lock serves every
@@ -54,6 +55,10 @@ _SCHEMA: Final = (
     )""",
     """CREATE INDEX IF NOT EXISTS certificates_by_issuer
         ON certificate_index (registry, issuer, block DESC, log_index DESC)""",
+    """CREATE TABLE IF NOT EXISTS department_names (
+        department_id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS index_cursor (
         registry TEXT PRIMARY KEY,
         block INTEGER NOT NULL

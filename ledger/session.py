@@ -22,7 +22,6 @@ from typing import Final, Self
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
 from web3.types import TxReceipt
 
 from ledger.catalogue import CertificateType
@@ -52,12 +51,14 @@ from ledger.errors import (
 )
 from ledger.identity import SubjectKind, parse_subject, subject_ref
 from ledger.keys import Keystore
+from ledger.names import DepartmentNames, name_hash
+from ledger.servicedb import ServiceDatabase
 from ledger.storage.factory import close_document_service, open_document_service
 from ledger.storage.unixfs import cid_from_str
 from ledger.storage.vault import DocumentService, StoredDocument
 from ledger.tx import TransactionSender, rpc_guard
 
-__all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession"]
+__all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession", "name_hash"]
 
 DEPLOYMENTS_FILE: Final = "deployments.json"
 #: A key with less than this is topped up by a development funder before it is used.
@@ -274,6 +275,9 @@ class LedgerSession:
         ) or self.keystore.create_department_key(department_id)
         registry.add_signer(department_id, account.address, None, valid_until)
         _ensure_funded(self.connection, account.address)
+        # The name itself stays off chain, where the service shows it (ledger/names.py).
+        with ServiceDatabase(self.settings.service_db_path) as database:
+            DepartmentNames(database).remember(department_id, name)
         return account.address
 
     def rotate_department_key(self, department_id: int) -> tuple[ChecksumAddress, ChecksumAddress]:
@@ -390,14 +394,6 @@ class LedgerSession:
     def chain_head(self) -> int:
         """Current block number."""
         return int(rpc_guard(lambda: self.connection.web3.eth.block_number))
-
-
-def name_hash(name: str) -> bytes:
-    """keccak256 of a department's official name (UTF-8, stripped), as the registry stores it."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise LedgerError("a department needs a name")
-    return keccak(text=cleaned)
 
 
 def _ensure_funded(connection: ChainConnection, address: ChecksumAddress) -> None:

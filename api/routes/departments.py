@@ -19,6 +19,7 @@ from api.schemas import (
 from api.views import department_out
 from ledger.catalogue import scope_codes
 from ledger.errors import DepartmentRegistryUnknownDepartment
+from ledger.names import name_hash
 
 router = APIRouter(tags=["departments"])
 
@@ -38,7 +39,7 @@ async def list_departments(service: ServiceDep) -> DepartmentListOut:
         for identifier in registry.department_ids():
             department = registry.department(identifier)
             if department is not None:
-                items.append(department_out(registry, department))
+                items.append(department_out(registry, department, service.names))
         return DepartmentListOut(items=items)
 
     return await service.read(read)
@@ -57,7 +58,7 @@ async def get_department(department_id: DepartmentPath, service: ServiceDep) -> 
         department = registry.department(department_id)
         if department is None:
             raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
-        return department_out(registry, department)
+        return department_out(registry, department, service.names)
 
     return await service.read(read)
 
@@ -80,6 +81,7 @@ async def register_department(
     if note is not None:
         note.target = f"department:{body.id}"
     codes = scope_codes(body.scopes)
+    name_hash(body.name)  # a blank name is refused here, before anything is sent
     session = service.session
 
     def work() -> tuple[DepartmentOut, str]:
@@ -89,7 +91,7 @@ async def register_department(
         registry = session.registry()
         department = registry.department(body.id)
         assert department is not None
-        return department_out(registry, department), str(signer)
+        return department_out(registry, department, service.names), str(signer)
 
     department, signer = await service.write(work)
     issued = await service.offload(lambda: service.tokens.issue("department", body.id))
@@ -114,7 +116,7 @@ async def _change(service: ServiceDep, department_id: int, suspend: bool) -> Dep
             registry.reinstate(department_id)
         department = registry.department(department_id)
         assert department is not None
-        return department_out(registry, department)
+        return department_out(registry, department, service.names)
 
     return await service.write(work)
 
