@@ -5,6 +5,10 @@ business licence, and a synthetic citizen with a residence certificate and one c
 (``tests/support/service.py``). Screenshots of each state go to ``test-artifacts/screenshots``.
 """
 
+# The pages set Chinese with full-width brackets (around a region code, say), which RUF001
+# flags as ambiguous.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import re
@@ -30,6 +34,10 @@ expect.set_options(timeout=30_000)
 
 CITIZEN_TOKEN_KEY: Final = "ledger.citizenToken"
 DEPARTMENT_TOKEN_KEY: Final = "ledger.departmentToken"
+#: Department 3's official name, as ``tests/support/service.py`` registers it.
+DEPARTMENT_NAME: Final = "东城区市场监督管理局"
+#: The list of departments (not ``/v1/departments/3/certificates``), with or without a query.
+DEPARTMENTS_LIST: Final = re.compile(r"/v1/departments(?:\?[^/]*)?$")
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +124,11 @@ def test_verify_page_file_and_hash(
             "链上存证"
         )
         expect(page.locator("#report .record")).to_contain_text("营业执照")
+        # The issuer by its official name and region, not by number.
+        expect(page.locator("#report .record [data-department]")).to_have_text(
+            f"{DEPARTMENT_NAME}（110101）"
+        )
+        expect(page.locator("#report .record")).not_to_contain_text("部门 3")
         screenshot(page, "test_verify_page_file_and_hash-file-valid")
 
         # A modified copy: INVALID, because nothing is anchored under its hash.
@@ -176,7 +189,9 @@ def test_citizen_sees_records_and_disputes(
             f"#certificates tr[data-hash='{hex_hash(service.citizen_certificate_hash)}']"
         )
         expect(certificate).to_contain_text("居住证")
-        expect(certificate).to_contain_text("部门 3")
+        expect(certificate.locator("[data-department]")).to_have_text(
+            f"{DEPARTMENT_NAME}（110101）"
+        )
         expect(certificate).to_contain_text("有效")
 
         # The credit event recorded about the citizen, with the score.
@@ -185,6 +200,7 @@ def test_citizen_sees_records_and_disputes(
         expect(event).to_contain_text("失信")
         expect(event).to_have_attribute("data-amendment", "none")
         expect(event.locator(".amendment")).to_have_text("正常")
+        expect(event.locator("[data-department]")).to_have_text(f"{DEPARTMENT_NAME}（110101）")
         expect(page.locator("#score-value")).to_have_text(re.compile(r"^\d+$"))
         screenshot(page, "test_citizen_sees_records_and_disputes-records")
 
@@ -239,7 +255,11 @@ def test_console_anchors_and_the_hash_verifies(
 
         connect_console(page, base_url, service.department_token)
         expect(page.locator("#token-input")).to_have_value("")
-        expect(page.locator("#department-id")).to_have_text(str(service.department_id))
+        # The caller's department by its official name, its number beside it.
+        expect(page.locator("#department-name")).to_have_text(DEPARTMENT_NAME)
+        expect(page.locator("#department-id")).to_have_text(
+            f"{DEPARTMENT_NAME}（编号 {service.department_id}）"
+        )
         expect(page.locator("#department-region")).to_have_text("110101")
         expect(page.locator("#department-scopes .chip")).to_have_count(4)
         # Only the certificate types and credit categories of the department's scopes.
@@ -411,6 +431,9 @@ def test_english_switch(browser: Browser, service: PreparedService, base_url: st
             "Anchored on chain"
         )
         expect(page.locator("#report .record")).to_contain_text("Business licence")
+        expect(page.locator("#report .record [data-department]")).to_have_text(
+            f"{DEPARTMENT_NAME} (110101)"
+        )
         screenshot(page, "test_english_switch-verify")
 
         # The choice is kept (localStorage) on the next page, without the parameter.
@@ -420,6 +443,9 @@ def test_english_switch(browser: Browser, service: PreparedService, base_url: st
         connect_console(page, base_url, service.department_token)
         expect(page.locator("#anchor-type option[value='business-licence']")).to_have_text(
             "Business licence"
+        )
+        expect(page.locator("#department-id")).to_have_text(
+            f"{DEPARTMENT_NAME} (no. {service.department_id})"
         )
         expect(page.locator(f"#list tr[data-hash='{hex_hash(service.doc_hash)}']")).to_contain_text(
             "Active"
@@ -433,6 +459,9 @@ def test_english_switch(browser: Browser, service: PreparedService, base_url: st
         expect(page.locator("#anchor-type option[value='business-licence']")).to_have_text(
             "营业执照"
         )
+        expect(page.locator("#department-id")).to_have_text(
+            f"{DEPARTMENT_NAME}（编号 {service.department_id}）"
+        )
         assert "lang=zh" in page.url
         assert page.evaluate("localStorage.getItem('ledger.lang')") == "zh"
 
@@ -445,7 +474,92 @@ def test_english_switch(browser: Browser, service: PreparedService, base_url: st
 
 
 # -------------------------------------------------------------------------------------------------
-# (5) Privacy
+# (5) Departments' names
+# -------------------------------------------------------------------------------------------------
+
+
+def test_department_names_are_fetched_once(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        listed = {item["id"]: item for item in http.get("/v1/departments").json()["items"]}
+    assert listed[service.department_id]["name"] == DEPARTMENT_NAME
+
+    with open_page(browser) as (page, _problems):
+        asked: list[str] = []
+        page.on(
+            "request",
+            lambda request: (
+                asked.append(request.url) if DEPARTMENTS_LIST.search(request.url) else None
+            ),
+        )
+        page.goto(base_url + "/")
+        issuer = page.locator("#report .record [data-department]")
+        for document in (service.document, service.citizen_certificate):
+            page.set_input_files("#file-input", files=text_file("certificate.txt", document))
+            verdict_is(page, "VALID")
+            expect(page.locator("#report code.hash")).to_have_text(
+                hex_hash(document_hash_of(document).hash)
+            )
+            expect(issuer).to_have_text(f"{DEPARTMENT_NAME}（110101）")
+        # Once per page load, however many reports name a department.
+        assert len(asked) == 1
+
+
+def test_department_numbers_when_names_are_unavailable(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    """A slow or failing /v1/departments never holds a page back: departments show by number."""
+    with open_page(browser) as (page, _problems):
+        held: list[Route] = []
+
+        def hold(route: Route) -> None:
+            held.append(route)  # answered later, by hand
+
+        page.route(DEPARTMENTS_LIST, hold)
+        page.goto(base_url + "/")
+        page.fill("#hash-input", hex_hash(service.doc_hash))
+        page.click("#hash-submit")
+        verdict_is(page, "VALID")
+        issuer = page.locator("#report .record [data-department]")
+        expect(issuer).to_have_text("部门 3")
+        assert len(held) == 1
+        screenshot(page, "test_department_numbers_when_names_are_unavailable-verify-waiting")
+        # When the list answers at last, the issuer is named in place.
+        held[0].continue_()
+        expect(issuer).to_have_text(f"{DEPARTMENT_NAME}（110101）")
+        verdict_is(page, "VALID")
+
+    with open_page(browser) as (page, problems):
+        problems.expect(r"status of 503")
+
+        def unavailable(route: Route) -> None:
+            route.fulfill(
+                status=503,
+                content_type="application/problem+json",
+                body='{"title": "Service Unavailable", "status": 503, "code": "unavailable"}',
+            )
+
+        page.route(DEPARTMENTS_LIST, unavailable)
+        login_citizen(page, base_url, service.citizen)
+        certificate = page.locator(
+            f"#certificates tr[data-hash='{hex_hash(service.citizen_certificate_hash)}']"
+        )
+        expect(certificate.locator("[data-department]")).to_have_text("部门 3（行政区划 110101）")
+        event = page.locator(f"#events tr[data-event='{hex_hash(service.event_id)}']")
+        expect(event.locator("[data-department]")).to_have_text("部门 3")
+        expect(page.locator("#error")).to_be_hidden()
+        screenshot(page, "test_department_numbers_when_names_are_unavailable-citizen")
+
+        connect_console(page, base_url, service.department_token)
+        expect(page.locator("#department-id")).to_have_text(str(service.department_id))
+        expect(page.locator("#department-name")).to_have_count(0)
+        expect(page.locator(f"#list tr[data-hash='{hex_hash(service.doc_hash)}']")).to_be_visible()
+        expect(page.locator("#error")).to_be_hidden()
+
+
+# -------------------------------------------------------------------------------------------------
+# (6) Privacy
 # -------------------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import {
   busy,
   categoryTitle,
   clearError,
+  departmentLabel,
   el,
   forgetToken,
   expiryText,
@@ -18,6 +19,8 @@ import {
   initPage,
   label,
   loadCatalogue,
+  loadDepartments,
+  onDepartmentsLoaded,
   onLanguageChange,
   readToken,
   showError,
@@ -136,6 +139,8 @@ async function loadAccount() {
   certificatesArea.setAttribute("aria-busy", "true");
   eventsArea.setAttribute("aria-busy", "true");
   const token = state.token;
+  // Names the issuers and recorders once it answers (a redraw); the tables never wait for it.
+  loadDepartments();
   const [catalogue, certificates, credit] = await Promise.all([
     loadCatalogue().catch(() => null),
     api("/v1/me/certificates", { token }),
@@ -176,10 +181,8 @@ function renderCertificates() {
       el("td", {}, typeTitle(state.catalogue, item.type)),
       el(
         "td",
-        {},
-        item.region
-          ? t("common.departmentRegion", { id: item.departmentId, region: item.region })
-          : t("common.department", { id: item.departmentId }),
+        { class: "department", "data-department": item.departmentId },
+        departmentLabel(item.departmentId, item.region),
       ),
       el("td", {}, badge("status", item.status, statusLabel(item.status))),
       el("td", {}, formatDateTime(item.anchoredAt)),
@@ -256,6 +259,11 @@ function renderEvents() {
       el("td", {}, categoryTitle(state.catalogue, event.category)),
       el("td", {}, badge("polarity", event.polarity, label("polarity", event.polarity))),
       el("td", {}, String(event.severity)),
+      el(
+        "td",
+        { class: "department", "data-department": event.departmentId },
+        departmentLabel(event.departmentId),
+      ),
       el("td", {}, formatDate(event.occurredAt)),
       el("td", {}, formatDateTime(event.recordedAt)),
       el(
@@ -274,6 +282,7 @@ function renderEvents() {
         t("citizen.colCategory"),
         t("citizen.colPolarity"),
         t("citizen.colSeverity"),
+        t("citizen.colRecorder"),
         t("citizen.colOccurred"),
         t("citizen.colRecorded"),
         t("citizen.colAmendment"),
@@ -304,6 +313,12 @@ function render() {
 
 initPage("citizen");
 onLanguageChange(render);
+// Only the tables name departments: the status line is not redrawn (nor announced again).
+onDepartmentsLoaded(() => {
+  if (!state.who) return;
+  if (state.certificates) renderCertificates();
+  if (state.credit) renderEvents();
+});
 
 devForm.addEventListener("submit", async (event) => {
   event.preventDefault();

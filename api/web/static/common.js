@@ -307,6 +307,61 @@ export function catalogueEntry(entries, value) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Departments (official names)
+// ---------------------------------------------------------------------------------------------
+
+let departmentsPromise = null;
+/** Department id → its entry of ``GET /v1/departments``, once that answered; else null. */
+let departmentsById = null;
+const departmentRenderers = [];
+
+/** Register a function that redraws dynamic content once the departments' names arrive. */
+export function onDepartmentsLoaded(render) {
+  departmentRenderers.push(render);
+}
+
+/**
+ * ``GET /v1/departments``, fetched once per page load, the first time a page needs a name. Never
+ * rejects: when it fails, departments stay shown by number. Pages render without waiting for it
+ * and redraw (``onDepartmentsLoaded``) when it answers.
+ */
+export function loadDepartments() {
+  if (departmentsPromise === null) {
+    departmentsPromise = api("/v1/departments").then(
+      (answer) => {
+        const items = Array.isArray(answer?.items) ? answer.items : [];
+        departmentsById = new Map(items.map((item) => [Number(item.id), item]));
+        return departmentsById;
+      },
+      () => null,
+    );
+    departmentsPromise.then((found) => {
+      if (found) for (const render of departmentRenderers) render();
+    });
+  }
+  return departmentsPromise;
+}
+
+/** The official name of department ``id``, when ``GET /v1/departments`` gave one; else null. */
+export function departmentName(id) {
+  const name = departmentsById?.get(Number(id))?.name;
+  return typeof name === "string" && name.trim() !== "" ? name.trim() : null;
+}
+
+/**
+ * Department ``id`` as the pages show it: "东城区市场监督管理局（110101）" when its name is known,
+ * else "部门 3", or "部门 3（行政区划 110101）" when ``region`` is given.
+ */
+export function departmentLabel(id, region = null) {
+  const name = departmentName(id);
+  if (name) {
+    const code = departmentsById.get(Number(id)).region ?? region;
+    return code ? t("common.departmentNamed", { name, region: code }) : name;
+  }
+  return region ? t("common.departmentRegion", { id, region }) : t("common.department", { id });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Session storage (bearer tokens: this tab only, never localStorage, never the URL)
 // ---------------------------------------------------------------------------------------------
 

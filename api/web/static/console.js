@@ -10,12 +10,15 @@ import {
   catalogueEntry,
   categoryTitle,
   clearError,
+  departmentName,
   el,
   forgetToken,
   expiryText,
   formatDateTime,
   initPage,
   loadCatalogue,
+  loadDepartments,
+  onDepartmentsLoaded,
   onLanguageChange,
   readToken,
   reasonLabel,
@@ -138,6 +141,8 @@ function fail(error) {
 
 async function connect(token) {
   state.token = token;
+  // Names the department once it answers (a redraw of the header); nothing waits for it.
+  loadDepartments();
   const [who, catalogue] = await Promise.all([
     api("/v1/whoami", { token }),
     loadCatalogue().catch(() => null),
@@ -172,7 +177,19 @@ function scopeTitle(scope) {
 function renderDepartment() {
   const who = state.who;
   if (!who) return;
-  $("department-id").textContent = String(who.departmentId ?? t("common.none"));
+  const name = who.departmentId ? departmentName(who.departmentId) : null;
+  $("department-id").replaceChildren(
+    ...(name
+      ? [
+          el("span", { class: "department-name", id: "department-name" }, name),
+          el(
+            "span",
+            { class: "department-number" },
+            t("console.departmentNumber", { id: who.departmentId }),
+          ),
+        ]
+      : [String(who.departmentId ?? t("common.none"))]),
+  );
   $("department-region").textContent = String(who.region ?? t("common.none"));
   const scopes = who.scopes ?? [];
   $("department-scopes").replaceChildren(
@@ -387,6 +404,7 @@ function render() {
 
 initPage("console");
 onLanguageChange(render);
+onDepartmentsLoaded(renderDepartment);
 
 tokenForm.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -5,12 +5,15 @@ import {
   api,
   badge,
   clearError,
+  departmentLabel,
   el,
   expiryText,
   formatDateTime,
   initPage,
   label,
   loadCatalogue,
+  loadDepartments,
+  onDepartmentsLoaded,
   onLanguageChange,
   showError,
   statusLabel,
@@ -51,6 +54,8 @@ async function run(request) {
   verdictArea.replaceChildren(el("p", { class: "progress" }, t("verify.verifying")));
   hashSubmit.disabled = true;
   dropzone.setAttribute("aria-busy", "true");
+  // Names the issuer once it answers (a redraw); the report never waits for it.
+  loadDepartments();
   try {
     const [report, catalogue] = await Promise.all([request(), loadCatalogue().catch(() => null)]);
     state.report = report;
@@ -154,7 +159,14 @@ function render() {
         el(
           "dl",
           { class: "facts" },
-          ...fact(t("verify.issuer"), t("common.department", { id: record.issuer })),
+          ...fact(
+            t("verify.issuer"),
+            el(
+              "span",
+              { class: "department", "data-department": record.issuer },
+              departmentLabel(record.issuer),
+            ),
+          ),
           ...fact(t("verify.type"), typeTitle(state.catalogue, record.certType)),
           ...fact(t("verify.region"), String(record.region)),
           ...fact(t("verify.anchoredAt"), formatDateTime(record.anchoredAt)),
@@ -205,6 +217,12 @@ function render() {
   reportArea.replaceChildren(...parts);
 }
 
+function renderIssuer() {
+  for (const node of reportArea.querySelectorAll("[data-department]")) {
+    node.textContent = departmentLabel(node.dataset.department);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wiring
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +232,8 @@ onLanguageChange(() => {
   dropzoneText.textContent = t("verify.dropHint");
   render();
 });
+// Only the issuer changes: redrawing the verdict would have screen readers announce it again.
+onDepartmentsLoaded(renderIssuer);
 
 fileInput.addEventListener("change", () => {
   const [file] = fileInput.files;
