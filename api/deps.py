@@ -20,6 +20,8 @@ __all__ = [
     "AdminDep",
     "CitizenDep",
     "DepartmentDep",
+    "JsonBody",
+    "MultipartBody",
     "PrincipalDep",
     "ServiceDep",
     "SettingsDep",
@@ -66,7 +68,6 @@ async def get_principal(
     if looks_like_token(token):
         record = await service.offload(lambda: service.tokens.authenticate(token))
         if record is None:
-            _limit_failure(request, service)
             raise unauthenticated("the API token is not valid or was revoked")
         if record.role == "admin":
             return _identify(request, Admin(record.token_id))
@@ -75,22 +76,7 @@ async def get_principal(
     try:
         return _identify(request, service.identity.authenticate(token))
     except TokenRejectedError as rejected:
-        _limit_failure(request, service)
         raise unauthenticated(str(rejected)) from None
-
-
-def _limit_failure(request: Request, service: Service) -> None:
-    """A rejected credential also counts against the client's address, so that a client sending
-    a new made-up credential with every request (each its own bucket) is limited all the same."""
-    client = request.client.host if request.client else "unknown"
-    wait = service.limiter.acquire(f"address:{client}")
-    if wait > 0:
-        raise ProblemError(
-            429,
-            "too_many_requests",
-            "too many requests with credentials that are not valid; slow down",
-            headers={"Retry-After": service.limiter.retry_after(wait)},
-        )
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
@@ -161,3 +147,26 @@ def _identify(request: Request, principal: Principal) -> Principal:
         if isinstance(principal, Citizen):
             note.subject_ref = principal.subject_ref
     return principal
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def require_json(request: Request) -> None:
+    """A route taking a JSON body refuses any other content type with 415 (not 422)."""
+    media = _media_type(request)
+    if media != "application/json" and not media.endswith("+json"):
+        raise ProblemError(415, "unsupported_media_type", "send application/json")
+
+
+def require_multipart(request: Request) -> None:
+    """A route taking an upload refuses any other content type with 415 (not 422)."""
+    if _media_type(request) != "multipart/form-data":
+        raise ProblemError(
+            415, "unsupported_media_type", "send multipart/form-data with a 'file' part"
+        )
+
+
+JsonBody = Depends(require_json)
+MultipartBody = Depends(require_multipart)

@@ -2,11 +2,10 @@
 
 One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer bodies) around the API:
 
-- gives every request an id (``X-Request-ID``: the client's when it is a plain token, else a new
-  one), answered in the response and written to the audit log;
+- gives every request an id (``X-Request-ID``: the client's when it is a UUID, else a new one),
+  answered in the response and written to the audit log;
 - applies the caller's rate limit to ``/v1`` routes but the health probes (429 with
-  ``Retry-After``), keyed by a hash
-  of the bearer credential, or by the client address for anonymous calls;
+  ``Retry-After``), keyed by a valid bearer credential, else by the client address;
 - refuses a body larger than the route's limit (413): at once when ``Content-Length`` says so,
   else as soon as the bytes read pass the limit, so an oversized upload is never held in memory;
 - appends the audit row a route asked for (:func:`api.deps.audited`) with the status actually
@@ -19,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import secrets
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -39,7 +38,11 @@ _log = logging.getLogger(__name__)
 
 #: Room for multipart boundaries and part headers on top of the document size limit.
 MULTIPART_OVERHEAD: Final = 64 * 1024
-_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: A client's request id is taken only in UUID form: a free-form id could carry personal data
+#: (an identity number is a valid 18-character token) into responses and audit rows.
+_REQUEST_ID: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
 #: Probes of orchestrators and load balancers are never rate limited.
 _UNLIMITED: Final = frozenset({"/v1/health", "/v1/ready"})
 
@@ -73,7 +76,7 @@ class GuardMiddleware:
         state = scope.setdefault("state", {})
         headers = {key.decode("latin-1").lower(): value for key, value in scope["headers"]}
         offered = headers.get("x-request-id", b"").decode("latin-1")
-        request_id = offered if _REQUEST_ID.match(offered) else secrets.token_hex(12)
+        request_id = offered.lower() if _REQUEST_ID.fullmatch(offered) else str(uuid.uuid4())
         state["request_id"] = request_id
         service: Service | None = getattr(scope["app"].state, "service", None)
         audited = False
@@ -98,7 +101,7 @@ class GuardMiddleware:
         settings = scope["app"].state.settings
         path: str = scope["path"]
         if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
-            key = self._limit_key(scope, headers)
+            key = await self._limit_key(scope, headers, service)
             wait = service.limiter.acquire(key)
             if wait > 0:
                 response = problem_response(
@@ -152,10 +155,14 @@ class GuardMiddleware:
         await audit(500)  # no response was started: nothing was answered
 
     @staticmethod
-    def _limit_key(scope: Scope, headers: dict[str, bytes]) -> str:
+    async def _limit_key(scope: Scope, headers: dict[str, bytes], service: Service) -> str:
+        """A valid credential's own bucket; the client address for anything else (anonymous
+        calls and credentials that are not valid, so inventing them buys nothing)."""
         credential = headers.get("authorization")
-        if credential:
-            return "credential:" + hashlib.sha256(credential).hexdigest()[:32]
+        if credential is not None:
+            valid: bool = await run_in_threadpool(service.credential_is_valid, credential)
+            if valid:
+                return "credential:" + hashlib.sha256(credential).hexdigest()[:32]
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 

@@ -8,6 +8,7 @@ unexpected becomes a 500 problem that tells nothing of the internals.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -194,11 +195,24 @@ async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.code, exc.detail, headers=exc.headers)
 
 
+#: A location part shown as sent: a field name (letters and underscores). Anything else a caller
+#: chose (a JSON member named like an identity number, say) is not echoed back.
+_FIELD_NAME: Final = re.compile(r"[A-Za-z_]{1,64}")
+
+
+def _location_part(part: object) -> str | int | None:
+    if isinstance(part, int):
+        return part
+    if isinstance(part, str):
+        return part if _FIELD_NAME.fullmatch(part) else "<redacted>"
+    return None
+
+
 def field_errors(errors: Any) -> list[FieldError]:
     """Location, message and type of each validation error, dropping the submitted input."""
     return [
         FieldError(
-            loc=[part for part in error.get("loc", ()) if isinstance(part, str | int)],
+            loc=[shown for shown in map(_location_part, error.get("loc", ())) if shown is not None],
             msg=str(error.get("msg", "invalid")),
             type=str(error.get("type", "invalid")),
         )
@@ -208,12 +222,15 @@ def field_errors(errors: Any) -> list[FieldError]:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return problem_response(request, 400, "bad_request", "the body is not valid JSON")
     return problem_response(
         request,
         422,
         "invalid",
         "the request is invalid",
-        errors=field_errors(exc.errors()),
+        errors=field_errors(errors),
     )
 
 

@@ -158,6 +158,8 @@ DepartmentId = Annotated[int, Field(gt=0, lt=1 << 32)]
 RegionCode = Annotated[int, Field(ge=100_000, le=999_999)]
 
 
+#: Free text explaining an amendment or a dispute: hashed on chain, never stored; not blank.
+ReasonText = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 #: A certificate type or credit category name (GET /v1/catalogue).
 ScopeName = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -252,7 +254,7 @@ class AnchoredOut(_Camel):
 class ReasonIn(_Camel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
 
 
 class NoBodyIn(_Camel):
@@ -303,20 +305,20 @@ class AmendIn(_Camel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     status: Literal["corrected", "withdrawn", "repaired"]
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: ReasonText
 
 
 class ResolveIn(_Camel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     outcome: Literal["upheld", "corrected", "withdrawn"]
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: ReasonText
 
 
 class DisputeIn(_Camel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: ReasonText
 
 
 class SubjectIn(_Camel):

@@ -101,7 +101,7 @@ def _load_json_keys(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         key_set = jwt.PyJWKSet.from_dict(document)
-    except (OSError, ValueError, jwt.PyJWKError) as error:
+    except (OSError, ValueError, jwt.PyJWKError, jwt.PyJWKSetError) as error:
         raise ConfigurationError(
             f"LEDGER_OIDC_JWKS_FILE cannot be read as a JWKS: {type(error).__name__}"
         ) from None
@@ -223,7 +223,9 @@ class IdentityProvider:
             )
         except jwt.ExpiredSignatureError:
             raise TokenRejectedError("the token has expired") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, TypeError, ValueError):
+            # TypeError/ValueError: a token whose algorithm does not fit the key's type (an ES256
+            # token checked against an RSA key) is refused like any bad signature.
             raise TokenRejectedError(
                 "the token's signature, audience or dates are not valid"
             ) from None

@@ -10,10 +10,13 @@ transaction manager of issue #6 replaces that lock).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -21,15 +24,20 @@ from api.ratelimit import RateLimiter
 from api.security import DevIssuer, IdentityProvider
 from ledger.audit import AuditLog
 from ledger.config import Settings
+from ledger.errors import LedgerError
 from ledger.index import CertificateIndex
 from ledger.names import DepartmentNames
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
-from ledger.tokens import TokenStore
+from ledger.tokens import TokenStore, looks_like_token
 
 __all__ = ["Service"]
 
 T = TypeVar("T")
+
+#: How long a credential's validity is remembered for rate limiting (seconds), and how many are.
+_CREDENTIAL_CACHE_SECONDS: Final = 30.0
+_CREDENTIAL_CACHE_SIZE: Final = 10_000
 
 
 @dataclass
@@ -50,6 +58,10 @@ class Service:
         default_factory=contextlib.nullcontext
     )
     write_lock: contextlib.AbstractContextManager[object] = field(default_factory=threading.Lock)
+    _credential_cache: OrderedDict[bytes, tuple[bool, float]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _credential_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Service:
@@ -92,6 +104,39 @@ class Service:
             self.database.close()
         finally:
             self.session.close()
+
+    def credential_is_valid(self, header: bytes) -> bool:
+        """Whether an ``Authorization`` header carries a valid credential (cached for a while).
+
+        Rate limits key a valid credential's requests to the credential and everything else to
+        the client address, so a caller cannot escape its limit by inventing a new credential for
+        every request. Authentication itself is checked on every request regardless.
+        """
+        digest = hashlib.sha256(header).digest()
+        now = time.monotonic()
+        with self._credential_lock:
+            cached = self._credential_cache.get(digest)
+            if cached is not None and cached[1] > now:
+                return cached[0]
+        valid = self._check_credential(header)
+        with self._credential_lock:
+            self._credential_cache[digest] = (valid, now + _CREDENTIAL_CACHE_SECONDS)
+            while len(self._credential_cache) > _CREDENTIAL_CACHE_SIZE:
+                self._credential_cache.popitem(last=False)
+        return valid
+
+    def _check_credential(self, header: bytes) -> bool:
+        scheme, _, value = header.decode("latin-1").partition(" ")
+        token = value.strip()
+        if scheme.lower() != "bearer" or not token:
+            return False
+        if looks_like_token(token):
+            return self.tokens.authenticate(token) is not None
+        try:
+            self.identity.authenticate(token)
+        except LedgerError:
+            return False
+        return True
 
     async def read(self, call: Callable[[], T]) -> T:
         """Run a blocking chain read in the thread pool."""

@@ -27,7 +27,7 @@ Role = Literal["admin", "department"]
 ADMIN_PREFIX: Final = "gla"
 DEPARTMENT_PREFIX: Final = "gld"
 _PREFIXES: Final[dict[Role, str]] = {"admin": ADMIN_PREFIX, "department": DEPARTMENT_PREFIX}
-_TOKEN: Final = re.compile(r"^(gla|gld)_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+_TOKEN: Final = re.compile(r"(gla|gld)_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class TokenStore:
 
     def authenticate(self, token: str) -> TokenRecord | None:
         """The record of a valid, unrevoked token; None for anything else."""
-        match = _TOKEN.match(token)
+        match = _TOKEN.fullmatch(token)
         if match is None:
             return None
         prefix, token_id, secret = match.groups()

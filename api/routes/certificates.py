@@ -9,7 +9,16 @@ from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 
-from api.deps import DepartmentDep, ServiceDep, SettingsDep, StaffDep, audit_note, audited
+from api.deps import (
+    DepartmentDep,
+    JsonBody,
+    MultipartBody,
+    ServiceDep,
+    SettingsDep,
+    StaffDep,
+    audit_note,
+    audited,
+)
 from api.problems import ProblemError, problem_responses
 from api.schemas import (
     HASH_PATTERN,
@@ -97,7 +106,7 @@ def _public_record(certificates: CertificateRegistryClient, doc_hash: bytes) -> 
     status_code=201,
     response_model=AnchoredOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("certificate.anchor"))],
+    dependencies=[Depends(audited("certificate.anchor")), MultipartBody],
 )
 async def anchor_certificate(
     request: Request,
@@ -206,7 +215,7 @@ async def _status_change(
     "/certificates/{document_hash}/suspend",
     response_model=CertificateOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("certificate.suspend"))],
+    dependencies=[Depends(audited("certificate.suspend")), JsonBody],
 )
 async def suspend_certificate(
     document_hash: HashPath,
@@ -240,7 +249,7 @@ async def reinstate_certificate(
     "/certificates/{document_hash}/revoke",
     response_model=CertificateOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("certificate.revoke"))],
+    dependencies=[Depends(audited("certificate.revoke")), JsonBody],
 )
 async def revoke_certificate(
     document_hash: HashPath,
@@ -258,7 +267,7 @@ async def revoke_certificate(
     status_code=201,
     response_model=AnchoredOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("certificate.supersede"))],
+    dependencies=[Depends(audited("certificate.supersede")), MultipartBody],
 )
 async def supersede_certificate(
     document_hash: HashPath,

@@ -9,7 +9,7 @@ from typing import Annotated, Final
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from api.deps import CitizenDep, DepartmentDep, ServiceDep, StaffDep, audit_note, audited
+from api.deps import CitizenDep, DepartmentDep, JsonBody, ServiceDep, StaffDep, audit_note, audited
 from api.problems import ProblemError, problem_responses
 from api.routes.certificates import department_for_write
 from api.schemas import (
@@ -62,7 +62,7 @@ def history_out(kind: SubjectKind, events: list[CreditEvent]) -> HistoryOut:
     status_code=201,
     response_model=RecordedOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("credit.record"))],
+    dependencies=[Depends(audited("credit.record")), JsonBody],
 )
 async def record_event(
     body: CreditEventIn,
@@ -114,6 +114,8 @@ async def _amend(
     reason: str,
     department_id: int | None,
     subject: Citizen | None = None,
+    *,
+    only_disputed: bool = False,
 ) -> CreditEventOut:
     """Amend an event with the key of ``department_id`` (a department acting), or, for a
     subject's dispute, with the key of the department that recorded it."""
@@ -129,6 +131,10 @@ async def _amend(
         event = reader.event(event_id)
         if event is None:
             raise CreditLedgerUnknownEvent({"eventId": event_id})
+        if only_disputed and event.amendment is not Amendment.DISPUTED:
+            raise ProblemError(
+                409, "conflict", "only a disputed event is resolved; amend it instead"
+            )
         signer_department = department_id
         if subject is not None:
             if not _is_about(reader, event_id, subject.subject_ref):
@@ -180,7 +186,7 @@ async def get_event(event_id: EventPath, caller: StaffDep, service: ServiceDep) 
     "/credit/events/{event_id}/amend",
     response_model=CreditEventOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("credit.amend"))],
+    dependencies=[Depends(audited("credit.amend")), JsonBody],
 )
 async def amend_event(
     event_id: EventPath, body: AmendIn, request: Request, caller: DepartmentDep, service: ServiceDep
@@ -195,7 +201,7 @@ async def amend_event(
     "/credit/events/{event_id}/resolve",
     response_model=CreditEventOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("credit.resolve"))],
+    dependencies=[Depends(audited("credit.resolve")), JsonBody],
 )
 async def resolve_event(
     event_id: EventPath,
@@ -207,14 +213,22 @@ async def resolve_event(
     """Resolve a dispute: uphold the event, or correct or withdraw it."""
     await service.read(lambda: department_for_write(service.session, caller))
     status = Amendment[body.outcome.upper()]
-    return await _amend(request, service, event_id, status, body.reason, caller.department_id)
+    return await _amend(
+        request,
+        service,
+        event_id,
+        status,
+        body.reason,
+        caller.department_id,
+        only_disputed=True,
+    )
 
 
 @router.post(
     "/credit/events/{event_id}/dispute",
     response_model=CreditEventOut,
     responses=_WRITE_ERRORS,
-    dependencies=[Depends(audited("credit.dispute"))],
+    dependencies=[Depends(audited("credit.dispute")), JsonBody],
 )
 async def dispute_event(
     event_id: EventPath, body: DisputeIn, request: Request, caller: CitizenDep, service: ServiceDep
@@ -229,7 +243,7 @@ async def dispute_event(
     "/credit/lookup",
     response_model=HistoryOut,
     responses=problem_responses(400, 401, 403, 413, 422, 429, 500, 503),
-    dependencies=[Depends(audited("credit.history.read"))],
+    dependencies=[Depends(audited("credit.history.read")), JsonBody],
 )
 async def lookup_history(
     body: SubjectIn, request: Request, caller: DepartmentDep, service: ServiceDep
@@ -246,9 +260,7 @@ async def lookup_history(
         if note is not None:
             note.subject_ref = reference
         registry = session.registry()
-        department = registry.department(caller.department_id)
-        if department is None or department.suspended:
-            raise ProblemError(403, "not_authorized", "the department may not read histories now")
+        department_for_write(session, caller)  # a suspended department reads no histories
         categories = {
             code for code in registry.scopes(caller.department_id) if code >> 24 == ScopeKind.CREDIT
         }

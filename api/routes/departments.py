@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from api.deps import AdminDep, ServiceDep, audit_note, audited
+from api.deps import AdminDep, JsonBody, ServiceDep, audit_note, audited
 from api.problems import problem_responses
 from api.schemas import (
     DepartmentCreatedOut,
@@ -18,7 +19,7 @@ from api.schemas import (
 )
 from api.views import department_out
 from ledger.catalogue import scope_codes
-from ledger.errors import DepartmentRegistryUnknownDepartment
+from ledger.errors import DepartmentRegistryUnknownDepartment, ValidationError
 from ledger.names import name_hash
 
 router = APIRouter(tags=["departments"])
@@ -68,7 +69,7 @@ async def get_department(department_id: DepartmentPath, service: ServiceDep) -> 
     status_code=201,
     response_model=DepartmentCreatedOut,
     responses=_GOVERNANCE_ERRORS,
-    dependencies=[Depends(audited("department.register"))],
+    dependencies=[Depends(audited("department.register")), JsonBody],
 )
 async def register_department(
     body: DepartmentIn, request: Request, response: Response, admin: AdminDep, service: ServiceDep
@@ -82,6 +83,13 @@ async def register_department(
         note.target = f"department:{body.id}"
     codes = scope_codes(body.scopes)
     name_hash(body.name)  # a blank name is refused here, before anything is sent
+    if body.valid_until is not None:
+        # Checked before the registration is sent: a key window refused by the registry after
+        # the department was registered would leave it registered without a key.
+        if body.valid_until.tzinfo is None:
+            raise ValidationError("validUntil needs a time zone offset (e.g. +08:00 or Z)")
+        if body.valid_until <= datetime.now(UTC):
+            raise ValidationError("validUntil must be in the future")
     session = service.session
 
     def work() -> tuple[DepartmentOut, str]:

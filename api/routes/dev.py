@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 
-from api.deps import ServiceDep, audit_note, audited
+from api.deps import JsonBody, ServiceDep, audit_note, audited
 from api.problems import ProblemError, problem_responses
 from api.schemas import DevTokenIn, DevTokenOut
 from ledger.identity import SubjectKind, parse_subject
@@ -18,7 +18,7 @@ router = APIRouter(tags=["development"])
     "/dev/token",
     response_model=DevTokenOut,
     responses=problem_responses(400, 404, 413, 422, 429, 500),
-    dependencies=[Depends(audited("dev.token"))],
+    dependencies=[Depends(audited("dev.token")), JsonBody],
 )
 async def dev_token(body: DevTokenIn, request: Request, service: ServiceDep) -> DevTokenOut:
     """Issue a citizen token for an identity number or credit code (LEDGER_DEV_ISSUER only).

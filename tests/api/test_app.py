@@ -121,13 +121,13 @@ def test_verify_malformed_hash_422(client: TestClient, payload: dict[str, str]) 
         assert value not in response.text
 
 
-def test_verify_invalid_json_422(client: TestClient) -> None:
+def test_verify_invalid_json_400(client: TestClient) -> None:
     response = client.post(
         f"{API_PREFIX}/verify",
         content=b'{"documentHash": secret-input',
         headers={"content-type": "application/json"},
     )
-    assert_problem(response, 422, "invalid")
+    assert_problem(response, 400, "bad_request")
     assert "secret-input" not in response.text
 
 
