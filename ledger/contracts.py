@@ -703,6 +703,26 @@ class CreditLedgerClient:
             amendment_count=count,
         )
 
+    def event_with_evidence(self, event_id: bytes) -> CreditEvent | None:
+        """The event with its evidence hash, CID and block, found by the indexed event id."""
+        event = self.event(event_id)
+        if event is None:
+            return None
+        digest = _bytes32(event_id, "event id")
+        start = self.context.deployment.block
+        events = self.contract.events
+        for event_type in (events.CreditEventRecorded, events.CreditEventRecordedWithEvidence):
+            for log in _logs(event_type, {"eventId": digest}, start):
+                args = log["args"]
+                cid = bytes(args["evidenceCid"]) if "evidenceCid" in args else None
+                return replace(
+                    event,
+                    evidence_hash=bytes(args["evidenceHash"]),
+                    evidence_cid=cid,
+                    block_number=int(log["blockNumber"]),
+                )
+        return event
+
     def history(self, subject_ref: bytes) -> list[CreditEvent]:
         """Every event about ``subject_ref``, oldest first, found by the indexed subject topic."""
         subject = _bytes32(subject_ref, "subject reference")

@@ -151,7 +151,7 @@ async def _amend(
                 "file the dispute with the service of the recording department",
             ) from None
         session.credit(sender).amend(event_id, status, digest)
-        updated = reader.event(event_id)
+        updated = reader.event_with_evidence(event_id)
         assert updated is not None
         return credit_event_out(updated)
 
@@ -174,7 +174,7 @@ async def get_event(event_id: EventPath, caller: StaffDep, service: ServiceDep) 
     credit = service.session.credit()
 
     def read() -> CreditEventOut:
-        event = credit.event(digest)
+        event = credit.event_with_evidence(digest)
         if event is None:
             raise CreditLedgerUnknownEvent({"eventId": digest})
         return credit_event_out(event)

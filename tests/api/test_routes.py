@@ -1064,6 +1064,10 @@ def test_record_credit_event(api: Api) -> None:
     assert moment(event["occurredAt"]) == datetime(2024, 5, 5, 16, 0, tzinfo=UTC)
     assert event["amendment"] == "none"
     assert event["evidenceHash"] == body["evidenceHash"]
+    # The event by its id (the Location) carries the evidence hash too.
+    by_id = api.client.get(response.headers["location"], headers=api.department).json()
+    assert by_id["evidenceHash"] == body["evidenceHash"]
+    assert by_id["eventId"] == event_id
     # The subject sees it too, with the score it makes.
     mine = api.client.get("/v1/me/credit", headers=bearer(api.dev_token(subject))).json()
     assert [e["eventId"] for e in mine["events"]] == [event_id]
