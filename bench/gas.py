@@ -45,6 +45,7 @@ from ledger.compile import load_artifact  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.contracts import Amendment, Polarity, deploy  # noqa: E402
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc  # noqa: E402
+from ledger.merkle import MerkleTree  # noqa: E402
 from ledger.session import LedgerSession, name_hash  # noqa: E402
 
 BUSINESS_LICENCE: Final = certificate_type("business-licence").code
@@ -101,6 +102,16 @@ ROWS: Final = (
         "anchorCertificateFor (subject ref + CID)",
         "OA DocumentStore issue",
         OA_ISSUE,
+    ),
+    Row(
+        "anchorBatchedCertificates",
+        "anchorBatchedCertificates (one root, any number of certificates)",
+        "OA DocumentStore issue",
+        OA_ISSUE,
+        OA_ISSUE,
+    ),
+    Row(
+        "revokeLeaf", "revokeLeaf (one certificate of 10,000)", "OA DocumentStore revoke", OA_REVOKE
     ),
     Row("revoke", "revoke", "OA DocumentStore revoke", OA_REVOKE, OA_REVOKE),
     Row("suspend", "suspend"),
@@ -214,6 +225,16 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
 
     bare = secrets.token_bytes(32)
     recorder.add("anchorCertificate", certificates.anchor(bare, BUSINESS_LICENCE, REGION, expires))
+    tree = MerkleTree.build([secrets.token_bytes(32) for _ in range(10_000)])
+    recorder.add(
+        "anchorBatchedCertificates",
+        certificates.anchor_batch(tree.root, BUSINESS_LICENCE, REGION, expires),
+    )
+    leaf = secrets.randbelow(len(tree))
+    recorder.add(
+        "revokeLeaf",
+        certificates.revoke_leaf(tree.root, tree.leaves[leaf], tree.proof(leaf), ReasonCode.FRAUD),
+    )
     recorder.add("revoke", certificates.revoke(bare, ReasonCode.ISSUED_IN_ERROR))
 
     held = secrets.token_bytes(32)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
 import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
 import {AccreditationCache} from "./utils/AccreditationCache.sol";
@@ -22,6 +23,10 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
     /// anchoredAt 40 | expiresAt 40 | anchoredBlock 40 | status 8 | kind 8 | reasonCode 16.
     mapping(bytes32 docHash => uint256 packed) private _records;
     mapping(bytes32 oldHash => bytes32 newHash) private _successors;
+    /// @dev Revoked certificates inside batches, by keccak256(abi.encode(root, docHash)); packed
+    /// (low to high bits): reasonCode 16 | actor 32 | revokedAt 40. Keyed by document hash rather
+    /// than leaf position: with sorted pairs a proof does not fix a position (docs/adr/0010).
+    mapping(bytes32 leafKey => uint256 packed) private _revokedLeaves;
 
     /// @param registry The department registry whose grants this contract mirrors.
     constructor(IDepartmentRegistry registry) AccreditationCache(registry) {}
@@ -64,9 +69,37 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
         emit CertificateSuperseded(oldHash, newHash);
     }
 
+    /// @inheritdoc ICertificateRegistry
+    function anchorBatchedCertificates(bytes32 root, uint256 terms) external {
+        if (terms >> 96 != 0) revert CertificateRegistryInvalidTerms(terms);
+        uint32 certType = uint32(terms >> 64);
+        uint24 region = uint24(terms >> 40);
+        uint32 issuer = _authorize(msg.sender, certType, region);
+        _anchor(root, issuer, certType, region, uint40(terms), Kind.BatchRoot);
+        emit CertificateBatchAnchored(root);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                 LIFECYCLE
     //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ICertificateRegistry
+    function revokeLeaf(bytes32 root, bytes32 docHash, bytes32[] calldata proof, uint16 reasonCode) external {
+        Certificate memory record = _existing(root);
+        if (record.kind != Kind.BatchRoot) revert CertificateRegistryNotABatch(root);
+        uint32 actor = _authorizeFor(msg.sender, record.certType, record.region, record.issuer);
+        if (record.status != Status.Active && record.status != Status.Suspended) {
+            revert CertificateRegistryInvalidStatus(root, record.status);
+        }
+        if (!MerkleProof.verifyCalldata(proof, root, _leafNode(docHash))) {
+            revert CertificateRegistryNotInBatch(root, docHash);
+        }
+        if (reasonCode == 0) revert CertificateRegistryMissingReason();
+        bytes32 key = _leafKey(root, docHash);
+        if (_revokedLeaves[key] != 0) revert CertificateRegistryLeafAlreadyRevoked(root, docHash);
+        _revokedLeaves[key] = uint256(reasonCode) | (uint256(actor) << 16) | (block.timestamp << 48);
+        emit CertificateLeafRevoked(root, docHash, reasonCode, actor);
+    }
 
     /// @inheritdoc ICertificateRegistry
     function suspend(bytes32 docHash, uint16 reasonCode) external {
@@ -104,6 +137,23 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
     /// @inheritdoc ICertificateRegistry
     function certificateOf(bytes32 docHash) external view returns (Certificate memory) {
         return _unpack(_records[docHash]);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function leafStatusOf(bytes32 root, bytes32 docHash, bytes32[] calldata proof)
+        external
+        view
+        returns (Status status, uint16 reasonCode, uint32 revokedBy, uint40 revokedAt)
+    {
+        Certificate memory record = _unpack(_records[root]);
+        if (record.kind != Kind.BatchRoot || record.status == Status.None) return (Status.None, 0, 0, 0);
+        if (!MerkleProof.verifyCalldata(proof, root, _leafNode(docHash))) return (Status.None, 0, 0, 0);
+        uint256 revoked = _revokedLeaves[_leafKey(root, docHash)];
+        (revokedBy, revokedAt) = (uint32(revoked >> 16), uint40(revoked >> 48));
+        if (revoked != 0 && record.status != Status.Revoked) {
+            return (Status.Revoked, uint16(revoked), revokedBy, revokedAt);
+        }
+        return (record.status, record.reasonCode, revokedBy, revokedAt);
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -164,6 +214,23 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
         record.reasonCode = reasonCode;
         _records[docHash] = _pack(record);
         emit CertificateStatusChanged(docHash, status, reasonCode, actor);
+    }
+
+    /// @dev A leaf's node is the hash of the document hash, so that no document (a 64-byte file
+    /// made of two sibling nodes, say) can pass for an inner node of the tree.
+    function _leafNode(bytes32 docHash) private pure returns (bytes32 node) {
+        assembly ("memory-safe") {
+            mstore(0x00, docHash)
+            node := keccak256(0x00, 0x20)
+        }
+    }
+
+    function _leafKey(bytes32 root, bytes32 docHash) private pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, root)
+            mstore(0x20, docHash)
+            key := keccak256(0x00, 0x40)
+        }
     }
 
     function _existing(bytes32 docHash) private view returns (Certificate memory record) {

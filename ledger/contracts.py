@@ -159,6 +159,18 @@ class CertificateRecord:
 
 
 @dataclass(frozen=True)
+class LeafStatus:
+    """One certificate of a batch, as ``leafStatusOf`` reports it."""
+
+    #: NONE when the proof does not lead to an anchored batch root.
+    status: CertificateStatus
+    reason_code: int
+    #: Department that revoked this certificate alone, and when (None when it was not).
+    revoked_by: int | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class CreditEvent:
     """A credit event with its latest amendment."""
 
@@ -486,6 +498,48 @@ class CertificateRegistryClient:
         holder = _bytes32(subject_ref, "subject reference") if subject_ref else bytes(32)
         return sender.transact(
             self.contract.functions.anchorCertificateFor(digest, terms, holder, cid or b"")
+        )
+
+    def anchor_batch(
+        self, root: bytes, cert_type: int, region: int, expires_at: datetime | None = None
+    ) -> TxReceipt:
+        """Anchor the Merkle root of a batch of certificates sharing type, region and expiry."""
+        terms = self.encode_terms(cert_type, region, expires_at)
+        return self.context.require_sender().transact(
+            self.contract.functions.anchorBatchedCertificates(_bytes32(root, "batch root"), terms)
+        )
+
+    def revoke_leaf(
+        self, root: bytes, doc_hash: bytes, proof: Sequence[bytes], reason: int
+    ) -> TxReceipt:
+        """Revoke one certificate of a batch (its Merkle proof shows it is in the batch)."""
+        return self.context.require_sender().transact(
+            self.contract.functions.revokeLeaf(
+                _bytes32(root, "batch root"),
+                _bytes32(doc_hash, "document hash"),
+                [_bytes32(node, "proof element") for node in proof],
+                reason,
+            )
+        )
+
+    def leaf_status(
+        self,
+        root: bytes,
+        doc_hash: bytes,
+        proof: Sequence[bytes],
+        *,
+        block: BlockIdentifier = "latest",
+    ) -> LeafStatus:
+        """Status of one certificate of a batch (NONE when the proof does not lead to a root)."""
+        status, reason, revoked_by, revoked_at = rpc_guard(
+            lambda: self.contract.functions.leafStatusOf(
+                _bytes32(root, "batch root"),
+                _bytes32(doc_hash, "document hash"),
+                [_bytes32(node, "proof element") for node in proof],
+            ).call(block_identifier=block)
+        )
+        return LeafStatus(
+            CertificateStatus(status), int(reason), int(revoked_by) or None, _time(revoked_at)
         )
 
     def suspend(self, doc_hash: bytes, reason: int) -> TxReceipt:

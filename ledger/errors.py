@@ -195,6 +195,18 @@ class CertificateRegistryMissingReason(ContractError, ValidationError):
     """A non-zero reason code is required."""
 
 
+class CertificateRegistryNotABatch(ContractError, ValidationError):
+    """The record is not a Merkle batch root."""
+
+
+class CertificateRegistryNotInBatch(ContractError, ValidationError):
+    """The proof does not lead from the document hash to the batch root."""
+
+
+class CertificateRegistryLeafAlreadyRevoked(ContractError, ConflictError):
+    """This certificate of the batch is already revoked."""
+
+
 class CertificateRegistryUnknownCertificate(ContractError, NotFoundError):
     """No certificate is anchored under this hash."""
 

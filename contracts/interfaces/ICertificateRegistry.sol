@@ -61,6 +61,12 @@ interface ICertificateRegistry {
     error CertificateRegistryInvalidStatus(bytes32 docHash, Status current);
     /// @notice A reason code is required and must be non-zero.
     error CertificateRegistryMissingReason();
+    /// @notice The record is not a Merkle batch root.
+    error CertificateRegistryNotABatch(bytes32 root);
+    /// @notice The proof does not lead from the document hash to the batch root.
+    error CertificateRegistryNotInBatch(bytes32 root, bytes32 docHash);
+    /// @notice This certificate of the batch is already revoked.
+    error CertificateRegistryLeafAlreadyRevoked(bytes32 root, bytes32 docHash);
 
     /// @notice A certificate fingerprint was anchored without holder reference or stored copy.
     /// @dev `docHash` is not indexed: the record is found by hash in storage, and a topic would
@@ -73,6 +79,18 @@ interface ICertificateRegistry {
     /// @param subjectRef HMAC of the holder's identifier (never the identifier).
     /// @param cid Binary CID of the stored copy (empty when none).
     event CertificateAnchoredFor(bytes32 indexed subjectRef, bytes32 docHash, bytes cid);
+
+    /// @notice The Merkle root of a batch of certificates was anchored. Its leaves are document
+    /// hashes; a leaf's node is keccak256(docHash) and pairs are hashed sorted (docs/adr/0010).
+    /// @param root The batch root.
+    event CertificateBatchAnchored(bytes32 root);
+
+    /// @notice One certificate inside a batch was revoked; the rest of the batch stands.
+    /// @param root The batch root.
+    /// @param docHash The revoked certificate's document hash.
+    /// @param reasonCode Why.
+    /// @param actor Department that revoked it.
+    event CertificateLeafRevoked(bytes32 indexed root, bytes32 docHash, uint16 reasonCode, uint32 actor);
 
     /// @notice A certificate's status changed.
     /// @param docHash The certificate.
@@ -98,6 +116,35 @@ interface ICertificateRegistry {
     /// @param subjectRef Subject reference of the holder.
     /// @param cid Binary CID of the stored copy, or empty.
     function anchorCertificateFor(bytes32 docHash, uint256 terms, bytes32 subjectRef, bytes calldata cid) external;
+
+    /// @notice Anchors the Merkle root of a batch of certificates of one type and region: one
+    /// record for any number of them. Suspending, reinstating or revoking the root acts on the
+    /// whole batch; `revokeLeaf` revokes one certificate in it.
+    /// @param root Merkle root over the certificates' document hashes (non-zero).
+    /// @param terms `encodeTerms(certType, region, expiresAt)`, shared by every certificate.
+    function anchorBatchedCertificates(bytes32 root, uint256 terms) external;
+
+    /// @notice Revokes one certificate of an anchored batch for good.
+    /// @param root The batch root (active or suspended).
+    /// @param docHash The certificate's document hash.
+    /// @param proof Merkle proof from the certificate to the root.
+    /// @param reasonCode Non-zero reason code.
+    function revokeLeaf(bytes32 root, bytes32 docHash, bytes32[] calldata proof, uint16 reasonCode) external;
+
+    /// @notice The status of one certificate of a batch: `None` when the proof does not lead to an
+    /// anchored batch root, `Revoked` when the certificate or the whole batch is revoked, else the
+    /// root's status.
+    /// @param root The batch root.
+    /// @param docHash The certificate's document hash.
+    /// @param proof Merkle proof from the certificate to the root.
+    /// @return status The certificate's status.
+    /// @return reasonCode The reason of a revocation or suspension (0 when active).
+    /// @return revokedBy Department that revoked this certificate alone (0 when it was not).
+    /// @return revokedAt Block timestamp of that revocation (0 when it was not).
+    function leafStatusOf(bytes32 root, bytes32 docHash, bytes32[] calldata proof)
+        external
+        view
+        returns (Status status, uint16 reasonCode, uint32 revokedBy, uint40 revokedAt);
 
     /// @notice Suspends an active certificate (for example pending an investigation).
     /// @param docHash The certificate.

@@ -19,6 +19,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from ledger import errors
+from ledger.merkle import MerkleTree
 from tests.contracts.conftest import (
     BEIJING,
     BUSINESS_LICENCE,
@@ -225,6 +226,7 @@ class Records:
     active: bytes
     suspended: bytes
     credit_event: bytes
+    batch: MerkleTree
 
 
 def prepare_records(chain: Chain) -> Records:
@@ -234,7 +236,11 @@ def prepare_records(chain: Chain) -> Records:
     chain.anchor(key, suspended)
     chain.send(chain.certificates.functions.suspend(suspended, REASON), key)
     credit_event, _ = chain.record(key, digest("subject"))
-    return Records(active=active, suspended=suspended, credit_event=credit_event)
+    batch = MerkleTree.build([digest(f"batched licence {index}") for index in range(3)])
+    chain.send(
+        chain.certificates.functions.anchorBatchedCertificates(batch.root, LICENCE_TERMS), key
+    )
+    return Records(active=active, suspended=suspended, credit_event=credit_event, batch=batch)
 
 
 WriteCall = Callable[[Chain, Records], ContractFunction]
@@ -246,6 +252,12 @@ WRITE_CALLS: dict[str, WriteCall] = {
     ),
     "anchorCertificateFor": lambda c, r: c.certificates.functions.anchorCertificateFor(
         digest("new"), LICENCE_TERMS, digest("holder"), b"\x01cid"
+    ),
+    "anchorBatchedCertificates": lambda c, r: c.certificates.functions.anchorBatchedCertificates(
+        digest("new batch root"), LICENCE_TERMS
+    ),
+    "revokeLeaf": lambda c, r: c.certificates.functions.revokeLeaf(
+        r.batch.root, r.batch.leaves[1], r.batch.proof(1), REASON
     ),
     "suspend": lambda c, r: c.certificates.functions.suspend(r.active, REASON),
     "reinstate": lambda c, r: c.certificates.functions.reinstate(r.suspended),
@@ -744,7 +756,7 @@ def test_every_abi_error_is_triggered_by_some_test() -> None:
     declared = abi_error_names()
     assert declared - asserted == set(), "errors no test triggers"
     assert asserted - declared == set(), "asserted errors that no ABI declares"
-    assert len(declared) == 42
+    assert len(declared) == 45
 
 
 def _checked(

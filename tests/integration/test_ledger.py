@@ -21,7 +21,7 @@ from hexbytes import HexBytes
 
 from ledger import errors
 from ledger.catalogue import ReasonCode, credit_category
-from ledger.contracts import Amendment, CertificateStatus, Polarity
+from ledger.contracts import Amendment, CertificateStatus, LeafStatus, Polarity, RecordKind
 from ledger.documents import (
     DocumentKind,
     document_hash_of,
@@ -30,6 +30,7 @@ from ledger.documents import (
     salt_fields,
 )
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
+from ledger.merkle import MerkleTree
 from ledger.session import LedgerSession
 from ledger.tx import TransactionSender
 from ledger.verify import (
@@ -865,3 +866,38 @@ def test_contract_errors_are_identical_on_both_backends(tmp_path: Path) -> None:
     assert arguments["rotated key"] == {"signer": "department-1-key-1"}
     assert arguments["suspended"] == {"signer": "department-2-key-1"}
     assert arguments["transition"]["current"] == Amendment.NONE
+
+
+def test_batch_of_certificates_under_one_root(
+    ledger_session: LedgerSession, department: RegisteredDepartment
+) -> None:
+    """One anchored root stands for every certificate of the batch; revoking one leaf makes
+    exactly that certificate revoked, on both backends."""
+    documents = [licence(100 + index) for index in range(25)]
+    tree = MerkleTree.build([document_hash_of(content).hash for content in documents])
+    client = ledger_session.certificates(ledger_session.department_sender(1))
+    receipt = client.anchor_batch(tree.root, BUSINESS_LICENCE, DEPARTMENT_REGION)
+    assert receipt["status"] == 1
+    record = ledger_session.certificates().certificate(tree.root)
+    assert record is not None
+    assert record.kind is RecordKind.BATCH_ROOT
+    for index in range(len(tree)):
+        status = client.leaf_status(tree.root, tree.leaves[index], tree.proof(index))
+        assert status == LeafStatus(CertificateStatus.ACTIVE, 0, None, None)
+
+    client.revoke_leaf(tree.root, tree.leaves[7], tree.proof(7), ReasonCode.FRAUD)
+    for index in range(len(tree)):
+        status = client.leaf_status(tree.root, tree.leaves[index], tree.proof(index))
+        if index == 7:
+            assert (status.status, status.reason_code) == (CertificateStatus.REVOKED, 2)
+            assert status.revoked_by == department.department_id
+            assert status.revoked_at is not None
+        else:
+            assert status.status is CertificateStatus.ACTIVE
+    with pytest.raises(errors.CertificateRegistryLeafAlreadyRevoked):
+        client.revoke_leaf(tree.root, tree.leaves[7], tree.proof(7), ReasonCode.FRAUD)
+    with pytest.raises(errors.CertificateRegistryNotInBatch):
+        client.revoke_leaf(tree.root, keccak(b"outsider"), tree.proof(3), ReasonCode.FRAUD)
+    # A proof that does not lead to the root is no status at all.
+    forged = client.leaf_status(tree.root, tree.leaves[3], tree.proof(4))
+    assert forged.status is CertificateStatus.NONE
