@@ -17,7 +17,8 @@ Wrapped form of a certificate (``dump_certificate`` / ``load_certificate``)::
 
     {"version": "gov-ledger/cert/v1", "type": "<certificate type>",
      "fields": {"<name>": {"salt": "<32 hex>", "value": <any JSON>}, ...},
-     "obfuscated": ["<64 hex leaf hash>", ...]}
+     "obfuscated": ["<64 hex leaf hash>", ...],
+     "proof": {...}}            # only in a Merkle batch: ledger.batches.BatchProof
 
 Only the fields and obfuscated leaves are covered by the target hash; ``type`` is a routing hint,
 and verifiers must take the certificate type from the on-chain anchor. Error messages describe
@@ -156,6 +157,11 @@ class SaltedCertificate:
     type: str
     fields: Mapping[str, SaltedField]
     obfuscated: tuple[bytes, ...] = field(default=())
+    #: Where the certificate is anchored when it is part of a Merkle batch: the proof to the
+    #: batch root and the anchor reference (``ledger.batches.BatchProof``'s JSON). Not covered
+    #: by the target hash, like a signature block: it says where to look, and every claim in it
+    #: is checked against the chain.
+    proof: JSONValue = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.type, str) or not 0 < len(self.type) <= _MAX_TYPE_LENGTH:
@@ -278,7 +284,9 @@ def obfuscate(certificate: SaltedCertificate, field_names: Iterable[str]) -> Sal
         raise InvalidDocumentError("cannot obfuscate a field that the certificate does not show")
     kept = {name: salted for name, salted in certificate.fields.items() if name not in to_hide}
     hidden = [leaf_hash(name, certificate.fields[name]) for name in to_hide]
-    return SaltedCertificate(certificate.type, kept, (*certificate.obfuscated, *hidden))
+    return SaltedCertificate(
+        certificate.type, kept, (*certificate.obfuscated, *hidden), certificate.proof
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -296,6 +304,7 @@ def certificate_to_json(certificate: SaltedCertificate) -> dict[str, JSONValue]:
             for name, salted in certificate.fields.items()
         },
         "obfuscated": [leaf.hex() for leaf in certificate.obfuscated],
+        **({"proof": certificate.proof} if certificate.proof is not None else {}),
     }
 
 
@@ -324,7 +333,7 @@ def load_certificate(
 
 
 def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertificate:
-    allowed = {"version", "type", "fields", "obfuscated"}
+    allowed = {"version", "type", "fields", "obfuscated", "proof"}
     if not document.keys() <= allowed:
         raise InvalidDocumentError("certificate has an unknown top-level key")
     version = document.get("version")
@@ -359,7 +368,7 @@ def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertific
                 "an obfuscated leaf hash must be 64 lower-case hexadecimal characters"
             )
         hidden.append(bytes.fromhex(leaf))
-    return SaltedCertificate(certificate_type, fields, tuple(hidden))
+    return SaltedCertificate(certificate_type, fields, tuple(hidden), document.get("proof"))
 
 
 # ----------------------------------------------------------------------------------------------

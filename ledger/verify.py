@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
+from ledger.batches import BatchProof, embedded_proof
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.contracts import (
     CertificateRecord,
@@ -30,9 +31,11 @@ from ledger.contracts import (
     CertificateStatus,
     ChainContext,
     DepartmentRegistryClient,
+    RecordKind,
 )
 from ledger.documents import DocumentDigest, DocumentKind, document_hash_of
 from ledger.errors import LedgerError, ValidationError
+from ledger.merkle import verify_proof
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid
 from ledger.storage.vault import DocumentErasedError, DocumentService
@@ -173,8 +176,12 @@ def verify_document(
     now: datetime | None = None,
     documents: DocumentService | None = None,
     encrypted_types: Collection[int] = (),
+    proof: BatchProof | None = None,
 ) -> VerificationReport:
     """Verify a presented document (file bytes or a wrapped structured certificate).
+
+    A certificate of a Merkle batch is checked through its proof: the one inside a wrapped
+    certificate, or ``proof`` for a file (its ``.proof.json``).
 
     With ``documents`` the stored copy named by the anchor is checked as well. Copies of personal
     certificate types, and of the types in ``encrypted_types`` (codes: the deployment's
@@ -194,9 +201,15 @@ def verify_document(
         "structured certificate" if digest.kind is DocumentKind.CERTIFICATE else "file",
     )
     report.add(CheckName.HASH, Outcome.PASSED, f"0x{digest.hash.hex()}")
+    if proof is None and digest.kind is DocumentKind.CERTIFICATE:
+        try:
+            proof = embedded_proof(source)
+        except LedgerError as exc:
+            report.add(CheckName.MERKLE, Outcome.FAILED, f"the embedded batch proof: {exc}")
+            return report.finish(digest.hash, str(digest.kind), moment, None)
     storage = _StoredCopy(documents, frozenset(encrypted_types), presented=True)
     return _verify_anchor(
-        report, digest.hash, str(digest.kind), context, confirmations, moment, storage
+        report, digest.hash, str(digest.kind), context, confirmations, moment, storage, proof
     )
 
 
@@ -208,14 +221,16 @@ def verify_hash(
     now: datetime | None = None,
     documents: DocumentService | None = None,
     encrypted_types: Collection[int] = (),
+    proof: BatchProof | None = None,
 ) -> VerificationReport:
-    """Verify a bare document hash (the document itself is not presented)."""
+    """Verify a bare document hash (the document itself is not presented); with ``proof``, as a
+    certificate of a Merkle batch."""
     report = _Report()
     moment = now or datetime.now(UTC)
     report.add(CheckName.PARSED, Outcome.NOT_APPLICABLE, "only a hash was presented")
     report.add(CheckName.HASH, Outcome.NOT_APPLICABLE, "only a hash was presented")
     storage = _StoredCopy(documents, frozenset(encrypted_types), presented=False)
-    return _verify_anchor(report, doc_hash, None, context, confirmations, moment, storage)
+    return _verify_anchor(report, doc_hash, None, context, confirmations, moment, storage, proof)
 
 
 @dataclass(frozen=True)
@@ -236,29 +251,41 @@ def _verify_anchor(
     confirmations: int,
     now: datetime,
     storage: _StoredCopy,
+    proof: BatchProof | None = None,
 ) -> VerificationReport:
     certificates = CertificateRegistryClient(context)
     registry = DepartmentRegistryClient(context)
-    report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "not part of a batch")
     report.add(CheckName.BUNDLE, Outcome.NOT_APPLICABLE, "not part of a bundle")
+    anchored_hash = doc_hash
+    if proof is None:
+        report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "not part of a batch")
+    elif not _check_proof(report, doc_hash, proof, context):
+        return report.finish(doc_hash, kind, now, None)
+    else:
+        anchored_hash = proof.root
 
     # Pin every read to one block, so the checks describe one consistent state of the chain.
     head = _read(report, CheckName.ANCHORED, lambda: int(context.web3.eth.block_number))
     if head is None:
         return report.finish(doc_hash, kind, now, None)
     lookup = _read(
-        report, CheckName.ANCHORED, lambda: certificates.certificate(doc_hash, block=head)
+        report, CheckName.ANCHORED, lambda: certificates.certificate(anchored_hash, block=head)
     )
     if CheckName.ANCHORED in report.checks:  # the read failed
         return report.finish(doc_hash, kind, now, None)
     if lookup is None:
-        report.add(CheckName.ANCHORED, Outcome.FAILED, "no anchor for this document hash")
+        missing = "no anchor for this batch root" if proof else "no anchor for this document hash"
+        report.add(CheckName.ANCHORED, Outcome.FAILED, missing)
         return report.finish(doc_hash, kind, now, None)
     record: CertificateRecord = lookup
+    if proof is not None and record.kind is not RecordKind.BATCH_ROOT:
+        report.add(CheckName.ANCHORED, Outcome.FAILED, "the proof's root is not a batch root")
+        return report.finish(doc_hash, kind, now, record)
     report.add(
         CheckName.ANCHORED,
         Outcome.PASSED,
-        f"anchored in block {record.anchored_block} at {record.anchored_at.isoformat()} "
+        ("batch " if proof else "")
+        + f"anchored in block {record.anchored_block} at {record.anchored_at.isoformat()} "
         f"by department {record.issuer}",
     )
 
@@ -278,7 +305,10 @@ def _verify_anchor(
             + f" accredited for type {record.cert_type:#x} in region {record.region} when anchored",
         )
 
-    _check_status(report, record, certificates)
+    if proof is None:
+        _check_status(report, record, certificates)
+    else:
+        _check_leaf_status(report, doc_hash, proof, record, certificates, head)
     # Block timestamps may run a little ahead of the wall clock (one second per block at least),
     # so validity starts are judged against whichever is later: now, or the chain's own time.
     chain_time = _read(
@@ -293,8 +323,81 @@ def _verify_anchor(
         Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
         f"{depth} confirmation(s), {confirmations} required",
     )
-    _check_stored_copy(report, record, certificates, storage)
+    if proof is None:
+        _check_stored_copy(report, record, certificates, storage)
+    else:
+        report.add(
+            CheckName.STORED_COPY,
+            Outcome.NOT_APPLICABLE,
+            "a batched certificate has no stored copy of its own",
+        )
     return report.finish(doc_hash, kind, now, record)
+
+
+def _check_proof(
+    report: _Report, doc_hash: bytes, proof: BatchProof, context: ChainContext
+) -> bool:
+    """The proof leads to its root, on this verifier's chain and registry."""
+    deployment = context.deployment
+    if (proof.chain_id, proof.registry) != (
+        deployment.chain_id,
+        deployment.certificate_registry,
+    ):
+        report.add(
+            CheckName.MERKLE,
+            Outcome.FAILED,
+            f"the proof names registry {proof.registry} on chain {proof.chain_id}; this "
+            f"verifier reads {deployment.certificate_registry} on chain {deployment.chain_id}",
+        )
+        return False
+    if not verify_proof(doc_hash, proof.path, proof.root):
+        report.add(
+            CheckName.MERKLE,
+            Outcome.FAILED,
+            f"the proof does not lead from this document to root 0x{proof.root.hex()}",
+        )
+        return False
+    report.add(
+        CheckName.MERKLE,
+        Outcome.PASSED,
+        f"leaf of batch 0x{proof.root.hex()} ({len(proof.path)} step(s) to the root)",
+    )
+    return True
+
+
+def _check_leaf_status(
+    report: _Report,
+    doc_hash: bytes,
+    proof: BatchProof,
+    record: CertificateRecord,
+    certificates: CertificateRegistryClient,
+    head: int,
+) -> None:
+    leaf = _read(
+        report,
+        CheckName.STATUS,
+        lambda: certificates.leaf_status(proof.root, doc_hash, proof.path, block=head),
+    )
+    if leaf is None:
+        return
+    if leaf.status is CertificateStatus.ACTIVE:
+        report.add(
+            CheckName.STATUS, Outcome.PASSED, "active (batch active, certificate not revoked)"
+        )
+    elif leaf.revoked_by is not None and record.status is not CertificateStatus.REVOKED:
+        report.add(
+            CheckName.STATUS,
+            Outcome.FAILED,
+            f"revoked within its batch (reason: {_reason_name(leaf.reason_code)})",
+        )
+    elif leaf.status is CertificateStatus.NONE:
+        report.add(CheckName.STATUS, Outcome.FAILED, "the chain does not confirm the proof")
+    else:
+        report.add(
+            CheckName.STATUS,
+            Outcome.FAILED,
+            f"batch {leaf.status.name.lower()} (reason: {_reason_name(leaf.reason_code)})",
+        )
 
 
 def anchored_cid(

@@ -9,7 +9,9 @@ chains and compares every error class and its arguments.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -20,12 +22,15 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
 from ledger import errors
-from ledger.catalogue import ReasonCode, credit_category
+from ledger.batches import BatchProof, anchor_batch, wrap_certificate
+from ledger.catalogue import ReasonCode, certificate_type, credit_category
 from ledger.contracts import Amendment, CertificateStatus, LeafStatus, Polarity, RecordKind
 from ledger.documents import (
     DocumentKind,
+    certificate_to_json,
     document_hash_of,
     dump_certificate,
+    load_certificate,
     obfuscate,
     salt_fields,
 )
@@ -901,3 +906,104 @@ def test_batch_of_certificates_under_one_root(
     # A proof that does not lead to the root is no status at all.
     forged = client.leaf_status(tree.root, tree.leaves[3], tree.proof(4))
     assert forged.status is CertificateStatus.NONE
+
+
+def _wrapped_certificates(count: int) -> list[bytes]:
+    return [
+        dump_certificate(
+            salt_fields(
+                {
+                    "enterprise": f"示例科技有限公司 {index}",
+                    "creditCode": ENTERPRISE,
+                    "scope": "软件开发",
+                    "issuedOn": "2026-11-27",
+                },
+                certificate_type="business-licence",
+            )
+        )
+        for index in range(count)
+    ]
+
+
+def test_batched_certificates_verify_and_every_tampering_is_named(
+    ledger_session: LedgerSession, department: RegisteredDepartment
+) -> None:
+    """Acceptance of issue #5: a changed field, a changed salt, a forged proof, a proof for
+    another root and a hidden field whose hash was altered are each INVALID with the failing
+    check named; revoking one leaf makes exactly that certificate INVALID."""
+    wrapped = _wrapped_certificates(6)
+    files = [licence(300 + index) for index in range(3)]
+    outcome = anchor_batch(
+        ledger_session, [*wrapped, *files], certificate_type("business-licence"), department_id=1
+    )
+    assert outcome.manifest_cid is not None
+    certificates = [wrap_certificate(data, outcome.proofs[i]) for i, data in enumerate(wrapped)]
+    for index, certificate in enumerate(certificates):
+        report = verify(ledger_session, certificate)
+        assert_valid(report)
+        assert check(report, CheckName.MERKLE).outcome is Outcome.PASSED
+        assert report.document_hash == outcome.leaves[index]
+    for offset, content in enumerate(files):
+        proof = outcome.proofs[len(wrapped) + offset]
+        assert_valid(verify(ledger_session, content, proof=BatchProof.loads(proof.dumps())))
+        # Without its proof a batched file is not anchored on its own.
+        assert only_failure(verify(ledger_session, content)).name is CheckName.ANCHORED
+
+    loaded = load_certificate(certificates[0])
+    # Selective disclosure keeps the proof valid.
+    assert_valid(verify(ledger_session, dump_certificate(obfuscate(loaded, ["creditCode"]))))
+
+    def named_failure(data: bytes, **options: Any) -> CheckName:
+        return only_failure(verify(ledger_session, data, **options)).name
+
+    changed_field = dict(certificate_to_json(loaded))
+    changed_field["fields"] = {
+        **loaded_fields(loaded),
+        "scope": {"salt": loaded.fields["scope"].salt, "value": "房地产"},
+    }
+    assert named_failure(json_bytes(changed_field)) is CheckName.MERKLE
+    changed_salt = dict(certificate_to_json(loaded))
+    changed_salt["fields"] = {
+        **loaded_fields(loaded),
+        "scope": {"salt": "0" * 32, "value": loaded.fields["scope"].value},
+    }
+    assert named_failure(json_bytes(changed_salt)) is CheckName.MERKLE
+    hidden = obfuscate(loaded, ["creditCode"])
+    altered_hidden = dict(certificate_to_json(hidden))
+    altered_hidden["obfuscated"] = ["ab" * 32]
+    assert named_failure(json_bytes(altered_hidden)) is CheckName.MERKLE
+    forged = outcome.proofs[0]
+    forged_path = (bytes(32), *forged.path[1:])
+    assert (
+        named_failure(wrap_certificate(wrapped[0], replace(forged, path=forged_path)))
+        is CheckName.MERKLE
+    )
+    other = anchor_batch(
+        ledger_session,
+        _wrapped_certificates(2),
+        certificate_type("business-licence"),
+        department_id=1,
+    )
+    assert named_failure(wrap_certificate(wrapped[0], other.proofs[0])) is CheckName.MERKLE
+    wrong_chain = replace(outcome.proofs[0], chain_id=outcome.proofs[0].chain_id + 1)
+    assert named_failure(wrap_certificate(wrapped[0], wrong_chain)) is CheckName.MERKLE
+
+    client = ledger_session.certificates(ledger_session.department_sender(1))
+    client.revoke_leaf(outcome.root, outcome.leaves[2], outcome.proofs[2].path, ReasonCode.FRAUD)
+    failure = only_failure(verify(ledger_session, certificates[2]))
+    assert failure.name is CheckName.STATUS
+    assert failure.detail == "revoked within its batch (reason: fraud)"
+    for index, certificate in enumerate(certificates):
+        if index != 2:
+            assert_valid(verify(ledger_session, certificate))
+
+
+def loaded_fields(certificate: Any) -> dict[str, Any]:
+    return {
+        name: {"salt": salted.salt, "value": salted.value}
+        for name, salted in certificate.fields.items()
+    }
+
+
+def json_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode()

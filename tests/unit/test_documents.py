@@ -318,7 +318,7 @@ def document_with(**changes: Any) -> str:
         ("[1, 2]", "must be a JSON object"),
         (document_with(version="gov-ledger/cert/v2"), "unsupported certificate version"),
         (document_with(version=None), "unsupported certificate version"),
-        (document_with(proof=[]), "unknown top-level key"),
+        (document_with(signature=[]), "unknown top-level key"),
         (document_with(type=7), "type must be a string"),
         (document_with(type=""), "type must be a string of 1"),
         (document_with(fields=[]), "fields must be a JSON object"),

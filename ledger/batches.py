@@ -1,0 +1,252 @@
+"""Anchoring many certificates at once: a Merkle batch, its manifest and its proofs (ADR 0010).
+
+:func:`anchor_batch` hashes every document (files and structured certificates alike), builds the
+tree (:mod:`ledger.merkle`), stores the batch manifest in the document store (hashes only: it
+lists the leaves in order, with the type, region and expiry the anchor carries), anchors the
+root in one transaction, and returns one :class:`BatchProof` per document.
+
+A :class:`BatchProof` is what a verifier needs besides the document: the path to the root and the
+anchor reference (chain id, registry address, manifest CID). A structured certificate carries it
+inside (``"proof"``, :func:`wrap_certificate`); a file gets it beside it
+(``<file>.proof.json``). Every claim in it is checked against the chain: it tells where to look,
+not what to believe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final, Self
+
+import rfc8785
+from eth_typing import ChecksumAddress
+from eth_utils.address import is_checksum_address, to_checksum_address
+from web3.types import TxReceipt
+
+from ledger.catalogue import CertificateType
+from ledger.documents import (
+    DocumentKind,
+    JSONValue,
+    certificate_to_json,
+    document_hash_of,
+    load_certificate,
+)
+from ledger.errors import (
+    CertificateRegistryAlreadyAnchored,
+    InvalidDocumentError,
+    NotFoundError,
+    ValidationError,
+)
+from ledger.merkle import MerkleTree
+from ledger.session import LedgerSession
+
+__all__ = [
+    "MANIFEST_VERSION",
+    "PROOF_VERSION",
+    "BatchOutcome",
+    "BatchProof",
+    "anchor_batch",
+    "embedded_proof",
+    "wrap_certificate",
+]
+
+PROOF_VERSION: Final = "gov-ledger/batch-proof/v1"
+MANIFEST_VERSION: Final = "gov-ledger/batch-manifest/v1"
+#: Largest batch the library anchors (a manifest of 100,000 hashes is about 6.7 MB).
+MAX_BATCH: Final = 100_000
+
+
+def _hex32(value: object, what: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+        raise InvalidDocumentError(f"{what} must be 0x and 64 hex digits")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise InvalidDocumentError(f"{what} must be 0x and 64 hex digits") from None
+
+
+@dataclass(frozen=True)
+class BatchProof:
+    """Where a batched certificate is anchored, and the path from it to the batch root."""
+
+    root: bytes
+    path: tuple[bytes, ...]
+    chain_id: int
+    registry: ChecksumAddress
+    manifest_cid: str | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        anchor: dict[str, JSONValue] = {"chainId": self.chain_id, "registry": self.registry}
+        if self.manifest_cid:
+            anchor["manifest"] = self.manifest_cid
+        return {
+            "version": PROOF_VERSION,
+            "root": "0x" + self.root.hex(),
+            "path": ["0x" + node.hex() for node in self.path],
+            "anchor": anchor,
+        }
+
+    def dumps(self) -> bytes:
+        """Canonical JSON (RFC 8785), the content of a ``.proof.json`` file."""
+        return rfc8785.dumps(self.to_json())
+
+    @classmethod
+    def from_json(cls, document: object) -> Self:
+        """Parse untrusted JSON data strictly (unknown keys and malformed values refused)."""
+        if not isinstance(document, dict) or not document.keys() <= {
+            "version",
+            "root",
+            "path",
+            "anchor",
+        }:
+            raise InvalidDocumentError(
+                "a batch proof is an object with version, root, path, anchor"
+            )
+        if document.get("version") != PROOF_VERSION:
+            raise InvalidDocumentError(
+                f"unsupported batch proof version (expected {PROOF_VERSION})"
+            )
+        path = document.get("path")
+        if not isinstance(path, list) or len(path) > 64:
+            raise InvalidDocumentError("a batch proof's path is a list of at most 64 hashes")
+        anchor = document.get("anchor")
+        if not isinstance(anchor, dict) or not {"chainId", "registry"} <= anchor.keys() <= {
+            "chainId",
+            "registry",
+            "manifest",
+        }:
+            raise InvalidDocumentError("a batch proof's anchor names chainId and registry")
+        chain_id, registry, manifest = anchor["chainId"], anchor["registry"], anchor.get("manifest")
+        if not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id <= 0:
+            raise InvalidDocumentError("a batch proof's chainId is a positive integer")
+        if not isinstance(registry, str) or not is_checksum_address(registry):
+            raise InvalidDocumentError("a batch proof's registry is a checksummed address")
+        if manifest is not None and (not isinstance(manifest, str) or len(manifest) > 128):
+            raise InvalidDocumentError("a batch proof's manifest is a CID string")
+        return cls(
+            root=_hex32(document.get("root"), "a batch proof's root"),
+            path=tuple(_hex32(node, "a batch proof's path element") for node in path),
+            chain_id=chain_id,
+            registry=to_checksum_address(registry),
+            manifest_cid=manifest,
+        )
+
+    @classmethod
+    def loads(cls, data: bytes | str) -> Self:
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            raise InvalidDocumentError("a batch proof must be JSON") from None
+        return cls.from_json(document)
+
+
+def embedded_proof(data: bytes) -> BatchProof | None:
+    """The proof inside a wrapped structured certificate, or None (a file, or no proof)."""
+    if document_hash_of(data).kind is not DocumentKind.CERTIFICATE:
+        return None
+    certificate = load_certificate(data)
+    return None if certificate.proof is None else BatchProof.from_json(certificate.proof)
+
+
+def wrap_certificate(data: bytes, proof: BatchProof) -> bytes:
+    """The structured certificate ``data`` with ``proof`` inside (same target hash)."""
+    certificate = load_certificate(data)
+    document = certificate_to_json(certificate)
+    document["proof"] = proof.to_json()
+    return rfc8785.dumps(document)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What :func:`anchor_batch` did."""
+
+    root: bytes
+    #: Document hashes, in the order the documents were given (the leaves).
+    leaves: tuple[bytes, ...]
+    kinds: tuple[DocumentKind, ...]
+    proofs: tuple[BatchProof, ...]
+    manifest_cid: str | None
+    region: int
+    receipt: TxReceipt
+
+
+def _manifest(
+    tree: MerkleTree,
+    cert_type: CertificateType,
+    region: int,
+    department_id: int,
+    expires_at: datetime | None,
+) -> bytes:
+    return rfc8785.dumps(
+        {
+            "version": MANIFEST_VERSION,
+            "root": "0x" + tree.root.hex(),
+            "type": cert_type.name,
+            "region": region,
+            "department": department_id,
+            "expiresAt": expires_at.astimezone(UTC).isoformat() if expires_at else None,
+            "leaves": ["0x" + leaf.hex() for leaf in tree.leaves],
+        }
+    )
+
+
+def anchor_batch(
+    session: LedgerSession,
+    documents: Sequence[bytes],
+    cert_type: CertificateType,
+    *,
+    department_id: int,
+    expires_at: datetime | None = None,
+    store_manifest: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> BatchOutcome:
+    """Anchor ``documents`` (files or structured certificates) as one batch.
+
+    Everything that can refuse without side effects runs first (hashing, duplicates, the
+    department, a root that is already anchored); then the manifest is stored, then the root is
+    anchored. ``progress`` is called with the number of documents hashed so far.
+    """
+    if not documents:
+        raise ValidationError("a batch needs at least one certificate")
+    if len(documents) > MAX_BATCH:
+        raise ValidationError(f"a batch holds at most {MAX_BATCH} certificates")
+    digests = []
+    for index, data in enumerate(documents, start=1):
+        digests.append(document_hash_of(data))
+        if progress is not None and (index % 256 == 0 or index == len(documents)):
+            progress(index)
+    tree = MerkleTree.build([digest.hash for digest in digests])
+    record = session.registry().department(department_id)
+    if record is None:
+        raise NotFoundError(f"department {department_id} is not registered")
+    sender = session.department_sender(department_id)
+    certificates = session.certificates(sender)
+    if certificates.certificate(tree.root) is not None:
+        raise CertificateRegistryAlreadyAnchored({"docHash": tree.root})
+    manifest_cid = None
+    if store_manifest:
+        manifest = _manifest(tree, cert_type, record.region, department_id, expires_at)
+        manifest_cid = session.documents().store_document(manifest, encrypt=False).cid
+    receipt = certificates.anchor_batch(tree.root, cert_type.code, record.region, expires_at)
+    deployment = session.deployment
+    proofs = tuple(
+        BatchProof(
+            tree.root,
+            tuple(tree.proof(index)),
+            deployment.chain_id,
+            deployment.certificate_registry,
+            manifest_cid,
+        )
+        for index in range(len(tree))
+    )
+    return BatchOutcome(
+        tree.root,
+        tree.leaves,
+        tuple(digest.kind for digest in digests),
+        proofs,
+        manifest_cid,
+        record.region,
+        receipt,
+    )
