@@ -479,6 +479,121 @@ def _status_change(
         )
 
 
+@cli.command("anchor-batch")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--type", "type_name", required=True, help="Certificate type of every document.")
+@click.option("--expires", help="Last day of validity of every document (YYYY-MM-DD).")
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for the proofs: wrapped certificates with their proof inside, and "
+    "NAME.proof.json beside each file.",
+)
+@_json_option
+@click.pass_obj
+def anchor_batch_command(
+    state: _State,
+    source: Path,
+    type_name: str,
+    expires: str | None,
+    department_id: int | None,
+    out_dir: Path,
+) -> None:
+    """Anchor every document of SOURCE (a directory, or a CSV whose first column names files)
+    as one Merkle batch: one transaction for all of them.
+
+    The batch manifest (the document hashes, in order) goes to the document store; each document
+    gets its proof in --out. Structured certificates are written back with the proof inside.
+    """
+    from ledger.batches import anchor_batch, wrap_certificate
+    from ledger.documents import DocumentKind
+
+    kind = certificate_type(type_name)
+    expires_at = end_of_day(parse_date(expires, "--expires")) if expires else None
+    paths = _batch_sources(source)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ValidationError("--out must be a new or empty directory")
+    documents = [path.read_bytes() for path in paths]
+    with _session(state) as session:
+        department = _department_for(session, department_id)
+        with click.progressbar(
+            length=len(documents),
+            label="hashing",
+            file=sys.stderr,
+            show_pos=True,
+            hidden=not sys.stderr.isatty(),
+        ) as bar:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            outcome = anchor_batch(
+                session,
+                documents,
+                kind,
+                department_id=department,
+                expires_at=expires_at,
+                progress=advance,
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, data, document_kind, proof in zip(
+        paths, documents, outcome.kinds, outcome.proofs, strict=True
+    ):
+        if document_kind is DocumentKind.CERTIFICATE:
+            write_atomically(out_dir / path.name, wrap_certificate(data, proof))
+        else:
+            write_atomically(out_dir / f"{path.name}.proof.json", proof.dumps())
+    receipt = outcome.receipt
+    summary = {
+        "root": _hex(outcome.root),
+        "count": len(outcome.leaves),
+        "type": kind.name,
+        "department": department,
+        "region": outcome.region,
+        "manifest": outcome.manifest_cid,
+        "block": receipt["blockNumber"],
+        "transaction": _hex(bytes(receipt["transactionHash"])),
+        "gasUsed": receipt["gasUsed"],
+    }
+    write_atomically(out_dir / "batch.json", json.dumps(summary, indent=2).encode())
+    _emit(
+        state,
+        summary,
+        f"anchored {len(outcome.leaves)} certificate(s) as batch {_hex(outcome.root)} in block "
+        f"{receipt['blockNumber']} ({receipt['gasUsed']} gas)\nmanifest {outcome.manifest_cid}; "
+        f"proofs in {out_dir}",
+    )
+
+
+def _batch_sources(source: Path) -> list[Path]:
+    """The files of a batch: a directory's regular files (sorted), or a CSV's first column."""
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+    else:
+        import csv
+
+        with source.open(encoding="utf-8", newline="") as handle:
+            rows = [row for row in csv.reader(handle) if row and row[0].strip()]
+        if rows and rows[0][0].strip().lower() in {"file", "path", "filename"}:
+            rows = rows[1:]
+        files = [(source.parent / row[0].strip()) for row in rows]
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise ValidationError(f"{len(missing)} file(s) named in the CSV do not exist")
+    if not files:
+        raise ValidationError("no documents to anchor")
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise ValidationError("two documents of the batch have the same file name")
+    return files
+
+
 _reason_help = "Reason: issued-in-error, fraud, holder-request, court-order, investigation, ..."
 
 
@@ -486,11 +601,50 @@ _reason_help = "Reason: issued-in-error, fraud, holder-request, court-order, inv
 @click.argument("doc_hash", metavar="HASH")
 @click.option("--reason", required=True, help=_reason_help)
 @click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@click.option(
+    "--proof",
+    "proof_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Revoke this one certificate of a Merkle batch (its .proof.json or wrapped form).",
+)
 @_json_option
 @click.pass_obj
-def revoke(state: _State, doc_hash: str, reason: str, department_id: int | None) -> None:
-    """Revoke an anchored certificate for good."""
-    _status_change(state, doc_hash, department_id, "revoke", reason)
+def revoke(
+    state: _State, doc_hash: str, reason: str, department_id: int | None, proof_file: Path | None
+) -> None:
+    """Revoke an anchored certificate (or, with --proof, one certificate of a batch) for good."""
+    if proof_file is None:
+        _status_change(state, doc_hash, department_id, "revoke", reason)
+        return
+    proof = _load_proof(proof_file)
+    assert proof is not None
+    digest = parse_hash(doc_hash)
+    code = reason_code(reason)
+    with _session(state) as session:
+        sender = session.department_sender(_department_for(session, department_id))
+        receipt = session.certificates(sender).revoke_leaf(proof.root, digest, proof.path, code)
+    _emit(
+        state,
+        {
+            "revoked": _hex(digest),
+            "batchRoot": _hex(proof.root),
+            "reason": code.name.lower().replace("_", "-"),
+            "block": receipt["blockNumber"],
+        },
+        f"revoked {_hex(digest)} within batch {_hex(proof.root)} "
+        f"({code.name.lower().replace('_', '-')})",
+    )
+
+
+def _load_proof(path: Path | None) -> Any:
+    """A batch proof from a ``.proof.json`` file or a wrapped certificate holding one."""
+    if path is None:
+        return None
+    from ledger.batches import BatchProof, embedded_proof
+
+    data = path.read_bytes()
+    inside = embedded_proof(data)  # None for a .proof.json: it is no certificate
+    return inside if inside is not None else BatchProof.loads(data)
 
 
 @cli.command()
@@ -526,6 +680,12 @@ def reinstate(state: _State, doc_hash: str, department_id: int | None) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Deployments file naming the contracts (default: the data directory's).",
 )
+@click.option(
+    "--proof",
+    "proof_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Batch proof of a file anchored in a Merkle batch (FILE.proof.json).",
+)
 @_json_option
 @click.pass_obj
 def verify(
@@ -535,6 +695,7 @@ def verify(
     rpc_url: str | None,
     confirmations: int | None,
     deployments: Path | None,
+    proof_file: Path | None,
 ) -> None:
     """Check FILE against the chain; exit status 10 when it is INVALID.
 
@@ -552,6 +713,7 @@ def verify(
     settings = state.settings(rpc_url=rpc_url)
     required = settings.confirmations if confirmations is None else confirmations
     source = file.read_bytes() if file is not None else None
+    proof = _load_proof(proof_file)
     encrypted_types = [certificate_type(name).code for name in settings.encrypt_types]
     with contextlib.ExitStack() as stack:
         documents = (
@@ -569,6 +731,7 @@ def verify(
                 confirmations=required,
                 documents=documents,
                 encrypted_types=encrypted_types,
+                proof=proof,
             )
         else:
             report = verify_hash(
@@ -577,6 +740,7 @@ def verify(
                 confirmations=required,
                 documents=documents,
                 encrypted_types=encrypted_types,
+                proof=proof,
             )
     marks = {"passed": "ok  ", "failed": "FAIL", "not_applicable": "n/a "}
     lines = [

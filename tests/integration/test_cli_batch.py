@@ -1,0 +1,252 @@
+"""``ledger anchor-batch``, ``verify --proof`` and ``revoke --proof`` as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ledger.documents import dump_certificate, salt_fields
+from ledger.session import LedgerSession
+from tests.integration.test_cli import (
+    EXIT_INVALID,
+    json_of,
+    ledger,
+    one_error_line,
+    settings_for,
+    succeeded,
+)
+
+DEPARTMENT = 9
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("cli-batch") / "data"
+    session, _ = LedgerSession.initialize(settings_for(directory))
+    with session:
+        session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [0x1000001])
+    return directory
+
+
+def documents(folder: Path, label: str, count: int = 5) -> Path:
+    folder.mkdir(parents=True)
+    for index in range(count):
+        (folder / f"licence-{index}.txt").write_text(f"营业执照 {label} {index}\n", "utf-8")
+    certificate = salt_fields({"enterprise": f"示例 {label}"}, certificate_type="business-licence")
+    (folder / "wrapped.json").write_bytes(dump_certificate(certificate))
+    return folder
+
+
+def test_directory_batch_verifies_and_one_leaf_is_revoked(data_dir: Path, tmp_path: Path) -> None:
+    source = documents(tmp_path / "in", "directory")
+    out = tmp_path / "out"
+    summary = json_of(
+        ledger(
+            data_dir,
+            "--json",
+            "anchor-batch",
+            str(source),
+            "--type",
+            "business-licence",
+            "--out",
+            str(out),
+        )
+    )
+    assert summary["count"] == 6
+    assert summary["manifest"].startswith("bafk")
+    assert json.loads((out / "batch.json").read_text())["root"] == summary["root"]
+    for index in range(5):
+        succeeded(
+            ledger(
+                data_dir,
+                "verify",
+                str(source / f"licence-{index}.txt"),
+                "--proof",
+                str(out / f"licence-{index}.txt.proof.json"),
+            )
+        )
+    succeeded(ledger(data_dir, "verify", str(out / "wrapped.json")))
+    # Without its proof a batched file is not anchored on its own.
+    assert ledger(data_dir, "verify", str(source / "licence-0.txt")).returncode == EXIT_INVALID
+    # Another file's proof does not fit.
+    wrong = ledger(
+        data_dir,
+        "verify",
+        str(source / "licence-0.txt"),
+        "--proof",
+        str(out / "licence-1.txt.proof.json"),
+    )
+    assert wrong.returncode == EXIT_INVALID
+    assert "[FAIL] merkle.proof" in wrong.stdout
+
+    report = json_of(
+        ledger(
+            data_dir,
+            "--json",
+            "verify",
+            str(source / "licence-3.txt"),
+            "--proof",
+            str(out / "licence-3.txt.proof.json"),
+        )
+    )
+    succeeded(
+        ledger(
+            data_dir,
+            "revoke",
+            report["documentHash"],
+            "--reason",
+            "fraud",
+            "--proof",
+            str(out / "licence-3.txt.proof.json"),
+        )
+    )
+    revoked = ledger(
+        data_dir,
+        "verify",
+        str(source / "licence-3.txt"),
+        "--proof",
+        str(out / "licence-3.txt.proof.json"),
+    )
+    assert revoked.returncode == EXIT_INVALID
+    assert "revoked within its batch (reason: fraud)" in revoked.stdout
+    for index in (0, 1, 2, 4):
+        succeeded(
+            ledger(
+                data_dir,
+                "verify",
+                str(source / f"licence-{index}.txt"),
+                "--proof",
+                str(out / f"licence-{index}.txt.proof.json"),
+            )
+        )
+    again = ledger(
+        data_dir,
+        "revoke",
+        report["documentHash"],
+        "--reason",
+        "fraud",
+        "--proof",
+        str(out / "licence-3.txt.proof.json"),
+    )
+    one_error_line(again, 5)
+
+
+def test_csv_batch(data_dir: Path, tmp_path: Path) -> None:
+    source = documents(tmp_path / "in", "csv", count=3)
+    listing = tmp_path / "batch.csv"
+    listing.write_text("file\nin/licence-0.txt\nin/licence-2.txt\n", "utf-8")
+    out = tmp_path / "out"
+    summary = json_of(
+        ledger(
+            data_dir,
+            "--json",
+            "anchor-batch",
+            str(listing),
+            "--type",
+            "business-licence",
+            "--expires",
+            "2031-12-31",
+            "--out",
+            str(out),
+        )
+    )
+    assert summary["count"] == 2
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch.json",
+        "licence-0.txt.proof.json",
+        "licence-2.txt.proof.json",
+    ]
+    succeeded(
+        ledger(
+            data_dir,
+            "verify",
+            str(source / "licence-2.txt"),
+            "--proof",
+            str(out / "licence-2.txt.proof.json"),
+        )
+    )
+
+
+def test_batch_refusals(data_dir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    one_error_line(
+        ledger(
+            data_dir,
+            "anchor-batch",
+            str(empty),
+            "--type",
+            "business-licence",
+            "--out",
+            str(tmp_path / "o1"),
+        ),
+        2,
+    )
+    source = documents(tmp_path / "in", "refusals", count=2)
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "x").write_text("x")
+    one_error_line(
+        ledger(
+            data_dir,
+            "anchor-batch",
+            str(source),
+            "--type",
+            "business-licence",
+            "--out",
+            str(occupied),
+        ),
+        2,
+    )
+    listing = tmp_path / "missing.csv"
+    listing.write_text("in/licence-0.txt\nin/nope.txt\n", "utf-8")
+    one_error_line(
+        ledger(
+            data_dir,
+            "anchor-batch",
+            str(listing),
+            "--type",
+            "business-licence",
+            "--out",
+            str(tmp_path / "o2"),
+        ),
+        2,
+    )
+    one_error_line(
+        ledger(
+            data_dir,
+            "anchor-batch",
+            str(source),
+            "--type",
+            "no-such-type",
+            "--out",
+            str(tmp_path / "o3"),
+        ),
+        2,
+    )
+    bad_proof = tmp_path / "bad.proof.json"
+    bad_proof.write_text('{"version": "gov-ledger/batch-proof/v9"}')
+    one_error_line(
+        ledger(data_dir, "verify", str(source / "licence-0.txt"), "--proof", str(bad_proof)), 2
+    )
+    # The same batch twice is a duplicate.
+    first = tmp_path / "first"
+    succeeded(
+        ledger(
+            data_dir, "anchor-batch", str(source), "--type", "business-licence", "--out", str(first)
+        )
+    )
+    one_error_line(
+        ledger(
+            data_dir,
+            "anchor-batch",
+            str(source),
+            "--type",
+            "business-licence",
+            "--out",
+            str(tmp_path / "second"),
+        ),
+        5,
+    )
