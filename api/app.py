@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 from collections.abc import AsyncIterator
@@ -13,7 +14,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.middleware import GuardMiddleware
 from api.problems import install_problem_handlers
-from api.routes import catalogue, certificates, credit, departments, dev, health, me, verify
+from api.routes import (
+    batches,
+    catalogue,
+    certificates,
+    credit,
+    departments,
+    dev,
+    health,
+    me,
+    verify,
+)
+from api.routes.batches import resume_jobs
 from api.service import Service
 from ledger.config import Settings
 
@@ -31,12 +43,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(Service.open, settings)
         app.state.service = service
+        resumed = resume_jobs(service)
+        if resumed:
+            _log.warning("resumed %d batch job(s) interrupted by a restart", resumed)
         if settings.dev_issuer:
             _log.warning("the development token issuer is enabled: not for production")
         try:
             yield
         finally:
             app.state.service = None
+            if service.background:
+                # A job cut short here stays "accepted" and is resumed at the next start.
+                await asyncio.wait(set(service.background), timeout=30)
             await run_in_threadpool(service.close)
 
     app = FastAPI(
@@ -49,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.service = None
     install_problem_handlers(app)
     app.add_middleware(GuardMiddleware)
-    for module in (health, catalogue, verify, departments, certificates, credit, me):
+    for module in (health, catalogue, verify, departments, batches, certificates, credit, me):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_issuer:
         app.include_router(dev.router, prefix=API_PREFIX)

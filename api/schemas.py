@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -12,6 +12,9 @@ __all__ = [
     "HASH_PATTERN",
     "AmendIn",
     "AnchoredOut",
+    "BatchErrorOut",
+    "BatchItemOut",
+    "BatchJobOut",
     "CatalogueOut",
     "CertificateOut",
     "CertificatePageOut",
@@ -35,10 +38,13 @@ __all__ = [
     "NoBodyIn",
     "ReadyOut",
     "ReasonIn",
+    "ReasonText",
     "RecordOut",
     "RecordedOut",
     "RegionCode",
     "ResolveIn",
+    "RevokeIn",
+    "ScopeName",
     "ScoreOut",
     "SubjectIn",
     "TokenOut",
@@ -61,6 +67,8 @@ class VerifyHashIn(_Camel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     document_hash: Annotated[str, Field(pattern=HASH_PATTERN, examples=["0x" + "ab" * 32])]
+    #: The batch proof of a certificate anchored in a Merkle batch (a ``.proof.json``).
+    proof: dict[str, Any] | None = None
 
     def hash_bytes(self) -> bytes:
         return bytes.fromhex(self.document_hash[2:])
@@ -257,6 +265,16 @@ class ReasonIn(_Camel):
     reason: Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
 
 
+class RevokeIn(_Camel):
+    """Revoke a certificate; with ``proof``, the one certificate of a Merkle batch that the
+    proof leads from (the path's hash is the batch root)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
+    proof: dict[str, Any] | None = None
+
+
 class NoBodyIn(_Camel):
     model_config = ConfigDict(extra="forbid")
 
@@ -356,3 +374,40 @@ class DevTokenIn(_Camel):
 class DevTokenOut(_Camel):
     token: str
     expires_at: datetime
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+class BatchItemOut(_Camel):
+    """One certificate of a finished batch: its name as uploaded, its hash and its proof."""
+
+    name: str
+    document_hash: str
+    kind: Literal["file", "certificate"]
+    #: ``ledger.batches.BatchProof`` JSON: a file's ``.proof.json``, or what goes into a
+    #: structured certificate's ``"proof"`` member.
+    proof: dict[str, Any]
+
+
+class BatchErrorOut(_Camel):
+    code: str
+    detail: str
+
+
+class BatchJobOut(_Camel):
+    """A batch anchoring job: accepted, then done (with proofs) or failed (with the reason)."""
+
+    job_id: str
+    status: Literal["accepted", "done", "failed"]
+    department_id: int
+    type: str
+    count: int
+    created_at: datetime
+    updated_at: datetime
+    root: str | None = None
+    manifest: str | None = None
+    block_number: int | None = None
+    transaction_hash: str | None = None
+    error: BatchErrorOut | None = None
+    items: list[BatchItemOut] | None = None

@@ -9,6 +9,7 @@ transaction manager of issue #6 replaces that lock).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import threading
@@ -23,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api.ratelimit import RateLimiter
 from api.security import DevIssuer, IdentityProvider
 from ledger.audit import AuditLog
+from ledger.batchjobs import BatchJobs
 from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.index import CertificateIndex
@@ -49,6 +51,7 @@ class Service:
     database: ServiceDatabase
     tokens: TokenStore
     names: DepartmentNames
+    jobs: BatchJobs
     audit: AuditLog
     identity: IdentityProvider
     dev_issuer: DevIssuer | None
@@ -62,6 +65,8 @@ class Service:
         default_factory=OrderedDict, repr=False
     )
     _credential_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Background tasks (batch jobs) kept referenced until they end.
+    background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Service:
@@ -85,6 +90,7 @@ class Service:
                 database=database,
                 tokens=TokenStore(database),
                 names=DepartmentNames(database),
+                jobs=BatchJobs(database),
                 audit=AuditLog(database),
                 identity=identity,
                 dev_issuer=dev,

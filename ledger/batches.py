@@ -48,7 +48,10 @@ __all__ = [
     "BatchOutcome",
     "BatchProof",
     "anchor_batch",
+    "anchor_hashes",
     "embedded_proof",
+    "proofs_for",
+    "store_batch_manifest",
     "wrap_certificate",
 ]
 
@@ -217,7 +220,33 @@ def anchor_batch(
         digests.append(document_hash_of(data))
         if progress is not None and (index % 256 == 0 or index == len(documents)):
             progress(index)
-    tree = MerkleTree.build([digest.hash for digest in digests])
+    return anchor_hashes(
+        session,
+        [digest.hash for digest in digests],
+        cert_type,
+        department_id=department_id,
+        expires_at=expires_at,
+        store_manifest=store_manifest,
+        kinds=[digest.kind for digest in digests],
+    )
+
+
+def anchor_hashes(
+    session: LedgerSession,
+    leaves: Sequence[bytes],
+    cert_type: CertificateType,
+    *,
+    department_id: int,
+    expires_at: datetime | None = None,
+    store_manifest: bool = True,
+    kinds: Sequence[DocumentKind] | None = None,
+) -> BatchOutcome:
+    """Anchor a batch given its document hashes (the leaves, in order)."""
+    if not leaves:
+        raise ValidationError("a batch needs at least one certificate")
+    if len(leaves) > MAX_BATCH:
+        raise ValidationError(f"a batch holds at most {MAX_BATCH} certificates")
+    tree = MerkleTree.build(list(leaves))
     record = session.registry().department(department_id)
     if record is None:
         raise NotFoundError(f"department {department_id} is not registered")
@@ -227,26 +256,47 @@ def anchor_batch(
         raise CertificateRegistryAlreadyAnchored({"docHash": tree.root})
     manifest_cid = None
     if store_manifest:
-        manifest = _manifest(tree, cert_type, record.region, department_id, expires_at)
-        manifest_cid = session.documents().store_document(manifest, encrypt=False).cid
+        manifest_cid = store_batch_manifest(
+            session, tree, cert_type, record.region, department_id, expires_at
+        )
     receipt = certificates.anchor_batch(tree.root, cert_type.code, record.region, expires_at)
+    return BatchOutcome(
+        tree.root,
+        tree.leaves,
+        tuple(kinds) if kinds is not None else tuple(DocumentKind.FILE for _ in leaves),
+        proofs_for(session, tree, manifest_cid),
+        manifest_cid,
+        record.region,
+        receipt,
+    )
+
+
+def store_batch_manifest(
+    session: LedgerSession,
+    tree: MerkleTree,
+    cert_type: CertificateType,
+    region: int,
+    department_id: int,
+    expires_at: datetime | None,
+) -> str:
+    """Store the batch's manifest (in clear: hashes only) and return its CID. Storing it again
+    gives the same CID, so a batch finished after a restart names the same manifest."""
+    manifest = _manifest(tree, cert_type, region, department_id, expires_at)
+    return session.documents().store_document(manifest, encrypt=False).cid
+
+
+def proofs_for(
+    session: LedgerSession, tree: MerkleTree, manifest_cid: str | None
+) -> tuple[BatchProof, ...]:
+    """Every leaf's proof, with this deployment's anchor reference."""
     deployment = session.deployment
-    proofs = tuple(
+    return tuple(
         BatchProof(
             tree.root,
-            tuple(tree.proof(index)),
+            tuple(path),
             deployment.chain_id,
             deployment.certificate_registry,
             manifest_cid,
         )
-        for index in range(len(tree))
-    )
-    return BatchOutcome(
-        tree.root,
-        tree.leaves,
-        tuple(digest.kind for digest in digests),
-        proofs,
-        manifest_cid,
-        record.region,
-        receipt,
+        for path in tree.proofs()
     )

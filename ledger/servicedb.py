@@ -55,6 +55,24 @@ _SCHEMA: Final = (
     )""",
     """CREATE INDEX IF NOT EXISTS certificates_by_issuer
         ON certificate_index (registry, issuer, block DESC, log_index DESC)""",
+    """CREATE TABLE IF NOT EXISTS batch_jobs (
+        job_id TEXT PRIMARY KEY,
+        department_id INTEGER NOT NULL,
+        cert_type TEXT NOT NULL,
+        expires_at INTEGER,
+        names TEXT NOT NULL,
+        kinds TEXT NOT NULL,
+        leaves BLOB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'done', 'failed')),
+        root BLOB,
+        manifest TEXT,
+        block INTEGER,
+        transaction_hash TEXT,
+        error_code TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS department_names (
         department_id INTEGER PRIMARY KEY,
         name TEXT NOT NULL

@@ -27,10 +27,12 @@ from api.schemas import (
     CertificatePageOut,
     NoBodyIn,
     ReasonIn,
+    RevokeIn,
 )
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import certificate_out, hex32
+from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type, reason_code
 from ledger.contracts import CertificateRegistryClient, Department
 from ledger.errors import (
@@ -253,13 +255,31 @@ async def reinstate_certificate(
 )
 async def revoke_certificate(
     document_hash: HashPath,
-    body: ReasonIn,
+    body: RevokeIn,
     request: Request,
     caller: DepartmentDep,
     service: ServiceDep,
 ) -> CertificateOut:
-    """Revoke a certificate for good, with a reason verifiers will see."""
-    return await _status_change(request, caller, service, document_hash, "revoke", body.reason)
+    """Revoke a certificate for good, with a reason verifiers will see. With ``proof`` (a batch
+    proof), revoke the one certificate of a Merkle batch; the batch's other certificates stand,
+    and the answer is the batch root's record."""
+    if body.proof is None:
+        return await _status_change(request, caller, service, document_hash, "revoke", body.reason)
+    doc_hash = parse_hash(document_hash)
+    proof = BatchProof.from_json(body.proof)
+    code = int(reason_code(body.reason))
+    note = audit_note(request)
+    if note is not None:
+        note.target = hex32(doc_hash)
+    session = service.session
+
+    def work() -> CertificateOut:
+        department_for_write(session, caller)
+        writer = session.certificates(session.department_sender(caller.department_id))
+        writer.revoke_leaf(proof.root, doc_hash, proof.path, code)
+        return _public_record(session.certificates(), proof.root)
+
+    return await service.write(work)
 
 
 @router.post(

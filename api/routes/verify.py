@@ -14,12 +14,15 @@ from api.deps import ServiceDep, SettingsDep
 from api.middleware import MULTIPART_OVERHEAD
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
+from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
 from ledger.verify import verify_document, verify_hash
 
 router = APIRouter(tags=["verification"])
 
 JSON_MEDIA_TYPE: Final = "application/json"
+#: A batch proof of 64 steps is about 4.5 KiB; anything much larger is not one.
+_MAX_PROOF_BYTES: Final = 16 * 1024
 MULTIPART_MEDIA_TYPE: Final = "multipart/form-data"
 
 _REQUEST_BODY: Final[dict[str, Any]] = {
@@ -36,7 +39,13 @@ _REQUEST_BODY: Final[dict[str, Any]] = {
                         "format": "binary",
                         "description": "the document as presented (file bytes or a wrapped "
                         "structured certificate)",
-                    }
+                    },
+                    "proof": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "for a file anchored in a Merkle batch: its batch "
+                        "proof (.proof.json)",
+                    },
                 },
             }
         },
@@ -64,7 +73,8 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
     encrypted = [certificate_type(name).code for name in settings.encrypt_types]
     if media_type == JSON_MEDIA_TYPE:
         body = await _read_body(request, settings.max_json_bytes)
-        doc_hash = _parse_hash(body)
+        doc_hash, raw_proof = _parse_hash(body)
+        proof = BatchProof.from_json(raw_proof) if raw_proof is not None else None
         report = await service.read(
             lambda: verify_hash(
                 doc_hash,
@@ -72,10 +82,12 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
                 confirmations=confirmations,
                 documents=documents,
                 encrypted_types=encrypted,
+                proof=proof,
             )
         )
     elif media_type == MULTIPART_MEDIA_TYPE:
-        data = await _read_document(request, limit)
+        data, proof_bytes = await _read_document(request, limit)
+        proof = BatchProof.loads(proof_bytes) if proof_bytes is not None else None
         report = await service.read(
             lambda: verify_document(
                 data,
@@ -83,6 +95,7 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
                 confirmations=confirmations,
                 documents=documents,
                 encrypted_types=encrypted,
+                proof=proof,
             )
         )
     else:
@@ -123,7 +136,7 @@ async def _read_body(request: Request, limit: int, shown: int | None = None) -> 
     return b"".join(chunks)
 
 
-def _parse_hash(body: bytes) -> bytes:
+def _parse_hash(body: bytes) -> tuple[bytes, dict[str, Any] | None]:
     try:
         parsed = VerifyHashIn.model_validate_json(body)
     except pydantic.ValidationError as exc:
@@ -133,11 +146,12 @@ def _parse_hash(body: bytes) -> bytes:
                 for error in exc.errors(include_input=False, include_url=False)
             ]
         ) from None
-    return parsed.hash_bytes()
+    return parsed.hash_bytes(), parsed.proof
 
 
-async def _read_document(request: Request, limit: int) -> bytes:
-    """The bytes of the multipart ``file`` part, at most ``limit`` of them."""
+async def _read_document(request: Request, limit: int) -> tuple[bytes, bytes | None]:
+    """The bytes of the multipart ``file`` part (at most ``limit`` of them), and of the optional
+    ``proof`` part (a batch proof, for a file anchored in a Merkle batch)."""
     body = await _read_body(request, limit + MULTIPART_OVERHEAD, limit)
     delivered = False
 
@@ -150,7 +164,7 @@ async def _read_document(request: Request, limit: int) -> bytes:
 
     # The body was counted while it was read; the form parser reads the counted copy.
     counted = Request(request.scope, receive=replay)
-    async with counted.form(max_files=1, max_fields=8) as form:
+    async with counted.form(max_files=2, max_fields=8) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise RequestValidationError(
@@ -163,6 +177,15 @@ async def _read_document(request: Request, limit: int) -> bytes:
                 ]
             )
         data = await upload.read(limit + 1)
+        proof_part = form.get("proof")
+        if isinstance(proof_part, UploadFile):
+            proof: bytes | None = await proof_part.read(_MAX_PROOF_BYTES + 1)
+        elif isinstance(proof_part, str):
+            proof = proof_part.encode()
+        else:
+            proof = None
     if len(data) > limit:
         raise _too_large(limit)
-    return data
+    if proof is not None and len(proof) > _MAX_PROOF_BYTES:
+        raise ProblemError(413, "content_too_large", "the batch proof is too large")
+    return data, proof

@@ -1,0 +1,226 @@
+"""Batch anchoring through the API: an asynchronous job, its proofs, verification with them,
+leaf revocation, refusals, and a job finished after a restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ledger.batches import BatchProof, wrap_certificate
+from ledger.batchjobs import BatchJobs
+from ledger.catalogue import certificate_type
+from ledger.documents import DocumentKind, document_hash_of, dump_certificate, salt_fields
+from ledger.merkle import MerkleTree
+from ledger.servicedb import ServiceDatabase
+from ledger.session import LedgerSession
+from tests.support.service import PreparedService, prepare_service
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
+    return prepare_service(tmp_path_factory.mktemp("batches"))
+
+
+@pytest.fixture(scope="module")
+def client(prepared: PreparedService) -> Iterator[TestClient]:
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def certificate(label: str) -> bytes:
+    return dump_certificate(
+        salt_fields(
+            {"enterprise": f"示例 {label}", "scope": "软件开发"},
+            certificate_type="business-licence",
+        )
+    )
+
+
+def wait_for(client: TestClient, location: str, token: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        job = client.get(location, headers=bearer(token)).json()
+        if job["status"] != "accepted":
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+
+
+def submit(client: TestClient, token: str, documents: list[tuple[str, bytes]], **form: str) -> Any:
+    return client.post(
+        "/v1/certificates/batches",
+        headers=bearer(token),
+        files=[("files", (name, data, "application/octet-stream")) for name, data in documents],
+        data={"type": "business-licence", **form},
+    )
+
+
+def test_batch_job_anchors_and_every_document_verifies(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    files = [(f"licence-{i}.txt", f"营业执照 batch api {i}\n".encode()) for i in range(4)]
+    wrapped = ("certificate.json", certificate("api batch"))
+    response = submit(client, prepared.department_token, [*files, wrapped], expiresAt="2031-12-31")
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["status"] == "accepted"
+    assert accepted["count"] == 5
+    location = response.headers["location"]
+    assert location == f"/v1/certificates/batches/{accepted['jobId']}"
+
+    job = wait_for(client, location, prepared.department_token)
+    assert job["status"] == "done", job
+    assert job["root"].startswith("0x")
+    assert job["manifest"].startswith("bafk")
+    assert job["blockNumber"] > 0
+    items = {item["name"]: item for item in job["items"]}
+    assert [item["kind"] for item in job["items"]] == ["file"] * 4 + ["certificate"]
+    record = client.get(f"/v1/certificates/{job['root']}").json()
+    assert record["status"] == "active"
+    assert record["expiresAt"] is not None
+
+    for name, data in files:
+        item = items[name]
+        assert item["documentHash"] == "0x" + document_hash_of(data).hash.hex()
+        report = client.post(
+            "/v1/verify",
+            files={
+                "file": (name, data, "text/plain"),
+                "proof": ("proof.json", json.dumps(item["proof"]).encode(), "application/json"),
+            },
+        ).json()
+        assert report["verdict"] == "VALID", report
+        by_hash = client.post(
+            "/v1/verify", json={"documentHash": item["documentHash"], "proof": item["proof"]}
+        ).json()
+        assert by_hash["verdict"] == "VALID"
+    # A structured certificate carries its proof inside.
+    proof = BatchProof.from_json(items["certificate.json"]["proof"])
+    carried = wrap_certificate(wrapped[1], proof)
+    report = client.post("/v1/verify", files={"file": ("c.json", carried, "application/json")})
+    assert report.json()["verdict"] == "VALID"
+
+    # Revoking one leaf makes exactly that certificate INVALID.
+    target = items["licence-2.txt"]
+    revoked = client.post(
+        f"/v1/certificates/{target['documentHash']}/revoke",
+        headers=bearer(prepared.department_token),
+        json={"reason": "fraud", "proof": target["proof"]},
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["documentHash"] == job["root"]
+    for name, _data in files:
+        item = items[name]
+        verdict = client.post(
+            "/v1/verify", json={"documentHash": item["documentHash"], "proof": item["proof"]}
+        ).json()["verdict"]
+        assert verdict == ("INVALID" if name == "licence-2.txt" else "VALID")
+    again = client.post(
+        f"/v1/certificates/{target['documentHash']}/revoke",
+        headers=bearer(prepared.department_token),
+        json={"reason": "fraud", "proof": target["proof"]},
+    )
+    assert again.status_code == 409
+
+
+def test_batch_job_is_private_to_its_department(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    response = submit(client, prepared.department_token, [("a.txt", b"private batch a")])
+    location = response.headers["location"]
+    wait_for(client, location, prepared.department_token)
+    assert client.get(location, headers=bearer(prepared.other_department_token)).status_code == 404
+    assert client.get(location, headers=bearer(prepared.admin_token)).status_code == 200
+    assert client.get(location).status_code == 401
+    unknown = "/v1/certificates/batches/" + "0" * 24
+    assert client.get(unknown, headers=bearer(prepared.department_token)).status_code == 404
+    assert (
+        client.get(
+            "/v1/certificates/batches/nope", headers=bearer(prepared.department_token)
+        ).status_code
+        == 422
+    )
+
+
+def test_batch_refusals(client: TestClient, prepared: PreparedService) -> None:
+    token = prepared.department_token
+    assert submit(client, prepared.suspended_department_token, [("a", b"x1")]).status_code == 403
+    assert submit(client, "", [("a", b"x2")]).status_code == 401
+    same = [("a", b"twice"), ("b", b"twice")]
+    assert submit(client, token, same).status_code == 422
+    unknown_type = submit(client, token, [("a", b"x3")], type="no-such-type")
+    assert unknown_type.status_code == 422
+    # Department 3 is not accredited for tax registration.
+    not_accredited = submit(client, token, [("a", b"x4")], type="tax-registration")
+    assert not_accredited.status_code == 403
+    json_body = client.post("/v1/certificates/batches", headers=bearer(token), json={"files": []})
+    assert json_body.status_code == 415
+    bad_date = submit(client, token, [("a", b"x5")], expiresAt="2031-02-30")
+    assert bad_date.status_code == 422
+
+
+def test_too_many_documents(tmp_path: Path) -> None:
+    prepared = prepare_service(tmp_path)
+    settings = prepared.settings.model_copy(update={"max_batch_size": 2})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as small:
+        documents = [(f"{i}.txt", f"too many {i}".encode()) for i in range(3)]
+        response = submit(small, prepared.department_token, documents)
+        assert response.status_code == 422
+        assert "at most 2" in response.json()["detail"]
+
+
+def test_a_job_left_accepted_is_finished_at_the_next_start(tmp_path: Path) -> None:
+    prepared = prepare_service(tmp_path)
+    leaves = [document_hash_of(f"restart {i}".encode()).hash for i in range(3)]
+    with ServiceDatabase(prepared.settings.service_db_path) as database:
+        job = BatchJobs(database).create(
+            prepared.department_id,
+            "business-licence",
+            None,
+            ["a", "b", "c"],
+            [DocumentKind.FILE] * 3,
+            leaves,
+        )
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as restarted:
+        done = wait_for(
+            restarted, f"/v1/certificates/batches/{job.job_id}", prepared.department_token
+        )
+    assert done["status"] == "done"
+    assert [item["documentHash"] for item in done["items"]] == ["0x" + h.hex() for h in leaves]
+
+
+def test_a_job_whose_root_landed_before_a_crash_is_not_anchored_twice(tmp_path: Path) -> None:
+    prepared = prepare_service(tmp_path)
+    leaves = [document_hash_of(f"landed {i}".encode()).hash for i in range(3)]
+    tree = MerkleTree.build(leaves)
+    with LedgerSession.open(prepared.settings) as session:
+        client = session.certificates(session.department_sender(prepared.department_id))
+        receipt = client.anchor_batch(tree.root, certificate_type("business-licence").code, 110101)
+    with ServiceDatabase(prepared.settings.service_db_path) as database:
+        job = BatchJobs(database).create(
+            prepared.department_id,
+            "business-licence",
+            None,
+            ["a", "b", "c"],
+            [DocumentKind.FILE] * 3,
+            leaves,
+        )
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as restarted:
+        done = wait_for(
+            restarted, f"/v1/certificates/batches/{job.job_id}", prepared.department_token
+        )
+    assert done["status"] == "done"
+    assert done["root"] == "0x" + tree.root.hex()
+    assert done["blockNumber"] == receipt["blockNumber"]
+    assert done["transactionHash"] is None
