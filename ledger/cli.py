@@ -673,7 +673,13 @@ def reinstate(state: _State, doc_hash: str, department_id: int | None) -> None:
     "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
 )
 @click.option("--hash", "doc_hash", help="Verify a hash instead of a file.")
-@click.option("--rpc", "rpc_url", help="Verify against this JSON-RPC node only.")
+@click.option(
+    "--rpc",
+    "rpc_urls",
+    multiple=True,
+    help="Verify against this JSON-RPC node only; give it twice (or more) to require that "
+    "several nodes agree.",
+)
 @click.option("--confirmations", type=click.IntRange(0, 10_000), default=None)
 @click.option(
     "--deployments",
@@ -692,7 +698,7 @@ def verify(
     state: _State,
     file: Path | None,
     doc_hash: str | None,
-    rpc_url: str | None,
+    rpc_urls: tuple[str, ...],
     confirmations: int | None,
     deployments: Path | None,
     proof_file: Path | None,
@@ -706,42 +712,55 @@ def verify(
     from ledger.chain.connection import connect
     from ledger.contracts import ChainContext, load_deployment
     from ledger.session import DEPLOYMENTS_FILE
-    from ledger.verify import verify_document, verify_hash
+    from ledger.verify import agree, verify_document, verify_hash
 
     if (file is None) == (doc_hash is None):
         raise ValidationError("give either FILE or --hash")
-    settings = state.settings(rpc_url=rpc_url)
+    if len(set(rpc_urls)) != len(rpc_urls):
+        raise ValidationError("each --rpc node must be a different URL")
+    nodes: list[str | None] = list(rpc_urls) or [None]
+    settings = state.settings(rpc_url=nodes[0])
     required = settings.confirmations if confirmations is None else confirmations
     source = file.read_bytes() if file is not None else None
     proof = _load_proof(proof_file)
     encrypted_types = [certificate_type(name).code for name in settings.encrypt_types]
+    reports = []
     with contextlib.ExitStack() as stack:
         documents = (
             stack.enter_context(_verifier_documents(settings))
             if settings.data_dir.is_dir()
             else None
         )
-        connection = stack.enter_context(connect(settings.data_dir, settings.rpc_url))
-        deployment_file = deployments or settings.data_dir / DEPLOYMENTS_FILE
-        context = ChainContext(connection.web3, load_deployment(deployment_file, connection.web3))
-        if source is not None:
-            report = verify_document(
-                source,
-                context,
-                confirmations=required,
-                documents=documents,
-                encrypted_types=encrypted_types,
-                proof=proof,
+        for node in nodes:
+            node_settings = state.settings(rpc_url=node)
+            connection = stack.enter_context(connect(node_settings.data_dir, node_settings.rpc_url))
+            deployment_file = deployments or settings.data_dir / DEPLOYMENTS_FILE
+            context = ChainContext(
+                connection.web3, load_deployment(deployment_file, connection.web3)
             )
-        else:
-            report = verify_hash(
-                parse_hash(doc_hash or ""),
-                context,
-                confirmations=required,
-                documents=documents,
-                encrypted_types=encrypted_types,
-                proof=proof,
-            )
+            if source is not None:
+                reports.append(
+                    verify_document(
+                        source,
+                        context,
+                        confirmations=required,
+                        documents=documents,
+                        encrypted_types=encrypted_types,
+                        proof=proof,
+                    )
+                )
+            else:
+                reports.append(
+                    verify_hash(
+                        parse_hash(doc_hash or ""),
+                        context,
+                        confirmations=required,
+                        documents=documents,
+                        encrypted_types=encrypted_types,
+                        proof=proof,
+                    )
+                )
+    report = agree(reports, [node or "the embedded chain" for node in nodes])
     marks = {"passed": "ok  ", "failed": "FAIL", "not_applicable": "n/a "}
     lines = [
         f"{report.verdict.value}  {_hex(report.document_hash) if report.document_hash else ''}"

@@ -17,8 +17,8 @@ that does not match is a failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
@@ -47,6 +47,7 @@ __all__ = [
     "Outcome",
     "Verdict",
     "VerificationReport",
+    "agree",
     "anchored_cid",
     "verify_document",
     "verify_hash",
@@ -82,6 +83,7 @@ class CheckName(StrEnum):
     DATES = "dates.valid"
     BUNDLE = "bundle.parts"
     FINALITY = "finality.confirmations"
+    AGREEMENT = "chain.agreement"
     STORED_COPY = "storage.copy"
 
 
@@ -256,6 +258,7 @@ def _verify_anchor(
     certificates = CertificateRegistryClient(context)
     registry = DepartmentRegistryClient(context)
     report.add(CheckName.BUNDLE, Outcome.NOT_APPLICABLE, "not part of a bundle")
+    report.add(CheckName.AGREEMENT, Outcome.NOT_APPLICABLE, "one node asked")
     anchored_hash = doc_hash
     if proof is None:
         report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "not part of a batch")
@@ -546,3 +549,54 @@ def _read(report: _Report, name: CheckName, call: Callable[[], T]) -> T | None:
     except LedgerError as exc:
         report.add(name, Outcome.FAILED, f"chain read failed: {exc}")
         return None
+
+
+def _agreement_view(report: VerificationReport) -> tuple[object, ...]:
+    """What two nodes must agree on: the verdict and every check, except the confirmation count
+    (two healthy nodes may be a block apart) and the agreement line itself."""
+    return (
+        report.verdict,
+        report.document_hash,
+        tuple(
+            (check.name, check.outcome, check.detail)
+            for check in report.checks
+            if check.name not in (CheckName.FINALITY, CheckName.AGREEMENT)
+        ),
+        tuple(c.outcome for c in report.checks if c.name is CheckName.FINALITY),
+    )
+
+
+def agree(reports: Sequence[VerificationReport], nodes: Sequence[str]) -> VerificationReport:
+    """One report from the same verification run against several nodes (``ledger verify --rpc A
+    --rpc B``): the first node's, with ``chain.agreement`` passed when every node reports the
+    same, and failed, naming the first difference, when they do not."""
+    if len(reports) != len(nodes) or not reports:
+        raise ValueError("one report per node")
+    first = reports[0]
+    if len(reports) == 1:
+        return first
+    view = _agreement_view(first)
+    detail = f"{len(reports)} nodes report the same"
+    outcome = Outcome.PASSED
+    for report, node in zip(reports[1:], nodes[1:], strict=True):
+        if _agreement_view(report) != view:
+            outcome = Outcome.FAILED
+            detail = f"{node} disagrees with {nodes[0]}: " + _first_difference(first, report)
+            break
+    checks = tuple(
+        Check(CheckName.AGREEMENT, outcome, detail) if c.name is CheckName.AGREEMENT else c
+        for c in first.checks
+    )
+    return replace(first, checks=checks)
+
+
+def _first_difference(first: VerificationReport, other: VerificationReport) -> str:
+    theirs = {check.name: check for check in other.checks}
+    for check in first.checks:
+        if check.name in (CheckName.FINALITY, CheckName.AGREEMENT):
+            continue
+        their = theirs.get(check.name)
+        if their is None or (their.outcome, their.detail) != (check.outcome, check.detail):
+            shown = f"{their.outcome.value}: {their.detail}" if their else "missing"
+            return f"{check.name.value} is {shown}"
+    return f"verdict {other.verdict.value}"

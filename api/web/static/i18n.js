@@ -80,6 +80,7 @@ const DICTIONARY = {
     "check.dates.valid": "有效期",
     "check.bundle.parts": "组合证照各部分",
     "check.finality.confirmations": "区块确认数",
+    "check.chain.agreement": "多节点一致",
     "check.storage.copy": "存储副本比对",
 
     "status.active": "有效",
@@ -328,6 +329,7 @@ const DICTIONARY = {
     "check.dates.valid": "Validity dates",
     "check.bundle.parts": "Bundle parts",
     "check.finality.confirmations": "Confirmations",
+    "check.chain.agreement": "Nodes agree",
     "check.storage.copy": "Stored copy",
 
     "status.active": "Active",

@@ -1,0 +1,200 @@
+"""``ledger verify`` against JSON-RPC nodes alone: --confirmations, and --rpc given twice.
+
+The second node is a lagging replica of the first: a small JSON-RPC proxy in front of the same
+anvil that reports an older head, so every read pinned to "its" head sees the chain as it was
+before a revocation, exactly as a node that fell behind (or an out-of-date mirror) would.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from ledger.catalogue import ReasonCode, certificate_type
+from ledger.config import Settings
+from ledger.identity import make_uscc
+from ledger.session import LedgerSession
+from tests.integration.test_cli import EXIT_INVALID, ledger, succeeded
+from tests.support.anvil import AnvilNode
+
+DEPARTMENT = 12
+LICENCE = certificate_type("business-licence")
+
+
+class LaggingNode:
+    """A JSON-RPC proxy that answers ``eth_blockNumber`` with a fixed, older block."""
+
+    def __init__(self, upstream: str, head: int) -> None:
+        self.upstream = upstream
+        self.head = head
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = json.loads(body)
+                if isinstance(request, dict) and request.get("method") == "eth_blockNumber":
+                    answer = {"jsonrpc": "2.0", "id": request.get("id"), "result": hex(node.head)}
+                    payload = json.dumps(answer).encode()
+                else:
+                    payload = requests.post(
+                        node.upstream,
+                        data=body,
+                        headers={"content-type": "application/json"},
+                        timeout=30,
+                    ).content
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LaggingNode:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def issued(anvil: AnvilNode, tmp_path: Path) -> tuple[Path, Path, Path, int]:
+    """Two anchored licences, the first revoked afterwards; yields (deployments file, revoked
+    file, valid file, the head before the revocation)."""
+    data_dir = tmp_path / "issuer"
+    settings = Settings(data_dir=data_dir, rpc_url=anvil.url)
+    session, _ = LedgerSession.initialize(settings)
+    revoked, valid = tmp_path / "revoked.txt", tmp_path / "valid.txt"
+    revoked.write_text("营业执照 trustless revoked\n", "utf-8")
+    valid.write_text("营业执照 trustless valid\n", "utf-8")
+    with session:
+        session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
+        holder = session.subject_ref(make_uscc())
+        outcomes = [
+            session.anchor_document(
+                path.read_bytes(),
+                LICENCE,
+                subject_ref=holder,
+                department_id=DEPARTMENT,
+                store=False,
+            )
+            for path in (revoked, valid)
+        ]
+        before = session.chain_head()
+        sender = session.department_sender(DEPARTMENT)
+        session.certificates(sender).revoke(outcomes[0].doc_hash, ReasonCode.FRAUD)
+    return data_dir / "deployments.json", revoked, valid, before
+
+
+def test_two_nodes_that_agree(
+    anvil: AnvilNode, issued: tuple[Path, Path, Path, int], tmp_path: Path
+) -> None:
+    deployments, _revoked, valid, _before = issued
+    # The same node under two names is two nodes that agree.
+    other_name = anvil.url.replace("127.0.0.1", "localhost")
+    output = succeeded(
+        ledger(
+            tmp_path / "verifier",
+            "verify",
+            str(valid),
+            "--rpc",
+            anvil.url,
+            "--rpc",
+            other_name,
+            "--deployments",
+            str(deployments),
+        )
+    )
+    assert output.startswith("VALID")
+    assert "[ok  ] chain.agreement          2 nodes report the same" in output
+
+
+def test_two_nodes_that_disagree_are_invalid(
+    anvil: AnvilNode, issued: tuple[Path, Path, Path, int], tmp_path: Path
+) -> None:
+    deployments, revoked, valid, before = issued
+    with LaggingNode(anvil.url, before) as lagging:
+        # The lagging node alone still sees the licence as valid ...
+        alone = ledger(
+            tmp_path / "verifier",
+            "verify",
+            str(revoked),
+            "--rpc",
+            lagging.url,
+            "--deployments",
+            str(deployments),
+        )
+        assert alone.returncode == 0, alone.stdout
+        # ... but asked together with an up-to-date node, the disagreement is the verdict.
+        both = ledger(
+            tmp_path / "verifier",
+            "verify",
+            str(revoked),
+            "--rpc",
+            anvil.url,
+            "--rpc",
+            lagging.url,
+            "--deployments",
+            str(deployments),
+        )
+        assert both.returncode == EXIT_INVALID
+        assert "[FAIL] chain.agreement" in both.stdout
+        assert f"{lagging.url} disagrees with {anvil.url}: status.current is passed" in both.stdout
+        # A licence both nodes see alike is still VALID through both.
+        agreed = ledger(
+            tmp_path / "verifier",
+            "verify",
+            str(valid),
+            "--rpc",
+            anvil.url,
+            "--rpc",
+            lagging.url,
+            "--deployments",
+            str(deployments),
+        )
+        assert agreed.returncode == 0, agreed.stdout
+
+
+def test_confirmations_through_a_node(
+    anvil: AnvilNode, issued: tuple[Path, Path, Path, int], tmp_path: Path
+) -> None:
+    deployments, _revoked, valid, _before = issued
+    shallow = ledger(
+        tmp_path / "verifier",
+        "verify",
+        str(valid),
+        "--rpc",
+        anvil.url,
+        "--deployments",
+        str(deployments),
+        "--confirmations",
+        "2",
+    )
+    assert shallow.returncode == 0, shallow.stdout
+    deep = ledger(
+        tmp_path / "verifier",
+        "verify",
+        str(valid),
+        "--rpc",
+        anvil.url,
+        "--deployments",
+        str(deployments),
+        "--confirmations",
+        "1000",
+    )
+    assert deep.returncode == EXIT_INVALID
+    assert "[FAIL] finality.confirmations" in deep.stdout
+    assert not (tmp_path / "verifier").exists()  # a trustless verifier needs no data directory
