@@ -179,8 +179,14 @@ def verify_document(
     documents: DocumentService | None = None,
     encrypted_types: Collection[int] = (),
     proof: BatchProof | None = None,
+    local_issuers: Collection[int] | None = None,
 ) -> VerificationReport:
     """Verify a presented document (file bytes or a wrapped structured certificate).
+
+    ``local_issuers``: the departments whose stored copies ``documents`` is expected to hold (a
+    regional service's own departments). A copy anchored by another region's department that
+    this store lacks is then not applicable rather than a failure: each region keeps its own
+    copies unless they share an IPFS cluster. None expects every copy.
 
     A certificate of a Merkle batch is checked through its proof: the one inside a wrapped
     certificate, or ``proof`` for a file (its ``.proof.json``).
@@ -209,7 +215,7 @@ def verify_document(
         except LedgerError as exc:
             report.add(CheckName.MERKLE, Outcome.FAILED, f"the embedded batch proof: {exc}")
             return report.finish(digest.hash, str(digest.kind), moment, None)
-    storage = _StoredCopy(documents, frozenset(encrypted_types), presented=True)
+    storage = _StoredCopy(documents, frozenset(encrypted_types), True, _issuers(local_issuers))
     return _verify_anchor(
         report, digest.hash, str(digest.kind), context, confirmations, moment, storage, proof
     )
@@ -224,6 +230,7 @@ def verify_hash(
     documents: DocumentService | None = None,
     encrypted_types: Collection[int] = (),
     proof: BatchProof | None = None,
+    local_issuers: Collection[int] | None = None,
 ) -> VerificationReport:
     """Verify a bare document hash (the document itself is not presented); with ``proof``, as a
     certificate of a Merkle batch."""
@@ -231,7 +238,7 @@ def verify_hash(
     moment = now or datetime.now(UTC)
     report.add(CheckName.PARSED, Outcome.NOT_APPLICABLE, "only a hash was presented")
     report.add(CheckName.HASH, Outcome.NOT_APPLICABLE, "only a hash was presented")
-    storage = _StoredCopy(documents, frozenset(encrypted_types), presented=False)
+    storage = _StoredCopy(documents, frozenset(encrypted_types), False, _issuers(local_issuers))
     return _verify_anchor(report, doc_hash, None, context, confirmations, moment, storage, proof)
 
 
@@ -243,6 +250,12 @@ class _StoredCopy:
     encrypted_types: frozenset[int]
     #: Whether the holder presented a copy (else only its hash was given).
     presented: bool
+    #: Departments whose copies the store must hold (None: every department's).
+    local_issuers: frozenset[int] | None = None
+
+
+def _issuers(issuers: Collection[int] | None) -> frozenset[int] | None:
+    return None if issuers is None else frozenset(issuers)
 
 
 def _verify_anchor(
@@ -455,7 +468,15 @@ def _check_stored_copy(
         report.add(name, Outcome.NOT_APPLICABLE, _erased_detail(documents, cid, storage.presented))
         return
     except DocumentNotFoundError:
-        report.add(name, Outcome.FAILED, f"stored copy {cid} is not in the document store")
+        if storage.local_issuers is not None and record.issuer not in storage.local_issuers:
+            report.add(
+                name,
+                Outcome.NOT_APPLICABLE,
+                f"stored copy {cid} is kept in the store of department {record.issuer}'s "
+                "region, not in this verifier's",
+            )
+        else:
+            report.add(name, Outcome.FAILED, f"stored copy {cid} is not in the document store")
         return
     except StorageUnavailableError as exc:
         report.add(name, Outcome.FAILED, f"document store unreachable: {exc}")

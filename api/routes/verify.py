@@ -71,6 +71,12 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
     # The stored copy is checked too (DESIGN section 8, step 10): the service has the store.
     documents = await service.read(service.session.documents)
     encrypted = [certificate_type(name).code for name in settings.encrypt_types]
+    # Copies of other regions' departments live in their stores (unless IPFS is shared).
+    local = {
+        record.department_id
+        for record in service.session.keystore.records()
+        if record.department_id is not None
+    }
     if media_type == JSON_MEDIA_TYPE:
         body = await _read_body(request, settings.max_json_bytes)
         doc_hash, raw_proof = _parse_hash(body)
@@ -83,6 +89,7 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
                 documents=documents,
                 encrypted_types=encrypted,
                 proof=proof,
+                local_issuers=local,
             )
         )
     elif media_type == MULTIPART_MEDIA_TYPE:
@@ -96,6 +103,7 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
                 documents=documents,
                 encrypted_types=encrypted,
                 proof=proof,
+                local_issuers=local,
             )
         )
     else:
