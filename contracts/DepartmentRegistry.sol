@@ -199,10 +199,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A department's record.
-    /// @param departmentId The department.
-    /// @return department The record (`registeredAt` 0 if unknown).
-    /// @return nameHash Hash of its official name.
+    /// @inheritdoc IDepartmentRegistry
     function departmentOf(uint32 departmentId) external view returns (Department memory department, bytes32 nameHash) {
         return (_departments[departmentId], _nameHashes[departmentId]);
     }
@@ -221,9 +218,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
         return _signers[departmentId];
     }
 
-    /// @notice A signing key's record (also for retired keys).
-    /// @param signer The key.
-    /// @return The key's department and window.
+    /// @inheritdoc IDepartmentRegistry
     function signerKey(address signer) external view returns (SignerKey memory) {
         return _keys[signer];
     }

@@ -43,9 +43,9 @@ from typing import Final, NamedTuple, Protocol, TypeAlias
 
 import rfc8785
 from eth_hash.auto import keccak as _keccak_hasher
-from eth_utils.crypto import keccak
 
 from ledger.errors import InvalidDocumentError
+from ledger.keccak import keccak256 as keccak
 
 __all__ = [
     "CERTIFICATE_VERSION",
@@ -162,6 +162,8 @@ class SaltedCertificate:
     #: by the target hash, like a signature block: it says where to look, and every claim in it
     #: is checked against the chain.
     proof: JSONValue = field(default=None, compare=False)
+    #: The leaf hashes, sorted: computed once, at construction, from the private copies above.
+    _leaves: tuple[bytes, ...] = field(init=False, default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.type, str) or not 0 < len(self.type) <= _MAX_TYPE_LENGTH:
@@ -183,7 +185,8 @@ class SaltedCertificate:
                 raise InvalidDocumentError("an obfuscated leaf hash must be 32 bytes")
         object.__setattr__(self, "fields", MappingProxyType(dict(sorted(fields.items()))))
         object.__setattr__(self, "obfuscated", tuple(sorted(hidden)))
-        _sorted_leaves(self)  # rejects duplicates and an empty certificate
+        # Rejects duplicates and an empty certificate.
+        object.__setattr__(self, "_leaves", tuple(_sorted_leaves(self)))
 
     def __repr__(self) -> str:
         return (
@@ -209,6 +212,15 @@ def leaf_hash(name: str, salted: SaltedField) -> bytes:
     verifier in any language gets the same leaf; the key is inside so that a value and its salt
     cannot be replayed under another field name.
     """
+    try:
+        # The RFC 8785 form written directly: its three keys in their sorted order.
+        text = (
+            f'{{"key":{_canonical_text(name)},"salt":{_canonical_text(salted.salt)},'
+            f'"value":{_canonical_text(salted.value)}}}'
+        )
+        return keccak(text.encode("utf-8"))
+    except (_NotCanonicalFastError, UnicodeError, rfc8785.CanonicalizationError):
+        pass
     preimage: dict[str, JSONValue] = {"salt": salted.salt, "key": name, "value": salted.value}
     try:
         return keccak(rfc8785.dumps(preimage))
@@ -222,7 +234,8 @@ def target_hash(certificate: SaltedCertificate) -> bytes:
     Sorting makes the result independent of field order and of which fields are hidden, which
     is what lets a holder obfuscate fields without changing the hash.
     """
-    return keccak(b"".join(_sorted_leaves(certificate)))
+    # Computed at construction; an instance made without __init__ has none and gets them here.
+    return keccak(b"".join(certificate._leaves or _sorted_leaves(certificate)))
 
 
 def _sorted_leaves(certificate: SaltedCertificate) -> list[bytes]:
@@ -236,6 +249,63 @@ def _sorted_leaves(certificate: SaltedCertificate) -> list[bytes]:
         raise InvalidDocumentError("a leaf hash appears more than once in the certificate")
     leaves.sort()
     return leaves
+
+
+# ----------------------------------------------------------------------------------------------
+# Canonical JSON (RFC 8785)
+# ----------------------------------------------------------------------------------------------
+
+# The JSON string escaping of RFC 8785 (section 3.2.2.2) is exactly the standard library's with
+# ensure_ascii=False: '"' and '\\' escaped, \b \f \n \r \t as such, the other controls as
+# \u00xx in lower-case hex, everything else (including U+007F and non-ASCII) as itself. This is
+# the C-accelerated encoder of the json module.
+_json_string: Final = json.encoder.encode_basestring
+
+
+class _NotCanonicalFastError(Exception):
+    """A value this module does not write itself; :func:`rfc8785.dumps` decides."""
+
+
+def _utf16_key(item: tuple[object, object]) -> bytes:
+    key = item[0]
+    if type(key) is not str:
+        raise _NotCanonicalFastError
+    return key.encode("utf-16be")
+
+
+def _canonical_text(value: object) -> str:
+    """The RFC 8785 form of ``value`` as text, identical to ``rfc8785.dumps(value).decode()``.
+
+    Written here: strings, booleans, ``None``, integers within RFC 8785's safe range, floats (each
+    by :func:`rfc8785.dumps` itself), and dicts, lists and tuples of them, keys sorted by their
+    UTF-16 code units. Anything else (subclasses of those types, other objects, a key that is not
+    a string, an integer out of range) raises :class:`_NotCanonicalFastError`; a NaN raises
+    ``rfc8785.CanonicalizationError``, and text with unpaired surrogates fails when the result is
+    encoded (``UnicodeError``). On any of the three, callers hand the whole value to
+    :func:`rfc8785.dumps`, which writes it or raises exactly as it always did, so the bytes and
+    the errors are those of ``rfc8785`` in every case.
+    """
+    kind = type(value)
+    if isinstance(value, str) and kind is str:
+        return _json_string(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and kind is int and -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+        return str(value)
+    if isinstance(value, float) and kind is float:
+        return rfc8785.dumps(value).decode("ascii")
+    if isinstance(value, dict) and kind is dict:
+        items = sorted(value.items(), key=_utf16_key)
+        return (
+            "{"
+            + ",".join(f"{_json_string(key)}:{_canonical_text(item)}" for key, item in items)
+            + "}"
+        )
+    if isinstance(value, list | tuple) and kind in (list, tuple):
+        return "[" + ",".join(_canonical_text(item) for item in value) + "]"
+    raise _NotCanonicalFastError
 
 
 # ----------------------------------------------------------------------------------------------
@@ -314,7 +384,25 @@ def dump_certificate(certificate: SaltedCertificate) -> bytes:
     The hash does not depend on these bytes, but canonical bytes give one IPFS CID per
     certificate and make stored copies comparable byte for byte.
     """
-    return rfc8785.dumps(certificate_to_json(certificate))
+    try:
+        return _certificate_text(certificate).encode("utf-8")
+    except (_NotCanonicalFastError, UnicodeError, rfc8785.CanonicalizationError):
+        return rfc8785.dumps(certificate_to_json(certificate))
+
+
+def _certificate_text(certificate: SaltedCertificate) -> str:
+    """The RFC 8785 form of :func:`certificate_to_json` written directly (keys in sorted order)."""
+    fields = ",".join(
+        f'{_canonical_text(name)}:{{"salt":{_canonical_text(salted.salt)},'
+        f'"value":{_canonical_text(salted.value)}}}'
+        for name, salted in sorted(certificate.fields.items(), key=_utf16_key)
+    )
+    hidden = ",".join(f'"{leaf.hex()}"' for leaf in certificate.obfuscated)
+    proof = "" if certificate.proof is None else f',"proof":{_canonical_text(certificate.proof)}'
+    return (
+        f'{{"fields":{{{fields}}},"obfuscated":[{hidden}]{proof},'
+        f'"type":{_canonical_text(certificate.type)},"version":"{CERTIFICATE_VERSION}"}}'
+    )
 
 
 def load_certificate(
@@ -330,6 +418,9 @@ def load_certificate(
     if not isinstance(document, dict):
         raise InvalidDocumentError("a certificate must be a JSON object")
     return _certificate_from_document(document)
+
+
+_FIELD_ENTRY_KEYS: Final = frozenset({"salt", "value"})
 
 
 def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertificate:
@@ -349,7 +440,7 @@ def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertific
         raise InvalidDocumentError("certificate fields must be a JSON object")
     fields: dict[str, SaltedField] = {}
     for name, entry in raw_fields.items():
-        if not isinstance(entry, dict) or entry.keys() != {"salt", "value"}:
+        if not isinstance(entry, dict) or entry.keys() != _FIELD_ENTRY_KEYS:
             raise InvalidDocumentError(
                 'each certificate field must be an object with exactly "salt" and "value"'
             )
@@ -450,6 +541,7 @@ def _too_large(limit: int) -> InvalidDocumentError:
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _nesting_depth(text: str) -> int:
@@ -484,7 +576,9 @@ def _parse_json(data: bytes | str, max_bytes: int) -> JSONValue:
         raise InvalidDocumentError("certificate is not valid UTF-8") from None
     # The C JSON decoder recurses once per nesting level and can exhaust the C stack (a segfault,
     # not a RecursionError) on hostile input such as 100,000 "[": measure the depth first.
-    if _nesting_depth(text) > MAX_JSON_DEPTH:
+    # Nesting cannot be deeper than the number of opening brackets: count them (fast, in C) and
+    # measure only when there are enough of them to matter.
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _nesting_depth(text) > MAX_JSON_DEPTH:
         raise _too_deep()
     try:
         parsed: JSONValue = json.loads(
@@ -492,6 +586,7 @@ def _parse_json(data: bytes | str, max_bytes: int) -> JSONValue:
             object_pairs_hook=_object_without_duplicates,
             parse_constant=_reject_constant,
             parse_int=_exact_integer,
+            parse_float=_finite_float,
         )
     except _UnacceptableJSONError as error:
         raise InvalidDocumentError(f"certificate JSON is not acceptable: {error}") from None
@@ -505,7 +600,14 @@ def _parse_json(data: bytes | str, max_bytes: int) -> JSONValue:
         raise _too_deep() from None
     except ValueError:
         raise InvalidDocumentError("certificate JSON has a number that is too long") from None
-    return _normalize_json(parsed, MAX_JSON_DEPTH)
+    # The parser has checked what _normalize_json would (no duplicate key, exact integers,
+    # finite numbers; the depth was measured above) and built fresh objects, which need no copy.
+    # Left: unpaired surrogates, which in text that decoded as UTF-8 only a \uD800-\uDFFF escape
+    # can produce. Where one may be (an escaped backslash followed by "ud8" matches too), the
+    # whole document is checked.
+    if _SURROGATE_ESCAPE.search(text):
+        return _normalize_json(parsed, MAX_JSON_DEPTH)
+    return parsed
 
 
 def _object_without_duplicates(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
@@ -517,6 +619,13 @@ def _object_without_duplicates(pairs: list[tuple[str, JSONValue]]) -> dict[str, 
 
 def _reject_constant(_name: str) -> float:
     raise _UnacceptableJSONError("NaN and Infinity are not JSON numbers")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):  # 1e400
+        raise _UnacceptableJSONError("NaN and Infinity are not JSON numbers")
+    return number
 
 
 def _exact_integer(literal: str) -> int | float:
@@ -554,6 +663,11 @@ def _normalize_json(value: object, depth_left: int) -> JSONValue:
 
 
 def _normalize(value: object, depth_left: int) -> JSONValue:
+    # Plain strings first: nearly every value is one (a str subclass takes the path below).
+    if type(value) is str:
+        if not value.isascii():
+            _require_unicode(value)
+        return value
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -570,15 +684,23 @@ def _normalize(value: object, depth_left: int) -> JSONValue:
             raise _too_deep()
         result: dict[str, JSONValue] = {}
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise _UnacceptableJSONError("object keys must be strings")
-            _require_unicode(key)
-            result[str(key)] = _normalize(item, depth_left - 1)
+            if type(key) is not str or not key.isascii():
+                if not isinstance(key, str):
+                    raise _UnacceptableJSONError("object keys must be strings")
+                _require_unicode(key)
+            # An ASCII string is its own copy: no call needed.
+            if type(item) is str and item.isascii():
+                result[str(key)] = item
+            else:
+                result[str(key)] = _normalize(item, depth_left - 1)
         return result
     if isinstance(value, list | tuple):
         if depth_left <= 0:
             raise _too_deep()
-        return [_normalize(item, depth_left - 1) for item in value]
+        return [
+            item if type(item) is str and item.isascii() else _normalize(item, depth_left - 1)
+            for item in value
+        ]
     raise _UnacceptableJSONError(f"values of type {type(value).__name__} are not JSON")
 
 
@@ -592,7 +714,8 @@ def _require_unicode(text: str) -> None:
 def _check_field_name(name: object) -> None:
     if not isinstance(name, str) or not name:
         raise InvalidDocumentError("field names must be non-empty strings")
-    _require_unicode(name)
+    if not name.isascii():
+        _require_unicode(name)
 
 
 def _too_deep() -> InvalidDocumentError:

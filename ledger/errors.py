@@ -303,6 +303,46 @@ class DepartmentRegistryUnknownSigner(ContractError, NotFoundError):
     """The signing key is unknown or already retired."""
 
 
+class LicenceBundlesDeadlinePassed(ContractError, ConflictError):
+    """The bundle's deadline has passed."""
+
+
+class LicenceBundlesInvalidBundle(ContractError, DuplicateError):
+    """The bundle id is zero or already used."""
+
+
+class LicenceBundlesInvalidDeadline(ContractError, ValidationError):
+    """The bundle's deadline is not in the future."""
+
+
+class LicenceBundlesInvalidParts(ContractError, ValidationError):
+    """A bundle names 1 to 16 distinct parts of registered departments."""
+
+
+class LicenceBundlesNotAuthorized(ContractError, NotAuthorizedError):
+    """The key is not a current signing key of an unsuspended department."""
+
+
+class LicenceBundlesPartAlreadyFiled(ContractError, DuplicateError):
+    """The bundle part is already filed."""
+
+
+class LicenceBundlesPartMismatch(ContractError, ConflictError):
+    """The certificate is not an active document of the part's department and type."""
+
+
+class LicenceBundlesUnknownBundle(ContractError, NotFoundError):
+    """No bundle has this id."""
+
+
+class LicenceBundlesUnknownPart(ContractError, NotFoundError):
+    """The bundle has no part at this index."""
+
+
+class LicenceBundlesWrongDepartment(ContractError, NotAuthorizedError):
+    """The bundle part must be filed by another department."""
+
+
 class OwnableInvalidOwner(ContractError, ValidationError):
     """The new governance account is invalid."""
 

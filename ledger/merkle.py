@@ -14,9 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
-from eth_hash.auto import keccak
-
 from ledger.errors import ValidationError
+from ledger.keccak import keccak256 as keccak
 
 __all__ = ["MerkleTree", "hash_pair", "leaf_node", "process_proof", "verify_proof"]
 
@@ -39,7 +38,7 @@ def process_proof(doc_hash: bytes, proof: Iterable[bytes]) -> bytes:
     for sibling in proof:
         if len(sibling) != 32:
             raise ValidationError("a Merkle proof element is 32 bytes")
-        node = hash_pair(node, sibling)
+        node = keccak(node + sibling) if node <= sibling else keccak(sibling + node)  # hash_pair
     return node
 
 

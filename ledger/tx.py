@@ -50,7 +50,12 @@ __all__ = [
 T = TypeVar("T")
 
 #: The deployed ledger contracts, whose ABIs define every error a write can revert with.
-CONTRACT_NAMES: Final = ("DepartmentRegistry", "CertificateRegistry", "CreditLedger")
+CONTRACT_NAMES: Final = (
+    "DepartmentRegistry",
+    "CertificateRegistry",
+    "CreditLedger",
+    "LicenceBundles",
+)
 
 #: Gas headroom over the estimate: estimates are exact on py-evm and anvil, but state can move.
 _GAS_MARGIN: Final = 1.2

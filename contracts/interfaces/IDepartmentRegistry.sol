@@ -133,6 +133,17 @@ interface IDepartmentRegistry {
         view
         returns (bool);
 
+    /// @notice A department's record.
+    /// @param departmentId The department.
+    /// @return department The record (`registeredAt` 0 if unknown).
+    /// @return nameHash Hash of its official name.
+    function departmentOf(uint32 departmentId) external view returns (Department memory department, bytes32 nameHash);
+
+    /// @notice A signing key's record (also for retired keys).
+    /// @param signer The key.
+    /// @return The key's department and window.
+    function signerKey(address signer) external view returns (SignerKey memory);
+
     /// @notice The consumer contract of a scope kind.
     /// @param kind Scope kind (high byte of a scope).
     /// @return The sink, or the zero address.

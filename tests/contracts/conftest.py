@@ -48,7 +48,12 @@ from ledger.tx import translate_exception
 # Scopes, regions and the cast
 # ----------------------------------------------------------------------------------------------
 
-CONTRACT_NAMES: Final = ("DepartmentRegistry", "CertificateRegistry", "CreditLedger")
+CONTRACT_NAMES: Final = (
+    "DepartmentRegistry",
+    "CertificateRegistry",
+    "CreditLedger",
+    "LicenceBundles",
+)
 
 CERTIFICATE_KIND: Final = 1
 CREDIT_KIND: Final = 2

@@ -145,7 +145,9 @@ def test_region_b_verifies_what_region_a_issued_and_sees_its_revocation(
         report = http.post(
             f"{base_b}/v1/verify", files={"file": ("licence.txt", content, "text/plain")}
         ).json()
-        assert report["verdict"] == "VALID", [c for c in report["checks"] if c["outcome"] == "failed"]
+        assert report["verdict"] == "VALID", [
+            c for c in report["checks"] if c["outcome"] == "failed"
+        ]
         assert report["record"]["issuer"] == REGION_A[0]
         assert report["record"]["region"] == REGION_A[1]
         # B's page and the bare CLI agree.

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("solc")
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = ROOT / "ledger" / "artifacts"
-CONTRACTS = ("CertificateRegistry", "CreditLedger", "DepartmentRegistry")
+CONTRACTS = ("CertificateRegistry", "CreditLedger", "DepartmentRegistry", "LicenceBundles")
 
 
 @pytest.fixture(scope="module")

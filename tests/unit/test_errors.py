@@ -94,18 +94,25 @@ def _revert(name: str) -> tuple[bytes, dict[str, object]]:
     return data, {arg: _expected(value) for arg, value in zip(names, values, strict=True)}
 
 
-def test_the_three_contracts_declare_the_expected_errors() -> None:
+def test_the_contracts_declare_the_expected_errors() -> None:
     assert sorted(read_artifacts(ARTIFACTS_DIR)) == [
         "CertificateRegistry",
         "CreditLedger",
         "DepartmentRegistry",
+        "LicenceBundles",
     ]
     # <Component><Problem>: the component is a contract, the shared cache, or OpenZeppelin's.
-    components = ("Accreditation", "CertificateRegistry", "CreditLedger", "DepartmentRegistry")
+    components = (
+        "Accreditation",
+        "CertificateRegistry",
+        "CreditLedger",
+        "DepartmentRegistry",
+        "LicenceBundles",
+    )
     for component in components:
         assert any(name.startswith(component) for name in ERROR_NAMES), component
     assert all(name.startswith((*components, "Ownable")) for name in ERROR_NAMES)
-    assert len(ERROR_NAMES) == 45
+    assert len(ERROR_NAMES) == 55
 
 
 @pytest.mark.parametrize("name", ERROR_NAMES)
