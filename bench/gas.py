@@ -87,7 +87,8 @@ ROWS: Final = (
     Row("deploy:CertificateRegistry", "deploy CertificateRegistry"),
     Row("deploy:CreditLedger", "deploy CreditLedger"),
     Row("deploy:setSink", "setSink (one of two)"),
-    Row("deploy:total", "deployment total (3 contracts + 2 setSink)"),
+    Row("deploy:LicenceBundles", "deploy LicenceBundles"),
+    Row("deploy:total", "deployment total (4 contracts + 2 setSink)"),
     Row("registerDepartment", "registerDepartment (4 scopes)"),
     Row("addSigner", "addSigner (pushes 4 grants)"),
     Row(
@@ -175,7 +176,7 @@ def random_cid() -> bytes:
 
 
 def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
-    """Deploy the three contracts once more with the governance key, as ``ledger init`` does."""
+    """Deploy the contracts once more with the governance key, as ``ledger init`` does."""
     sender = session.governance_sender()
     web3 = session.connection.web3
     first = web3.eth.block_number + 1
@@ -187,14 +188,15 @@ def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
             assert not isinstance(transaction, bytes)
             if transaction["from"] == sender.address:
                 receipts.append(web3.eth.get_transaction_receipt(transaction["hash"]))
-    if len(receipts) != 5:
-        raise RuntimeError(f"expected 5 deployment transactions, found {len(receipts)}")
+    if len(receipts) != 6:
+        raise RuntimeError(f"expected 6 deployment transactions, found {len(receipts)}")
     keys = (
         "deploy:DepartmentRegistry",
         "deploy:CertificateRegistry",
         "deploy:CreditLedger",
         "deploy:setSink",
         "deploy:setSink",
+        "deploy:LicenceBundles",
     )
     parts = [recorder.add(key, receipt) for key, receipt in zip(keys, receipts, strict=True)]
     recorder.add_sum("deploy:total", parts)

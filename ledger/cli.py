@@ -474,7 +474,7 @@ def _status_change(
                 "reason": code.name.lower() if code else None,
                 "block": receipt["blockNumber"],
             },
-            f"{action}d {_hex(digest)}"
+            f"{_PAST[action]} {_hex(digest)}"
             + (f" ({code.name.lower().replace('_', '-')})" if code else ""),
         )
 
@@ -594,6 +594,7 @@ def _batch_sources(source: Path) -> list[Path]:
     return files
 
 
+_PAST: Final = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}
 _reason_help = "Reason: issued-in-error, fraud, holder-request, court-order, investigation, ..."
 
 
@@ -725,6 +726,14 @@ def verify(
     proof = _load_proof(proof_file)
     encrypted_types = [certificate_type(name).code for name in settings.encrypt_types]
     reports = []
+    # Copies of departments whose keys are not here live in other regions' stores.
+    from ledger.keys import Keystore
+
+    local = {
+        record.department_id
+        for record in Keystore(settings.data_dir / "keys", "").records()
+        if record.department_id is not None
+    }
     with contextlib.ExitStack() as stack:
         documents = (
             stack.enter_context(_verifier_documents(settings))
@@ -747,6 +756,7 @@ def verify(
                         documents=documents,
                         encrypted_types=encrypted_types,
                         proof=proof,
+                        local_issuers=local,
                     )
                 )
             else:
@@ -758,6 +768,7 @@ def verify(
                         documents=documents,
                         encrypted_types=encrypted_types,
                         proof=proof,
+                        local_issuers=local,
                     )
                 )
     report = agree(reports, [node or "the embedded chain" for node in nodes])

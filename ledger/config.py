@@ -90,8 +90,10 @@ class Settings(BaseSettings):
     rate_limit: Annotated[int, Field(ge=0, le=1_000_000)] = 120
     #: Requests a caller may make at once before the rate applies.
     rate_burst: Annotated[int, Field(gt=0, le=1_000_000)] = 60
-    #: Most documents one batch job (``POST /v1/certificates/batches``) may carry.
-    max_batch_size: Annotated[int, Field(gt=0, le=100_000)] = 10_000
+    #: Most documents one batch job (``POST /v1/certificates/batches``) may carry. The multipart
+    #: parser takes at most 1,000 files a request; larger batches go through ``ledger
+    #: anchor-batch`` or the library, which take up to 100,000.
+    max_batch_size: Annotated[int, Field(gt=0, le=1_000)] = 1_000
     #: Largest ``limit`` of a listing.
     page_size_max: Annotated[int, Field(gt=0, le=10_000)] = 200
     #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.

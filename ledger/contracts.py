@@ -7,6 +7,7 @@ decoded :mod:`ledger.errors` class when a contract refuses. Reads need no sender
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -207,10 +208,13 @@ class Deployment:
     block: int
     #: Hash of block 0, to notice a chain that was reset under the same chain id.
     genesis_hash: str
+    #: Joint licensing bundles (ADR 0011); None in deployments made before it existed, until
+    #: ``ledger init`` adds it.
+    licence_bundles: ChecksumAddress | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form stored in the deployments file."""
-        return {
+        document: dict[str, Any] = {
             "chainId": self.chain_id,
             "DepartmentRegistry": self.department_registry,
             "CertificateRegistry": self.certificate_registry,
@@ -218,6 +222,9 @@ class Deployment:
             "block": self.block,
             "genesisHash": self.genesis_hash,
         }
+        if self.licence_bundles is not None:
+            document["LicenceBundles"] = self.licence_bundles
+        return document
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -230,6 +237,9 @@ class Deployment:
                 credit_ledger=to_checksum_address(data["CreditLedger"]),
                 block=int(data["block"]),
                 genesis_hash=str(data["genesisHash"]),
+                licence_bundles=to_checksum_address(data["LicenceBundles"])
+                if data.get("LicenceBundles")
+                else None,
             )
         except (KeyError, TypeError, ValueError):
             raise ConfigurationError("malformed deployments file entry") from None
@@ -290,7 +300,7 @@ def _deploy_one(sender: TransactionSender, name: str, *args: object) -> tuple[Ch
 
 
 def deploy(governance: TransactionSender) -> Deployment:
-    """Deploy the three contracts with ``governance`` as owner and connect the grant sinks."""
+    """Deploy the contracts with ``governance`` as owner and connect the grant sinks."""
     web3 = governance.web3
     registry, first_block = _deploy_one(governance, "DepartmentRegistry", governance.address)
     certificates, _ = _deploy_one(governance, "CertificateRegistry", registry)
@@ -299,7 +309,7 @@ def deploy(governance: TransactionSender) -> Deployment:
     governance.transact(registry_contract.functions.setSink(1, certificates))
     governance.transact(registry_contract.functions.setSink(2, credit))
     genesis = rpc_guard(lambda: web3.eth.get_block(0)["hash"])
-    return Deployment(
+    deployment = Deployment(
         chain_id=rpc_guard(lambda: web3.eth.chain_id),
         department_registry=registry,
         certificate_registry=certificates,
@@ -307,6 +317,18 @@ def deploy(governance: TransactionSender) -> Deployment:
         block=first_block,
         genesis_hash=HexBytes(genesis).to_0x_hex(),
     )
+    return deploy_bundles(governance, deployment)
+
+
+def deploy_bundles(governance: TransactionSender, deployment: Deployment) -> Deployment:
+    """Add the joint licensing contract to ``deployment`` (deployed before it existed)."""
+    bundles, _ = _deploy_one(
+        governance,
+        "LicenceBundles",
+        deployment.department_registry,
+        deployment.certificate_registry,
+    )
+    return replace(deployment, licence_bundles=bundles)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -620,16 +642,26 @@ class CertificateRegistryClient:
         return None if value == bytes(32) else value
 
     def anchored_between(self, first: int, last: int) -> list[tuple[bytes, int, int]]:
-        """(document hash, block, log index) of every anchor in blocks ``first``..``last``."""
+        """(document hash or batch root, block, log index) of every anchor in blocks
+        ``first``..``last``."""
         events = self.contract.events
         found: list[tuple[bytes, int, int]] = []
-        for event_type in (events.CertificateAnchored, events.CertificateAnchoredFor):
+        anchors = (
+            events.CertificateAnchored,
+            events.CertificateAnchoredFor,
+            events.CertificateBatchAnchored,
+        )
+        for event_type in anchors:
 
             def fetch(event_type: Any = event_type) -> Any:
                 return event_type.get_logs(from_block=first, to_block=last)
 
             found.extend(
-                (bytes(log["args"]["docHash"]), int(log["blockNumber"]), int(log["logIndex"]))
+                (
+                    bytes(log["args"].get("docHash", log["args"].get("root", b""))),
+                    int(log["blockNumber"]),
+                    int(log["logIndex"]),
+                )
                 for log in rpc_guard(fetch)
             )
         return sorted(found, key=lambda item: (item[1], item[2]))
@@ -806,3 +838,107 @@ class CreditLedgerClient:
                     )
                 )
         return history
+
+
+@dataclass(frozen=True)
+class BundlePart:
+    """One required licence of a bundle, and the certificate filed for it (None: not yet)."""
+
+    department_id: int
+    cert_type: int
+    doc_hash: bytes | None
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A joint licensing bundle (``ILicenceBundles.Bundle``) with its parts."""
+
+    bundle_id: bytes
+    lead: int
+    subject_ref: bytes
+    opened_at: datetime
+    deadline: datetime
+    completed_at: datetime | None
+    parts: tuple[BundlePart, ...]
+
+    @property
+    def filed(self) -> int:
+        return sum(1 for part in self.parts if part.doc_hash is not None)
+
+
+class LicenceBundlesClient:
+    """Joint licensing (ADR 0011): open a bundle, file parts, read bundles."""
+
+    def __init__(self, context: ChainContext) -> None:
+        address = context.deployment.licence_bundles
+        if address is None:
+            raise NotDeployedError(
+                "this deployment has no joint licensing contract; run `ledger init` to add it"
+            )
+        self.context = context
+        self.contract = contract(context.web3, "LicenceBundles", address)
+
+    def open(
+        self,
+        bundle_id: bytes,
+        subject_ref: bytes,
+        deadline: datetime,
+        parts: Sequence[tuple[int, int]],
+    ) -> TxReceipt:
+        """Open a bundle naming (department, certificate type) parts; the sender leads it."""
+        return self.context.require_sender().transact(
+            self.contract.functions.openBundle(
+                _bytes32(bundle_id, "bundle id"),
+                _bytes32(subject_ref, "subject reference"),
+                _seconds(deadline),
+                [list(part) for part in parts],
+            )
+        )
+
+    def file_part(self, bundle_id: bytes, index: int, doc_hash: bytes) -> TxReceipt:
+        """File the sender's department's certificate as part ``index``."""
+        return self.context.require_sender().transact(
+            self.contract.functions.filePart(
+                _bytes32(bundle_id, "bundle id"), index, _bytes32(doc_hash, "document hash")
+            )
+        )
+
+    def bundle(self, bundle_id: bytes) -> Bundle | None:
+        """The bundle and its parts, or None when unknown."""
+        digest = _bytes32(bundle_id, "bundle id")
+        lead, count, _filed, opened, deadline, completed, subject = rpc_guard(
+            lambda: self.contract.functions.bundleOf(digest).call()
+        )
+        if opened == 0:
+            return None
+        parts = []
+        functions = self.contract.functions
+
+        def part_of(index: int) -> Any:
+            return functions.partOf(digest, index).call()
+
+        for index in range(count):
+            (department, cert_type), filed = rpc_guard(functools.partial(part_of, index))
+            filed_hash = bytes(filed)
+            parts.append(
+                BundlePart(department, cert_type, None if filed_hash == bytes(32) else filed_hash)
+            )
+        return Bundle(
+            bundle_id=digest,
+            lead=lead,
+            subject_ref=bytes(subject),
+            opened_at=datetime.fromtimestamp(opened, UTC),
+            deadline=datetime.fromtimestamp(deadline, UTC),
+            completed_at=_time(completed),
+            parts=tuple(parts),
+        )
+
+    def is_complete(self, bundle_id: bytes, *, block: BlockIdentifier = "latest") -> bool:
+        """Every part filed, and every filed certificate active and unexpired (live)."""
+        return bool(
+            rpc_guard(
+                lambda: self.contract.functions.isComplete(_bytes32(bundle_id, "bundle id")).call(
+                    block_identifier=block
+                )
+            )
+        )

@@ -35,6 +35,7 @@ from ledger.contracts import (
     DepartmentRegistryClient,
     Deployment,
     deploy,
+    deploy_bundles,
     load_deployment,
     save_deployment,
 )
@@ -144,6 +145,15 @@ class LedgerSession:
             try:
                 deployment = load_deployment(path, connection.web3)
                 deployed = False
+                if deployment.licence_bundles is None:
+                    # A deployment older than joint licensing gets the contract added.
+                    governance = keystore.governance()
+                    sender = TransactionSender(
+                        connection.web3, governance, receipt_timeout=settings.receipt_timeout
+                    )
+                    _ensure_funded(connection, governance.address)
+                    deployment = deploy_bundles(sender, deployment)
+                    save_deployment(path, deployment)
             except NotDeployedError:
                 governance = (
                     keystore.governance()

@@ -29,12 +29,17 @@ from ledger.batchjobs import BatchJob
 from ledger.catalogue import certificate_type
 from ledger.contracts import RecordKind
 from ledger.documents import document_hash_of
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
 from ledger.merkle import MerkleTree
+from ledger.storage import StorageUnavailableError
 
 router = APIRouter(tags=["certificates"])
 
 JobPath = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="batch job id")]
+#: A job whose chain or store does not answer is retried this many times, with growing pauses
+#: (then it waits, still accepted, for the next start).
+_ATTEMPTS: Final = 20
+_RETRY_SECONDS: Final = 2.0
 _ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 
 
@@ -143,18 +148,30 @@ def job_out(service: Service, job: BatchJob) -> BatchJobOut:
     return out
 
 
-def run_job(service: Service, job: BatchJob) -> None:
+def run_job(service: Service, job: BatchJob) -> bool:
     """Anchor the job's batch (or find it anchored by a run a crash interrupted) and record the
-    outcome. Runs under the service's write lock."""
+    outcome; False when the chain or the store did not answer and the job should be retried.
+    Runs under the service's write lock."""
     session = service.session
     kind = certificate_type(job.cert_type)
     tree = MerkleTree.build(list(job.leaves))
     try:
         record = session.certificates().certificate(tree.root)
         if record is not None:
-            if record.kind is not RecordKind.BATCH_ROOT or record.issuer != job.department_id:
-                service.jobs.fail(job.job_id, "duplicate", "this batch root is already anchored")
-                return
+            same_terms = (
+                record.kind is RecordKind.BATCH_ROOT
+                and record.issuer == job.department_id
+                and record.cert_type == kind.code
+                and record.expires_at == job.expires_at
+            )
+            if not same_terms:
+                service.jobs.fail(
+                    job.job_id,
+                    "duplicate",
+                    "these documents are already anchored as a batch (with other terms, or by "
+                    "another department)",
+                )
+                return True
             manifest = store_batch_manifest(
                 session, tree, kind, record.region, job.department_id, job.expires_at
             )
@@ -165,7 +182,7 @@ def run_job(service: Service, job: BatchJob) -> None:
                 block=record.anchored_block,
                 transaction_hash=None,
             )
-            return
+            return True
         outcome = anchor_hashes(
             session,
             list(job.leaves),
@@ -174,9 +191,11 @@ def run_job(service: Service, job: BatchJob) -> None:
             expires_at=job.expires_at,
             kinds=list(job.kinds),
         )
+    except (ChainUnavailableError, StorageUnavailableError):
+        return False  # stays accepted: retried shortly, or at the next start
     except LedgerError as error:
         service.jobs.fail(job.job_id, error.code, str(error))
-        return
+        return True
     receipt = outcome.receipt
     service.jobs.finish(
         job.job_id,
@@ -185,11 +204,19 @@ def run_job(service: Service, job: BatchJob) -> None:
         block=int(receipt["blockNumber"]),
         transaction_hash=hex32(bytes(receipt["transactionHash"])),
     )
+    return True
+
+
+async def _run_with_retries(service: Service, job: BatchJob) -> None:
+    for attempt in range(_ATTEMPTS):
+        if await service.write(lambda: run_job(service, job)):
+            return
+        await asyncio.sleep(min(_RETRY_SECONDS * (attempt + 1), 60))
 
 
 def start_job(service: Service, job: BatchJob) -> None:
     """Run ``job`` in the background (the task is kept until it ends)."""
-    task = asyncio.get_running_loop().create_task(service.write(lambda: run_job(service, job)))
+    task = asyncio.get_running_loop().create_task(_run_with_retries(service, job))
     service.background.add(task)
     task.add_done_callback(service.background.discard)
 

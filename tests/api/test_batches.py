@@ -224,3 +224,22 @@ def test_a_job_whose_root_landed_before_a_crash_is_not_anchored_twice(tmp_path: 
     assert done["root"] == "0x" + tree.root.hex()
     assert done["blockNumber"] == receipt["blockNumber"]
     assert done["transactionHash"] is None
+
+
+def test_the_same_documents_again_with_other_terms_fail_as_a_duplicate(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    documents = [("x.txt", b"terms batch x"), ("y.txt", b"terms batch y")]
+    first = submit(client, prepared.department_token, documents, expiresAt="2031-12-31")
+    done = wait_for(client, first.headers["location"], prepared.department_token)
+    assert done["status"] == "done"
+    again = submit(client, prepared.department_token, documents, expiresAt="2028-01-01")
+    failed = wait_for(client, again.headers["location"], prepared.department_token)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "duplicate"
+    # The batch root is listed with the department's certificates.
+    listing = client.get(
+        f"/v1/departments/{prepared.department_id}/certificates?limit=200",
+        headers=bearer(prepared.department_token),
+    ).json()
+    assert done["root"] in {item["documentHash"] for item in listing["items"]}

@@ -24,7 +24,14 @@ from hexbytes import HexBytes
 from ledger import errors
 from ledger.batches import BatchProof, anchor_batch, wrap_certificate
 from ledger.catalogue import ReasonCode, certificate_type, credit_category
-from ledger.contracts import Amendment, CertificateStatus, LeafStatus, Polarity, RecordKind
+from ledger.contracts import (
+    Amendment,
+    CertificateStatus,
+    LeafStatus,
+    LicenceBundlesClient,
+    Polarity,
+    RecordKind,
+)
 from ledger.documents import (
     DocumentKind,
     certificate_to_json,
@@ -1007,3 +1014,74 @@ def loaded_fields(certificate: Any) -> dict[str, Any]:
 
 def json_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode()
+
+
+def test_joint_licensing_bundle(
+    ledger_session: LedgerSession, department: RegisteredDepartment
+) -> None:
+    """Open a bundle of two licences from two departments, file both, see it complete; a part
+    revoked later makes it incomplete (ADR 0011)."""
+    tax_office = 2
+    ledger_session.add_department(
+        tax_office, DEPARTMENT_REGION, "东城区税务局", [certificate_type("tax-registration").code]
+    )
+    subject = ledger_session.subject_ref(ENTERPRISE)
+    licence_hash = anchor_bytes(ledger_session, licence(900))
+    tax_registration = document_hash_of(b"tax registration 900").hash
+    ledger_session.certificates(ledger_session.department_sender(tax_office)).anchor(
+        tax_registration,
+        certificate_type("tax-registration").code,
+        DEPARTMENT_REGION,
+        subject_ref=subject,
+    )
+    lead = LicenceBundlesClient(
+        ledger_session.context.signed_by(ledger_session.department_sender(1))
+    )
+    tax = LicenceBundlesClient(
+        ledger_session.context.signed_by(ledger_session.department_sender(tax_office))
+    )
+    bundle_id = keccak(b"bundle: registration 900")
+    deadline = datetime.now(UTC) + timedelta(days=30)
+    parts = [
+        (department.department_id, BUSINESS_LICENCE),
+        (tax_office, certificate_type("tax-registration").code),
+    ]
+    lead.open(bundle_id, subject, deadline, parts)
+    opened = lead.bundle(bundle_id)
+    assert opened is not None
+    assert (opened.lead, opened.subject_ref, opened.filed) == (department.department_id, subject, 0)
+    lead.file_part(bundle_id, 0, licence_hash)
+    assert not lead.is_complete(bundle_id)
+    with pytest.raises(errors.LicenceBundlesWrongDepartment):
+        lead.file_part(bundle_id, 1, tax_registration)
+    tax.file_part(bundle_id, 1, tax_registration)
+    complete = lead.bundle(bundle_id)
+    assert complete is not None
+    assert complete.completed_at is not None
+    assert [part.doc_hash for part in complete.parts] == [licence_hash, tax_registration]
+    assert lead.is_complete(bundle_id)
+    ledger_session.certificates(ledger_session.department_sender(1)).revoke(
+        licence_hash, ReasonCode.FRAUD
+    )
+    assert not lead.is_complete(bundle_id)
+
+
+def test_an_older_deployment_gets_the_bundles_contract_at_init(
+    ledger_backend: Backend,
+) -> None:
+    session = ledger_backend.session
+    path = session.settings.data_dir / "deployments.json"
+    document = json.loads(path.read_text())
+    [entry] = document.values()
+    before = dict(entry)
+    del entry["LicenceBundles"]
+    path.write_text(json.dumps(document))
+    session.close()
+    upgraded, deployed = LedgerSession.initialize(session.settings)
+    with upgraded:
+        assert not deployed
+        assert upgraded.deployment.licence_bundles is not None
+        assert upgraded.deployment.licence_bundles != before["LicenceBundles"]
+        assert upgraded.deployment.certificate_registry == before["CertificateRegistry"]
+        [after] = json.loads(path.read_text()).values()
+        assert after["LicenceBundles"] == upgraded.deployment.licence_bundles
