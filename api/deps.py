@@ -27,6 +27,7 @@ __all__ = [
     "SettingsDep",
     "StaffDep",
     "audit_note",
+    "audit_target",
     "audited",
     "unauthenticated",
 ]
@@ -138,6 +139,13 @@ def audit_note(request: Request) -> AuditNote | None:
     """The audit row of this request, for the route to add its target and subject."""
     note = getattr(request.state, "audit", None)
     return note if isinstance(note, AuditNote) else None
+
+
+def audit_target(request: Request, target: str) -> None:
+    """Name what this request acts on in its audit row (a hash, an event, a department)."""
+    note = audit_note(request)
+    if note is not None:
+        note.target = target
 
 
 def _identify(request: Request, principal: Principal) -> Principal:

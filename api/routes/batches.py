@@ -15,7 +15,7 @@ from api.deps import (
     ServiceDep,
     SettingsDep,
     StaffDep,
-    audit_note,
+    audit_target,
     audited,
 )
 from api.problems import ProblemError, problem_responses
@@ -94,9 +94,7 @@ async def submit_batch(
     job = await service.offload(
         lambda: service.jobs.create(caller.department_id, kind.name, expiry, names, kinds, leaves)
     )
-    note = audit_note(request)
-    if note is not None:
-        note.target = f"batch:{job.job_id}"
+    audit_target(request, f"batch:{job.job_id}")
     start_job(service, job)
     response.headers["Location"] = f"/v1/certificates/batches/{job.job_id}"
     return job_out(service, job)

@@ -16,7 +16,7 @@ from api.deps import (
     ServiceDep,
     SettingsDep,
     StaffDep,
-    audit_note,
+    audit_target,
     audited,
 )
 from api.problems import ProblemError, problem_responses
@@ -133,9 +133,7 @@ async def anchor_certificate(
     outcome = await service.write(
         lambda: _anchor(service, caller, data, kind.name, subject, holder_kind, expiry, store)
     )
-    note = audit_note(request)
-    if note is not None:
-        note.target = hex32(outcome.doc_hash)
+    audit_target(request, hex32(outcome.doc_hash))
     response.headers["Location"] = f"/v1/certificates/{hex32(outcome.doc_hash)}"
     return _anchored(outcome, caller.department_id, kind.name)
 
@@ -190,9 +188,7 @@ async def _status_change(
     reason: str | None,
 ) -> CertificateOut:
     doc_hash = parse_hash(document_hash)
-    note = audit_note(request)
-    if note is not None:
-        note.target = hex32(doc_hash)
+    audit_target(request, hex32(doc_hash))
     code = int(reason_code(reason)) if reason is not None else 0
     session = service.session
 
@@ -268,9 +264,7 @@ async def revoke_certificate(
     doc_hash = parse_hash(document_hash)
     proof = BatchProof.from_json(body.proof)
     code = int(reason_code(body.reason))
-    note = audit_note(request)
-    if note is not None:
-        note.target = hex32(doc_hash)
+    audit_target(request, hex32(doc_hash))
     session = service.session
 
     def work() -> CertificateOut:
@@ -308,9 +302,7 @@ async def supersede_certificate(
     """Anchor a replacement (renewal, correction) and mark the old certificate superseded by it,
     in one transaction. The replacement keeps the old one's type and region."""
     old_hash = parse_hash(document_hash)
-    note = audit_note(request)
-    if note is not None:
-        note.target = hex32(old_hash)
+    audit_target(request, hex32(old_hash))
     data = await read_upload(file, settings.max_upload_bytes)
     code = int(reason_code(reason))
     expiry = parse_expiry(expires_at)

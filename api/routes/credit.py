@@ -9,7 +9,16 @@ from typing import Annotated, Final
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from api.deps import CitizenDep, DepartmentDep, JsonBody, ServiceDep, StaffDep, audit_note, audited
+from api.deps import (
+    CitizenDep,
+    DepartmentDep,
+    JsonBody,
+    ServiceDep,
+    StaffDep,
+    audit_note,
+    audit_target,
+    audited,
+)
 from api.problems import ProblemError, problem_responses
 from api.routes.certificates import department_for_write
 from api.schemas import (
@@ -120,9 +129,7 @@ async def _amend(
     """Amend an event with the key of ``department_id`` (a department acting), or, for a
     subject's dispute, with the key of the department that recorded it."""
     event_id = parse_hash(event_hex)
-    note = audit_note(request)
-    if note is not None:
-        note.target = hex32(event_id)
+    audit_target(request, hex32(event_id))
     session = service.session
     digest = reason_hash(reason)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from api.deps import AdminDep, JsonBody, ServiceDep, audit_note, audited
+from api.deps import AdminDep, JsonBody, ServiceDep, audit_target, audited
 from api.problems import problem_responses
 from api.schemas import (
     DepartmentCreatedOut,
@@ -78,9 +78,7 @@ async def register_department(
 
     The token is in this response only; the server keeps a hash of it.
     """
-    note = audit_note(request)
-    if note is not None:
-        note.target = f"department:{body.id}"
+    audit_target(request, f"department:{body.id}")
     codes = scope_codes(body.scopes)
     name_hash(body.name)  # a blank name is refused here, before anything is sent
     if body.valid_until is not None:
@@ -139,9 +137,7 @@ async def suspend_department(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
 ) -> DepartmentOut:
     """Suspend a department: its writes are refused until reinstated; its records stand."""
-    note = audit_note(request)
-    if note is not None:
-        note.target = f"department:{department_id}"
+    audit_target(request, f"department:{department_id}")
     return await _change(service, department_id, suspend=True)
 
 
@@ -155,9 +151,7 @@ async def reinstate_department(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
 ) -> DepartmentOut:
     """Reinstate a suspended department."""
-    note = audit_note(request)
-    if note is not None:
-        note.target = f"department:{department_id}"
+    audit_target(request, f"department:{department_id}")
     return await _change(service, department_id, suspend=False)
 
 
@@ -171,9 +165,7 @@ async def rotate_key(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
 ) -> KeyRotationOut:
     """Replace the department's signing key; records signed with the old key stay valid."""
-    note = audit_note(request)
-    if note is not None:
-        note.target = f"department:{department_id}"
+    audit_target(request, f"department:{department_id}")
     session = service.session
 
     def work() -> KeyRotationOut:
@@ -196,9 +188,7 @@ async def issue_token(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
 ) -> TokenOut:
     """Another API token for a registered department (shown once)."""
-    note = audit_note(request)
-    if note is not None:
-        note.target = f"department:{department_id}"
+    audit_target(request, f"department:{department_id}")
     registry = service.session.registry()
     if await service.read(lambda: registry.department(department_id)) is None:
         raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
