@@ -14,6 +14,7 @@ not what to believe.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from datetime import UTC, datetime
 from typing import Final, Self
 
 import rfc8785
-from eth_typing import ChecksumAddress
-from eth_utils.address import is_checksum_address, to_checksum_address
+from eth_typing import ChecksumAddress, HexAddress, HexStr
+from eth_utils.address import is_checksum_address
 from web3.types import TxReceipt
 
 from ledger.catalogue import CertificateType
@@ -59,6 +60,13 @@ PROOF_VERSION: Final = "gov-ledger/batch-proof/v1"
 MANIFEST_VERSION: Final = "gov-ledger/batch-manifest/v1"
 #: Largest batch the library anchors (a manifest of 100,000 hashes is about 6.7 MB).
 MAX_BATCH: Final = 100_000
+
+
+@functools.lru_cache(maxsize=256)
+def _is_checksummed(address: str) -> bool:
+    """EIP-55 check of a registry address (cached: every proof of a batch names the same one,
+    and the check is most of the cost of reading a proof)."""
+    return is_checksum_address(address)
 
 
 def _hex32(value: object, what: str) -> bytes:
@@ -124,7 +132,7 @@ class BatchProof:
         chain_id, registry, manifest = anchor["chainId"], anchor["registry"], anchor.get("manifest")
         if not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id <= 0:
             raise InvalidDocumentError("a batch proof's chainId is a positive integer")
-        if not isinstance(registry, str) or not is_checksum_address(registry):
+        if not isinstance(registry, str) or not _is_checksummed(registry):
             raise InvalidDocumentError("a batch proof's registry is a checksummed address")
         if manifest is not None and (not isinstance(manifest, str) or len(manifest) > 128):
             raise InvalidDocumentError("a batch proof's manifest is a CID string")
@@ -132,7 +140,7 @@ class BatchProof:
             root=_hex32(document.get("root"), "a batch proof's root"),
             path=tuple(_hex32(node, "a batch proof's path element") for node in path),
             chain_id=chain_id,
-            registry=to_checksum_address(registry),
+            registry=ChecksumAddress(HexAddress(HexStr(registry))),
             manifest_cid=manifest,
         )
 
