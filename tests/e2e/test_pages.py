@@ -11,18 +11,29 @@ business licence, and a synthetic citizen with a residence certificate and one c
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, Route, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    FilePayload,
+    Page,
+    Request,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from api.web.pages import CONTENT_SECURITY_POLICY, STATIC_DIR
-from ledger.documents import document_hash_of
+from ledger.documents import DocumentKind, document_hash_of
 from ledger.identity import make_citizen_id
+from ledger.verify import CheckName, Outcome
 from tests.e2e.browser import launch_chromium, open_page, screenshot
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
@@ -67,6 +78,33 @@ def text_file(name: str, content: bytes) -> FilePayload:
 
 def hex_hash(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def json_file(name: str, content: object) -> FilePayload:
+    return {"name": name, "mimeType": "application/json", "buffer": json.dumps(content).encode()}
+
+
+def anchor_batch(base_url: str, token: str, documents: dict[str, bytes]) -> dict[str, Any]:
+    """Anchor ``documents`` as one Merkle batch through the API; the finished job."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        accepted = http.post(
+            "/v1/certificates/batches",
+            headers={"Authorization": f"Bearer {token}"},
+            files=[("files", (name, data, "text/plain")) for name, data in documents.items()],
+            data={"type": "business-licence"},
+        )
+        assert accepted.status_code == 202, accepted.text
+        deadline = time.monotonic() + 60
+        while True:
+            job: dict[str, Any] = http.get(
+                accepted.headers["location"], headers={"Authorization": f"Bearer {token}"}
+            ).json()
+            if job["status"] != "accepted":
+                break
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+    assert job["status"] == "done", job
+    return job
 
 
 def verdict_is(page: Page, verdict: str) -> None:
@@ -164,6 +202,168 @@ def test_verify_page_file_and_hash(
         expect(page.locator("#error")).to_contain_text("64")
         expect(page.locator("#hash-input")).to_have_attribute("aria-invalid", "true")
         screenshot(page, "test_verify_page_file_and_hash-hash-malformed")
+
+
+def test_verify_page_with_a_batch_proof(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    documents = {
+        f"batch-{index}.txt": f"营业执照 批量存证 浏览器测试 第 {index} 份 batch test\n".encode()
+        for index in (1, 2)
+    }
+    job = anchor_batch(base_url, service.department_token, documents)
+    items = {item["name"]: item for item in job["items"]}
+    first, second = "batch-1.txt", "batch-2.txt"
+    first_proof = json_file(f"{first}.proof.json", items[first]["proof"])
+    second_proof = json_file(f"{second}.proof.json", items[second]["proof"])
+    first_hash = items[first]["documentHash"]
+
+    with open_page(browser) as (page, _problems):
+        # What each POST /v1/verify carried: "multipart", or "json" / "json+proof".
+        verifications: list[str] = []
+
+        def on_request(request: Request) -> None:
+            if not request.url.endswith("/v1/verify"):
+                return
+            if "json" not in request.headers.get("content-type", ""):
+                verifications.append("multipart")
+            elif "proof" in (request.post_data_json or {}):
+                verifications.append("json+proof")
+            else:
+                verifications.append("json")
+
+        page.on("request", on_request)
+        page.goto(base_url + "/")
+        # The optional proof, labelled beside each of the two ways in.
+        expect(page.locator("#file-proof-label")).to_have_text("批量存证证明（可选）")
+        expect(page.locator("#file-proof-input")).to_have_accessible_name(
+            re.compile("^批量存证证明（可选）")
+        )
+        expect(page.locator("#file-proof-hint")).to_contain_text(".proof.json")
+        expect(page.locator("#file-proof-hint")).to_contain_text("结构化证照")
+        expect(page.locator("#hash-proof-label")).to_have_text("批量存证证明（可选）")
+        expect(page.locator("#file-proof-name")).to_have_text("未附证明")
+        expect(page.locator("#file-proof-clear")).to_be_hidden()
+
+        # A batched file alone: nothing is anchored under its own hash.
+        page.set_input_files("#file-input", files=text_file(first, documents[first]))
+        verdict_is(page, "INVALID")
+        assert check_row(page, "anchor.exists") == "failed"
+        assert check_row(page, "merkle.proof") == "not_applicable"
+        screenshot(page, "test_verify_page_with_a_batch_proof-file-alone")
+
+        # With its proof: verified again at once, through the batch root.
+        page.set_input_files("#file-proof-input", files=first_proof)
+        verdict_is(page, "VALID")
+        expect(page.locator("#file-proof-name")).to_contain_text(f"{first}.proof.json")
+        expect(page.locator("#file-proof-clear")).to_be_visible()
+        assert check_row(page, "merkle.proof") == "passed"
+        assert check_row(page, "anchor.exists") == "passed"
+        assert verifications[-1] == "multipart"
+        expect(page.locator("#report code.hash")).to_have_text(first_hash)
+        expect(page.locator("#report dl.facts").first).to_contain_text(f"{first}.proof.json")
+        # Every check of the report by name, in Chinese.
+        expect(page.locator("#report tr[data-check='merkle.proof'] .check-name")).to_contain_text(
+            "默克尔证明"
+        )
+        expect(
+            page.locator("#report tr[data-check='chain.agreement'] .check-name")
+        ).to_contain_text("多节点一致")
+        expect(page.locator("#report tr[data-check='storage.copy'] .check-name")).to_contain_text(
+            "存储副本比对"
+        )
+        expect(page.locator("#report .record [data-department]")).to_have_text(
+            f"{DEPARTMENT_NAME}（110101）"
+        )
+        screenshot(page, "test_verify_page_with_a_batch_proof-file-and-proof")
+
+        # With another file's proof: the path does not lead from this file to the root.
+        page.set_input_files("#file-proof-input", files=second_proof)
+        verdict_is(page, "INVALID")
+        expect(page.locator("#file-proof-name")).to_contain_text(f"{second}.proof.json")
+        assert check_row(page, "merkle.proof") == "failed"
+        screenshot(page, "test_verify_page_with_a_batch_proof-other-proof")
+
+        # The proof removed: the file alone again.
+        page.click("#file-proof-clear")
+        expect(page.locator("#file-proof-name")).to_have_text("未附证明")
+        expect(page.locator("#report tr[data-check='merkle.proof']")).to_have_attribute(
+            "data-outcome", "not_applicable"
+        )
+        verdict_is(page, "INVALID")
+
+        # A file and its proof dropped together on the drop zone.
+        transfer = page.evaluate_handle(
+            """([name, text, proof]) => {
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([proof], `${name}.proof.json`));
+                transfer.items.add(new File([text], name, { type: "text/plain" }));
+                return transfer;
+            }""",
+            [second, documents[second].decode(), json.dumps(items[second]["proof"])],
+        )
+        page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+        expect(page.locator("#report code.hash")).to_have_text(items[second]["documentHash"])
+        verdict_is(page, "VALID")
+        assert check_row(page, "merkle.proof") == "passed"
+        expect(page.locator("#file-name")).to_contain_text(second)
+        expect(page.locator("#file-proof-name")).to_contain_text(f"{second}.proof.json")
+
+        # A proof that is not JSON: refused on the page, nothing sent.
+        before = len(verifications)
+        page.set_input_files("#file-proof-input", files=text_file("broken.proof.json", b"{"))
+        expect(page.locator("#error")).to_be_visible()
+        expect(page.locator("#error")).to_contain_text("不是有效的 JSON")
+        expect(page.locator("#file-proof-input")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#verdict-banner")).to_have_count(0)
+        assert len(verifications) == before
+        screenshot(page, "test_verify_page_with_a_batch_proof-file-proof-not-json")
+
+        # The hash with its proof (JSON, the proof parsed from the file): VALID.
+        page.fill("#hash-input", first_hash)
+        page.set_input_files("#hash-proof-input", files=first_proof)
+        expect(page.locator("#hash-proof-name")).to_contain_text(f"{first}.proof.json")
+        page.click("#hash-submit")
+        verdict_is(page, "VALID")
+        expect(page.locator("#error")).to_be_hidden()
+        assert check_row(page, "merkle.proof") == "passed"
+        assert verifications[-1] == "json+proof"
+        screenshot(page, "test_verify_page_with_a_batch_proof-hash-and-proof")
+
+        # The hash without it: INVALID.
+        page.click("#hash-proof-clear")
+        page.click("#hash-submit")
+        verdict_is(page, "INVALID")
+        assert check_row(page, "anchor.exists") == "failed"
+        assert verifications[-1] == "json"
+
+        # The hash with a proof file that is not JSON: refused on the page, nothing sent.
+        before = len(verifications)
+        page.set_input_files("#hash-proof-input", files=text_file("notes.proof.json", b"not json"))
+        page.click("#hash-submit")
+        expect(page.locator("#error")).to_contain_text("不是有效的 JSON")
+        expect(page.locator("#hash-proof-input")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#verdict-banner")).to_have_count(0)
+        assert len(verifications) == before
+        screenshot(page, "test_verify_page_with_a_batch_proof-hash-proof-not-json")
+
+        # In English: the labels, the error and the checks.
+        page.click("#lang-toggle")
+        expect(page.locator("#file-proof-label")).to_have_text("Batch proof (optional)")
+        expect(page.locator("#hash-proof-name")).to_contain_text("notes.proof.json")
+        expect(page.locator("#file-proof-hint")).to_contain_text("wrapped JSON certificate")
+        page.click("#hash-submit")
+        expect(page.locator("#error")).to_contain_text("not a valid JSON file")
+        page.set_input_files("#hash-proof-input", files=first_proof)
+        page.click("#hash-submit")
+        verdict_is(page, "VALID")
+        expect(page.locator("#report tr[data-check='merkle.proof'] .check-name")).to_contain_text(
+            "Merkle proof"
+        )
+        expect(
+            page.locator("#report tr[data-check='chain.agreement'] .check-name")
+        ).to_contain_text("Nodes agree")
+        screenshot(page, "test_verify_page_with_a_batch_proof-english")
 
 
 # -------------------------------------------------------------------------------------------------
@@ -674,3 +874,18 @@ def test_dictionary_has_every_string_in_both_languages() -> None:
         used |= set(KEYED_CALLS.findall(script.read_text("utf-8")))
     assert len(used) > 100
     assert used <= zh_keys
+
+
+def test_every_value_of_a_report_has_a_name_in_both_languages() -> None:
+    """The names of the checks, outcomes and document kinds a report can hold are translated."""
+    source = (STATIC_DIR / "i18n.js").read_text(encoding="utf-8")
+    zh = source[source.index("  zh: {") : source.index("  en: {")]
+    en = source[source.index("  en: {") : source.index("\n};\n")]
+    key = re.compile(r'^\s+"([\w. -]+)":', re.MULTILINE)
+    wanted = {
+        *(f"check.{name}" for name in CheckName),
+        *(f"outcome.{outcome}" for outcome in Outcome),
+        *(f"kind.{kind}" for kind in DocumentKind),
+    }
+    assert wanted <= set(key.findall(zh))
+    assert wanted <= set(key.findall(en))

@@ -42,6 +42,20 @@ const DICTIONARY = {
     "verify.hashLabel": "文件哈希",
     "verify.hashHint": "以 0x 开头、共 64 位十六进制数字。",
     "verify.hashInvalid": "文件哈希应为 0x 加 64 位十六进制数字。",
+    "verify.proofLabel": "批量存证证明（可选）",
+    "verify.proofChoose": "选择证明文件",
+    "verify.proofNone": "未附证明",
+    "verify.proofRemove": "移除",
+    "verify.proofRemoveLabel": "移除批量存证证明",
+    "verify.proofHint":
+      "仅适用于批量存证的证照：附上随文件一同收到的 .proof.json 文件，也可将其拖放到此处。结构化证照（JSON）已内含证明，无需另附。",
+    "verify.proofHashHint":
+      "仅适用于批量存证的证照：附上其 .proof.json 文件。结构化证照（JSON）的证明在文件内，请改用上传文件核验。",
+    "verify.proofNotJson":
+      "所附的批量存证证明不是有效的 JSON 文件，未提交核验。请选择随证照收到的 .proof.json 文件。",
+    "verify.proofTooLarge":
+      "所附的批量存证证明过大（不超过 16 KiB），未提交核验。请确认选择的是 .proof.json 文件。",
+    "verify.proofUsed": "批量存证证明",
     "verify.check": "核验",
     "verify.verifying": "正在核验…",
     "verify.resultHeading": "核验结果",
@@ -239,6 +253,7 @@ const DICTIONARY = {
     "error.conflict": "与记录的当前状态冲突（例如证照已撤销）。",
     "error.chain_unavailable": "区块链节点暂时无法访问，请稍后再试。",
     "error.invalid_document": "无法读取该文件（结构化证照格式有误）。",
+    "error.invalid_proof": "所附的批量存证证明格式有误，无法读取。",
     "error.dev_issuer_disabled": "本服务未启用演示身份认证，请使用身份认证服务的令牌登录。",
     "error.status.400": "请求格式有误。",
     "error.status.401": "需要登录。",
@@ -290,6 +305,20 @@ const DICTIONARY = {
     "verify.hashLabel": "Document hash",
     "verify.hashHint": "0x followed by 64 hexadecimal digits.",
     "verify.hashInvalid": "A document hash is 0x followed by 64 hexadecimal digits.",
+    "verify.proofLabel": "Batch proof (optional)",
+    "verify.proofChoose": "Choose a proof file",
+    "verify.proofNone": "No proof added",
+    "verify.proofRemove": "Remove",
+    "verify.proofRemoveLabel": "Remove the batch proof",
+    "verify.proofHint":
+      "Only for a certificate anchored in a batch: add the .proof.json file that came with it, or drop it here. A wrapped JSON certificate carries its proof inside: nothing to add.",
+    "verify.proofHashHint":
+      "Only for a certificate anchored in a batch: add its .proof.json file. A wrapped JSON certificate carries its proof inside: verify the file itself instead.",
+    "verify.proofNotJson":
+      "The batch proof is not a valid JSON file, so nothing was sent. Choose the .proof.json file that came with the certificate.",
+    "verify.proofTooLarge":
+      "The batch proof is too large (at most 16 KiB), so nothing was sent. Check that you chose the .proof.json file.",
+    "verify.proofUsed": "Batch proof",
     "verify.check": "Verify",
     "verify.verifying": "Verifying…",
     "verify.resultHeading": "Result",
@@ -493,6 +522,7 @@ const DICTIONARY = {
     "error.conflict": "This conflicts with the record's current state (already revoked, say).",
     "error.chain_unavailable": "The chain node does not answer. Try again in a moment.",
     "error.invalid_document": "The document cannot be read (a malformed structured certificate).",
+    "error.invalid_proof": "The batch proof is malformed and cannot be read.",
     "error.dev_issuer_disabled":
       "The demo identity provider is not enabled here. Log in with a token from your identity provider.",
     "error.status.400": "The request was malformed.",

@@ -1,7 +1,9 @@
 // The verification page: a file (dropped or chosen) or a document hash goes to POST /v1/verify,
-// and the report comes back as a verdict and one row per check (DESIGN section 8).
+// and the report comes back as a verdict and one row per check (DESIGN section 8). Either may go
+// with the batch proof of a certificate anchored in a Merkle batch (its .proof.json file).
 
 import {
+  ApiError,
   api,
   badge,
   clearError,
@@ -24,6 +26,10 @@ import {
 
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
 const MARKS = { passed: "✓", failed: "✕", not_applicable: "–" };
+/** The service's limit for a batch proof (one of 64 steps is about 4.5 KiB). */
+const PROOF_MAX_BYTES = 16 * 1024;
+/** A batch proof as the service hands it out: NAME.proof.json beside the file NAME. */
+const PROOF_NAME = /\.proof\.json$/i;
 
 const fileForm = document.getElementById("file-form");
 const fileInput = document.getElementById("file-input");
@@ -37,8 +43,20 @@ const errorBox = document.getElementById("error");
 const verdictArea = document.getElementById("verdict");
 const reportArea = document.getElementById("report");
 
-/** What is on screen, so that a language switch can redraw it. */
-const state = { report: null, catalogue: null, chosenFile: null, pending: false };
+/**
+ * What is on screen, so that a language switch can redraw it. ``document`` is the file last
+ * chosen (verified again when its proof changes); ``proofName`` the proof sent with the report;
+ * ``ticket`` numbers the requests, so that only the latest one is shown.
+ */
+const state = {
+  report: null,
+  catalogue: null,
+  chosenFile: null,
+  document: null,
+  proofName: null,
+  pending: false,
+  ticket: 0,
+};
 
 function normaliseHash(text) {
   const value = text.trim();
@@ -46,10 +64,24 @@ function normaliseHash(text) {
   return (value.startsWith("0x") ? value : `0x${value}`).toLowerCase();
 }
 
-async function run(request) {
+/** Forget the shown report: the page waits for a new one, or shows why none was asked for. */
+function resetResult() {
+  state.ticket += 1;
+  state.pending = false;
+  state.report = null;
+  state.proofName = null;
+  verdictArea.replaceChildren();
+  reportArea.replaceChildren();
+  hashSubmit.disabled = false;
+  dropzone.removeAttribute("aria-busy");
+}
+
+async function run(request, proofName = null) {
+  const ticket = ++state.ticket;
   clearError(errorBox);
   state.pending = true;
   state.report = null;
+  state.proofName = proofName;
   reportArea.replaceChildren();
   verdictArea.replaceChildren(el("p", { class: "progress" }, t("verify.verifying")));
   hashSubmit.disabled = true;
@@ -58,32 +90,86 @@ async function run(request) {
   loadDepartments();
   try {
     const [report, catalogue] = await Promise.all([request(), loadCatalogue().catch(() => null)]);
+    if (ticket !== state.ticket) return;
     state.report = report;
     state.catalogue = catalogue;
   } catch (error) {
+    if (ticket !== state.ticket) return;
     verdictArea.replaceChildren();
+    // The service says "invalid_document" for a malformed proof as for a malformed certificate.
+    if (
+      proofName &&
+      error instanceof ApiError &&
+      error.code === "invalid_document" &&
+      /batch proof/i.test(error.detail ?? "")
+    ) {
+      error.code = "invalid_proof";
+    }
     showError(errorBox, error);
   } finally {
-    state.pending = false;
-    hashSubmit.disabled = false;
-    dropzone.removeAttribute("aria-busy");
-    render();
+    if (ticket === state.ticket) {
+      state.pending = false;
+      hashSubmit.disabled = false;
+      dropzone.removeAttribute("aria-busy");
+      render();
+    }
   }
 }
 
-function verifyFile(file) {
-  if (!file) return;
-  state.chosenFile = file.name;
-  renderChosenFile();
-  const form = new FormData();
-  form.append("file", file, file.name);
-  return run(() => api("/v1/verify", { method: "POST", form }));
+/**
+ * The JSON object in the proof file of ``picker``; null, with the reason shown and nothing sent,
+ * when the file cannot be a batch proof (the service reads it strictly in any case).
+ */
+async function readProof(picker) {
+  const file = picker.file;
+  const ticket = state.ticket;
+  let parsed = null;
+  if (file.size <= PROOF_MAX_BYTES) {
+    try {
+      parsed = JSON.parse(await file.text());
+    } catch {
+      parsed = null;
+    }
+  }
+  // Another request or another proof since: this reading no longer counts.
+  if (ticket !== state.ticket || file !== picker.file) return null;
+  if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+  resetResult();
+  picker.markInvalid();
+  if (file.size > PROOF_MAX_BYTES) {
+    showError(errorBox, "verify.proofTooLarge");
+  } else {
+    showError(errorBox, "verify.proofNotJson");
+  }
+  return null;
 }
 
-function verifyHash(documentHash) {
+async function verifyFile(file) {
+  if (!file) return;
+  state.document = file;
+  state.chosenFile = file.name;
+  renderChosenFile();
+  const proof = fileProof.file;
+  if (proof && (await readProof(fileProof)) === null) return;
+  if (file !== state.document || proof !== fileProof.file) return;
+  const form = new FormData();
+  form.append("file", file, file.name);
+  if (proof) form.append("proof", proof, proof.name);
+  return run(() => api("/v1/verify", { method: "POST", form }), proof?.name ?? null);
+}
+
+async function verifyHash(documentHash) {
+  state.document = null;
   state.chosenFile = null;
   renderChosenFile();
-  return run(() => api("/v1/verify", { method: "POST", json: { documentHash } }));
+  const file = hashProof.file;
+  const json = { documentHash };
+  if (file) {
+    const proof = await readProof(hashProof);
+    if (proof === null || file !== hashProof.file) return;
+    json.proof = proof;
+  }
+  return run(() => api("/v1/verify", { method: "POST", json }), file?.name ?? null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,6 +231,7 @@ function render() {
       label("kind", report.documentKind),
     ),
     ...fact(t("verify.checkedAt"), formatDateTime(report.checkedAt)),
+    ...(state.proofName ? fact(t("verify.proofUsed"), state.proofName) : []),
   ];
 
   const parts = [el("dl", { class: "facts" }, facts)];
@@ -224,12 +311,81 @@ function renderIssuer() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Batch proofs
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The optional batch proof of one form (ids ``PREFIX-input``, ``-picker``, ``-name``, ``-clear``):
+ * chosen or dropped, shown by name, removable. ``onChange`` runs when it is set or removed.
+ */
+function proofPicker(prefix, onChange) {
+  const input = document.getElementById(`${prefix}-input`);
+  const area = document.getElementById(`${prefix}-picker`);
+  const name = document.getElementById(`${prefix}-name`);
+  const clear = document.getElementById(`${prefix}-clear`);
+  const picker = {
+    file: null,
+    render() {
+      name.textContent = picker.file
+        ? t("verify.fileChosen", { name: picker.file.name })
+        : t("verify.proofNone");
+      clear.hidden = picker.file === null;
+    },
+    /** Set (or with null, remove) the proof; ``quiet`` leaves ``onChange`` out. */
+    set(file, { quiet = false } = {}) {
+      picker.file = file ?? null;
+      input.removeAttribute("aria-invalid");
+      // The file is kept here: choosing the same file again must still be a change.
+      input.value = "";
+      picker.render();
+      if (!quiet) onChange();
+    },
+    markInvalid() {
+      input.setAttribute("aria-invalid", "true");
+    },
+  };
+  input.addEventListener("change", () => {
+    const [file] = input.files;
+    if (file) picker.set(file);
+  });
+  clear.addEventListener("click", () => {
+    picker.set(null);
+    input.focus();
+  });
+  for (const type of ["dragenter", "dragover"]) {
+    area.addEventListener(type, (event) => {
+      event.preventDefault();
+      area.classList.add("dragging");
+    });
+  }
+  area.addEventListener("dragleave", () => area.classList.remove("dragging"));
+  area.addEventListener("drop", (event) => {
+    event.preventDefault();
+    area.classList.remove("dragging");
+    const [file] = event.dataTransfer?.files ?? [];
+    if (file) picker.set(file);
+  });
+  picker.render();
+  return picker;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Wiring
 // ---------------------------------------------------------------------------------------------
 
 initPage("verify");
+
+// A proof added to or removed from the chosen document verifies it again, with or without it.
+const fileProof = proofPicker("file-proof", () => {
+  if (state.document) verifyFile(state.document);
+});
+// The hash form waits for its button.
+const hashProof = proofPicker("hash-proof", () => {});
+
 onLanguageChange(() => {
   dropzoneText.textContent = t("verify.dropHint");
+  fileProof.render();
+  hashProof.render();
   render();
 });
 // Only the issuer changes: redrawing the verdict would have screen readers announce it again.
@@ -237,6 +393,8 @@ onDepartmentsLoaded(renderIssuer);
 
 fileInput.addEventListener("change", () => {
   const [file] = fileInput.files;
+  // The file is kept in the state: choosing the same file again must still be a change.
+  fileInput.value = "";
   verifyFile(file);
 });
 
@@ -257,8 +415,13 @@ dropzone.addEventListener("drop", (event) => {
   event.preventDefault();
   dropzone.classList.remove("dragging");
   dropzoneText.textContent = t("verify.dropHint");
-  const [file] = event.dataTransfer?.files ?? [];
-  verifyFile(file);
+  // A document may come with its proof (NAME and NAME.proof.json dropped together).
+  const files = [...(event.dataTransfer?.files ?? [])];
+  const proof = files.length > 1 ? files.find((file) => PROOF_NAME.test(file.name)) : undefined;
+  const chosen = files.find((file) => file !== proof);
+  if (!chosen) return;
+  if (proof) fileProof.set(proof, { quiet: true });
+  verifyFile(chosen);
 });
 // A file dropped beside the zone must not make the browser open it in place of the page.
 for (const type of ["dragover", "drop"]) {
