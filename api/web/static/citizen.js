@@ -6,6 +6,7 @@
 
 import {
   api,
+  bindTokenForm,
   badge,
   busy,
   categoryTitle,
@@ -342,23 +343,15 @@ devForm.addEventListener("submit", async (event) => {
   });
 });
 
-tokenForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearError(errorBox);
-  setMessage(null);
-  const token = tokenInput.value.trim();
-  if (!token) {
-    showError(errorBox, "citizen.tokenMissing");
-    tokenInput.focus();
-    return;
-  }
-  await busy(tokenSubmit, async () => {
-    try {
-      if (await startSession(token)) tokenInput.value = "";
-    } catch (error) {
-      fail(error);
-    }
-  });
+bindTokenForm({
+  form: tokenForm,
+  input: tokenInput,
+  submit: tokenSubmit,
+  errorBox,
+  missingKey: "citizen.tokenMissing",
+  before: () => setMessage(null),
+  start: startSession,
+  fail,
 });
 
 logoutButton.addEventListener("click", () => {

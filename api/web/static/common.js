@@ -166,6 +166,31 @@ export function table({ caption, columns, rows, className = "data-table", showCa
 }
 
 /** Mark ``button`` busy (disabled, aria-busy) while ``work`` runs. */
+/**
+ * Wire a "paste a token" form: an empty field is refused with ``missingKey``; otherwise ``start``
+ * runs with the token while the button is busy, and the field is cleared once it succeeds.
+ */
+export function bindTokenForm({ form, input, submit, errorBox, missingKey, before, start, fail }) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(errorBox);
+    before();
+    const token = input.value.trim();
+    if (!token) {
+      showError(errorBox, missingKey);
+      input.focus();
+      return;
+    }
+    await busy(submit, async () => {
+      try {
+        if (await start(token)) input.value = "";
+      } catch (error) {
+        fail(error);
+      }
+    });
+  });
+}
+
 export async function busy(button, work) {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");

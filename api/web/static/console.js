@@ -5,6 +5,7 @@
 
 import {
   api,
+  bindTokenForm,
   badge,
   busy,
   catalogueEntry,
@@ -406,23 +407,15 @@ initPage("console");
 onLanguageChange(render);
 onDepartmentsLoaded(renderDepartment);
 
-tokenForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearError(errorBox);
-  setMessage(null);
-  const token = tokenInput.value.trim();
-  if (!token) {
-    showError(errorBox, "console.tokenMissing");
-    tokenInput.focus();
-    return;
-  }
-  await busy(tokenSubmit, async () => {
-    try {
-      if (await connect(token)) tokenInput.value = "";
-    } catch (error) {
-      fail(error);
-    }
-  });
+bindTokenForm({
+  form: tokenForm,
+  input: tokenInput,
+  submit: tokenSubmit,
+  errorBox,
+  missingKey: "console.tokenMissing",
+  before: () => setMessage(null),
+  start: connect,
+  fail,
 });
 
 anchorFile.addEventListener("change", renderChosenFile);
