@@ -14,6 +14,7 @@ from ledger.catalogue import (
 from ledger.contracts import (
     Amendment,
     CertificateRecord,
+    CertificateRegistryClient,
     CertificateStatus,
     CreditEvent,
     Department,
@@ -23,7 +24,14 @@ from ledger.contracts import (
 from ledger.errors import ValidationError
 from ledger.names import DepartmentNames
 
-__all__ = ["certificate_out", "credit_event_out", "department_out", "reason_name", "scope_name"]
+__all__ = [
+    "certificate_out",
+    "credit_event_out",
+    "department_out",
+    "public_certificate",
+    "reason_name",
+    "scope_name",
+]
 
 
 def hex32(value: bytes) -> str:
@@ -76,6 +84,18 @@ def certificate_out(
         successor=hex32(successor) if successor else None,
         cid=cid,
     )
+
+
+def public_certificate(
+    certificates: CertificateRegistryClient, record: CertificateRecord, *, cid: str | None = None
+) -> CertificateOut:
+    """The public view of ``record``, naming its successor when it was superseded."""
+    successor = (
+        certificates.successor(record.doc_hash)
+        if record.status is CertificateStatus.SUPERSEDED
+        else None
+    )
+    return certificate_out(record, successor=successor, cid=cid)
 
 
 def credit_event_out(event: CreditEvent) -> CreditEventOut:

@@ -30,6 +30,7 @@ from ledger.catalogue import CertificateType
 from ledger.documents import (
     DocumentKind,
     JSONValue,
+    SaltedCertificate,
     certificate_to_json,
     document_hash_of,
     load_certificate,
@@ -51,6 +52,7 @@ __all__ = [
     "anchor_batch",
     "anchor_hashes",
     "embedded_proof",
+    "proof_of",
     "proofs_for",
     "store_batch_manifest",
     "wrap_certificate",
@@ -157,7 +159,11 @@ def embedded_proof(data: bytes) -> BatchProof | None:
     """The proof inside a wrapped structured certificate, or None (a file, or no proof)."""
     if document_hash_of(data).kind is not DocumentKind.CERTIFICATE:
         return None
-    certificate = load_certificate(data)
+    return proof_of(load_certificate(data))
+
+
+def proof_of(certificate: SaltedCertificate) -> BatchProof | None:
+    """The proof a loaded certificate carries, parsed strictly; None when it carries none."""
     return None if certificate.proof is None else BatchProof.from_json(certificate.proof)
 
 

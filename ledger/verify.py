@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from ledger.batches import BatchProof, embedded_proof
+from ledger.batches import BatchProof, proof_of
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.contracts import (
     CertificateRecord,
@@ -33,7 +33,7 @@ from ledger.contracts import (
     DepartmentRegistryClient,
     RecordKind,
 )
-from ledger.documents import DocumentDigest, DocumentKind, document_hash_of
+from ledger.documents import DocumentDigest, DocumentKind, document_hash_of, load_certificate
 from ledger.errors import LedgerError, ValidationError
 from ledger.merkle import verify_proof
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
@@ -211,7 +211,8 @@ def verify_document(
     report.add(CheckName.HASH, Outcome.PASSED, f"0x{digest.hash.hex()}")
     if proof is None and digest.kind is DocumentKind.CERTIFICATE:
         try:
-            proof = embedded_proof(source)
+            # The hash was computed from the same bytes; only the proof is still to be read.
+            proof = proof_of(load_certificate(source))
         except LedgerError as exc:
             report.add(CheckName.MERKLE, Outcome.FAILED, f"the embedded batch proof: {exc}")
             return report.finish(digest.hash, str(digest.kind), moment, None)

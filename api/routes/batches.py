@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
 
 from api.deps import (
     DepartmentDep,
@@ -19,7 +19,13 @@ from api.deps import (
     audited,
 )
 from api.problems import ProblemError, problem_responses
-from api.routes.certificates import department_for_write, parse_expiry, read_upload
+from api.routes.certificates import (
+    ExpiresForm,
+    TypeForm,
+    department_for_write,
+    parse_expiry,
+    read_upload,
+)
 from api.schemas import BatchErrorOut, BatchItemOut, BatchJobOut
 from api.security import DepartmentCaller
 from api.service import Service
@@ -57,8 +63,8 @@ async def submit_batch(
     service: ServiceDep,
     settings: SettingsDep,
     files: Annotated[list[UploadFile], File(description="the documents (files or certificates)")],
-    type: Annotated[str, Form(max_length=64, description="certificate type of every document")],
-    expires_at: Annotated[str | None, Form(alias="expiresAt", max_length=40)] = None,
+    type: TypeForm,
+    expires_at: ExpiresForm = None,
 ) -> BatchJobOut:
     """Accept a batch: every document is hashed now and the job recorded before the answer, so
     an accepted batch survives a restart; anchoring runs in the background."""

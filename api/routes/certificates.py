@@ -31,7 +31,7 @@ from api.schemas import (
 )
 from api.security import DepartmentCaller
 from api.service import Service
-from api.views import certificate_out, hex32
+from api.views import hex32, public_certificate
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type, reason_code
 from ledger.contracts import CertificateRegistryClient, Department
@@ -48,6 +48,12 @@ router = APIRouter(tags=["certificates"])
 
 HashPath = Annotated[str, Path(pattern=HASH_PATTERN, description="document hash, 0x + 64 hex")]
 _WRITE_ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+#: Form fields shared by the upload routes (anchoring, superseding, batches).
+TypeForm = Annotated[str, Form(max_length=64, description="certificate type name")]
+SubjectForm = Annotated[str, Form(max_length=64, description="holder's id number or credit code")]
+SubjectKindForm = Annotated[Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")]
+ExpiresForm = Annotated[str | None, Form(alias="expiresAt", max_length=40)]
+StoreForm = Annotated[bool, Form()]
 _UPLOAD_DESCRIPTION: Final = "the document as issued (any file, or a structured JSON certificate)"
 
 
@@ -99,8 +105,7 @@ def _public_record(certificates: CertificateRegistryClient, doc_hash: bytes) -> 
     record = certificates.certificate(doc_hash)
     if record is None:
         raise CertificateRegistryUnknownCertificate({"docHash": doc_hash})
-    successor = certificates.successor(doc_hash) if record.status == 4 else None
-    return certificate_out(record, successor=successor)
+    return public_certificate(certificates, record)
 
 
 @router.post(
@@ -117,13 +122,11 @@ async def anchor_certificate(
     service: ServiceDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description=_UPLOAD_DESCRIPTION)],
-    type: Annotated[str, Form(max_length=64, description="certificate type name")],
-    subject: Annotated[str, Form(max_length=64, description="holder's id number or credit code")],
-    subject_kind: Annotated[
-        Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")
-    ] = None,
-    expires_at: Annotated[str | None, Form(alias="expiresAt", max_length=40)] = None,
-    store: Annotated[bool, Form()] = True,
+    type: TypeForm,
+    subject: SubjectForm,
+    subject_kind: SubjectKindForm = None,
+    expires_at: ExpiresForm = None,
+    store: StoreForm = True,
 ) -> AnchoredOut:
     """Store the document (encrypted for personal types) and anchor its hash for the holder."""
     data = await read_upload(file, settings.max_upload_bytes)
@@ -292,12 +295,10 @@ async def supersede_certificate(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="the replacement document")],
     reason: Annotated[str, Form(max_length=64, description="e.g. renewal, correction")],
-    subject: Annotated[str, Form(max_length=64, description="holder's id number or credit code")],
-    subject_kind: Annotated[
-        Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")
-    ] = None,
-    expires_at: Annotated[str | None, Form(alias="expiresAt", max_length=40)] = None,
-    store: Annotated[bool, Form()] = True,
+    subject: SubjectForm,
+    subject_kind: SubjectKindForm = None,
+    expires_at: ExpiresForm = None,
+    store: StoreForm = True,
 ) -> AnchoredOut:
     """Anchor a replacement (renewal, correction) and mark the old certificate superseded by it,
     in one transaction. The replacement keeps the old one's type and region."""

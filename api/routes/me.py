@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from api.deps import CitizenDep, ServiceDep, audited
 from api.problems import problem_responses
 from api.schemas import CertificateOut, MyCertificatesOut
-from api.views import certificate_out
+from api.views import public_certificate
 from ledger.storage.unixfs import cid_to_str
 
 router = APIRouter(tags=["me"])
@@ -29,9 +29,8 @@ async def my_certificates(caller: CitizenDep, service: ServiceDep) -> MyCertific
             record = certificates.certificate(doc_hash)
             if record is None:
                 continue
-            successor = certificates.successor(doc_hash) if record.status == 4 else None
             items.append(
-                certificate_out(record, successor=successor, cid=cid_to_str(cid) if cid else None)
+                public_certificate(certificates, record, cid=cid_to_str(cid) if cid else None)
             )
         return MyCertificatesOut(items=items)
 
