@@ -16,6 +16,7 @@ from api.middleware import GuardMiddleware
 from api.problems import install_problem_handlers
 from api.routes import (
     batches,
+    bundles,
     catalogue,
     certificates,
     credit,
@@ -67,7 +68,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.service = None
     install_problem_handlers(app)
     app.add_middleware(GuardMiddleware)
-    for module in (health, catalogue, verify, departments, batches, certificates, credit, me):
+    for module in (
+        health,
+        catalogue,
+        verify,
+        departments,
+        batches,
+        certificates,
+        bundles,
+        credit,
+        me,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_issuer:
         app.include_router(dev.router, prefix=API_PREFIX)

@@ -15,6 +15,10 @@ __all__ = [
     "BatchErrorOut",
     "BatchItemOut",
     "BatchJobOut",
+    "BundleIn",
+    "BundleOut",
+    "BundlePartIn",
+    "BundlePartOut",
     "CatalogueOut",
     "CertificateOut",
     "CertificatePageOut",
@@ -31,6 +35,7 @@ __all__ = [
     "DevTokenIn",
     "DevTokenOut",
     "DisputeIn",
+    "FilePartIn",
     "HealthOut",
     "HistoryOut",
     "KeyRotationOut",
@@ -49,6 +54,7 @@ __all__ = [
     "SubjectIn",
     "TokenOut",
     "VerificationOut",
+    "VerificationPartOut",
     "VerifyHashIn",
     "WhoAmIOut",
 ]
@@ -95,8 +101,19 @@ class RecordOut(_Camel):
     reason_code: int
 
 
+class VerificationPartOut(_Camel):
+    """One part of a verified bundle and its certificate's own checks (none: not filed)."""
+
+    index: int
+    department: int
+    cert_type: int
+    document_hash: str | None
+    verdict: Literal["VALID", "INVALID"] | None
+    checks: list[CheckOut]
+
+
 class VerificationOut(_Camel):
-    """The verification report (``VerificationReport.to_json()``)."""
+    """The verification report (``VerificationReport.to_json()``); ``parts`` for a bundle."""
 
     verdict: Literal["VALID", "INVALID"]
     document_hash: str | None
@@ -104,6 +121,7 @@ class VerificationOut(_Camel):
     checked_at: str
     checks: list[CheckOut]
     record: RecordOut | None
+    parts: list[VerificationPartOut] | None = None
 
 
 class HealthOut(BaseModel):
@@ -411,3 +429,61 @@ class BatchJobOut(_Camel):
     transaction_hash: str | None = None
     error: BatchErrorOut | None = None
     items: list[BatchItemOut] | None = None
+
+
+class BundlePartIn(_Camel):
+    """A licence a bundle needs: which department issues it, of which type."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    department: DepartmentId
+    certificate_type: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class BundleIn(_Camel):
+    """Open a joint licensing bundle (多证联办) for an enterprise."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    enterprise: Annotated[
+        str, Field(min_length=1, max_length=64, description="unified social credit code")
+    ]
+    deadline: Annotated[
+        str,
+        Field(
+            min_length=10,
+            max_length=40,
+            description="last day to file parts (YYYY-MM-DD, China time) or an ISO time",
+        ),
+    ]
+    parts: Annotated[list[BundlePartIn], Field(min_length=1, max_length=16)]
+
+
+class FilePartIn(_Camel):
+    """File the calling department's anchored certificate as a part of a bundle."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    document_hash: Annotated[str, Field(pattern=HASH_PATTERN)]
+
+
+class BundlePartOut(_Camel):
+    """A part of a bundle and the certificate filed for it (null: not yet)."""
+
+    index: int
+    department: int
+    certificate_type: str
+    document_hash: str | None
+
+
+class BundleOut(_Camel):
+    """A joint licensing bundle (public view: no enterprise identifier or reference)."""
+
+    bundle_id: str
+    lead: int
+    opened_at: datetime
+    deadline: datetime
+    completed_at: datetime | None
+    #: Every part filed and every filed certificate active and unexpired, now.
+    complete: bool
+    parts: list[BundlePartOut]

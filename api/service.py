@@ -111,6 +111,15 @@ class Service:
         finally:
             self.session.close()
 
+    def local_departments(self) -> frozenset[int]:
+        """The departments whose signing keys this service holds: the ones whose stored copies
+        its document store keeps (other regions' copies live in their own stores)."""
+        return frozenset(
+            record.department_id
+            for record in self.session.keystore.records()
+            if record.department_id is not None
+        )
+
     def credential_is_valid(self, header: bytes) -> bool:
         """Whether an ``Authorization`` header carries a valid credential (cached for a while).
 

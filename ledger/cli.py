@@ -693,6 +693,12 @@ def reinstate(state: _State, doc_hash: str, department_id: int | None) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Batch proof of a file anchored in a Merkle batch (FILE.proof.json).",
 )
+@click.option(
+    "--bundle",
+    "bundle_id",
+    metavar="BUNDLE_ID",
+    help="Verify a joint licensing bundle: every part filed, each certificate VALID.",
+)
 @_json_option
 @click.pass_obj
 def verify(
@@ -703,8 +709,9 @@ def verify(
     confirmations: int | None,
     deployments: Path | None,
     proof_file: Path | None,
+    bundle_id: str | None,
 ) -> None:
-    """Check FILE against the chain; exit status 10 when it is INVALID.
+    """Check FILE (or --hash, or --bundle) against the chain; exit status 10 when INVALID.
 
     With a data directory holding the document master key, the stored copy named by the anchor
     is fetched (from the embedded store or LEDGER_IPFS_API), decrypted where the key is here, and
@@ -713,10 +720,13 @@ def verify(
     from ledger.chain.connection import connect
     from ledger.contracts import ChainContext, load_deployment
     from ledger.session import DEPLOYMENTS_FILE
-    from ledger.verify import agree, verify_document, verify_hash
+    from ledger.verify import agree, verify_bundle, verify_document, verify_hash
 
-    if (file is None) == (doc_hash is None):
-        raise ValidationError("give either FILE or --hash")
+    if sum(given is not None for given in (file, doc_hash, bundle_id)) != 1:
+        raise ValidationError("give one of FILE, --hash or --bundle")
+    if bundle_id is not None and proof_file is not None:
+        raise ValidationError("--proof belongs to a file or a hash, not to a bundle")
+    presented_bundle = _bundle_id(bundle_id) if bundle_id is not None else None
     if len(set(rpc_urls)) != len(rpc_urls):
         raise ValidationError("each --rpc node must be a different URL")
     nodes: list[str | None] = list(rpc_urls) or [None]
@@ -747,7 +757,18 @@ def verify(
             context = ChainContext(
                 connection.web3, load_deployment(deployment_file, connection.web3)
             )
-            if source is not None:
+            if presented_bundle is not None:
+                reports.append(
+                    verify_bundle(
+                        presented_bundle,
+                        context,
+                        confirmations=required,
+                        documents=documents,
+                        encrypted_types=encrypted_types,
+                        local_issuers=local,
+                    )
+                )
+            elif source is not None:
                 reports.append(
                     verify_document(
                         source,
@@ -777,6 +798,13 @@ def verify(
         f"{report.verdict.value}  {_hex(report.document_hash) if report.document_hash else ''}"
     ]
     lines += [f"  [{marks[c.outcome.value]}] {c.name.value:<24} {c.detail}" for c in report.checks]
+    for part in report.parts:
+        verdict = part.report.verdict.value if part.report else "NOT FILED"
+        filed = _hex(part.document_hash) if part.document_hash else "-"
+        lines.append(
+            f"  part {part.index}: department {part.department_id}, "
+            f"{_type_label(part.cert_type)}: {verdict} {filed}"
+        )
     _emit(state, report.to_json(), "\n".join(lines))
     if report.verdict.value != "VALID":
         raise SystemExit(EXIT_INVALID)
@@ -794,6 +822,161 @@ def _verifier_documents(settings: Settings) -> Iterator[DocumentService | None]:
         return
     with _document_service(settings) as service:
         yield service
+
+
+def _bundle_id(text: str) -> bytes:
+    try:
+        return parse_hash(text)
+    except ValidationError:
+        raise ValidationError("a bundle id is 64 hex digits (optionally 0x-prefixed)") from None
+
+
+def _type_label(code: int) -> str:
+    try:
+        return certificate_type(code).name
+    except ValidationError:
+        return f"type {code:#x}"
+
+
+# -- joint licensing --------------------------------------------------------------------------
+
+
+@cli.group()
+def bundle() -> None:
+    """Joint licensing (多证联办): open a bundle, file its parts, show it."""
+
+
+def _parse_part(text: str) -> tuple[int, int]:
+    department, sep, type_name = text.partition(":")
+    if not sep or not department.strip().isdigit():
+        raise ValidationError(f"--part {text!r}: expected DEPARTMENT:TYPE, e.g. 3:food-licence")
+    department_id = int(department)
+    if not 0 < department_id < 2**32:
+        raise ValidationError(f"--part {text!r}: department out of range")
+    return department_id, certificate_type(type_name.strip()).code
+
+
+@bundle.command("open")
+@click.option("--enterprise", required=True, help="Unified social credit code of the enterprise.")
+@click.option("--deadline", required=True, help="Last day to file parts (YYYY-MM-DD, China time).")
+@click.option(
+    "--part",
+    "parts",
+    multiple=True,
+    required=True,
+    metavar="DEPARTMENT:TYPE",
+    help="A licence the bundle needs, e.g. 3:food-licence; give one --part per licence.",
+)
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def bundle_open(
+    state: _State,
+    enterprise: str,
+    deadline: str,
+    parts: tuple[str, ...],
+    department_id: int | None,
+) -> None:
+    """Open a bundle for an enterprise, led by this department."""
+    due = end_of_day(parse_date(deadline, "--deadline"))
+    wanted = [_parse_part(text) for text in parts]
+    with _session(state) as session:
+        lead = _department_for(session, department_id)
+        bundle_id, receipt = session.open_bundle(lead, enterprise, due, wanted)
+    _emit(
+        state,
+        {
+            "bundleId": _hex(bundle_id),
+            "lead": lead,
+            "deadline": due.isoformat(),
+            "parts": [{"department": d, "certType": t} for d, t in wanted],
+            "block": receipt["blockNumber"],
+        },
+        f"opened bundle {_hex(bundle_id)} with {len(wanted)} part(s) in block "
+        f"{receipt['blockNumber']}",
+    )
+
+
+@bundle.command("file")
+@click.argument("bundle_id", metavar="BUNDLE_ID")
+@click.argument("index", type=click.IntRange(0, 255))
+@click.argument("doc_hash", metavar="HASH")
+@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@_json_option
+@click.pass_obj
+def bundle_file(
+    state: _State, bundle_id: str, index: int, doc_hash: str, department_id: int | None
+) -> None:
+    """File this department's anchored certificate HASH as part INDEX of a bundle."""
+    bundle_digest = _bundle_id(bundle_id)
+    digest = parse_hash(doc_hash)
+    with _session(state) as session:
+        sender = session.department_sender(_department_for(session, department_id))
+        receipt = session.bundles(sender).file_part(bundle_digest, index, digest)
+        current = session.bundles().bundle(bundle_digest)
+    assert current is not None
+    complete = current.completed_at is not None
+    _emit(
+        state,
+        {
+            "bundleId": _hex(bundle_digest),
+            "index": index,
+            "documentHash": _hex(digest),
+            "filed": current.filed,
+            "parts": len(current.parts),
+            "completed": complete,
+            "block": receipt["blockNumber"],
+        },
+        f"filed part {index} of bundle {_hex(bundle_digest)}: {current.filed} of "
+        f"{len(current.parts)} filed" + (", bundle complete" if complete else ""),
+    )
+
+
+@bundle.command("show")
+@click.argument("bundle_id", metavar="BUNDLE_ID")
+@_json_option
+@click.pass_obj
+def bundle_show(state: _State, bundle_id: str) -> None:
+    """Show a bundle: its parts, what was filed, and whether it is complete now."""
+    digest = _bundle_id(bundle_id)
+    with _session(state) as session:
+        client = session.bundles()
+        current = client.bundle(digest)
+        if current is None:
+            raise NotFoundError("no bundle with this id")
+        complete = client.is_complete(digest)
+    lines = [
+        f"bundle {_hex(digest)}: led by department {current.lead}, due "
+        f"{current.deadline.astimezone(_CST).date().isoformat()}, "
+        + ("complete" if complete else "incomplete")
+    ]
+    for index, part in enumerate(current.parts):
+        filed = _hex(part.doc_hash) if part.doc_hash else "not filed"
+        lines.append(
+            f"  part {index}: department {part.department_id}, "
+            f"{_type_label(part.cert_type)}: {filed}"
+        )
+    _emit(
+        state,
+        {
+            "bundleId": _hex(digest),
+            "lead": current.lead,
+            "openedAt": current.opened_at.isoformat(),
+            "deadline": current.deadline.isoformat(),
+            "completedAt": current.completed_at.isoformat() if current.completed_at else None,
+            "complete": complete,
+            "parts": [
+                {
+                    "index": index,
+                    "department": part.department_id,
+                    "certType": _type_label(part.cert_type),
+                    "documentHash": _hex(part.doc_hash) if part.doc_hash else None,
+                }
+                for index, part in enumerate(current.parts)
+            ],
+        },
+        "\n".join(lines),
+    )
 
 
 # -- documents --------------------------------------------------------------------------------

@@ -903,11 +903,11 @@ class LicenceBundlesClient:
             )
         )
 
-    def bundle(self, bundle_id: bytes) -> Bundle | None:
-        """The bundle and its parts, or None when unknown."""
+    def bundle(self, bundle_id: bytes, *, block: BlockIdentifier = "latest") -> Bundle | None:
+        """The bundle and its parts (as of ``block``), or None when unknown."""
         digest = _bytes32(bundle_id, "bundle id")
         lead, count, _filed, opened, deadline, completed, subject = rpc_guard(
-            lambda: self.contract.functions.bundleOf(digest).call()
+            lambda: self.contract.functions.bundleOf(digest).call(block_identifier=block)
         )
         if opened == 0:
             return None
@@ -915,7 +915,7 @@ class LicenceBundlesClient:
         functions = self.contract.functions
 
         def part_of(index: int) -> Any:
-            return functions.partOf(digest, index).call()
+            return functions.partOf(digest, index).call(block_identifier=block)
 
         for index in range(count):
             (department, cert_type), filed = rpc_guard(functools.partial(part_of, index))
@@ -942,3 +942,30 @@ class LicenceBundlesClient:
                 )
             )
         )
+
+    def opened_for(self, subject_ref: bytes) -> list[bytes]:
+        """Ids of the bundles opened for ``subject_ref``, oldest first."""
+        reference = _bytes32(subject_ref, "subject reference")
+        event_type = self.contract.events.BundleOpened
+        logs = rpc_guard(
+            lambda: event_type.get_logs(
+                argument_filters={"subjectRef": reference},
+                from_block=self.context.deployment.block,
+            )
+        )
+        return [bytes(log["args"]["bundleId"]) for log in logs]
+
+    def last_filing_block(self, bundle_id: bytes, *, until: int | None = None) -> int | None:
+        """The block of the bundle's latest ``BundlePartFiled`` event up to block ``until``
+        (None: no part filed yet)."""
+        digest = _bytes32(bundle_id, "bundle id")
+        event_type = self.contract.events.BundlePartFiled
+        last = "latest" if until is None else until
+        logs = rpc_guard(
+            lambda: event_type.get_logs(
+                argument_filters={"bundleId": digest},
+                from_block=self.context.deployment.block,
+                to_block=last,
+            )
+        )
+        return max((int(log["blockNumber"]) for log in logs), default=None)

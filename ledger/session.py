@@ -13,9 +13,11 @@ is discarded, unless the transaction may still land.
 
 from __future__ import annotations
 
+import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
@@ -34,6 +36,7 @@ from ledger.contracts import (
     CreditLedgerClient,
     DepartmentRegistryClient,
     Deployment,
+    LicenceBundlesClient,
     deploy,
     deploy_bundles,
     load_deployment,
@@ -49,6 +52,7 @@ from ledger.errors import (
     NotDeployedError,
     NotFoundError,
     UnknownKeyError,
+    ValidationError,
 )
 from ledger.identity import SubjectKind, parse_subject, subject_ref
 from ledger.keys import Keystore
@@ -239,6 +243,12 @@ class LedgerSession:
             self.context if sender is None else self.context.signed_by(sender)
         )
 
+    def bundles(self, sender: TransactionSender | None = None) -> LicenceBundlesClient:
+        """Joint licensing client (writes need a department ``sender``)."""
+        return LicenceBundlesClient(
+            self.context if sender is None else self.context.signed_by(sender)
+        )
+
     def documents(self) -> DocumentService:
         """The document store and key vault of this deployment (opened on first use)."""
         with self._documents_lock:
@@ -251,6 +261,35 @@ class LedgerSession:
     def subject_ref(self, identifier: str, kind: SubjectKind | None = None) -> bytes:
         """Validate an identity number or credit code and return its subject reference."""
         return subject_ref(self.settings.pepper_bytes(), parse_subject(identifier, kind))
+
+    # -- joint licensing ----------------------------------------------------------------------
+
+    def open_bundle(
+        self,
+        department_id: int,
+        enterprise: str,
+        deadline: datetime,
+        parts: Sequence[tuple[int, int]],
+    ) -> tuple[bytes, TxReceipt]:
+        """Open a joint licensing bundle led by ``department_id`` for the enterprise with credit
+        code ``enterprise``, naming the (department, certificate type) ``parts`` it needs by
+        ``deadline``; returns the new bundle's id (random: it says nothing of the enterprise)
+        and the receipt.
+
+        Refused before any transaction: a citizen identity number (bundles are for
+        enterprises), a deadline already past, no parts or the same part twice.
+        """
+        subject = parse_subject(enterprise, SubjectKind.ENTERPRISE)
+        if not parts:
+            raise ValidationError("a bundle needs at least one part")
+        if len(set(parts)) != len(parts):
+            raise ValidationError("a bundle names each (department, certificate type) once")
+        if deadline <= datetime.now(UTC):
+            raise ValidationError("the bundle's deadline has already passed")
+        reference = subject_ref(self.settings.pepper_bytes(), subject)
+        bundle_id = secrets.token_bytes(32)
+        client = self.bundles(self.department_sender(department_id))
+        return bundle_id, client.open(bundle_id, reference, deadline, parts)
 
     # -- governance workflows -----------------------------------------------------------------
 

@@ -31,10 +31,11 @@ from ledger.contracts import (
     CertificateStatus,
     ChainContext,
     DepartmentRegistryClient,
+    LicenceBundlesClient,
     RecordKind,
 )
 from ledger.documents import DocumentDigest, DocumentKind, document_hash_of, load_certificate
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import LedgerError, NotDeployedError, ValidationError
 from ledger.merkle import verify_proof
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid
@@ -42,6 +43,7 @@ from ledger.storage.vault import DocumentErasedError, DocumentService
 from ledger.tx import rpc_guard
 
 __all__ = [
+    "BundlePartReport",
     "Check",
     "CheckName",
     "Outcome",
@@ -49,6 +51,7 @@ __all__ = [
     "VerificationReport",
     "agree",
     "anchored_cid",
+    "verify_bundle",
     "verify_document",
     "verify_hash",
 ]
@@ -88,6 +91,8 @@ class CheckName(StrEnum):
 
 
 _ORDER: Final = tuple(CheckName)
+#: ``document_kind`` of a bundle's report.
+BUNDLE_KIND: Final = "bundle"
 
 
 @dataclass(frozen=True)
@@ -100,14 +105,42 @@ class Check:
 
 
 @dataclass(frozen=True)
+class BundlePartReport:
+    """One part of a verified bundle: what it requires, and the verification of the certificate
+    filed for it (None while nothing is filed)."""
+
+    index: int
+    department_id: int
+    cert_type: int
+    document_hash: bytes | None
+    report: VerificationReport | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "department": self.department_id,
+            "certType": self.cert_type,
+            "documentHash": None if self.document_hash is None else "0x" + self.document_hash.hex(),
+            "verdict": None if self.report is None else self.report.verdict.value,
+            "checks": []
+            if self.report is None
+            else [
+                {"name": c.name.value, "outcome": c.outcome.value, "detail": c.detail}
+                for c in self.report.checks
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class VerificationReport:
-    """The checks and their verdict."""
+    """The checks and their verdict (for a bundle, ``parts`` holds each part's own report)."""
 
     document_hash: bytes | None
     document_kind: str | None
     checks: tuple[Check, ...]
     checked_at: datetime
     record: CertificateRecord | None = field(default=None, compare=False)
+    parts: tuple[BundlePartReport, ...] = field(default=(), compare=False)
 
     @property
     def verdict(self) -> Verdict:
@@ -121,9 +154,9 @@ class VerificationReport:
         return tuple(check for check in self.checks if check.outcome is Outcome.FAILED)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form used by the CLI's ``--json`` and the API."""
+        """JSON form used by the CLI's ``--json`` and the API (``parts`` for a bundle only)."""
         record = self.record
-        return {
+        data = {
             "verdict": self.verdict.value,
             "documentHash": "0x" + self.document_hash.hex() if self.document_hash else None,
             "documentKind": self.document_kind,
@@ -145,6 +178,9 @@ class VerificationReport:
                 "reasonCode": record.reason_code,
             },
         }
+        if self.document_kind == BUNDLE_KIND:
+            data["parts"] = [part.to_json() for part in self.parts]
+        return data
 
 
 class _Report:
@@ -162,12 +198,13 @@ class _Report:
         kind: str | None,
         now: datetime,
         record: CertificateRecord | None,
+        parts: tuple[BundlePartReport, ...] = (),
     ) -> VerificationReport:
         ordered = tuple(
             self.checks.get(name, Check(name, Outcome.NOT_APPLICABLE, "not reached"))
             for name in _ORDER
         )
-        return VerificationReport(digest, kind, ordered, now, record)
+        return VerificationReport(digest, kind, ordered, now, record, parts)
 
 
 def verify_document(
@@ -241,6 +278,121 @@ def verify_hash(
     report.add(CheckName.HASH, Outcome.NOT_APPLICABLE, "only a hash was presented")
     storage = _StoredCopy(documents, frozenset(encrypted_types), False, _issuers(local_issuers))
     return _verify_anchor(report, doc_hash, None, context, confirmations, moment, storage, proof)
+
+
+def verify_bundle(
+    bundle_id: bytes,
+    context: ChainContext,
+    *,
+    confirmations: int = 0,
+    now: datetime | None = None,
+    documents: DocumentService | None = None,
+    encrypted_types: Collection[int] = (),
+    local_issuers: Collection[int] | None = None,
+) -> VerificationReport:
+    """Verify a joint licensing bundle (ADR 0011): it exists, every part it requires is filed,
+    and each filed certificate verifies on its own (accredited issuer, active, in its dates,
+    stored copy). ``bundle.parts`` names every part that is missing or whose certificate is
+    INVALID, with the part's failing checks; each part's full report is in ``parts``.
+
+    ``finality.confirmations`` counts from the latest filing. The bundle contract's own
+    ``isComplete`` must agree: a bundle it reports incomplete is never VALID.
+    """
+    report = _Report()
+    moment = now or datetime.now(UTC)
+    for name in (CheckName.PARSED, CheckName.HASH):
+        report.add(name, Outcome.NOT_APPLICABLE, "a bundle id was presented")
+    report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "a bundle: each part is checked itself")
+    report.add(CheckName.AGREEMENT, Outcome.NOT_APPLICABLE, "one node asked")
+    for name in (CheckName.ACCREDITED, CheckName.STATUS, CheckName.DATES, CheckName.STORED_COPY):
+        report.add(name, Outcome.NOT_APPLICABLE, "checked for each part (bundle.parts)")
+
+    def finish(parts: tuple[BundlePartReport, ...] = ()) -> VerificationReport:
+        return report.finish(bundle_id, BUNDLE_KIND, moment, None, parts)
+
+    try:
+        bundles = LicenceBundlesClient(context)
+    except NotDeployedError as exc:
+        report.add(CheckName.ANCHORED, Outcome.FAILED, str(exc))
+        return finish()
+    head = _read(report, CheckName.ANCHORED, lambda: int(context.web3.eth.block_number))
+    if head is None:
+        return finish()
+    bundle = _read(report, CheckName.ANCHORED, lambda: bundles.bundle(bundle_id, block=head))
+    if CheckName.ANCHORED in report.checks:  # the read failed
+        return finish()
+    if bundle is None:
+        report.add(CheckName.ANCHORED, Outcome.FAILED, "no bundle with this id")
+        return finish()
+    report.add(
+        CheckName.ANCHORED,
+        Outcome.PASSED,
+        f"bundle opened by department {bundle.lead} at {bundle.opened_at.isoformat()}: "
+        f"{len(bundle.parts)} part(s) due by {bundle.deadline.isoformat()}",
+    )
+
+    parts: list[BundlePartReport] = []
+    problems: list[str] = []
+    for index, part in enumerate(bundle.parts):
+        label = f"part {index} ({_type_label(part.cert_type)} of department {part.department_id})"
+        if part.doc_hash is None:
+            late = "the deadline has passed" if moment > bundle.deadline else "not yet"
+            problems.append(f"{label} is not filed ({late})")
+            parts.append(BundlePartReport(index, part.department_id, part.cert_type, None, None))
+            continue
+        filed = verify_hash(
+            part.doc_hash,
+            context,
+            confirmations=confirmations,
+            now=moment,
+            documents=documents,
+            encrypted_types=encrypted_types,
+            local_issuers=local_issuers,
+        )
+        parts.append(
+            BundlePartReport(index, part.department_id, part.cert_type, part.doc_hash, filed)
+        )
+        # A filing is never older than its certificate's anchor: the bundle's own finality
+        # check below covers the parts' (so it is not reported twice).
+        failures = [c for c in filed.failures if c.name is not CheckName.FINALITY]
+        if failures:
+            why = "; ".join(f"{c.name.value}: {c.detail}" for c in failures)
+            problems.append(f"{label} 0x{part.doc_hash.hex()} is INVALID ({why})")
+    complete = _read(report, CheckName.BUNDLE, lambda: bundles.is_complete(bundle_id, block=head))
+    if complete is not None:
+        if problems:
+            report.add(CheckName.BUNDLE, Outcome.FAILED, "; ".join(problems))
+        elif not complete:
+            report.add(
+                CheckName.BUNDLE, Outcome.FAILED, "the bundle contract reports it incomplete"
+            )
+        else:
+            report.add(
+                CheckName.BUNDLE,
+                Outcome.PASSED,
+                f"all {len(bundle.parts)} part(s) filed, each certificate VALID",
+            )
+    last = _read(
+        report, CheckName.FINALITY, lambda: bundles.last_filing_block(bundle_id, until=head)
+    )
+    if CheckName.FINALITY not in report.checks:
+        if last is None:
+            report.add(CheckName.FINALITY, Outcome.NOT_APPLICABLE, "no part filed")
+        else:
+            depth = head - last + 1
+            report.add(
+                CheckName.FINALITY,
+                Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
+                f"{depth} confirmation(s) since the latest filing, {confirmations} required",
+            )
+    return finish(tuple(parts))
+
+
+def _type_label(code: int) -> str:
+    try:
+        return certificate_type(code).name
+    except ValidationError:
+        return f"type {code:#x}"
 
 
 @dataclass(frozen=True)

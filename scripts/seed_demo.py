@@ -260,6 +260,7 @@ CERTIFICATES: Final = (
     CertificateSpec("C5-residence-certificate", "C5", "residence-certificate", 440301, None, 365),
 )
 
+_CERTIFICATE_BY_NAME: Final = {spec.name: spec for spec in CERTIFICATES}
 _SPOUSES: Final = {"C2": "C3", "C3": "C2"}
 
 
@@ -525,6 +526,40 @@ def _amendment_bytes(spec: CreditSpec, status: Amendment, dates: Mapping[str, st
 
 
 @dataclass
+@dataclass(frozen=True)
+class BundleSpec:
+    """A joint licensing bundle (多证联办): the enterprise, the lead department, the
+    certificates it needs (by their names in :data:`CERTIFICATES`) and which of them are filed."""
+
+    name: str
+    holder: str
+    lead: int
+    parts: tuple[str, ...]
+    filed: tuple[str, ...]
+
+
+BUNDLES: Final = (
+    # Complete: both licences of a new Beijing company, filed by their departments.
+    BundleSpec(
+        "E1-company-start",
+        "E1",
+        110001,
+        ("E1-business-licence", "E1-tax-registration"),
+        ("E1-business-licence", "E1-tax-registration"),
+    ),
+    # Waiting: the Shanghai trading company's social security registration is not filed yet.
+    BundleSpec(
+        "E2-import-export",
+        "E2",
+        310002,
+        ("E2-customs-registration", "E2-social-security-registration"),
+        ("E2-customs-registration",),
+    ),
+)
+#: Days from seeding until a demo bundle's deadline.
+BUNDLE_DAYS: Final = 60
+
+
 class Tally:
     """What this run did, and what it found already done."""
 
@@ -540,6 +575,9 @@ class Tally:
     credit_new: int = 0
     credit_existing: int = 0
     amendments_new: int = 0
+    bundles_new: int = 0
+    bundles_existing: int = 0
+    parts_filed: int = 0
 
 
 @dataclass
@@ -552,6 +590,7 @@ class Seeder:
     tally: Tally = field(default_factory=Tally)
     documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     credit_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bundles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _senders: dict[int, TransactionSender] = field(default_factory=dict)
     _refs: dict[str, bytes] = field(default_factory=dict)
 
@@ -744,6 +783,57 @@ class Seeder:
                 }
             )
 
+    # -- joint licensing ----------------------------------------------------------------------
+
+    def joint_licensing(self) -> None:
+        """Open each demo bundle (once: an earlier run's is found by its enterprise, lead and
+        parts) and file the parts it plans to have filed."""
+        reader = self.session.bundles()
+        for spec in BUNDLES:
+            holder = _SUBJECT_BY_LABEL[spec.holder]
+            needed = [self._part(name) for name in spec.parts]
+            bundle_id = self._existing_bundle(spec, needed)
+            if bundle_id is None:
+                deadline = end_of_day(self.today + timedelta(days=BUNDLE_DAYS))
+                bundle_id, _receipt = self.session.open_bundle(
+                    spec.lead, holder.identifier, deadline, needed
+                )
+                self.tally.bundles_new += 1
+            else:
+                self.tally.bundles_existing += 1
+            bundle = reader.bundle(bundle_id)
+            if bundle is None:
+                raise ConfigurationError(f"bundle {spec.name} was opened but cannot be read")
+            for index, name in enumerate(spec.parts):
+                if name in spec.filed and bundle.parts[index].doc_hash is None:
+                    department = _CERTIFICATE_BY_NAME[name].department_id
+                    filer = self.session.bundles(self.sender(department))
+                    filer.file_part(bundle_id, index, self._anchored_hash(name))
+                    self.tally.parts_filed += 1
+            self.bundles.setdefault(spec.holder, []).append(
+                {
+                    "name": spec.name,
+                    "bundleId": "0x" + bundle_id.hex(),
+                    "lead": spec.lead,
+                    "parts": list(spec.parts),
+                    "complete": reader.is_complete(bundle_id),
+                }
+            )
+
+    def _part(self, name: str) -> tuple[int, int]:
+        spec = _CERTIFICATE_BY_NAME[name]
+        return spec.department_id, certificate_type(spec.type_name).code
+
+    def _existing_bundle(self, spec: BundleSpec, needed: list[tuple[int, int]]) -> bytes | None:
+        reader = self.session.bundles()
+        for bundle_id in reader.opened_for(self.subject_ref(spec.holder)):
+            bundle = reader.bundle(bundle_id)
+            if bundle is None or bundle.lead != spec.lead:
+                continue
+            if [(part.department_id, part.cert_type) for part in bundle.parts] == needed:
+                return bundle_id
+        return None
+
     # -- the credentials file -----------------------------------------------------------------
 
     def credentials(self) -> dict[str, Any]:
@@ -784,6 +874,7 @@ class Seeder:
                     "subjectRef": "0x" + self.subject_ref(subject.label).hex(),
                     "documents": documents,
                     "creditEvents": self.credit_events.get(subject.label, []),
+                    "bundles": self.bundles.get(subject.label, []),
                 }
             )
         return {
@@ -808,6 +899,7 @@ class Seeder:
                 "DepartmentRegistry": deployment.department_registry,
                 "CertificateRegistry": deployment.certificate_registry,
                 "CreditLedger": deployment.credit_ledger,
+                "LicenceBundles": deployment.licence_bundles,
             },
             "governanceKey": self.session.keystore.governance().address,
             "departments": departments,
@@ -883,6 +975,7 @@ def seed(data_dir: Path, rpc_url: str | None) -> SeedResult:
         seeder.disclosure_periods()
         seeder.certificates()
         seeder.credit()
+        seeder.joint_licensing()
         credentials = data_dir / CREDENTIALS_FILE
         document = seeder.credentials()
         document["apiTokens"] = demo_tokens(session.settings, credentials)
@@ -913,6 +1006,8 @@ def summary(result: SeedResult, documents: Path, elapsed: float) -> str:
             f"{superseded} superseded ({t.superseded_new} now)",
             f"  credit events  {len(CREDIT_EVENTS)} ({t.credit_new} new, {t.credit_existing} "
             f"already recorded); {amendments} amendments ({t.amendments_new} new)",
+            f"  bundles        {len(BUNDLES)} joint licensing ({t.bundles_new} new, "
+            f"{t.bundles_existing} already open); {t.parts_filed} part(s) filed now",
             f"  documents      {files} in {documents} ({result.documents_created} written now)",
             f"  credentials    {result.credentials} (mode 0600; identifiers are only there)",
             f"  took {elapsed:.1f} s",

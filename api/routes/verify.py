@@ -72,11 +72,7 @@ async def verify(request: Request, service: ServiceDep, settings: SettingsDep) -
     documents = await service.read(service.session.documents)
     encrypted = [certificate_type(name).code for name in settings.encrypt_types]
     # Copies of other regions' departments live in their stores (unless IPFS is shared).
-    local = {
-        record.department_id
-        for record in service.session.keystore.records()
-        if record.department_id is not None
-    }
+    local = service.local_departments()
     if media_type == JSON_MEDIA_TYPE:
         body = await _read_body(request, settings.max_json_bytes)
         doc_hash, raw_proof = _parse_hash(body)

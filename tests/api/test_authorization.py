@@ -329,6 +329,59 @@ def test_supersede_certificate(world: World, caller: str, expected: Expected | i
         assert world.status_of(new_hash) is None
 
 
+def open_bundle(world: World, headers: dict[str, str]) -> httpx.Response:
+    """A bundle needing a licence of department 3 and one of department 4."""
+    return world.client.post(
+        "/v1/bundles",
+        headers=headers,
+        json={
+            "enterprise": world.prepared.enterprise,
+            "deadline": "2099-12-31",
+            "parts": [
+                {"department": 3, "certificateType": "business-licence"},
+                {"department": 4, "certificateType": "business-licence"},
+            ],
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"), matrix(right_department=201, other_department=201, **REFUSED)
+)
+def test_open_bundle(world: World, caller: str, expected: Expected | int) -> None:
+    """Any department in good standing may lead a bundle; it is recorded as the lead."""
+    response = open_bundle(world, world.callers[caller])
+    check(response, expected)
+    if is_allowed(expected):
+        bundle = world.client.get(response.headers["location"]).json()
+        assert bundle["lead"] == (3 if caller == "right_department" else 4)
+    else:
+        assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"), matrix(right_department=200, other_department=FORBIDDEN, **REFUSED)
+)
+def test_file_bundle_part(world: World, caller: str, expected: Expected | int) -> None:
+    """Part 0 is department 3's: only department 3 may file it (with its own licence)."""
+
+    def opened() -> str:
+        response = open_bundle(world, world.department)
+        assert response.status_code == 201, response.text
+        return str(response.json()["bundleId"])
+
+    bundle_id = opened() if is_allowed(expected) else world.shared_target("bundle", opened)
+    licence = world.shared_target("bundle-licence", world.anchored)
+    response = world.client.post(
+        f"/v1/bundles/{bundle_id}/parts/0",
+        headers=world.callers[caller],
+        json={"documentHash": licence},
+    )
+    check(response, expected)
+    filed = world.client.get(f"/v1/bundles/{bundle_id}").json()["parts"][0]["documentHash"]
+    assert filed == (licence if is_allowed(expected) else None)
+
+
 @pytest.mark.parametrize(
     ("caller", "expected"), matrix(right_department=201, other_department=FORBIDDEN, **REFUSED)
 )

@@ -162,6 +162,13 @@ def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
             assert login.status_code == 200
             history = http.get("/v1/me/credit", headers=bearer(login.json()["token"])).json()
             assert len(history["events"]) == len(subject["creditEvents"])
+        bundles = [bundle for s in credentials["subjects"] for bundle in s["bundles"]]
+        assert [bundle["complete"] for bundle in bundles] == [True, False]
+        for bundle in bundles:
+            report = http.get(f"/v1/bundles/{bundle['bundleId']}/verification").json()
+            assert report["verdict"] == ("VALID" if bundle["complete"] else "INVALID")
+            failed = [c["name"] for c in report["checks"] if c["outcome"] == "failed"]
+            assert failed == ([] if bundle["complete"] else ["bundle.parts"])
         for page in ("/", "/citizen", "/console"):
             response = http.get(page)
             assert response.status_code == 200, page

@@ -51,6 +51,7 @@ from ledger.verify import (
     Outcome,
     Verdict,
     VerificationReport,
+    verify_bundle,
     verify_document,
     verify_hash,
 )
@@ -1064,6 +1065,77 @@ def test_joint_licensing_bundle(
         licence_hash, ReasonCode.FRAUD
     )
     assert not lead.is_complete(bundle_id)
+
+
+def test_bundle_verification_names_missing_and_revoked_parts(
+    ledger_session: LedgerSession, department: RegisteredDepartment
+) -> None:
+    """A bundle verifies VALID only with every part filed and every filed certificate VALID;
+    a missing part and a revoked part each make it INVALID naming ``bundle.parts`` alone."""
+    tax_office, tax_type = 2, certificate_type("tax-registration").code
+    ledger_session.add_department(tax_office, DEPARTMENT_REGION, "东城区税务局", [tax_type])
+    licence_hash = anchor_bytes(ledger_session, licence(901))
+    tax_hash = anchor_bytes(
+        ledger_session,
+        b"tax registration 901",
+        cert_type=tax_type,
+        sender=ledger_session.department_sender(tax_office),
+    )
+    with pytest.raises(errors.InvalidIdentifierError):
+        ledger_session.open_bundle(
+            1,
+            CITIZEN,
+            datetime.now(UTC) + timedelta(days=30),
+            [(department.department_id, BUSINESS_LICENCE)],
+        )
+    with pytest.raises(errors.ValidationError, match="already passed"):
+        ledger_session.open_bundle(
+            1, ENTERPRISE, datetime.now(UTC) - timedelta(days=1), [(1, BUSINESS_LICENCE)]
+        )
+    bundle_id, receipt = ledger_session.open_bundle(
+        1,
+        ENTERPRISE,
+        datetime.now(UTC) + timedelta(days=30),
+        [(department.department_id, BUSINESS_LICENCE), (tax_office, tax_type)],
+    )
+    assert receipt["status"] == 1
+    assert ledger_session.bundles().bundle(bundle_id) is not None
+
+    def bundle_failure() -> Check:
+        report = verify_bundle(bundle_id, ledger_session.context)
+        assert report.document_kind == "bundle"
+        assert report.to_json()["parts"][0]["department"] == department.department_id
+        return only_failure(report)
+
+    ledger_session.bundles(ledger_session.department_sender(1)).file_part(
+        bundle_id, 0, licence_hash
+    )
+    missing = bundle_failure()
+    assert missing.name is CheckName.BUNDLE
+    assert missing.detail == (
+        f"part 1 (tax-registration of department {tax_office}) is not filed (not yet)"
+    )
+    ledger_session.bundles(ledger_session.department_sender(tax_office)).file_part(
+        bundle_id, 1, tax_hash
+    )
+    complete = verify_bundle(bundle_id, ledger_session.context)
+    assert complete.verdict is Verdict.VALID, complete.failures
+    assert check(complete, CheckName.BUNDLE).detail == "all 2 part(s) filed, each certificate VALID"
+    assert [part.report.verdict for part in complete.parts if part.report] == [Verdict.VALID] * 2
+    finality = verify_bundle(bundle_id, ledger_session.context, confirmations=1000)
+    assert only_failure(finality).name is CheckName.FINALITY
+
+    ledger_session.certificates(ledger_session.department_sender(tax_office)).revoke(
+        tax_hash, ReasonCode.FRAUD
+    )
+    revoked = bundle_failure()
+    assert revoked.name is CheckName.BUNDLE
+    assert revoked.detail == (
+        f"part 1 (tax-registration of department {tax_office}) 0x{tax_hash.hex()} is INVALID "
+        "(status.current: revoked (reason: fraud))"
+    )
+    unknown = verify_bundle(keccak(b"no such bundle"), ledger_session.context)
+    assert only_failure(unknown).name is CheckName.ANCHORED
 
 
 def test_an_older_deployment_gets_the_bundles_contract_at_init(

@@ -1,0 +1,172 @@
+"""Joint licensing (多证联办, ADR 0011): a lead department opens a bundle for an enterprise naming
+the licences it needs, each department files its own, anyone reads and verifies the bundle."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from api.deps import DepartmentDep, JsonBody, ServiceDep, SettingsDep, audit_note, audited
+from api.problems import problem_responses
+from api.routes.certificates import department_for_write
+from api.schemas import (
+    HASH_PATTERN,
+    BundleIn,
+    BundleOut,
+    BundlePartOut,
+    FilePartIn,
+    VerificationOut,
+)
+from api.views import hex32
+from ledger.catalogue import certificate_type
+from ledger.contracts import LicenceBundlesClient
+from ledger.errors import LicenceBundlesUnknownBundle, ValidationError
+from ledger.identity import SubjectKind
+from ledger.parsing import parse_hash, parse_moment
+from ledger.verify import verify_bundle
+
+router = APIRouter(tags=["joint licensing"])
+
+BundlePath = Annotated[str, Path(pattern=HASH_PATTERN, description="bundle id, 0x + 64 hex")]
+IndexPath = Annotated[int, Path(ge=0, le=255, description="part index, from 0")]
+_WRITE_ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
+
+
+def _type_name(code: int) -> str:
+    try:
+        return certificate_type(code).name
+    except ValidationError:
+        return f"{code:#x}"
+
+
+def bundle_out(client: LicenceBundlesClient, bundle_id: bytes) -> BundleOut:
+    """The public view of a bundle, with whether it is complete now."""
+    bundle = client.bundle(bundle_id)
+    if bundle is None:
+        raise LicenceBundlesUnknownBundle({"bundleId": bundle_id})
+    return BundleOut(
+        bundle_id=hex32(bundle_id),
+        lead=bundle.lead,
+        opened_at=bundle.opened_at,
+        deadline=bundle.deadline,
+        completed_at=bundle.completed_at,
+        complete=client.is_complete(bundle_id),
+        parts=[
+            BundlePartOut(
+                index=index,
+                department=part.department_id,
+                certificate_type=_type_name(part.cert_type),
+                document_hash=hex32(part.doc_hash) if part.doc_hash else None,
+            )
+            for index, part in enumerate(bundle.parts)
+        ],
+    )
+
+
+@router.post(
+    "/bundles",
+    status_code=201,
+    response_model=BundleOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("bundle.open")), JsonBody],
+)
+async def open_bundle(
+    body: BundleIn,
+    request: Request,
+    response: Response,
+    caller: DepartmentDep,
+    service: ServiceDep,
+) -> BundleOut:
+    """Open a bundle for an enterprise, led by the calling department: the licences it needs
+    (department and certificate type each) and the last day to file them."""
+    deadline = parse_moment(body.deadline, "deadline", end_of_day_for_dates=True)
+    parts = [(part.department, certificate_type(part.certificate_type).code) for part in body.parts]
+    session = service.session
+    note = audit_note(request)
+
+    def work() -> BundleOut:
+        department_for_write(session, caller)
+        if note is not None:
+            note.subject_ref = session.subject_ref(body.enterprise, SubjectKind.ENTERPRISE)
+        bundle_id, _receipt = session.open_bundle(
+            caller.department_id, body.enterprise, deadline, parts
+        )
+        if note is not None:
+            note.target = hex32(bundle_id)
+        return bundle_out(session.bundles(), bundle_id)
+
+    opened = await service.write(work)
+    response.headers["Location"] = f"/v1/bundles/{opened.bundle_id}"
+    return opened
+
+
+@router.get(
+    "/bundles/{bundle_id}",
+    response_model=BundleOut,
+    responses=problem_responses(404, 422, 429, 500, 503),
+)
+async def get_bundle(bundle_id: BundlePath, service: ServiceDep) -> BundleOut:
+    """A bundle: its lead, deadline, the parts it needs, what was filed, whether complete."""
+    digest = parse_hash(bundle_id)
+    client = service.session.bundles()
+    return await service.read(lambda: bundle_out(client, digest))
+
+
+@router.post(
+    "/bundles/{bundle_id}/parts/{index}",
+    response_model=BundleOut,
+    responses=_WRITE_ERRORS,
+    dependencies=[Depends(audited("bundle.file")), JsonBody],
+)
+async def file_part(
+    bundle_id: BundlePath,
+    index: IndexPath,
+    body: FilePartIn,
+    request: Request,
+    caller: DepartmentDep,
+    service: ServiceDep,
+) -> BundleOut:
+    """File the calling department's anchored, active certificate as part ``index``."""
+    digest = parse_hash(bundle_id)
+    doc_hash = parse_hash(body.document_hash)
+    note = audit_note(request)
+    if note is not None:
+        note.target = hex32(digest)
+    session = service.session
+
+    def work() -> BundleOut:
+        department_for_write(session, caller)
+        filer = session.bundles(session.department_sender(caller.department_id))
+        filer.file_part(digest, index, doc_hash)
+        return bundle_out(session.bundles(), digest)
+
+    return await service.write(work)
+
+
+@router.get(
+    "/bundles/{bundle_id}/verification",
+    response_model=VerificationOut,
+    responses=problem_responses(422, 429, 500, 503),
+)
+async def verify_bundle_route(
+    bundle_id: BundlePath, service: ServiceDep, settings: SettingsDep
+) -> VerificationOut:
+    """Verify a bundle against the chain: every part filed, each certificate VALID (each
+    part's own report is in ``parts``). VALID and INVALID are both answered with 200."""
+    digest = parse_hash(bundle_id)
+    context = service.session.context
+    documents = await service.read(service.session.documents)
+    encrypted = [certificate_type(name).code for name in settings.encrypt_types]
+    local = service.local_departments()
+    report = await service.read(
+        lambda: verify_bundle(
+            digest,
+            context,
+            confirmations=settings.confirmations,
+            documents=documents,
+            encrypted_types=encrypted,
+            local_issuers=local,
+        )
+    )
+    return VerificationOut.model_validate(report.to_json())
