@@ -8,7 +8,9 @@ before a revocation, exactly as a node that fell behind (or an out-of-date mirro
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -198,3 +200,63 @@ def test_confirmations_through_a_node(
     assert deep.returncode == EXIT_INVALID
     assert "[FAIL] finality.confirmations" in deep.stdout
     assert not (tmp_path / "verifier").exists()  # a trustless verifier needs no data directory
+
+
+def test_a_bundle_through_nodes_alone(anvil: AnvilNode, tmp_path: Path) -> None:
+    """A bundle verified with --rpc given twice and no data directory: VALID while complete,
+    INVALID naming bundle.parts once a part is revoked, both nodes agreeing."""
+    data_dir = tmp_path / "issuer"
+    session, _ = LedgerSession.initialize(Settings(data_dir=data_dir, rpc_url=anvil.url))
+    tax = certificate_type("tax-registration")
+    with session:
+        session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
+        session.add_department(DEPARTMENT + 1, 110101, "东城区税务局", [tax.code])
+        enterprise = make_uscc()
+        holder = session.subject_ref(enterprise)
+        hashes = [
+            session.anchor_document(
+                f"{kind.name} trustless bundle\n".encode(),
+                kind,
+                subject_ref=holder,
+                department_id=department,
+                store=False,
+            ).doc_hash
+            for kind, department in ((LICENCE, DEPARTMENT), (tax, DEPARTMENT + 1))
+        ]
+        bundle_id, _ = session.open_bundle(
+            DEPARTMENT,
+            enterprise,
+            datetime.now(UTC) + timedelta(days=30),
+            [(DEPARTMENT, LICENCE.code), (DEPARTMENT + 1, tax.code)],
+        )
+        for index, (doc_hash, department) in enumerate(
+            zip(hashes, (DEPARTMENT, DEPARTMENT + 1), strict=True)
+        ):
+            filer = session.bundles(session.department_sender(department))
+            filer.file_part(bundle_id, index, doc_hash)
+
+        def verify() -> subprocess.CompletedProcess[str]:
+            return ledger(
+                tmp_path / "verifier",
+                "verify",
+                "--bundle",
+                "0x" + bundle_id.hex(),
+                "--rpc",
+                anvil.url,
+                "--rpc",
+                anvil.url.replace("127.0.0.1", "localhost"),
+                "--deployments",
+                str(data_dir / "deployments.json"),
+            )
+
+        output = succeeded(verify())
+        assert "[ok  ] bundle.parts             all 2 part(s) filed" in output
+        assert "[ok  ] chain.agreement          2 nodes report the same" in output
+        sender = session.department_sender(DEPARTMENT + 1)
+        session.certificates(sender).revoke(hashes[1], ReasonCode.FRAUD)
+    revoked = verify()
+    assert revoked.returncode == EXIT_INVALID
+    assert "[FAIL] bundle.parts             part 1 (tax-registration of department 13)" in (
+        revoked.stdout
+    )
+    assert not (tmp_path / "verifier").exists()
