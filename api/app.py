@@ -24,6 +24,7 @@ from api.routes import (
     dev,
     health,
     me,
+    operations,
     verify,
 )
 from api.routes.batches import resume_jobs
@@ -44,6 +45,16 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(Service.open, settings)
         app.state.service = service
+        recovered = await run_in_threadpool(service.transactions.recover)
+        if recovered["accepted"] or recovered["sent"]:
+            _log.warning(
+                "journal recovery: %d accepted and %d sent operation(s) found unfinished, "
+                "%d still waiting for the chain",
+                recovered["accepted"],
+                recovered["sent"],
+                recovered["unfinished"],
+            )
+        service.transactions.start()
         resumed = resume_jobs(service)
         if resumed:
             _log.warning("resumed %d batch job(s) interrupted by a restart", resumed)
@@ -78,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         bundles,
         credit,
         me,
+        operations,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_issuer:

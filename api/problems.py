@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import TokenRejectedError
+from ledger import errors as ledger_errors
 from ledger.errors import (
     ChainUnavailableError,
     ConflictError,
@@ -68,6 +69,19 @@ _INTENTS: Final[tuple[tuple[type[LedgerError], int], ...]] = (
     (InvalidDocumentError, 422),
     (InvalidIdentifierError, 422),
 )
+
+
+def status_of_error(class_name: str) -> tuple[int, str]:
+    """HTTP status and problem code of a ledger error recorded by its class name (a journaled
+    operation's failure); an unknown name is a 500."""
+    cls = getattr(ledger_errors, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, LedgerError)):
+        return 500, "internal_error"
+    for kind, status in _INTENTS:
+        if issubclass(cls, kind):
+            return status, cls.code
+    return 500, cls.code
+
 
 #: Problem codes of plain HTTP errors (no ledger error behind them).
 _HTTP_CODES: Final[dict[int, str]] = {

@@ -41,6 +41,8 @@ __all__ = [
     "KeyRotationOut",
     "MyCertificatesOut",
     "NoBodyIn",
+    "OperationErrorOut",
+    "OperationOut",
     "ReadyOut",
     "ReasonIn",
     "ReasonText",
@@ -487,3 +489,28 @@ class BundleOut(_Camel):
     #: Every part filed and every filed certificate active and unexpired, now.
     complete: bool
     parts: list[BundlePartOut]
+
+
+class OperationErrorOut(_Camel):
+    """Why a journaled write failed: the problem code and the decoded reason."""
+
+    code: str
+    detail: str
+
+
+class OperationOut(_Camel):
+    """A journaled write (ADR 0012): ``accepted`` (in the journal), ``sent`` (signed and
+    broadcast; ``blockNumber`` once mined), ``confirmed`` (``result`` is the write's answer) or
+    ``failed`` (``error``)."""
+
+    operation_id: str
+    kind: str
+    state: Literal["accepted", "sent", "confirmed", "failed"]
+    department_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    transaction_hash: str | None
+    nonce: int | None
+    block_number: int | None
+    error: OperationErrorOut | None
+    result: dict[str, Any] | None

@@ -3,21 +3,22 @@ the audit log, the identity provider, the certificate index and the rate limiter
 
 Chain access is serialized where it must be: the embedded chain is one py-evm instance that is
 not thread-safe, so every call on it takes one lock; on a JSON-RPC node reads run concurrently and
-writes take a lock, so one process never races itself for a signing key's nonce (the durable
-transaction manager of issue #6 replaces that lock).
+writes take a lock. Journaled writes (ADR 0012) are sent by the transaction manager's thread,
+which allocates nonces itself and holds each signing key's lock while it signs and sends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -28,10 +29,13 @@ from ledger.batchjobs import BatchJobs
 from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.index import CertificateIndex
+from ledger.journal import Journal, Operation
 from ledger.names import DepartmentNames
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
 from ledger.tokens import TokenStore, looks_like_token
+from ledger.tx import TransactionSender
+from ledger.txmanager import TransactionManager
 
 __all__ = ["Service"]
 
@@ -57,6 +61,8 @@ class Service:
     dev_issuer: DevIssuer | None
     index: CertificateIndex
     limiter: RateLimiter
+    journal: Journal
+    transactions: TransactionManager
     read_lock: contextlib.AbstractContextManager[object] = field(
         default_factory=contextlib.nullcontext
     )
@@ -84,6 +90,19 @@ class Service:
             identity = IdentityProvider(settings, dev)
             embedded = session.connection.kind == "embedded"
             lock: contextlib.AbstractContextManager[object] = threading.RLock()
+            write_lock: contextlib.AbstractContextManager[object] = (
+                lock if embedded else threading.RLock()
+            )
+            journal = Journal(database)
+            transactions = TransactionManager(
+                session.context,
+                journal,
+                functools.partial(_signer, session),
+                chain_lock=write_lock,
+                confirmations=settings.confirmations,
+                stuck_after=settings.stuck_after,
+                on_failed=functools.partial(_after_failure, session),
+            )
             return cls(
                 settings=settings,
                 session=session,
@@ -96,8 +115,10 @@ class Service:
                 dev_issuer=dev,
                 index=CertificateIndex(database, session.certificates()),
                 limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
+                journal=journal,
+                transactions=transactions,
                 read_lock=lock if embedded else contextlib.nullcontext(),
-                write_lock=lock if embedded else threading.Lock(),
+                write_lock=write_lock,
             )
         except BaseException:
             if database is not None:
@@ -107,9 +128,26 @@ class Service:
 
     def close(self) -> None:
         try:
+            self.transactions.stop()
             self.database.close()
         finally:
             self.session.close()
+
+    async def await_operation(self, op_id: str, timeout: float) -> Operation:
+        """The operation once it is finished, or as it is after ``timeout`` seconds."""
+        if timeout > 0:
+            loop = asyncio.get_running_loop()
+            done: asyncio.Future[Operation] = loop.create_future()
+
+            def finished(operation: Operation) -> None:
+                loop.call_soon_threadsafe(_settle, done, operation)
+
+            self.transactions.listen(op_id, finished)
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(asyncio.shield(done), timeout)
+        operation = await run_in_threadpool(self.journal.get, op_id)
+        assert operation is not None
+        return operation
 
     def local_departments(self) -> frozenset[int]:
         """The departments whose signing keys this service holds: the ones whose stored copies
@@ -175,3 +213,27 @@ class Service:
                 return call()
 
         return await run_in_threadpool(guarded)
+
+
+def _settle(future: asyncio.Future[Operation], operation: Operation) -> None:
+    if not future.done():
+        future.set_result(operation)
+
+
+def _signer(session: LedgerSession, signer: Mapping[str, Any]) -> TransactionSender:
+    """The sender of a journaled operation's signer (``{"department": id}`` or
+    ``{"governance": true}``): the department's current key."""
+    if signer.get("governance") is True:
+        return session.governance_sender()
+    return session.department_sender(int(signer["department"]))
+
+
+def _after_failure(session: LedgerSession, operation: Operation) -> None:
+    """Discard the stored copy of an anchoring that failed for good (ADR 0008): unless the
+    document is already anchored (a duplicate: the same copy may be named by that anchor)."""
+    cid = operation.request.get("response", {}).get("cid")
+    if operation.kind != "certificate.anchor" or not cid:
+        return
+    if operation.error_code == "CertificateRegistryAlreadyAnchored":
+        return
+    session.documents().discard(str(cid))

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     max_batch_size: Annotated[int, Field(gt=0, le=1_000)] = 1_000
     #: Largest ``limit`` of a listing.
     page_size_max: Annotated[int, Field(gt=0, le=10_000)] = 200
+    #: Seconds a write waits for its transaction to be confirmed before answering ``202
+    #: Accepted`` with the operation to poll (``Prefer: wait=N`` or ``respond-async`` choose
+    #: per request, up to this).
+    write_wait: Annotated[float, Field(ge=0, le=600)] = 30.0
+    #: Seconds a sent transaction may stay pending before it is replaced with a higher fee.
+    stuck_after: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.
     oidc_issuer: str | None = None
     #: Audience (``aud``) the tokens must name.

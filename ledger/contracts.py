@@ -21,6 +21,7 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, TxReceipt
 
 from ledger.compile import load_artifact
@@ -512,15 +513,31 @@ class CertificateRegistryClient:
         cid: bytes | None = None,
     ) -> TxReceipt:
         """Anchor a document hash; with ``subject_ref`` or ``cid`` it is keyed to its holder."""
+        return self.context.require_sender().transact(
+            self.anchor_function(
+                doc_hash, cert_type, region, expires_at, subject_ref=subject_ref, cid=cid
+            )
+        )
+
+    def anchor_function(
+        self,
+        doc_hash: bytes,
+        cert_type: int,
+        region: int,
+        expires_at: datetime | None = None,
+        *,
+        subject_ref: bytes | None = None,
+        cid: bytes | None = None,
+    ) -> ContractFunction:
+        """The call :meth:`anchor` sends (for the write journal, which sends it later)."""
         terms = self.encode_terms(cert_type, region, expires_at)
-        sender = self.context.require_sender()
         digest = _bytes32(doc_hash, "document hash")
         if subject_ref is None and not cid:
-            return sender.transact(self.contract.functions.anchorCertificate(digest, terms))
+            function: ContractFunction = self.contract.functions.anchorCertificate(digest, terms)
+            return function
         holder = _bytes32(subject_ref, "subject reference") if subject_ref else bytes(32)
-        return sender.transact(
-            self.contract.functions.anchorCertificateFor(digest, terms, holder, cid or b"")
-        )
+        function = self.contract.functions.anchorCertificateFor(digest, terms, holder, cid or b"")
+        return function
 
     def anchor_batch(
         self, root: bytes, cert_type: int, region: int, expires_at: datetime | None = None
@@ -594,15 +611,31 @@ class CertificateRegistryClient:
     ) -> TxReceipt:
         """Replace ``old_hash`` by ``new_hash`` (same type and region)."""
         return self.context.require_sender().transact(
-            self.contract.functions.supersede(
-                _bytes32(old_hash, "document hash"),
-                _bytes32(new_hash, "document hash"),
-                _seconds(expires_at),
-                _bytes32(subject_ref, "subject reference") if subject_ref else bytes(32),
-                cid or b"",
-                reason,
+            self.supersede_function(
+                old_hash, new_hash, reason, expires_at, subject_ref=subject_ref, cid=cid
             )
         )
+
+    def supersede_function(
+        self,
+        old_hash: bytes,
+        new_hash: bytes,
+        reason: int,
+        expires_at: datetime | None = None,
+        *,
+        subject_ref: bytes | None = None,
+        cid: bytes | None = None,
+    ) -> ContractFunction:
+        """The call :meth:`supersede` sends."""
+        function: ContractFunction = self.contract.functions.supersede(
+            _bytes32(old_hash, "document hash"),
+            _bytes32(new_hash, "document hash"),
+            _seconds(expires_at),
+            _bytes32(subject_ref, "subject reference") if subject_ref else bytes(32),
+            cid or b"",
+            reason,
+        )
+        return function
 
     def certificate(
         self, doc_hash: bytes, *, block: BlockIdentifier = "latest"

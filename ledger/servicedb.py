@@ -1,5 +1,5 @@
-"""The service's own SQLite database: API tokens (hashed), the audit log, the certificate index
-and the departments' names.
+"""The service's own SQLite database: API tokens (hashed), the audit log, the certificate index,
+the departments' names, batch jobs and the write journal (:mod:`ledger.journal`).
 
 One file (``DATA_DIR/service.sqlite3``) in WAL mode with ``synchronous=FULL``: an issued token or
 an audit row that was acknowledged survives a crash. One connection behind a lock serves every
@@ -81,6 +81,34 @@ _SCHEMA: Final = (
         registry TEXT PRIMARY KEY,
         block INTEGER NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS operations (
+        op_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        department_id INTEGER,
+        request TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('accepted', 'sent', 'confirmed', 'failed')),
+        signer TEXT,
+        nonce INTEGER,
+        tx_hash BLOB,
+        raw_tx BLOB,
+        replaced TEXT,
+        block INTEGER,
+        error_code TEXT,
+        error TEXT,
+        idem_scope TEXT,
+        idem_key TEXT,
+        request_digest BLOB,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        CHECK ((idem_scope IS NULL) = (idem_key IS NULL))
+    )""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS operations_by_key
+        ON operations (idem_scope, idem_key) WHERE idem_key IS NOT NULL""",
+    """CREATE INDEX IF NOT EXISTS operations_unfinished
+        ON operations (state, created_at) WHERE state IN ('accepted', 'sent')""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS operations_by_nonce
+        ON operations (signer, nonce) WHERE nonce IS NOT NULL""",
 )
 
 
@@ -140,6 +168,9 @@ class ServiceDatabase:
                 raise ServiceDatabaseError(f"the service database is busy: {error}") from None
             try:
                 yield connection
+            except sqlite3.Error as error:
+                connection.execute("ROLLBACK")
+                raise ServiceDatabaseError(f"cannot write the service database: {error}") from None
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise

@@ -24,6 +24,7 @@ from typing import Final, Self
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from ledger.catalogue import CertificateType
@@ -63,7 +64,7 @@ from ledger.storage.unixfs import cid_from_str
 from ledger.storage.vault import DocumentService, StoredDocument
 from ledger.tx import TransactionSender, rpc_guard
 
-__all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession", "name_hash"]
+__all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession", "PreparedAnchor", "name_hash"]
 
 DEPLOYMENTS_FILE: Final = "deployments.json"
 #: A key with less than this is topped up by a development funder before it is used.
@@ -85,6 +86,22 @@ class AnchorOutcome:
     #: Region the certificate was anchored for.
     region: int
     receipt: TxReceipt
+
+
+@dataclass(frozen=True)
+class PreparedAnchor:
+    """An anchoring made ready to send (:meth:`LedgerSession.prepare_anchor`): the copy is
+    stored, the call built; nothing is on chain yet."""
+
+    doc_hash: bytes
+    document_kind: DocumentKind
+    cid: str | None
+    encrypted: bool
+    region: int
+    #: The contract call that anchors (``anchorCertificate[For]`` or ``supersede``).
+    function: ContractFunction
+    #: The stored copy, to discard if the anchoring certainly fails.
+    stored: StoredDocument | None
 
 
 class LedgerSession:
@@ -371,14 +388,53 @@ class LedgerSession:
         ``supersedes=(old hash, reason code)`` anchors the document as the replacement of an
         earlier certificate (same type and region, in one transaction).
         """
+        prepared = self.prepare_anchor(
+            data,
+            cert_type,
+            subject_ref=subject_ref,
+            department_id=department_id,
+            region=region,
+            expires_at=expires_at,
+            store=store,
+            supersedes=supersedes,
+        )
+        try:
+            receipt = self.department_sender(department_id).transact(prepared.function)
+        except BaseException as failure:
+            if prepared.stored is not None:
+                self.after_failed_anchor(prepared.stored, failure)
+            raise
+        return AnchorOutcome(
+            doc_hash=prepared.doc_hash,
+            document_kind=prepared.document_kind,
+            cid=prepared.cid,
+            encrypted=prepared.encrypted,
+            region=prepared.region,
+            receipt=receipt,
+        )
+
+    def prepare_anchor(
+        self,
+        data: bytes,
+        cert_type: CertificateType,
+        *,
+        subject_ref: bytes,
+        department_id: int,
+        region: int | None = None,
+        expires_at: datetime | None = None,
+        store: bool = True,
+        supersedes: tuple[bytes, int] | None = None,
+    ) -> PreparedAnchor:
+        """Steps 1 and 2 of :meth:`anchor_document`: every check that can refuse, then the
+        stored copy, and the call that anchors it, to be sent now or journaled (ADR 0012)."""
         digest = document_hash_of(data)
         if region is None:
             record = self.registry().department(department_id)
             if record is None:
                 raise NotFoundError(f"department {department_id} is not registered")
             region = record.region
-        sender = self.department_sender(department_id)
-        certificates = self.certificates(sender)
+        self.department_sender(department_id)  # a department without a usable key stops here
+        certificates = self.certificates()
         if certificates.certificate(digest.hash) is not None:
             raise CertificateRegistryAlreadyAnchored({"docHash": digest.hash})
         stored: StoredDocument | None = None
@@ -387,35 +443,26 @@ class LedgerSession:
                 bytes(data), encrypt=self.settings.encrypts(cert_type)
             )
         cid = cid_from_str(stored.cid) if stored else None
-        try:
-            if supersedes is None:
-                receipt = certificates.anchor(
-                    digest.hash,
-                    cert_type.code,
-                    region,
-                    expires_at,
-                    subject_ref=subject_ref,
-                    cid=cid,
-                )
-            else:
-                old_hash, reason = supersedes
-                receipt = certificates.supersede(
-                    old_hash, digest.hash, reason, expires_at, subject_ref=subject_ref, cid=cid
-                )
-        except BaseException as failure:
-            if stored is not None:
-                self._after_failed_anchor(stored, failure)
-            raise
-        return AnchorOutcome(
+        if supersedes is None:
+            function = certificates.anchor_function(
+                digest.hash, cert_type.code, region, expires_at, subject_ref=subject_ref, cid=cid
+            )
+        else:
+            old_hash, reason = supersedes
+            function = certificates.supersede_function(
+                old_hash, digest.hash, reason, expires_at, subject_ref=subject_ref, cid=cid
+            )
+        return PreparedAnchor(
             doc_hash=digest.hash,
             document_kind=digest.kind,
             cid=stored.cid if stored else None,
             encrypted=stored.encrypted if stored else False,
             region=region,
-            receipt=receipt,
+            function=function,
+            stored=stored,
         )
 
-    def _after_failed_anchor(self, stored: StoredDocument, failure: BaseException) -> None:
+    def after_failed_anchor(self, stored: StoredDocument, failure: BaseException) -> None:
         """Discard the copy of an anchoring that certainly failed; keep it when it may have not.
 
         A LedgerError other than ChainUnavailableError is raised before the transaction is sent

@@ -154,7 +154,9 @@ class TransactionSender:
         self.web3 = web3
         self.account = account
         self.receipt_timeout = receipt_timeout
-        self._lock = threading.Lock()
+        #: Held while a transaction of this key is signed and sent: nonces stay in order even
+        #: when the transaction manager (:mod:`ledger.txmanager`) sends for the same key.
+        self.lock = threading.RLock()
 
     @property
     def address(self) -> ChecksumAddress:
@@ -165,7 +167,7 @@ class TransactionSender:
         self, function: ContractFunction | ContractConstructor, *, gas: int | None = None
     ) -> TxReceipt:
         """Simulate, sign, send and await ``function``; raise the decoded error if it fails."""
-        with self._lock:
+        with self.lock:
             try:
                 params: TxParams = {"from": self.address}
                 if gas is not None:
@@ -186,10 +188,11 @@ class TransactionSender:
                     raise
                 raise translated from None
         if receipt["status"] != 1:
-            raise self._replay_failure(transaction, receipt)
+            raise self.replay_failure(transaction, receipt)
         return receipt
 
-    def _replay_failure(self, transaction: TxParams, receipt: TxReceipt) -> LedgerError:
+    def replay_failure(self, transaction: TxParams, receipt: TxReceipt) -> LedgerError:
+        """The error a mined, reverted ``transaction`` reverted with (replayed at its block)."""
         call: TxParams = {
             "from": self.address,
             "to": transaction["to"],

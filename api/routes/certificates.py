@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 
 from api.deps import (
     DepartmentDep,
@@ -20,6 +23,13 @@ from api.deps import (
     audited,
 )
 from api.problems import ProblemError, problem_responses
+from api.routes.operations import (
+    JOURNALED,
+    answer,
+    idempotency_key,
+    preferred_wait,
+    request_digest,
+)
 from api.schemas import (
     HASH_PATTERN,
     AnchoredOut,
@@ -41,8 +51,10 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.identity import SubjectKind
+from ledger.journal import Operation
 from ledger.parsing import parse_hash, parse_moment
 from ledger.session import AnchorOutcome, LedgerSession
+from ledger.txmanager import Call
 
 router = APIRouter(tags=["certificates"])
 
@@ -54,6 +66,8 @@ SubjectForm = Annotated[str, Form(max_length=64, description="holder's id number
 SubjectKindForm = Annotated[Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")]
 ExpiresForm = Annotated[str | None, Form(alias="expiresAt", max_length=40)]
 StoreForm = Annotated[bool, Form()]
+#: Journal kind of an anchoring through ``POST /v1/certificates``.
+ANCHOR_KIND: Final = "certificate.anchor"
 _UPLOAD_DESCRIPTION: Final = "the document as issued (any file, or a structured JSON certificate)"
 
 
@@ -112,12 +126,11 @@ def _public_record(certificates: CertificateRegistryClient, doc_hash: bytes) -> 
     "/certificates",
     status_code=201,
     response_model=AnchoredOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("certificate.anchor")), MultipartBody],
 )
 async def anchor_certificate(
     request: Request,
-    response: Response,
     caller: DepartmentDep,
     service: ServiceDep,
     settings: SettingsDep,
@@ -127,18 +140,107 @@ async def anchor_certificate(
     subject_kind: SubjectKindForm = None,
     expires_at: ExpiresForm = None,
     store: StoreForm = True,
-) -> AnchoredOut:
-    """Store the document (encrypted for personal types) and anchor its hash for the holder."""
+) -> JSONResponse:
+    """Store the document (encrypted for personal types) and anchor its hash for the holder.
+
+    Journaled (ADR 0012): 201 once the anchor is confirmed, within ``Prefer: wait=N`` seconds
+    (``LEDGER_WRITE_WAIT`` by default); 202 with the operation to poll if it is not by then, or
+    at once with ``Prefer: respond-async``. The same ``Idempotency-Key`` with the same request
+    answers the same operation, without anchoring twice."""
     data = await read_upload(file, settings.max_upload_bytes)
     kind = certificate_type(type)
     expiry = parse_expiry(expires_at)
     holder_kind = SubjectKind(subject_kind) if subject_kind else None
-    outcome = await service.write(
-        lambda: _anchor(service, caller, data, kind.name, subject, holder_kind, expiry, store)
+    key = idempotency_key(request)
+    wait = preferred_wait(request, settings)
+    fields = _AnchorFields(kind.name, subject, holder_kind, expiry, store)
+    operation = await service.write(lambda: _accept_anchor(service, caller, data, fields, key))
+    service.transactions.wake()
+    audit_target(request, str(operation.request["response"]["documentHash"]))
+    final = await service.await_operation(operation.op_id, wait)
+    document_hash = final.request["response"]["documentHash"]
+    return answer(
+        final,
+        status=201,
+        model=AnchoredOut.model_validate,
+        headers={"Location": f"/v1/certificates/{document_hash}"},
     )
-    audit_target(request, hex32(outcome.doc_hash))
-    response.headers["Location"] = f"/v1/certificates/{hex32(outcome.doc_hash)}"
-    return _anchored(outcome, caller.department_id, kind.name)
+
+
+@dataclass(frozen=True)
+class _AnchorFields:
+    type_name: str
+    subject: str
+    subject_kind: SubjectKind | None
+    expiry: datetime | None
+    store: bool
+
+
+def _accept_anchor(
+    service: Service,
+    caller: DepartmentCaller,
+    data: bytes,
+    fields: _AnchorFields,
+    key: str | None,
+) -> Operation:
+    """Check, store the copy and journal the anchoring; the transaction manager sends it."""
+    session = service.session
+    department = department_for_write(session, caller)
+    holder = session.subject_ref(fields.subject, fields.subject_kind)
+    idempotency = None
+    if key is not None:
+        digest = request_digest(
+            ANCHOR_KIND,
+            {
+                "document": hashlib.sha256(data).hexdigest(),
+                "type": fields.type_name,
+                "subjectRef": holder.hex(),
+                "expiresAt": fields.expiry.isoformat() if fields.expiry else None,
+                "store": fields.store,
+            },
+        )
+        idempotency = (caller.actor, key, digest)
+        earlier = service.journal.find(caller.actor, key)
+        if earlier is not None:  # answered from the journal; nothing stored or sent again
+            return service.journal.check_same(earlier, ANCHOR_KIND, digest)
+    kind = certificate_type(fields.type_name)
+    prepared = session.prepare_anchor(
+        data,
+        kind,
+        subject_ref=holder,
+        department_id=caller.department_id,
+        region=department.region,
+        expires_at=fields.expiry,
+        store=fields.store,
+    )
+    answer_fields = AnchoredOut(
+        document_hash=hex32(prepared.doc_hash),
+        type=kind.name,
+        region=prepared.region,
+        department_id=caller.department_id,
+        cid=prepared.cid,
+        encrypted=prepared.encrypted,
+        block_number=0,
+        transaction_hash="",
+    ).model_dump(by_alias=True, exclude={"block_number", "transaction_hash", "supersedes"})
+    call = Call.from_function(
+        prepared.function, session.deployment, {"department": caller.department_id}
+    )
+    try:
+        operation, created = service.journal.accept(
+            ANCHOR_KIND,
+            {"call": call.to_json(), "response": answer_fields},
+            department_id=caller.department_id,
+            idempotency=idempotency,
+        )
+    except BaseException as failure:
+        if prepared.stored is not None:
+            session.after_failed_anchor(prepared.stored, failure)
+        raise
+    if not created and prepared.stored is not None and prepared.encrypted:
+        # A concurrent duplicate won the key: its own (differently encrypted) copy is the one.
+        session.documents().discard(prepared.stored.cid)
+    return operation
 
 
 def _anchor(

@@ -43,6 +43,7 @@ from ledger.storage.vault import (
     KeyVault,
     StoredDocument,
 )
+from ledger.tx import TransactionSender
 from ledger.verify import CheckName, Outcome, Verdict, VerificationReport, anchored_cid
 from ledger.verify import verify_document as _verify_document
 from tests.integration.conftest import (
@@ -514,7 +515,7 @@ def test_chain_failure_of_unknown_outcome_keeps_the_copy(
         def no_answer(*_args: Any, **_kwargs: Any) -> Any:
             raise ChainUnavailableError("no receipt before the timeout; the transaction may land")
 
-        monkeypatch.setattr(CertificateRegistryClient, "anchor", no_answer)
+        monkeypatch.setattr(TransactionSender, "transact", no_answer)
         with pytest.raises(ChainUnavailableError) as failed:
             ledger.anchor(personal_document(), RESIDENCE_CERTIFICATE)
         [stored] = spy.stored

@@ -1,0 +1,154 @@
+"""Journaled writes (ADR 0012): ``Idempotency-Key``, ``Prefer: wait=N`` / ``respond-async``, the
+answer of an operation, and ``GET /v1/operations/{operationId}``.
+
+A journaled write is answered once its operation is in the journal: with the final answer (201
+or 200) when it is confirmed within the wait, with its problem when it failed, and otherwise
+with ``202 Accepted``, ``Location: /v1/operations/{id}`` and the operation, to be polled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.deps import ServiceDep, StaffDep
+from api.problems import ProblemError, problem_responses, status_of_error
+from api.schemas import OperationErrorOut, OperationOut
+from api.security import Admin
+from api.service import Service
+from api.views import hex32
+from ledger.config import Settings
+from ledger.journal import Operation
+
+router = APIRouter(tags=["operations"])
+
+OperationPath = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{32}$", description="operation id, 32 lower-case hex digits")
+]
+IDEMPOTENCY_HEADER: Final = "idempotency-key"
+#: Printable ASCII without spaces at either end, as the IETF draft recommends (a UUID fits).
+_KEY_PATTERN: Final = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,253}[\x21-\x7e]$|^[\x21-\x7e]$")
+_WAIT_PATTERN: Final = re.compile(r"(?:^|[;,\s])wait\s*=\s*(\d{1,6})(?:$|[;,\s])")
+
+
+#: The ``202`` of a journaled write, for its OpenAPI ``responses``.
+JOURNALED: Final[dict[int | str, dict[str, Any]]] = {
+    202: {
+        "model": OperationOut,
+        "description": "In the journal, not confirmed within the wait: poll the operation at "
+        "its Location",
+    }
+}
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key`` (1 to 255 printable characters), or None."""
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    if not _KEY_PATTERN.match(value):
+        raise ProblemError(
+            400, "bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters"
+        )
+    return value
+
+
+def preferred_wait(request: Request, settings: Settings) -> float:
+    """Seconds to wait for confirmation: ``Prefer: respond-async`` none, ``Prefer: wait=N`` N
+    (at most ``LEDGER_WRITE_WAIT``), otherwise ``LEDGER_WRITE_WAIT``."""
+    prefer = ",".join(request.headers.getlist("prefer")).lower()
+    if "respond-async" in prefer:
+        return 0.0
+    found = _WAIT_PATTERN.search(prefer)
+    if found is not None:
+        return min(float(found.group(1)), settings.write_wait)
+    return settings.write_wait
+
+
+def request_digest(kind: str, fields: dict[str, Any]) -> bytes:
+    """What identifies a request for its idempotency key: the operation kind and the fields
+    that decide what it does (documents by their hash, subjects by their reference)."""
+    canonical = json.dumps({"kind": kind, **fields}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def operation_out(operation: Operation) -> OperationOut:
+    return OperationOut(
+        operation_id=operation.op_id,
+        kind=operation.kind,
+        state=operation.state,
+        department_id=operation.department_id,
+        created_at=operation.created_at,
+        updated_at=operation.updated_at,
+        transaction_hash=hex32(operation.tx_hash) if operation.tx_hash else None,
+        nonce=operation.nonce,
+        block_number=operation.block,
+        error=None
+        if operation.error_code is None
+        else OperationErrorOut(code=_problem_code(operation), detail=operation.error or ""),
+        result=_result(operation) if operation.state == "confirmed" else None,
+    )
+
+
+def _problem_code(operation: Operation) -> str:
+    return status_of_error(operation.error_code or "")[1]
+
+
+def _result(operation: Operation) -> dict[str, Any]:
+    result = dict(operation.request.get("response", {}))
+    result["blockNumber"] = operation.block
+    result["transactionHash"] = hex32(operation.tx_hash) if operation.tx_hash else None
+    return result
+
+
+def answer(
+    operation: Operation,
+    *,
+    status: int,
+    model: Callable[[dict[str, Any]], BaseModel],
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The response to a journaled write: the final answer, its problem, or 202."""
+    if operation.state == "confirmed":
+        body = model(_result(operation))
+        return JSONResponse(
+            body.model_dump(mode="json", by_alias=True), status_code=status, headers=headers
+        )
+    if operation.state == "failed":
+        http_status, code = status_of_error(operation.error_code or "")
+        raise ProblemError(http_status, code, operation.error or "the operation failed")
+    location = f"/v1/operations/{operation.op_id}"
+    return JSONResponse(
+        operation_out(operation).model_dump(mode="json", by_alias=True),
+        status_code=202,
+        headers={"Location": location, "Retry-After": "1"},
+    )
+
+
+@router.get(
+    "/operations/{operation_id}",
+    response_model=OperationOut,
+    responses=problem_responses(401, 403, 404, 422, 429, 500, 503),
+)
+async def get_operation(
+    operation_id: OperationPath, caller: StaffDep, service: ServiceDep
+) -> OperationOut:
+    """A journaled write: its state, transaction, confirmation, and its answer once confirmed.
+    Only the department that asked for it, or governance; others get 404 as for an unknown id."""
+    operation = await _read(service, operation_id)
+    if operation is None or not (
+        isinstance(caller, Admin) or operation.department_id == caller.department_id
+    ):
+        raise ProblemError(404, "not_found", "no such operation")
+    return operation_out(operation)
+
+
+async def _read(service: Service, operation_id: str) -> Operation | None:
+    return await service.read(lambda: service.journal.get(operation_id))

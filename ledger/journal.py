@@ -1,0 +1,291 @@
+"""The write journal (DESIGN section 9, ADR 0012): every chain write is on disk before it is sent.
+
+An operation is one write a caller asked for (anchor a certificate, revoke one, record a credit
+event, ...), journaled as the contract call that carries it out: contract, function, arguments
+and the signing key, plus the fields its answer needs. Its states:
+
+``accepted``
+    In the journal, nothing sent yet. The service answers ``202 Accepted`` from here on.
+``sent``
+    Signed with a nonce of its own and recorded (the raw transaction, its hash and nonce) before
+    it was broadcast, so after a crash the very same transaction is re-sent: it can land once
+    at most, whatever the crash interrupted. ``block`` is set once it is mined.
+``confirmed``
+    Mined, with at least the configured number of confirmations.
+``failed``
+    Refused by the contract (the decoded reason is kept), or mined and reverted.
+
+An ``Idempotency-Key`` is stored with the operation it created, with a digest of the request:
+the same key with the same request finds the same operation; with another request it is refused.
+
+The journal lives in the service database (WAL, ``synchronous=FULL``): each state change is one
+committed SQLite transaction before the caller hears of it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from ledger.errors import ValidationError
+from ledger.servicedb import ServiceDatabase
+
+__all__ = [
+    "IdempotencyConflictError",
+    "Journal",
+    "Operation",
+    "OperationState",
+]
+
+OperationState = Literal["accepted", "sent", "confirmed", "failed"]
+#: States an operation can still leave.
+UNFINISHED: Final = ("accepted", "sent")
+
+_SELECT: Final = (
+    "SELECT op_id, kind, department_id, request, state, signer, nonce, tx_hash, raw_tx, "
+    "replaced, block, error_code, error, idem_scope, idem_key, request_digest, created_at, "
+    "updated_at, sent_at FROM operations"
+)
+
+
+class IdempotencyConflictError(ValidationError):
+    """The ``Idempotency-Key`` was used before for a different request."""
+
+    code = "idempotency_conflict"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One journaled write."""
+
+    op_id: str
+    kind: str
+    department_id: int | None
+    #: The call (``contract``, ``function``, ``args``, ``signer``) and the answer's own fields.
+    request: dict[str, Any]
+    state: OperationState
+    signer: str | None
+    nonce: int | None
+    tx_hash: bytes | None
+    raw_tx: bytes | None
+    #: Hashes of earlier signed versions replaced by ``tx_hash`` (same nonce, higher fee).
+    replaced: tuple[bytes, ...]
+    block: int | None
+    error_code: str | None
+    error: str | None
+    idempotency_scope: str | None
+    idempotency_key: str | None
+    request_digest: bytes | None
+    created_at: datetime
+    updated_at: datetime
+    #: When the current signed version was broadcast (monotonic seconds are not durable).
+    sent_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in UNFINISHED
+
+
+def _operation(row: tuple[Any, ...]) -> Operation:
+    (
+        op_id, kind, department_id, request, state, signer, nonce, tx_hash, raw_tx, replaced,
+        block, error_code, error, scope, key, digest, created_at, updated_at, sent_at,
+    ) = row  # fmt: skip
+    return Operation(
+        op_id=str(op_id),
+        kind=str(kind),
+        department_id=None if department_id is None else int(department_id),
+        request=json.loads(request),
+        state=state,
+        signer=signer,
+        nonce=None if nonce is None else int(nonce),
+        tx_hash=None if tx_hash is None else bytes(tx_hash),
+        raw_tx=None if raw_tx is None else bytes(raw_tx),
+        replaced=tuple(bytes.fromhex(value) for value in json.loads(replaced or "[]")),
+        block=None if block is None else int(block),
+        error_code=error_code,
+        error=error,
+        idempotency_scope=scope,
+        idempotency_key=key,
+        request_digest=None if digest is None else bytes(digest),
+        created_at=_moment(created_at),
+        updated_at=_moment(updated_at),
+        sent_at=None if sent_at is None else _moment(sent_at),
+    )
+
+
+def _moment(milliseconds: int) -> datetime:
+    return datetime.fromtimestamp(int(milliseconds) / 1000, UTC)
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Journal:
+    """The operations table of the service database."""
+
+    def __init__(self, database: ServiceDatabase) -> None:
+        self.database = database
+
+    def accept(
+        self,
+        kind: str,
+        request: dict[str, Any],
+        *,
+        department_id: int | None,
+        idempotency: tuple[str, str, bytes] | None = None,
+    ) -> tuple[Operation, bool]:
+        """Journal a new operation (state ``accepted``); ``(operation, True)``.
+
+        ``idempotency`` is (scope, key, request digest): the scope is the caller (a key is
+        theirs alone). When the key was used before, nothing is written: ``(the earlier
+        operation, False)`` if its digest is the same, :class:`IdempotencyConflictError` if not.
+        Two concurrent requests with one key cannot both insert (a unique index): the second
+        finds the first's operation.
+        """
+        op_id = secrets.token_hex(16)
+        now = _now()
+        scope, key, digest = idempotency if idempotency is not None else (None, None, None)
+        with self.database.transaction() as connection:
+            if scope is not None:
+                row = connection.execute(
+                    _SELECT + " WHERE idem_scope = ? AND idem_key = ?",
+                    (scope, key),
+                ).fetchone()
+                if row is not None:
+                    assert digest is not None
+                    return self.check_same(_operation(tuple(row)), kind, digest), False
+            connection.execute(
+                "INSERT INTO operations (op_id, kind, department_id, request, state, "
+                "idem_scope, idem_key, request_digest, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?)",
+                (
+                    op_id,
+                    kind,
+                    department_id,
+                    json.dumps(request, sort_keys=True, separators=(",", ":")),
+                    scope,
+                    key,
+                    digest,
+                    now,
+                    now,
+                ),
+            )
+        operation = self.get(op_id)
+        assert operation is not None
+        return operation, True
+
+    def find(self, scope: str, key: str) -> Operation | None:
+        """The operation created with this idempotency key by this caller, if any."""
+        rows = self.database.query(_SELECT + " WHERE idem_scope = ? AND idem_key = ?", (scope, key))
+        return _operation(rows[0]) if rows else None
+
+    @staticmethod
+    def check_same(earlier: Operation, kind: str, digest: bytes) -> Operation:
+        """``earlier`` when it was made by the same request, else IdempotencyConflictError."""
+        if earlier.request_digest != digest or earlier.kind != kind:
+            raise IdempotencyConflictError("this Idempotency-Key was used for a different request")
+        return earlier
+
+    def get(self, op_id: str) -> Operation | None:
+        rows = self.database.query(_SELECT + " WHERE op_id = ?", (op_id,))
+        return _operation(rows[0]) if rows else None
+
+    def unfinished(self) -> list[Operation]:
+        """Operations still ``accepted`` or ``sent``, in the order they were accepted."""
+        rows = self.database.query(
+            _SELECT + " WHERE state IN ('accepted', 'sent') ORDER BY created_at, rowid"
+        )
+        return [_operation(row) for row in rows]
+
+    def highest_nonce(self, signer: str) -> int | None:
+        """The highest nonce this journal ever gave ``signer``'s transactions."""
+        rows = self.database.query(
+            "SELECT MAX(nonce) FROM operations WHERE signer = ? AND nonce IS NOT NULL", (signer,)
+        )
+        value = rows[0][0] if rows else None
+        return None if value is None else int(value)
+
+    def counts(self) -> dict[str, int]:
+        """How many operations are in each state."""
+        rows = self.database.query("SELECT state, COUNT(*) FROM operations GROUP BY state")
+        return {str(state): int(count) for state, count in rows}
+
+    def mark_sent(
+        self, op_id: str, *, signer: str, nonce: int, tx_hash: bytes, raw_tx: bytes
+    ) -> None:
+        """Record the signed transaction, before it is broadcast."""
+        now = _now()
+        with self.database.transaction() as connection:
+            row = connection.execute(
+                "SELECT state, tx_hash, replaced FROM operations WHERE op_id = ?", (op_id,)
+            ).fetchone()
+            if row is None or row[0] not in UNFINISHED:
+                raise ValidationError(f"operation {op_id} is not waiting to be sent")
+            replaced = json.loads(row[2] or "[]")
+            if row[1] is not None and bytes(row[1]) != tx_hash:
+                replaced.append(bytes(row[1]).hex())
+            connection.execute(
+                "UPDATE operations SET state = 'sent', signer = ?, nonce = ?, tx_hash = ?, "
+                "raw_tx = ?, replaced = ?, block = NULL, updated_at = ?, sent_at = ? "
+                "WHERE op_id = ?",
+                (signer, nonce, tx_hash, raw_tx, json.dumps(replaced), now, now, op_id),
+            )
+
+    def mark_mined(self, op_id: str, block: int | None, tx_hash: bytes | None = None) -> None:
+        """The block the transaction is in, as last seen (None: dropped by a reorganization)."""
+        with self.database.transaction() as connection:
+            if tx_hash is None:
+                connection.execute(
+                    "UPDATE operations SET block = ?, updated_at = ? "
+                    "WHERE op_id = ? AND state = 'sent'",
+                    (block, _now(), op_id),
+                )
+            else:  # an earlier signed version was mined: it is the transaction now
+                connection.execute(
+                    "UPDATE operations SET block = ?, tx_hash = ?, updated_at = ? "
+                    "WHERE op_id = ? AND state = 'sent'",
+                    (block, tx_hash, _now(), op_id),
+                )
+
+    def mark_confirmed(self, op_id: str, block: int) -> None:
+        with self.database.transaction() as connection:
+            connection.execute(
+                "UPDATE operations SET state = 'confirmed', block = ?, updated_at = ? "
+                "WHERE op_id = ? AND state = 'sent'",
+                (block, _now(), op_id),
+            )
+
+    def mark_failed(self, op_id: str, code: str, detail: str, *, block: int | None = None) -> None:
+        with self.database.transaction() as connection:
+            connection.execute(
+                "UPDATE operations SET state = 'failed', error_code = ?, error = ?, "
+                "block = COALESCE(?, block), updated_at = ? "
+                "WHERE op_id = ? AND state IN ('accepted', 'sent')",
+                (code, detail[:500], block, _now(), op_id),
+            )
+
+    def reset_to_accepted(self, op_id: str) -> None:
+        """Forget a signed transaction that can never land (its nonce went to another one):
+        the operation is signed afresh. Its hash stays among ``replaced``."""
+        with self.database.transaction() as connection:
+            row = connection.execute(
+                "SELECT tx_hash, replaced FROM operations WHERE op_id = ? AND state = 'sent'",
+                (op_id,),
+            ).fetchone()
+            if row is None:
+                return
+            replaced = json.loads(row[1] or "[]")
+            if row[0] is not None:
+                replaced.append(bytes(row[0]).hex())
+            connection.execute(
+                "UPDATE operations SET state = 'accepted', nonce = NULL, tx_hash = NULL, "
+                "raw_tx = NULL, block = NULL, replaced = ?, updated_at = ?, sent_at = NULL "
+                "WHERE op_id = ?",
+                (json.dumps(replaced), _now(), op_id),
+            )

@@ -1,0 +1,575 @@
+"""The transaction manager: sends journaled operations, watches them to their confirmation depth,
+and recovers whatever a crash interrupted (DESIGN section 9, ADR 0012).
+
+One background thread works through the journal (:mod:`ledger.journal`):
+
+* An ``accepted`` operation is simulated first (a contract refusal fails it with the decoded
+  reason and nothing is signed), then signed with the next nonce of its key, **recorded as
+  ``sent`` with the raw transaction**, and only then broadcast. Nonces are allocated here, from
+  the higher of the journal's last one and the chain's pending count, never by asking the node
+  for each transaction.
+* A ``sent`` operation is looked up by its hash (and by the hashes it replaced). Mined and
+  reverted: ``failed`` with the reason replayed at its block. Mined with the configured number
+  of confirmations: ``confirmed``. Mined but not deep enough: its block is kept and checked
+  again; when a reorganization drops it, the very same signed transaction is broadcast again.
+  Not mined and unknown to the node (lost by a restart, dropped from the pool): broadcast again.
+  Pending for longer than ``stuck_after``: replaced (same nonce, higher fee). Its nonce taken
+  by another transaction (the key was used elsewhere): signed afresh with a new nonce.
+* A nonce gap below a sent operation that no journaled transaction fills (a transaction signed
+  elsewhere and lost) is filled with a zero-value transfer to the key itself, so the key's later
+  transactions can be mined.
+
+Recovery at start-up is the same pass run before the service answers: sent operations are
+completed or re-sent, accepted ones sent. A transaction recorded before the crash is re-sent
+byte for byte, so it lands at most once; an operation is never signed twice with two nonces
+unless the first nonce is provably spent on something else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, cast
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TransactionNotFound
+from web3.types import Nonce, TxParams, TxReceipt
+
+from ledger.contracts import ChainContext, Deployment, contract
+from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
+from ledger.journal import Journal, Operation
+from ledger.tx import TransactionSender, translate_exception
+
+__all__ = [
+    "Call",
+    "SignerResolver",
+    "TransactionManager",
+    "decode_value",
+    "encode_call",
+]
+
+_log = logging.getLogger(__name__)
+
+#: Gas headroom over the estimate (as :class:`~ledger.tx.TransactionSender`).
+_GAS_MARGIN: Final = 1.2
+#: Fee increase of a replacement (nodes require at least 10%).
+_FEE_BUMP: Final = 1.25
+_BYTES_TAG: Final = "$bytes"
+
+#: Resolves an operation's signer (``{"department": id}`` or ``{"governance": true}``) to the
+#: transaction sender of its current key.
+SignerResolver = Callable[[Mapping[str, Any]], TransactionSender]
+
+
+def encode_value(value: object) -> object:
+    """A contract argument as JSON: bytes tagged, sequences as lists."""
+    if isinstance(value, bytes | bytearray | HexBytes):
+        return {_BYTES_TAG: bytes(value).hex()}
+    if isinstance(value, list | tuple):
+        return [encode_value(item) for item in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    raise ValidationError(f"cannot journal a contract argument of type {type(value).__name__}")
+
+
+def decode_value(value: object) -> object:
+    """The inverse of :func:`encode_value`."""
+    if isinstance(value, dict):
+        return bytes.fromhex(str(value[_BYTES_TAG]))
+    if isinstance(value, list):
+        return [decode_value(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Call:
+    """The contract call that carries out an operation."""
+
+    contract: str
+    function: str
+    args: tuple[object, ...]
+    signer: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contract": self.contract,
+            "function": self.function,
+            "args": [encode_value(arg) for arg in self.args],
+            "signer": dict(self.signer),
+        }
+
+    @classmethod
+    def from_function(
+        cls, function: ContractFunction, deployment: Deployment, signer: Mapping[str, Any]
+    ) -> Call:
+        """The call ``function`` (built by a ledger client) makes, to be journaled."""
+        names = {
+            getattr(deployment, field): name
+            for name, field in _ADDRESS_FIELDS.items()
+            if getattr(deployment, field) is not None
+        }
+        name = names.get(function.address)
+        if name is None:
+            raise ValidationError("the call is not to a contract of this deployment")
+        return cls(name, str(function.fn_name), tuple(function.args), signer)
+
+    @classmethod
+    def from_request(cls, request: Mapping[str, Any]) -> Call:
+        call = request["call"]
+        return cls(
+            contract=str(call["contract"]),
+            function=str(call["function"]),
+            args=tuple(decode_value(arg) for arg in call["args"]),
+            signer=dict(call["signer"]),
+        )
+
+
+def encode_call(
+    contract_name: str, function: str, args: Sequence[object], signer: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``call`` member of an operation's request."""
+    return Call(contract_name, function, tuple(args), signer).to_json()
+
+
+_ADDRESS_FIELDS: Final = {
+    "DepartmentRegistry": "department_registry",
+    "CertificateRegistry": "certificate_registry",
+    "CreditLedger": "credit_ledger",
+    "LicenceBundles": "licence_bundles",
+}
+
+
+def build_function(context: ChainContext, call: Call) -> ContractFunction:
+    """The web3 function object of ``call`` on this deployment."""
+    field = _ADDRESS_FIELDS.get(call.contract)
+    address = getattr(context.deployment, field) if field else None
+    if address is None:
+        raise ValidationError(f"this deployment has no {call.contract} contract")
+    instance = contract(context.web3, call.contract, address)
+    function: ContractFunction = instance.functions[call.function](*call.args)
+    return function
+
+
+@dataclass(frozen=True)
+class _Observed:
+    receipt: TxReceipt | None
+    head: int
+
+
+class TransactionManager:
+    """Sends and watches the journal's operations from one background thread."""
+
+    def __init__(
+        self,
+        context: ChainContext,
+        journal: Journal,
+        signers: SignerResolver,
+        *,
+        chain_lock: contextlib.AbstractContextManager[object],
+        confirmations: int = 0,
+        stuck_after: float = 60.0,
+        idle_poll: float = 1.0,
+        busy_poll: float = 0.05,
+        on_failed: Callable[[Operation], None] | None = None,
+    ) -> None:
+        self.context = context
+        self.web3: Web3 = context.web3
+        self.journal = journal
+        self.signers = signers
+        self.chain_lock = chain_lock
+        self.confirmations = confirmations
+        self.stuck_after = stuck_after
+        self.idle_poll = idle_poll
+        self.busy_poll = busy_poll
+        self.on_failed = on_failed
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listeners: dict[str, list[Callable[[Operation], None]]] = {}
+        self._listeners_lock = threading.Lock()
+        self._next_nonce: dict[str, int] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="transaction-manager", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Something was journaled: look at the journal now."""
+        self._wake.set()
+
+    def listen(self, op_id: str, callback: Callable[[Operation], None]) -> None:
+        """Call ``callback`` (from the manager's thread) once operation ``op_id`` is finished;
+        at once when it already is."""
+        with self._listeners_lock:
+            self._listeners.setdefault(op_id, []).append(callback)
+        current = self.journal.get(op_id)
+        if current is not None and current.finished:
+            self._notify(current)
+
+    def _notify(self, operation: Operation) -> None:
+        with self._listeners_lock:
+            callbacks = self._listeners.pop(operation.op_id, [])
+        for callback in callbacks:
+            try:
+                callback(operation)
+            except Exception:  # a listener's failure is its own
+                _log.exception("operation listener failed")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.process()
+            except Exception:
+                _log.exception("transaction manager pass failed; retrying")
+                busy = True
+                self._stop.wait(1.0)
+            self._wake.wait(self.busy_poll if busy else self.idle_poll)
+            self._wake.clear()
+
+    # -- one pass -------------------------------------------------------------------------------
+
+    def process(self) -> bool:
+        """One pass over the unfinished operations; True when some are still unfinished."""
+        unfinished = self.journal.unfinished()
+        sent = sorted(
+            (op for op in unfinished if op.state == "sent"),
+            key=lambda op: (op.signer or "", op.nonce or 0),
+        )
+        for operation in sent:
+            if self._stop.is_set():
+                return True
+            self._watch(operation)
+        self._fill_gaps(sent)
+        for operation in unfinished:
+            if self._stop.is_set():
+                return True
+            if operation.state == "accepted":
+                self._send(operation)
+        return any(not op.finished for op in map(self._reload, unfinished))
+
+    def _reload(self, operation: Operation) -> Operation:
+        return self.journal.get(operation.op_id) or operation
+
+    def recover(self) -> dict[str, int]:
+        """Run passes until nothing is waiting to be sent (start-up): how many operations were
+        unfinished by state before, and how many are left."""
+        before = self.journal.counts()
+        for _ in range(3):
+            self.process()
+            if not any(op.state == "accepted" for op in self.journal.unfinished()):
+                break
+        after = self.journal.counts()
+        return {
+            "accepted": before.get("accepted", 0),
+            "sent": before.get("sent", 0),
+            "unfinished": after.get("accepted", 0) + after.get("sent", 0),
+        }
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _send(self, operation: Operation) -> None:
+        try:
+            call = Call.from_request(operation.request)
+        except (KeyError, TypeError, ValueError) as exc:
+            self._fail(operation, "ValidationError", f"malformed journal entry: {exc}")
+            return
+        with self.chain_lock:
+            try:
+                sender = self.signers(call.signer)
+                function = build_function(self.context, call)
+            except LedgerError as exc:
+                if isinstance(exc, ChainUnavailableError):
+                    return  # try again on the next pass
+                self._fail(operation, type(exc).__name__, str(exc))
+                return
+            with sender.lock:
+                try:
+                    params: TxParams = {"from": sender.address}
+                    params["gas"] = int(function.estimate_gas(params) * _GAS_MARGIN)
+                    nonce = self._allocate(sender.address)
+                    params["nonce"] = Nonce(nonce)
+                    params["chainId"] = self.context.deployment.chain_id
+                    transaction = function.build_transaction(params)
+                except Exception as exc:
+                    translated = translate_exception(exc)
+                    if translated is None:
+                        raise
+                    if isinstance(translated, ChainUnavailableError):
+                        return
+                    self._fail(operation, type(translated).__name__, str(translated))
+                    return
+                signed = sender.account.sign_transaction(cast(dict[str, Any], transaction))
+                self.journal.mark_sent(
+                    operation.op_id,
+                    signer=sender.address,
+                    nonce=nonce,
+                    tx_hash=bytes(signed.hash),
+                    raw_tx=bytes(signed.raw_transaction),
+                )
+                self._next_nonce[sender.address] = nonce + 1
+                self._broadcast(bytes(signed.raw_transaction))
+            # An automining node (the embedded chain, anvil) has the receipt already.
+            self._watch(self._reload(operation))
+
+    def _allocate(self, signer: ChecksumAddress) -> int:
+        """The next nonce of ``signer``: above every nonce the journal gave out, and not below
+        what the chain has already seen (a transaction sent elsewhere)."""
+        pending = int(self.web3.eth.get_transaction_count(signer, "pending"))
+        journaled = self.journal.highest_nonce(signer)
+        candidates = [pending, self._next_nonce.get(signer, 0)]
+        if journaled is not None:
+            candidates.append(journaled + 1)
+        return max(candidates)
+
+    def _broadcast(self, raw: bytes) -> str | None:
+        """Send a signed transaction; the node's complaint in lower case, or None when taken."""
+        try:
+            self.web3.eth.send_raw_transaction(raw)
+        except Exception as exc:
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message:
+                return None
+            translated = translate_exception(exc)
+            if isinstance(translated, ChainUnavailableError) and "nonce" not in message:
+                _log.warning("broadcast failed, will retry: %s", translated)
+                return "unavailable"
+            if translated is not None and not isinstance(translated, ChainUnavailableError):
+                # Mined and reverted at once (an automining node): the watcher reads its receipt.
+                return None
+            return message or type(exc).__name__
+        return None
+
+    # -- watching -------------------------------------------------------------------------------
+
+    def _observe(self, operation: Operation) -> _Observed:
+        head = int(self.web3.eth.block_number)
+        for tx_hash in (operation.tx_hash, *operation.replaced):
+            if tx_hash is None:
+                continue
+            try:
+                receipt = self.web3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                continue
+            if receipt is not None:
+                return _Observed(receipt, head)
+        return _Observed(None, head)
+
+    def _watch(self, operation: Operation) -> None:
+        with self.chain_lock:
+            try:
+                observed = self._observe(operation)
+            except Exception as exc:
+                if translate_exception(exc) is None:
+                    raise
+                return  # the node does not answer: look again on the next pass
+            receipt = observed.receipt
+            if receipt is not None:
+                self._mined(operation, receipt, observed.head)
+                return
+            if operation.block is not None:
+                _log.warning(
+                    "operation %s: its transaction left block %d (reorganization); re-sending",
+                    operation.op_id,
+                    operation.block,
+                )
+                self.journal.mark_mined(operation.op_id, None)
+            self._not_mined(operation)
+
+    def _mined(self, operation: Operation, receipt: TxReceipt, head: int) -> None:
+        block = int(receipt["blockNumber"])
+        mined_hash = bytes(receipt["transactionHash"])
+        if receipt["status"] != 1:
+            reason = self._revert_reason(operation, receipt)
+            self._fail(operation, type(reason).__name__, str(reason), block=block)
+            return
+        if head - block + 1 >= self.confirmations:
+            if mined_hash != operation.tx_hash:
+                self.journal.mark_mined(operation.op_id, block, mined_hash)
+            self.journal.mark_confirmed(operation.op_id, block)
+            confirmed = self.journal.get(operation.op_id)
+            if confirmed is not None:
+                self._notify(confirmed)
+        elif operation.block != block or mined_hash != operation.tx_hash:
+            self.journal.mark_mined(operation.op_id, block, mined_hash)
+
+    def _revert_reason(self, operation: Operation, receipt: TxReceipt) -> LedgerError:
+        try:
+            call = Call.from_request(operation.request)
+            sender = self.signers(call.signer)
+            transaction = self.web3.eth.get_transaction(receipt["transactionHash"])
+            return sender.replay_failure(
+                {"to": transaction["to"], "data": transaction["input"], "gas": transaction["gas"]},
+                receipt,
+            )
+        except Exception as exc:
+            translated = translate_exception(exc)
+            if translated is not None:
+                return translated
+            return LedgerError(f"the transaction was mined and reverted ({type(exc).__name__})")
+
+    def _not_mined(self, operation: Operation) -> None:
+        assert operation.tx_hash is not None
+        assert operation.raw_tx is not None
+        assert operation.signer is not None
+        assert operation.nonce is not None
+        signer = cast(ChecksumAddress, operation.signer)
+        try:
+            known = self.web3.eth.get_transaction(HexBytes(operation.tx_hash)) is not None
+        except TransactionNotFound:
+            known = False
+        except Exception as exc:
+            if translate_exception(exc) is None:
+                raise
+            return
+        if known:
+            sent_at = operation.sent_at or operation.updated_at
+            if (datetime.now(UTC) - sent_at).total_seconds() > self.stuck_after:
+                self._replace(operation)
+            return
+        latest = int(self.web3.eth.get_transaction_count(signer, "latest"))
+        if latest > operation.nonce:
+            # Its nonce went to a transaction that is not one of this operation's.
+            _log.warning(
+                "operation %s: nonce %d was used by another transaction; signing it again",
+                operation.op_id,
+                operation.nonce,
+            )
+            self.journal.reset_to_accepted(operation.op_id)
+            self._next_nonce.pop(signer, None)
+            return
+        complaint = self._broadcast(operation.raw_tx)
+        if complaint is not None and complaint != "unavailable":
+            _log.warning("operation %s: re-broadcast refused: %s", operation.op_id, complaint)
+            return
+        observed = self._observe(operation)  # an automining node has mined it already
+        if observed.receipt is not None:
+            self._mined(self._reload(operation), observed.receipt, observed.head)
+
+    def _replace(self, operation: Operation) -> None:
+        """Re-sign a stuck transaction with the same nonce and a higher fee."""
+        call = Call.from_request(operation.request)
+        sender = self.signers(call.signer)
+        assert operation.nonce is not None
+        original = self.web3.eth.get_transaction(HexBytes(operation.tx_hash or b""))
+        replacement: dict[str, Any] = {
+            "to": original["to"],
+            "data": original["input"],
+            "gas": original["gas"],
+            "nonce": operation.nonce,
+            "chainId": self.context.deployment.chain_id,
+            "value": 0,
+        }
+        if original.get("maxFeePerGas") is not None:
+            replacement["maxFeePerGas"] = int(int(original["maxFeePerGas"]) * _FEE_BUMP) + 1
+            replacement["maxPriorityFeePerGas"] = (
+                int(int(original["maxPriorityFeePerGas"]) * _FEE_BUMP) + 1
+            )
+        else:
+            replacement["gasPrice"] = int(int(original["gasPrice"]) * _FEE_BUMP) + 1
+        with sender.lock:
+            signed = sender.account.sign_transaction(replacement)
+            self.journal.mark_sent(
+                operation.op_id,
+                signer=sender.address,
+                nonce=operation.nonce,
+                tx_hash=bytes(signed.hash),
+                raw_tx=bytes(signed.raw_transaction),
+            )
+            _log.warning(
+                "operation %s: transaction pending for over %.0f s; replaced with a higher fee",
+                operation.op_id,
+                self.stuck_after,
+            )
+            self._broadcast(bytes(signed.raw_transaction))
+
+    def _fill_gaps(self, sent: list[Operation]) -> None:
+        """Fill a nonce below a waiting transaction that nothing journaled holds."""
+        waiting: dict[str, set[int]] = {}
+        for operation in sent:
+            current = self._reload(operation)
+            if current.state == "sent" and current.block is None and current.nonce is not None:
+                waiting.setdefault(current.signer or "", set()).add(current.nonce)
+        for signer, nonces in waiting.items():
+            with self.chain_lock:
+                try:
+                    address = cast(ChecksumAddress, signer)
+                    latest = int(self.web3.eth.get_transaction_count(address, "latest"))
+                    pending = int(self.web3.eth.get_transaction_count(address, "pending"))
+                except Exception as exc:
+                    if translate_exception(exc) is None:
+                        raise
+                    continue
+                lowest = min(nonces)
+                if lowest <= latest or pending > latest:
+                    continue  # no gap, or the node still holds the lower transactions
+                journaled = {op.nonce for op in sent if op.signer == signer}
+                for nonce in range(latest, lowest):
+                    if nonce not in journaled:
+                        self._filler(address, nonce)
+
+    def _filler(self, address: ChecksumAddress, nonce: int) -> None:
+        signer = address
+        sender = self._sender_of(address)
+        if sender is None:
+            return
+        with sender.lock:
+            transaction: dict[str, Any] = {
+                "to": address,
+                "value": 0,
+                "gas": 21_000,
+                "nonce": nonce,
+                "chainId": self.context.deployment.chain_id,
+                "gasPrice": int(self.web3.eth.gas_price),
+            }
+            signed = sender.account.sign_transaction(transaction)
+            _log.warning("nonce gap at %d for %s: filled with a zero-value transfer", nonce, signer)
+            self._broadcast(bytes(signed.raw_transaction))
+
+    def _sender_of(self, address: ChecksumAddress) -> TransactionSender | None:
+        for operation in self.journal.unfinished():
+            if operation.signer == address:
+                return self.signers(Call.from_request(operation.request).signer)
+        return None
+
+    def _fail(
+        self, operation: Operation, code: str, detail: str, *, block: int | None = None
+    ) -> None:
+        self.journal.mark_failed(operation.op_id, code, detail, block=block)
+        failed = self.journal.get(operation.op_id)
+        if failed is None:
+            return
+        if self.on_failed is not None:
+            try:
+                self.on_failed(failed)
+            except Exception:
+                _log.exception("clean-up after failed operation %s failed", operation.op_id)
+        self._notify(failed)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass (tests and benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()

@@ -1,0 +1,172 @@
+"""Journaled writes through the API (ADR 0012): 202 and the operation resource, ``Prefer``,
+``Idempotency-Key`` (same request, different request, concurrent duplicates), and refusals."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.problems import PROBLEM_MEDIA_TYPE
+from ledger.servicedb import ServiceDatabase
+from tests.support.service import PreparedService, prepare_service
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
+    return prepare_service(tmp_path_factory.mktemp("operations"), rate_limit=0)
+
+
+@pytest.fixture(scope="module")
+def client(prepared: PreparedService) -> Iterator[TestClient]:
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def document() -> bytes:
+    return f"营业执照 {uuid.uuid4()} operations test\n".encode()
+
+
+def anchor(
+    client: TestClient,
+    prepared: PreparedService,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    subject: str | None = None,
+) -> httpx.Response:
+    return client.post(
+        "/v1/certificates",
+        headers={**bearer(prepared.department_token), **(headers or {})},
+        files={"file": ("licence.txt", data, "text/plain")},
+        data={"type": "business-licence", "subject": subject or prepared.enterprise},
+    )
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    return body
+
+
+def anchors_in_journal(prepared: PreparedService, document_hash: str) -> list[tuple[Any, ...]]:
+    with ServiceDatabase(prepared.settings.service_db_path) as database:
+        rows = database.query("SELECT op_id, state, request FROM operations")
+    return [row for row in rows if document_hash in row[2]]
+
+
+def test_respond_async_answers_202_and_the_operation_confirms(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    response = anchor(client, prepared, document(), {"Prefer": "respond-async"})
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["state"] in ("accepted", "sent", "confirmed")
+    location = response.headers["location"]
+    assert location == f"/v1/operations/{accepted['operationId']}"
+    deadline = time.monotonic() + 30
+    while True:
+        operation = client.get(location, headers=bearer(prepared.department_token)).json()
+        if operation["state"] == "confirmed":
+            break
+        assert time.monotonic() < deadline, operation
+        time.sleep(0.05)
+    result = operation["result"]
+    assert result["departmentId"] == prepared.department_id
+    assert result["blockNumber"] == operation["blockNumber"]
+    assert result["transactionHash"] == operation["transactionHash"]
+    assert operation["nonce"] is not None
+    record = client.get(f"/v1/certificates/{result['documentHash']}").json()
+    assert record["status"] == "active"
+    # Only the department that asked (or governance) sees the operation.
+    assert client.get(location, headers=bearer(prepared.admin_token)).status_code == 200
+    other = client.get(location, headers=bearer(prepared.other_department_token))
+    assert_problem(other, 404, "not_found")
+    assert_problem(client.get(location), 401, "unauthenticated")
+    unknown = f"/v1/operations/{'0' * 32}"
+    assert_problem(client.get(unknown, headers=bearer(prepared.admin_token)), 404, "not_found")
+    malformed = client.get("/v1/operations/xyz", headers=bearer(prepared.admin_token))
+    assert_problem(malformed, 422, "invalid")
+
+
+def test_waiting_answers_201(client: TestClient, prepared: PreparedService) -> None:
+    response = anchor(client, prepared, document(), {"Prefer": "wait=20"})
+    assert response.status_code == 201, response.text
+    assert response.headers["location"].startswith("/v1/certificates/0x")
+
+
+def test_same_key_same_request_is_answered_once(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    data = document()
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = anchor(client, prepared, data, key)
+    assert first.status_code == 201, first.text
+    again = anchor(client, prepared, data, key)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert len(anchors_in_journal(prepared, first.json()["documentHash"])) == 1
+    # The key is the caller's: another department's same key is another request.
+    other_key = anchor(client, prepared, document(), key)
+    assert_problem(other_key, 422, "idempotency_conflict")
+    different = client.post(
+        "/v1/certificates",
+        headers={**bearer(prepared.other_department_token), **key},
+        files={"file": ("licence.txt", document(), "text/plain")},
+        data={"type": "business-licence", "subject": prepared.enterprise},
+    )
+    assert different.status_code == 201, different.text
+
+
+def test_concurrent_duplicates_make_one_transaction(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    data = document()
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    answers: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        response = anchor(client, prepared, data, key)
+        with lock:
+            answers.append(response)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [response.status_code for response in answers] == [201] * 6, [
+        response.text for response in answers
+    ]
+    assert len({response.json()["transactionHash"] for response in answers}) == 1
+    assert len(anchors_in_journal(prepared, answers[0].json()["documentHash"])) == 1
+
+
+def test_the_same_document_under_two_keys_is_anchored_once(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    data = document()
+    first = anchor(client, prepared, data, {"Idempotency-Key": str(uuid.uuid4())})
+    assert first.status_code == 201
+    second = anchor(client, prepared, data, {"Idempotency-Key": str(uuid.uuid4())})
+    assert_problem(second, 409, "duplicate")
+
+
+def test_malformed_idempotency_key(client: TestClient, prepared: PreparedService) -> None:
+    for value in ("", " padded", "x" * 256, "tab\there"):
+        response = anchor(client, prepared, document(), {"Idempotency-Key": value})
+        assert_problem(response, 400, "bad_request")

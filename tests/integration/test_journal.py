@@ -1,0 +1,264 @@
+"""The write journal and the transaction manager on both backends (ADR 0012): recovery from a
+crash at every step, contract refusals, a nonce spent elsewhere; on anvil, a dropped
+transaction and a reorganization before the confirmation depth."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.journal import Journal, Operation
+from ledger.servicedb import ServiceDatabase
+from ledger.session import LedgerSession
+from ledger.tx import TransactionSender
+from ledger.txmanager import Call, TransactionManager
+from tests.integration.conftest import (
+    BUSINESS_LICENCE,
+    DEPARTMENT_ID,
+    DEPARTMENT_NAME,
+    DEPARTMENT_REGION,
+    DEPARTMENT_SCOPES,
+    Backend,
+    RegisteredDepartment,
+    open_backend,
+)
+
+KIND = "certificate.anchor"
+
+
+class Crash(BaseException):
+    """Stands for the process dying at this point (not caught by the manager)."""
+
+
+def signer_of(session: LedgerSession, signer: Mapping[str, Any]) -> TransactionSender:
+    return session.department_sender(int(signer["department"]))
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with ServiceDatabase(tmp_path / "service.sqlite3") as database:
+        yield Journal(database)
+
+
+@pytest.fixture
+def on_anvil(tmp_path: Path) -> Iterator[Backend]:
+    """An anvil-backed ledger with department 1 (automining can be switched off there)."""
+    with open_backend("anvil", tmp_path / "anvil") as backend:
+        backend.session.add_department(
+            DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
+        )
+        yield backend
+
+
+def manager(session: LedgerSession, journal: Journal, **options: Any) -> TransactionManager:
+    return TransactionManager(
+        session.context,
+        journal,
+        functools.partial(signer_of, session),
+        chain_lock=threading.RLock(),
+        **options,
+    )
+
+
+def accept_anchor(
+    session: LedgerSession, journal: Journal, department: int
+) -> tuple[Operation, bytes]:
+    doc_hash = secrets.token_bytes(32)
+    function = session.certificates().anchor_function(doc_hash, BUSINESS_LICENCE, DEPARTMENT_REGION)
+    call = Call.from_function(function, session.deployment, {"department": department})
+    operation, created = journal.accept(
+        KIND, {"call": call.to_json(), "response": {}}, department_id=department
+    )
+    assert created
+    return operation, doc_hash
+
+
+def anchored(session: LedgerSession, doc_hash: bytes) -> bool:
+    return session.certificates().certificate(doc_hash) is not None
+
+
+def nonce_of(session: LedgerSession, department: int) -> int:
+    address = session.department_sender(department).address
+    return int(session.connection.web3.eth.get_transaction_count(address, "latest"))
+
+
+def test_accepted_operations_are_sent_and_confirmed(
+    ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
+) -> None:
+    before = nonce_of(ledger_session, department.department_id)
+    made = [accept_anchor(ledger_session, journal, department.department_id) for _ in range(5)]
+    summary = manager(ledger_session, journal).recover()
+    assert summary == {"accepted": 5, "sent": 0, "unfinished": 0}
+    for operation, doc_hash in made:
+        current = journal.get(operation.op_id)
+        assert current is not None
+        assert current.state == "confirmed"
+        assert anchored(ledger_session, doc_hash)
+    nonces = sorted(journal.get(op.op_id).nonce for op, _ in made)  # type: ignore[union-attr]
+    assert nonces == list(range(before, before + 5))  # consecutive: no gap
+    assert nonce_of(ledger_session, department.department_id) == before + 5
+
+
+def test_crash_after_recording_before_broadcast(
+    ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
+) -> None:
+    operation, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
+    crashing = manager(ledger_session, journal)
+
+    def die(raw: bytes) -> None:
+        raise Crash
+
+    crashing._broadcast = die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        crashing.process()
+    recorded = journal.get(operation.op_id)
+    assert recorded is not None
+    assert recorded.state == "sent"
+    assert recorded.raw_tx is not None
+    assert not anchored(ledger_session, doc_hash)
+
+    manager(ledger_session, journal).recover()
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert (done.state, done.tx_hash, done.nonce) == ("confirmed", recorded.tx_hash, recorded.nonce)
+    assert anchored(ledger_session, doc_hash)
+    assert nonce_of(ledger_session, department.department_id) == recorded.nonce + 1  # type: ignore[operator]
+
+
+def test_crash_after_broadcast_before_confirmation(
+    ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
+) -> None:
+    operation, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
+    crashing = manager(ledger_session, journal)
+
+    def die(operation: Operation) -> None:
+        raise Crash
+
+    crashing._watch = die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        crashing.process()
+    assert anchored(ledger_session, doc_hash)  # on chain, but the journal does not know yet
+    before = nonce_of(ledger_session, department.department_id)
+    manager(ledger_session, journal).recover()
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert done.state == "confirmed"
+    assert nonce_of(ledger_session, department.department_id) == before  # nothing sent twice
+
+
+def test_a_refused_operation_fails_without_spending_a_nonce(
+    ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
+) -> None:
+    first, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
+    function = ledger_session.certificates().anchor_function(
+        doc_hash, BUSINESS_LICENCE, DEPARTMENT_REGION
+    )
+    call = Call.from_function(function, ledger_session.deployment, {"department": 1})
+    again, _ = journal.accept(KIND, {"call": call.to_json()}, department_id=1)
+    failures: list[Operation] = []
+    running = manager(ledger_session, journal, on_failed=failures.append)
+    running.recover()
+    refused = journal.get(again.op_id)
+    assert refused is not None
+    assert (refused.state, refused.error_code, refused.nonce) == (
+        "failed",
+        "CertificateRegistryAlreadyAnchored",
+        None,
+    )
+    assert [failure.op_id for failure in failures] == [again.op_id]
+    confirmed = journal.get(first.op_id)
+    assert confirmed is not None
+    assert confirmed.state == "confirmed"
+
+
+def test_a_nonce_spent_elsewhere_is_signed_again(
+    ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
+) -> None:
+    operation, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
+    crashing = manager(ledger_session, journal)
+    crashing._broadcast = lambda raw: None  # type: ignore[method-assign,assignment,return-value]
+    crashing._watch = lambda operation: None  # type: ignore[method-assign]
+    crashing.process()
+    recorded = journal.get(operation.op_id)
+    assert recorded is not None
+    assert recorded.state == "sent"
+    # Someone else uses the key (the CLI, another process) and takes that nonce.
+    other = secrets.token_bytes(32)
+    ledger_session.certificates(ledger_session.department_sender(1)).anchor(
+        other, BUSINESS_LICENCE, DEPARTMENT_REGION
+    )
+    manager(ledger_session, journal).recover()
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert done.state == "confirmed"
+    assert done.nonce == (recorded.nonce or 0) + 1
+    assert recorded.tx_hash in done.replaced
+    assert anchored(ledger_session, doc_hash)
+
+
+def test_a_transaction_dropped_by_the_node_is_sent_again(
+    on_anvil: Backend, journal: Journal
+) -> None:
+    node = on_anvil.node
+    assert node is not None
+    session = on_anvil.session
+    operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
+    node.rpc("evm_setAutomine", [False])
+    try:
+        running = manager(session, journal)
+        running.process()
+        sent = journal.get(operation.op_id)
+        assert sent is not None
+        assert sent.state == "sent"
+        assert sent.tx_hash is not None
+        node.rpc("anvil_dropTransaction", ["0x" + sent.tx_hash.hex()])
+        running.process()  # not known any more: broadcast again
+        node.rpc("evm_mine")
+        running.process()
+    finally:
+        node.rpc("evm_setAutomine", [True])
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert (done.state, done.tx_hash) == ("confirmed", sent.tx_hash)
+    assert anchored(session, doc_hash)
+
+
+def test_a_reorganization_before_the_depth_is_detected_and_sent_again(
+    on_anvil: Backend, journal: Journal
+) -> None:
+    node = on_anvil.node
+    assert node is not None
+    session = on_anvil.session
+    snapshot = node.rpc("evm_snapshot")
+    operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
+    running = manager(session, journal, confirmations=3)
+    running.process()
+    mined = journal.get(operation.op_id)
+    assert mined is not None
+    assert (mined.state, mined.block) == ("sent", session.chain_head())  # mined, not final
+    node.rpc("evm_mine")
+    running.process()
+    assert journal.get(operation.op_id).state == "sent"  # type: ignore[union-attr]
+    # The chain reorganizes: the block with the transaction is gone.
+    node.rpc("evm_revert", [snapshot])
+    assert not anchored(session, doc_hash)
+    with contextlib.suppress(Exception):
+        node.rpc("anvil_dropAllTransactions")
+    running.process()  # gone from its block: broadcast again (mined at once by anvil)
+    again = journal.get(operation.op_id)
+    assert again is not None
+    assert again.state == "sent"
+    assert anchored(session, doc_hash)
+    for _ in range(2):
+        node.rpc("evm_mine")
+    running.process()
+    final = journal.get(operation.op_id)
+    assert final is not None
+    assert (final.state, final.tx_hash) == ("confirmed", mined.tx_hash)

@@ -1,0 +1,111 @@
+"""The write journal's bookkeeping (no chain): states, idempotency keys, call encoding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.problems import status_of_error
+from ledger.journal import IdempotencyConflictError, Journal
+from ledger.servicedb import ServiceDatabase, ServiceDatabaseError
+from ledger.txmanager import Call, decode_value, encode_call, encode_value
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with ServiceDatabase(tmp_path / "service.sqlite3") as database:
+        yield Journal(database)
+
+
+def request() -> dict[str, object]:
+    return {
+        "call": encode_call("CertificateRegistry", "revoke", [b"\x01" * 32, 3], {"department": 7})
+    }
+
+
+def test_states_move_forward_only(journal: Journal) -> None:
+    operation, created = journal.accept("certificate.revoke", request(), department_id=7)
+    assert created
+    assert (operation.state, operation.nonce, operation.finished) == ("accepted", None, False)
+    journal.mark_sent(operation.op_id, signer="0xabc", nonce=4, tx_hash=b"\x02" * 32, raw_tx=b"r")
+    journal.mark_mined(operation.op_id, 9)
+    sent = journal.get(operation.op_id)
+    assert sent is not None
+    assert (sent.state, sent.nonce, sent.block, sent.raw_tx) == ("sent", 4, 9, b"r")
+    assert journal.highest_nonce("0xabc") == 4
+    journal.mark_confirmed(operation.op_id, 9)
+    journal.mark_failed(operation.op_id, "X", "too late")  # a finished operation stays as it is
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert (done.state, done.error_code, done.finished) == ("confirmed", None, True)
+    assert journal.unfinished() == []
+    assert journal.counts() == {"confirmed": 1}
+
+
+def test_a_replacement_keeps_the_hashes_it_replaced(journal: Journal) -> None:
+    operation, _ = journal.accept("certificate.revoke", request(), department_id=7)
+    journal.mark_sent(operation.op_id, signer="0xabc", nonce=1, tx_hash=b"\x01" * 32, raw_tx=b"a")
+    journal.mark_sent(operation.op_id, signer="0xabc", nonce=1, tx_hash=b"\x02" * 32, raw_tx=b"b")
+    replaced = journal.get(operation.op_id)
+    assert replaced is not None
+    assert (replaced.tx_hash, replaced.replaced) == (b"\x02" * 32, (b"\x01" * 32,))
+    journal.reset_to_accepted(operation.op_id)
+    again = journal.get(operation.op_id)
+    assert again is not None
+    assert (again.state, again.nonce, again.tx_hash) == ("accepted", None, None)
+    assert again.replaced == (b"\x01" * 32, b"\x02" * 32)
+
+
+def test_one_nonce_is_never_given_to_two_operations(journal: Journal) -> None:
+    first, _ = journal.accept("certificate.revoke", request(), department_id=7)
+    second, _ = journal.accept("certificate.revoke", request(), department_id=7)
+    journal.mark_sent(first.op_id, signer="0xabc", nonce=5, tx_hash=b"\x01" * 32, raw_tx=b"a")
+    with pytest.raises(ServiceDatabaseError):
+        journal.mark_sent(second.op_id, signer="0xabc", nonce=5, tx_hash=b"\x03" * 32, raw_tx=b"c")
+
+
+def test_idempotency_keys(journal: Journal) -> None:
+    key = ("department:7", "key-1", b"\x0a" * 32)
+    first, created = journal.accept(
+        "certificate.revoke", request(), department_id=7, idempotency=key
+    )
+    again, created_again = journal.accept(
+        "certificate.revoke", request(), department_id=7, idempotency=key
+    )
+    assert (created, created_again, again.op_id) == (True, False, first.op_id)
+    assert journal.find("department:7", "key-1") == first
+    assert journal.find("department:8", "key-1") is None
+    with pytest.raises(IdempotencyConflictError):
+        journal.accept(
+            "certificate.revoke",
+            request(),
+            department_id=7,
+            idempotency=("department:7", "key-1", b"\x0b" * 32),
+        )
+    other_scope, created_other = journal.accept(
+        "certificate.revoke",
+        request(),
+        department_id=8,
+        idempotency=("department:8", "key-1", b"\x0b" * 32),
+    )
+    assert created_other
+    assert other_scope.op_id != first.op_id
+
+
+def test_call_arguments_round_trip() -> None:
+    args = [b"\x00" * 32, 7, [b"\x01", b"\x02"], [[3, 4], [5, 6]], "text", True]
+    encoded = encode_call("LicenceBundles", "openBundle", args, {"department": 1})
+    call = Call.from_request({"call": encoded})
+    assert call.args == tuple(decode_value(encode_value(arg)) for arg in args)
+    assert call.args[0] == b"\x00" * 32
+    assert call.args[3] == [[3, 4], [5, 6]]
+    assert call.signer == {"department": 1}
+
+
+def test_recorded_errors_map_to_problems() -> None:
+    assert status_of_error("CertificateRegistryAlreadyAnchored") == (409, "duplicate")
+    assert status_of_error("LicenceBundlesNotAuthorized") == (403, "not_authorized")
+    assert status_of_error("ChainUnavailableError") == (503, "chain_unavailable")
+    assert status_of_error("NoSuchError") == (500, "internal_error")
