@@ -40,9 +40,10 @@ building the raw documents, serializing the wrapped ones or any file IO.
   wrapped document (target hash recomputed, proof checked to the Merkle root), on the objects
   ``JSON.parse`` gave (the ratio is taken against this figure, the faster of OpenAttestation's
   two); its JSON.parse + verifySignature from the text is shown beside it. The column "through
-  verify_document's steps" is ours as the verifier runs it today:
-  :func:`~ledger.documents.document_hash_of` and :func:`~ledger.batches.embedded_proof`, each of
-  which parses the certificate, then the same proof check.
+  verify_document's steps" is ours as the verifier reads a presented certificate:
+  :func:`~ledger.documents.digest_and_proof` (one parse gives the document hash and the embedded
+  proof's JSON, no certificate object built), :meth:`BatchProof.from_json
+  <ledger.batches.BatchProof.from_json>` on that JSON, then the same proof check.
 
 Throughput is N divided by the mean time of the runs. Targets (issue #5): wrapping at least 3
 times OpenAttestation's throughput at 10,000, offline verification at least 2 times.
@@ -74,12 +75,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gas import OA_ISSUE, REGION, machine_line, open_backend  # noqa: E402
 
-from ledger.batches import BatchProof, embedded_proof  # noqa: E402
+from ledger.batches import BatchProof  # noqa: E402
 from ledger.catalogue import certificate_type  # noqa: E402
 from ledger.documents import (  # noqa: E402
     JSONValue,
     certificate_to_json,
-    document_hash_of,
+    digest_and_proof,
     load_certificate,
     salt_fields,
     target_hash,
@@ -201,12 +202,14 @@ def our_verify(texts: Sequence[bytes], anchor: Anchor) -> float:
 
 
 def our_verify_as_verifier(texts: Sequence[bytes], anchor: Anchor) -> float:
-    """The same through verify_document's own steps (document_hash_of, embedded_proof)."""
+    """The same through verify_document's own steps: digest_and_proof (one reading gives the
+    document hash and the embedded proof's JSON), then BatchProof.from_json on that JSON."""
     begun = time.perf_counter()
     for data in texts:
-        digest = document_hash_of(data)
-        proof = embedded_proof(data)
-        if proof is None or not _proof_holds(digest.hash, proof, anchor):
+        digest, embedded = digest_and_proof(data)
+        if embedded is None:
+            raise SystemExit("bench/batch.py: a wrapped certificate carries no proof")
+        if not _proof_holds(digest.hash, BatchProof.from_json(embedded), anchor):
             raise SystemExit("bench/batch.py: a wrapped certificate failed its proof")
     return time.perf_counter() - begun
 

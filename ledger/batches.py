@@ -14,6 +14,7 @@ not what to believe.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import json
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from ledger.documents import (
     JSONValue,
     SaltedCertificate,
     certificate_to_json,
+    digest_and_proof,
     document_hash_of,
     load_certificate,
 )
@@ -72,12 +74,21 @@ def _is_checksummed(address: str) -> bool:
 
 
 def _hex32(value: object, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+    """32 bytes from ``0x`` and exactly 64 hex digits (a2b_hex, unlike bytes.fromhex, refuses the
+    whitespace that would make it fewer bytes)."""
+    if not isinstance(value, str) or len(value) != 66 or not value.startswith("0x"):
         raise InvalidDocumentError(f"{what} must be 0x and 64 hex digits")
     try:
-        return bytes.fromhex(value[2:])
-    except ValueError:
+        return binascii.a2b_hex(value[2:])
+    except ValueError:  # binascii.Error, or text that is not ASCII
         raise InvalidDocumentError(f"{what} must be 0x and 64 hex digits") from None
+
+
+_PROOF_KEYS: Final = frozenset({"version", "root", "path", "anchor"})
+_ANCHOR_REQUIRED_KEYS: Final = frozenset({"chainId", "registry"})
+_ANCHOR_KEYS: Final = frozenset({"chainId", "registry", "manifest"})
+_MAX_PATH: Final = 64
+_PATH_ELEMENT: Final = "a batch proof's path element"
 
 
 @dataclass(frozen=True)
@@ -108,12 +119,7 @@ class BatchProof:
     @classmethod
     def from_json(cls, document: object) -> Self:
         """Parse untrusted JSON data strictly (unknown keys and malformed values refused)."""
-        if not isinstance(document, dict) or not document.keys() <= {
-            "version",
-            "root",
-            "path",
-            "anchor",
-        }:
+        if not isinstance(document, dict) or not document.keys() <= _PROOF_KEYS:
             raise InvalidDocumentError(
                 "a batch proof is an object with version, root, path, anchor"
             )
@@ -122,14 +128,13 @@ class BatchProof:
                 f"unsupported batch proof version (expected {PROOF_VERSION})"
             )
         path = document.get("path")
-        if not isinstance(path, list) or len(path) > 64:
+        if not isinstance(path, list) or len(path) > _MAX_PATH:
             raise InvalidDocumentError("a batch proof's path is a list of at most 64 hashes")
         anchor = document.get("anchor")
-        if not isinstance(anchor, dict) or not {"chainId", "registry"} <= anchor.keys() <= {
-            "chainId",
-            "registry",
-            "manifest",
-        }:
+        if (
+            not isinstance(anchor, dict)
+            or not _ANCHOR_REQUIRED_KEYS <= anchor.keys() <= _ANCHOR_KEYS
+        ):
             raise InvalidDocumentError("a batch proof's anchor names chainId and registry")
         chain_id, registry, manifest = anchor["chainId"], anchor["registry"], anchor.get("manifest")
         if not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id <= 0:
@@ -138,9 +143,21 @@ class BatchProof:
             raise InvalidDocumentError("a batch proof's registry is a checksummed address")
         if manifest is not None and (not isinstance(manifest, str) or len(manifest) > 128):
             raise InvalidDocumentError("a batch proof's manifest is a CID string")
+        root = _hex32(document.get("root"), "a batch proof's root")
+        # _hex32 written out: a proof has a dozen or more of these, and verifiers read thousands.
+        nodes: list[bytes] = []
+        for node in path:
+            if not isinstance(node, str) or len(node) != 66 or not node.startswith("0x"):
+                raise InvalidDocumentError(f"{_PATH_ELEMENT} must be 0x and 64 hex digits")
+            try:
+                nodes.append(binascii.a2b_hex(node[2:]))
+            except ValueError:
+                raise InvalidDocumentError(
+                    f"{_PATH_ELEMENT} must be 0x and 64 hex digits"
+                ) from None
         return cls(
-            root=_hex32(document.get("root"), "a batch proof's root"),
-            path=tuple(_hex32(node, "a batch proof's path element") for node in path),
+            root=root,
+            path=tuple(nodes),
             chain_id=chain_id,
             registry=ChecksumAddress(HexAddress(HexStr(registry))),
             manifest_cid=manifest,
@@ -157,9 +174,8 @@ class BatchProof:
 
 def embedded_proof(data: bytes) -> BatchProof | None:
     """The proof inside a wrapped structured certificate, or None (a file, or no proof)."""
-    if document_hash_of(data).kind is not DocumentKind.CERTIFICATE:
-        return None
-    return proof_of(load_certificate(data))
+    proof = digest_and_proof(data).proof
+    return None if proof is None else BatchProof.from_json(proof)
 
 
 def proof_of(certificate: SaltedCertificate) -> BatchProof | None:

@@ -46,12 +46,14 @@ from eth_hash.auto import keccak as _keccak_hasher
 
 from ledger.errors import InvalidDocumentError
 from ledger.keccak import keccak256 as keccak
+from ledger.keccak import keccak256_hasher
 
 __all__ = [
     "CERTIFICATE_VERSION",
     "DEFAULT_MAX_CERTIFICATE_BYTES",
     "MAX_JSON_DEPTH",
     "SALT_BYTES",
+    "DigestAndProof",
     "DocumentDigest",
     "DocumentKind",
     "JSONValue",
@@ -59,6 +61,7 @@ __all__ = [
     "SaltedCertificate",
     "SaltedField",
     "certificate_to_json",
+    "digest_and_proof",
     "document_hash_of",
     "dump_certificate",
     "hash_file_bytes",
@@ -241,14 +244,18 @@ def target_hash(certificate: SaltedCertificate) -> bytes:
 def _sorted_leaves(certificate: SaltedCertificate) -> list[bytes]:
     leaves = [leaf_hash(name, salted) for name, salted in certificate.fields.items()]
     leaves.extend(certificate.obfuscated)
+    _check_leaves(leaves)
+    leaves.sort()
+    return leaves
+
+
+def _check_leaves(leaves: list[bytes]) -> None:
     if not leaves:
         raise InvalidDocumentError("a certificate needs at least one field")
     if len(set(leaves)) != len(leaves):
         # Salts are random, so two equal leaves mean a hidden field is also shown, or is listed
         # twice; accepting that would let two different wrappers claim one target hash.
         raise InvalidDocumentError("a leaf hash appears more than once in the certificate")
-    leaves.sort()
-    return leaves
 
 
 # ----------------------------------------------------------------------------------------------
@@ -420,15 +427,52 @@ def load_certificate(
     return _certificate_from_document(document)
 
 
+_TOP_LEVEL_KEYS: Final = frozenset({"version", "type", "fields", "obfuscated", "proof"})
 _FIELD_ENTRY_KEYS: Final = frozenset({"salt", "value"})
 
 
+class _CheckedCertificate(NamedTuple):
+    """A parsed wrapped certificate that passed every check, with its leaves computed."""
+
+    type: str
+    #: The disclosed fields in the order read; empty when the caller wanted only the leaves.
+    fields: dict[str, SaltedField]
+    #: The hidden leaves, sorted.
+    obfuscated: tuple[bytes, ...]
+    #: Every leaf, sorted: at least one, none twice.
+    leaves: list[bytes]
+    #: The ``"proof"`` member as parsed (not checked here), or None.
+    proof: JSONValue
+
+
 def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertificate:
-    allowed = {"version", "type", "fields", "obfuscated", "proof"}
-    if not document.keys() <= allowed:
+    checked = _check_certificate(document, keep_fields=True)
+    # Every check of SaltedCertificate's construction is made: build it without repeating them.
+    certificate = object.__new__(SaltedCertificate)
+    object.__setattr__(certificate, "type", checked.type)
+    object.__setattr__(
+        certificate, "fields", MappingProxyType(dict(sorted(checked.fields.items())))
+    )
+    object.__setattr__(certificate, "obfuscated", checked.obfuscated)
+    object.__setattr__(certificate, "proof", checked.proof)
+    object.__setattr__(certificate, "_leaves", tuple(checked.leaves))
+    return certificate
+
+
+def _check_certificate(document: dict[str, JSONValue], *, keep_fields: bool) -> _CheckedCertificate:
+    """Check a wrapped certificate that :func:`_parse_json` returned, and compute its leaves.
+
+    This makes, in the same order and with the same messages, the checks of the wrapper and
+    those :class:`SaltedField` and :class:`SaltedCertificate` make at construction, less what
+    ``_parse_json`` guarantees of whatever it returns: no unpaired surrogate in any key or
+    string, exact integers and finite numbers only, nesting within :data:`MAX_JSON_DEPTH` (so
+    every field value within the ``_MAX_VALUE_DEPTH`` a SaltedField allows, three levels down),
+    and fresh objects that nothing else holds, so values are used as they are, not copied. That
+    is what makes one reading cost one pass: verifiers read certificates by the thousand.
+    """
+    if not document.keys() <= _TOP_LEVEL_KEYS:
         raise InvalidDocumentError("certificate has an unknown top-level key")
-    version = document.get("version")
-    if version != CERTIFICATE_VERSION:
+    if document.get("version") != CERTIFICATE_VERSION:
         raise InvalidDocumentError(
             f"unsupported certificate version (expected {CERTIFICATE_VERSION!r})"
         )
@@ -439,6 +483,7 @@ def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertific
     if not isinstance(raw_fields, dict):
         raise InvalidDocumentError("certificate fields must be a JSON object")
     fields: dict[str, SaltedField] = {}
+    leaves: list[bytes] = []
     for name, entry in raw_fields.items():
         if not isinstance(entry, dict) or entry.keys() != _FIELD_ENTRY_KEYS:
             raise InvalidDocumentError(
@@ -447,8 +492,23 @@ def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertific
         salt = entry["salt"]
         if not isinstance(salt, str):
             raise InvalidDocumentError("a field salt must be a string")
-        _check_field_name(name)
-        fields[name] = SaltedField(salt, entry["value"])
+        if not name:  # a key, so a string of valid Unicode (_check_field_name's other checks)
+            raise InvalidDocumentError("field names must be non-empty strings")
+        if not _SALT_PATTERN.fullmatch(salt):
+            raise InvalidDocumentError("a field salt must be 32 lower-case hexadecimal characters")
+        value = entry["value"]
+        if type(value) is str:
+            # leaf_hash's preimage written here for a text value (nearly every value): the name
+            # and the value are strings from the parser, and the salt is 32 hexadecimal digits,
+            # which RFC 8785 writes as themselves. Anything else goes through leaf_hash itself.
+            preimage = (
+                f'{{"key":{_json_string(name)},"salt":"{salt}","value":{_json_string(value)}}}'
+            )
+            leaves.append(keccak256_hasher(preimage.encode()).digest())
+        else:
+            leaves.append(leaf_hash(name, _checked_field(salt, value)))
+        if keep_fields:
+            fields[name] = _checked_field(salt, value)
     raw_hidden = document.get("obfuscated", [])
     if not isinstance(raw_hidden, list):
         raise InvalidDocumentError("obfuscated must be a JSON array")
@@ -459,12 +519,41 @@ def _certificate_from_document(document: dict[str, JSONValue]) -> SaltedCertific
                 "an obfuscated leaf hash must be 64 lower-case hexadecimal characters"
             )
         hidden.append(bytes.fromhex(leaf))
-    return SaltedCertificate(certificate_type, fields, tuple(hidden), document.get("proof"))
+    if not 0 < len(certificate_type) <= _MAX_TYPE_LENGTH:
+        raise InvalidDocumentError(
+            f"certificate type must be a string of 1 to {_MAX_TYPE_LENGTH} characters"
+        )
+    leaves.extend(hidden)
+    _check_leaves(leaves)
+    leaves.sort()
+    hidden.sort()
+    return _CheckedCertificate(
+        certificate_type, fields, tuple(hidden), leaves, document.get("proof")
+    )
+
+
+def _checked_field(salt: str, value: JSONValue) -> SaltedField:
+    """A SaltedField of a salt that matched and a value from ``_parse_json``, without the checks
+    and the copy its construction would repeat (see :func:`_check_certificate`)."""
+    salted = object.__new__(SaltedField)
+    object.__setattr__(salted, "salt", salt)
+    object.__setattr__(salted, "value", value)
+    return salted
 
 
 # ----------------------------------------------------------------------------------------------
 # Either kind
 # ----------------------------------------------------------------------------------------------
+
+
+class DigestAndProof(NamedTuple):
+    """What a verifier reads from a presented document: its hash, and its batch proof if any."""
+
+    digest: DocumentDigest
+    #: A certificate's ``"proof"`` member as parsed, not yet checked
+    #: (``ledger.batches.BatchProof.from_json`` reads it strictly); None for a file or a
+    #: certificate without one.
+    proof: JSONValue
 
 
 def document_hash_of(
@@ -481,15 +570,29 @@ def document_hash_of(
     an error rather than a file, so a damaged or oversized certificate is reported as such
     instead of as "not anchored". Reading errors (``OSError``) propagate unchanged.
     """
+    return digest_and_proof(source, max_certificate_bytes=max_certificate_bytes).digest
+
+
+def digest_and_proof(
+    source: bytes | bytearray | memoryview | str | os.PathLike[str],
+    *,
+    max_certificate_bytes: int = DEFAULT_MAX_CERTIFICATE_BYTES,
+) -> DigestAndProof:
+    """:func:`document_hash_of` and, for a certificate, its embedded proof, from one reading.
+
+    The digest and the errors are exactly :func:`document_hash_of`'s. The proof is returned
+    unchecked so that a verifier can tell a certificate it cannot read from a proof it cannot
+    read, and report the certificate's hash in the second case.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         return _digest_content(bytes(source), max_certificate_bytes)
     with Path(source).open("rb") as stream:
         if os.fstat(stream.fileno()).st_size <= max_certificate_bytes:
             return _digest_content(stream.read(), max_certificate_bytes)
-        return _digest_large_stream(stream, max_certificate_bytes)
+        return DigestAndProof(_digest_large_stream(stream, max_certificate_bytes), None)
 
 
-def _digest_content(data: bytes, max_certificate_bytes: int) -> DocumentDigest:
+def _digest_content(data: bytes, max_certificate_bytes: int) -> DigestAndProof:
     if _starts_with_brace(data) and _CERTIFICATE_MARKER in data:
         if len(data) > max_certificate_bytes:
             raise _too_large(max_certificate_bytes)
@@ -500,9 +603,10 @@ def _digest_content(data: bytes, max_certificate_bytes: int) -> DocumentDigest:
         if isinstance(document, dict):
             version = document.get("version")
             if isinstance(version, str) and version.startswith(_CERTIFICATE_VERSION_PREFIX):
-                certificate = _certificate_from_document(document)
-                return DocumentDigest(DocumentKind.CERTIFICATE, target_hash(certificate))
-    return DocumentDigest(DocumentKind.FILE, hash_file_bytes(data))
+                checked = _check_certificate(document, keep_fields=False)
+                digest = DocumentDigest(DocumentKind.CERTIFICATE, keccak(b"".join(checked.leaves)))
+                return DigestAndProof(digest, checked.proof)
+    return DigestAndProof(DocumentDigest(DocumentKind.FILE, hash_file_bytes(data)), None)
 
 
 def _digest_large_stream(stream: _BinaryReader, max_certificate_bytes: int) -> DocumentDigest:
@@ -581,13 +685,9 @@ def _parse_json(data: bytes | str, max_bytes: int) -> JSONValue:
     if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _nesting_depth(text) > MAX_JSON_DEPTH:
         raise _too_deep()
     try:
-        parsed: JSONValue = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
-            parse_int=_exact_integer,
-            parse_float=_finite_float,
-        )
+        if text.startswith("\ufeff"):  # refused as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        parsed: JSONValue = _STRICT_DECODER.decode(text)
     except _UnacceptableJSONError as error:
         raise InvalidDocumentError(f"certificate JSON is not acceptable: {error}") from None
     except json.JSONDecodeError as error:
@@ -652,6 +752,16 @@ def _exact_number(number: int) -> int | float:
     if as_float != number and int(Decimal(repr(as_float))) != number:
         raise _UnacceptableJSONError("an integer is too large to be represented exactly")
     return as_float
+
+
+# One decoder for every document (json.loads would build one, and its scanner, per call); it keeps
+# no state between calls, so threads can share it as they share json.loads's default decoder.
+_STRICT_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_constant=_reject_constant,
+    parse_int=_exact_integer,
+    parse_float=_finite_float,
+)
 
 
 def _normalize_json(value: object, depth_left: int) -> JSONValue:

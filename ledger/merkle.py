@@ -16,6 +16,7 @@ from typing import Self
 
 from ledger.errors import ValidationError
 from ledger.keccak import keccak256 as keccak
+from ledger.keccak import keccak256_hasher
 
 __all__ = ["MerkleTree", "hash_pair", "leaf_node", "process_proof", "verify_proof"]
 
@@ -38,7 +39,9 @@ def process_proof(doc_hash: bytes, proof: Iterable[bytes]) -> bytes:
     for sibling in proof:
         if len(sibling) != 32:
             raise ValidationError("a Merkle proof element is 32 bytes")
-        node = keccak(node + sibling) if node <= sibling else keccak(sibling + node)  # hash_pair
+        # hash_pair, written out: a verifier runs this loop a dozen times a certificate.
+        pair = node + sibling if node <= sibling else sibling + node
+        node = keccak256_hasher(pair).digest()
     return node
 
 

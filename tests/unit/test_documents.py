@@ -21,6 +21,7 @@ from ledger.documents import (
     SaltedCertificate,
     SaltedField,
     certificate_to_json,
+    digest_and_proof,
     document_hash_of,
     dump_certificate,
     hash_file_bytes,
@@ -463,6 +464,96 @@ def test_oversized_certificate_is_an_error_not_a_file(
     path.write_bytes(b"\n  " + data)
     with pytest.raises(InvalidDocumentError, match="larger than"):
         document_hash_of(path, max_certificate_bytes=limit)
+
+
+# --- digest_and_proof: the hash and the embedded proof from one reading -----------------------
+
+PROOF_JSON: dict[str, JSONValue] = {
+    "version": "gov-ledger/batch-proof/v1",
+    "root": "0x" + "11" * 32,
+    "path": ["0x" + "22" * 32],
+    "anchor": {"chainId": 1337, "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3"},
+}
+
+
+def test_digest_and_proof_agrees_with_document_hash_of(tmp_path: Path) -> None:
+    certificate = make_certificate()
+    document = certificate_to_json(certificate)
+    document["proof"] = PROOF_JSON
+    with_proof = json.dumps(document).encode()
+    path = tmp_path / "certificate.json"
+    path.write_bytes(with_proof)
+    for source in (with_proof, path):
+        digest, proof = digest_and_proof(source)
+        assert (
+            digest
+            == document_hash_of(source)
+            == (DocumentKind.CERTIFICATE, target_hash(certificate))
+        )
+        assert proof == PROOF_JSON == load_certificate(with_proof).proof
+    assert digest_and_proof(dump_certificate(certificate)).proof is None
+    assert digest_and_proof(b"%PDF-1.7") == (
+        (DocumentKind.FILE, hash_file_bytes(b"%PDF-1.7")),
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"version": "gov-ledger/cert/v1", "type": ',
+        document_with(version="gov-ledger/cert/v9").encode(),
+        document_with(fields={}).encode(),
+        document_with(extra=1).encode(),
+        document_with(fields={"a": {"salt": VALID_SALT.upper(), "value": 1}}).encode(),
+        document_with(obfuscated=["AB" * 32]).encode(),
+    ],
+)
+def test_digest_and_proof_refuses_what_document_hash_of_refuses(data: bytes) -> None:
+    with pytest.raises(InvalidDocumentError) as expected:
+        document_hash_of(data)
+    with pytest.raises(InvalidDocumentError) as caught:
+        digest_and_proof(data)
+    assert str(caught.value) == str(expected.value)
+
+
+def test_a_loaded_certificate_is_the_one_built_from_its_fields() -> None:
+    """Loading builds the certificate without repeating the checks the parser made: the result
+    must be the certificate construction would give, value for value and leaf for leaf."""
+    certificate = obfuscate(make_certificate(), ["licence_no"])
+    loaded = load_certificate(dump_certificate(certificate))
+    rebuilt = SaltedCertificate(
+        loaded.type,
+        {name: SaltedField(salted.salt, salted.value) for name, salted in loaded.fields.items()},
+        loaded.obfuscated,
+    )
+    assert loaded == rebuilt == certificate
+    assert list(loaded.fields) == sorted(loaded.fields)
+    assert target_hash(loaded) == target_hash(rebuilt)
+    assert [leaf_hash(name, salted) for name, salted in loaded.fields.items()] == [
+        leaf_hash(name, salted) for name, salted in certificate.fields.items()
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # A duplicate key anywhere, not only at the top: in a field's entry, in a value, in the
+        # proof and in its anchor.
+        document_with().replace('"value"', f'"salt": "{VALID_SALT}", "value"'),
+        document_with(fields={"a": {"salt": VALID_SALT, "value": {"k": 1}}}).replace(
+            '{"k": 1}', '{"k": 1, "k": 2}'
+        ),
+        document_with(proof={"version": "v"}).replace('{"version": "v"}', '{"a": 1, "a": 1}'),
+        document_with(proof={"anchor": {"chainId": 1}}).replace(
+            '{"chainId": 1}', '{"chainId": 1, "chainId": 1}'
+        ),
+    ],
+)
+def test_duplicate_keys_are_refused_at_any_depth(data: str) -> None:
+    assert_refused(data, "duplicate key")
+    with pytest.raises(InvalidDocumentError, match="duplicate key"):
+        digest_and_proof(data.encode())
 
 
 # --- property tests ---------------------------------------------------------------------------
