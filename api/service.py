@@ -98,7 +98,9 @@ class Service:
                 session.context,
                 journal,
                 functools.partial(_signer, session),
-                chain_lock=write_lock,
+                # The embedded chain takes one lock for everything; a node serves the manager's
+                # thread concurrently (each key's own lock keeps its nonces in order).
+                chain_lock=lock if embedded else contextlib.nullcontext(),
                 confirmations=settings.confirmations,
                 stuck_after=settings.stuck_after,
                 on_failed=functools.partial(_after_failure, session),

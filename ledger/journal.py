@@ -27,7 +27,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -176,8 +177,28 @@ class Journal:
                     now,
                 ),
             )
-        operation = self.get(op_id)
-        assert operation is not None
+        moment = _moment(now)
+        operation = Operation(
+            op_id=op_id,
+            kind=kind,
+            department_id=department_id,
+            request=json.loads(json.dumps(request)),
+            state="accepted",
+            signer=None,
+            nonce=None,
+            tx_hash=None,
+            raw_tx=None,
+            replaced=(),
+            block=None,
+            error_code=None,
+            error=None,
+            idempotency_scope=scope,
+            idempotency_key=key,
+            request_digest=digest,
+            created_at=moment,
+            updated_at=moment,
+            sent_at=None,
+        )
         return operation, True
 
     def find(self, scope: str, key: str) -> Operation | None:
@@ -217,25 +238,36 @@ class Journal:
         return {str(state): int(count) for state, count in rows}
 
     def mark_sent(
-        self, op_id: str, *, signer: str, nonce: int, tx_hash: bytes, raw_tx: bytes
-    ) -> None:
-        """Record the signed transaction, before it is broadcast."""
+        self, operation: Operation, *, signer: str, nonce: int, tx_hash: bytes, raw_tx: bytes
+    ) -> Operation:
+        """Record the signed transaction, before it is broadcast. ``operation`` is the journal's
+        current row (a signed version it replaces is kept among ``replaced``)."""
         now = _now()
+        replaced = [value.hex() for value in operation.replaced]
+        if operation.tx_hash is not None and operation.tx_hash != tx_hash:
+            replaced.append(operation.tx_hash.hex())
         with self.database.transaction() as connection:
-            row = connection.execute(
-                "SELECT state, tx_hash, replaced FROM operations WHERE op_id = ?", (op_id,)
-            ).fetchone()
-            if row is None or row[0] not in UNFINISHED:
-                raise ValidationError(f"operation {op_id} is not waiting to be sent")
-            replaced = json.loads(row[2] or "[]")
-            if row[1] is not None and bytes(row[1]) != tx_hash:
-                replaced.append(bytes(row[1]).hex())
-            connection.execute(
+            cursor = connection.execute(
                 "UPDATE operations SET state = 'sent', signer = ?, nonce = ?, tx_hash = ?, "
                 "raw_tx = ?, replaced = ?, block = NULL, updated_at = ?, sent_at = ? "
-                "WHERE op_id = ?",
-                (signer, nonce, tx_hash, raw_tx, json.dumps(replaced), now, now, op_id),
+                "WHERE op_id = ? AND state IN ('accepted', 'sent')",
+                (signer, nonce, tx_hash, raw_tx, json.dumps(replaced), now, now, operation.op_id),
             )
+            if cursor.rowcount != 1:
+                raise ValidationError(f"operation {operation.op_id} is not waiting to be sent")
+        moment = _moment(now)
+        return replace(
+            operation,
+            state="sent",
+            signer=signer,
+            nonce=nonce,
+            tx_hash=tx_hash,
+            raw_tx=raw_tx,
+            replaced=tuple(bytes.fromhex(value) for value in replaced),
+            block=None,
+            updated_at=moment,
+            sent_at=moment,
+        )
 
     def mark_mined(self, op_id: str, block: int | None, tx_hash: bytes | None = None) -> None:
         """The block the transaction is in, as last seen (None: dropped by a reorganization)."""
@@ -259,6 +291,16 @@ class Journal:
                 "UPDATE operations SET state = 'confirmed', block = ?, updated_at = ? "
                 "WHERE op_id = ? AND state = 'sent'",
                 (block, _now(), op_id),
+            )
+
+    def mark_confirmed_many(self, confirmed: Sequence[tuple[str, int, bytes]]) -> None:
+        """Confirm several operations (id, block, the hash that was mined) in one transaction."""
+        now = _now()
+        with self.database.transaction() as connection:
+            connection.executemany(
+                "UPDATE operations SET state = 'confirmed', block = ?, tx_hash = ?, "
+                "updated_at = ? WHERE op_id = ? AND state = 'sent'",
+                [(block, mined, now, op_id) for op_id, block, mined in confirmed],
             )
 
     def mark_failed(self, op_id: str, code: str, detail: str, *, block: int | None = None) -> None:

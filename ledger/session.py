@@ -433,7 +433,10 @@ class LedgerSession:
             if record is None:
                 raise NotFoundError(f"department {department_id} is not registered")
             region = record.region
-        self.department_sender(department_id)  # a department without a usable key stops here
+        if not self.keystore.department_keys(department_id):  # no key here: stop before storing
+            raise UnknownKeyError(
+                f"no signing key of department {department_id} in this data directory"
+            )
         certificates = self.certificates()
         if certificates.certificate(digest.hash) is not None:
             raise CertificateRegistryAlreadyAnchored({"docHash": digest.hash})

@@ -32,13 +32,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
@@ -147,13 +148,20 @@ _ADDRESS_FIELDS: Final = {
 }
 
 
-def build_function(context: ChainContext, call: Call) -> ContractFunction:
-    """The web3 function object of ``call`` on this deployment."""
-    field = _ADDRESS_FIELDS.get(call.contract)
-    address = getattr(context.deployment, field) if field else None
-    if address is None:
-        raise ValidationError(f"this deployment has no {call.contract} contract")
-    instance = contract(context.web3, call.contract, address)
+def build_function(
+    context: ChainContext, call: Call, cache: dict[str, Contract] | None = None
+) -> ContractFunction:
+    """The web3 function object of ``call`` on this deployment (``cache`` keeps the contract
+    objects, whose construction from the ABI costs more than the call itself)."""
+    instance = None if cache is None else cache.get(call.contract)
+    if instance is None:
+        field = _ADDRESS_FIELDS.get(call.contract)
+        address = getattr(context.deployment, field) if field else None
+        if address is None:
+            raise ValidationError(f"this deployment has no {call.contract} contract")
+        instance = contract(context.web3, call.contract, address)
+        if cache is not None:
+            cache[call.contract] = instance
     function: ContractFunction = instance.functions[call.function](*call.args)
     return function
 
@@ -196,6 +204,8 @@ class TransactionManager:
         self._listeners: dict[str, list[Callable[[Operation], None]]] = {}
         self._listeners_lock = threading.Lock()
         self._next_nonce: dict[str, int] = {}
+        self._senders: dict[tuple[tuple[str, str], ...], TransactionSender] = {}
+        self._contracts: dict[str, Contract] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -249,22 +259,33 @@ class TransactionManager:
 
     def process(self) -> bool:
         """One pass over the unfinished operations; True when some are still unfinished."""
+        self._senders = {}  # a key is looked up once a pass (rotations take effect next pass)
         unfinished = self.journal.unfinished()
         sent = sorted(
             (op for op in unfinished if op.state == "sent"),
             key=lambda op: (op.signer or "", op.nonce or 0),
         )
-        for operation in sent:
-            if self._stop.is_set():
-                return True
-            self._watch(operation)
+        self._watch_all(sent)
         self._fill_gaps(sent)
+        # Send everything accepted first, then look for all their receipts at once: a node that
+        # does not mine at once gets the transactions back to back (nonces in order).
+        just_sent: list[Operation] = []
         for operation in unfinished:
             if self._stop.is_set():
                 return True
             if operation.state == "accepted":
-                self._send(operation)
-        return any(not op.finished for op in map(self._reload, unfinished))
+                signed = self._send(operation)
+                if signed is not None:
+                    just_sent.append(signed)
+        self._watch_all(just_sent)
+        return bool(self.journal.counts().keys() & {"accepted", "sent"}) if unfinished else False
+
+    def _sender(self, signer: Mapping[str, Any]) -> TransactionSender:
+        key = tuple(sorted((str(name), str(value)) for name, value in signer.items()))
+        sender = self._senders.get(key)
+        if sender is None:
+            sender = self._senders[key] = self.signers(signer)
+        return sender
 
     def _reload(self, operation: Operation) -> Operation:
         return self.journal.get(operation.op_id) or operation
@@ -286,21 +307,23 @@ class TransactionManager:
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _send(self, operation: Operation) -> None:
+    def _send(self, operation: Operation) -> Operation | None:
+        """Simulate, sign, record and broadcast; the operation as recorded, or None when it
+        failed or must wait for the node."""
         try:
             call = Call.from_request(operation.request)
         except (KeyError, TypeError, ValueError) as exc:
             self._fail(operation, "ValidationError", f"malformed journal entry: {exc}")
-            return
+            return None
         with self.chain_lock:
             try:
-                sender = self.signers(call.signer)
-                function = build_function(self.context, call)
+                sender = self._sender(call.signer)
+                function = build_function(self.context, call, self._contracts)
             except LedgerError as exc:
                 if isinstance(exc, ChainUnavailableError):
-                    return  # try again on the next pass
+                    return None  # try again on the next pass
                 self._fail(operation, type(exc).__name__, str(exc))
-                return
+                return None
             with sender.lock:
                 try:
                     params: TxParams = {"from": sender.address}
@@ -314,12 +337,12 @@ class TransactionManager:
                     if translated is None:
                         raise
                     if isinstance(translated, ChainUnavailableError):
-                        return
+                        return None
                     self._fail(operation, type(translated).__name__, str(translated))
-                    return
+                    return None
                 signed = sender.account.sign_transaction(cast(dict[str, Any], transaction))
-                self.journal.mark_sent(
-                    operation.op_id,
+                recorded = self.journal.mark_sent(
+                    operation,
                     signer=sender.address,
                     nonce=nonce,
                     tx_hash=bytes(signed.hash),
@@ -327,18 +350,17 @@ class TransactionManager:
                 )
                 self._next_nonce[sender.address] = nonce + 1
                 self._broadcast(bytes(signed.raw_transaction))
-            # An automining node (the embedded chain, anvil) has the receipt already.
-            self._watch(self._reload(operation))
+        return recorded
 
     def _allocate(self, signer: ChecksumAddress) -> int:
         """The next nonce of ``signer``: above every nonce the journal gave out, and not below
         what the chain has already seen (a transaction sent elsewhere)."""
         pending = int(self.web3.eth.get_transaction_count(signer, "pending"))
-        journaled = self.journal.highest_nonce(signer)
-        candidates = [pending, self._next_nonce.get(signer, 0)]
-        if journaled is not None:
-            candidates.append(journaled + 1)
-        return max(candidates)
+        known = self._next_nonce.get(signer)
+        if known is None:  # first use since start: the journal remembers what was given out
+            journaled = self.journal.highest_nonce(signer)
+            known = 0 if journaled is None else journaled + 1
+        return max(pending, known)
 
     def _broadcast(self, raw: bytes) -> str | None:
         """Send a signed transaction; the node's complaint in lower case, or None when taken."""
@@ -360,8 +382,9 @@ class TransactionManager:
 
     # -- watching -------------------------------------------------------------------------------
 
-    def _observe(self, operation: Operation) -> _Observed:
-        head = int(self.web3.eth.block_number)
+    def _observe(self, operation: Operation, head: int | None = None) -> _Observed:
+        if head is None:
+            head = int(self.web3.eth.block_number)
         for tx_hash in (operation.tx_hash, *operation.replaced):
             if tx_hash is None:
                 continue
@@ -373,43 +396,68 @@ class TransactionManager:
                 return _Observed(receipt, head)
         return _Observed(None, head)
 
-    def _watch(self, operation: Operation) -> None:
+    def _watch_all(self, operations: Sequence[Operation]) -> None:
+        """Look for the receipts of ``operations`` (one head for all); the ones deep enough are
+        confirmed together, in one journal transaction."""
+        if not operations:
+            return
+        confirmed: list[tuple[Operation, int, bytes]] = []
         with self.chain_lock:
             try:
-                observed = self._observe(operation)
+                head = int(self.web3.eth.block_number)
             except Exception as exc:
                 if translate_exception(exc) is None:
                     raise
                 return  # the node does not answer: look again on the next pass
-            receipt = observed.receipt
-            if receipt is not None:
-                self._mined(operation, receipt, observed.head)
-                return
-            if operation.block is not None:
-                _log.warning(
-                    "operation %s: its transaction left block %d (reorganization); re-sending",
-                    operation.op_id,
-                    operation.block,
-                )
-                self.journal.mark_mined(operation.op_id, None)
-            self._not_mined(operation)
+            for operation in operations:
+                if self._stop.is_set():
+                    break
+                deep = self._watch(operation, head)
+                if deep is not None:
+                    confirmed.append((operation, *deep))
+        if not confirmed:
+            return
+        self.journal.mark_confirmed_many(
+            [(operation.op_id, block, mined) for operation, block, mined in confirmed]
+        )
+        for operation, block, mined in confirmed:
+            self._notify(replace(operation, state="confirmed", block=block, tx_hash=mined))
 
-    def _mined(self, operation: Operation, receipt: TxReceipt, head: int) -> None:
+    def _watch(self, operation: Operation, head: int) -> tuple[int, bytes] | None:
+        """Bring one sent operation forward; (block, hash) when it is deep enough to confirm."""
+        try:
+            observed = self._observe(operation, head)
+        except Exception as exc:
+            if translate_exception(exc) is None:
+                raise
+            return None  # the node does not answer: look again on the next pass
+        receipt = observed.receipt
+        if receipt is not None:
+            return self._mined(operation, receipt, observed.head)
+        if operation.block is not None:
+            _log.warning(
+                "operation %s: its transaction left block %d (reorganization); re-sending",
+                operation.op_id,
+                operation.block,
+            )
+            self.journal.mark_mined(operation.op_id, None)
+            operation = replace(operation, block=None)
+        return self._not_mined(operation)
+
+    def _mined(
+        self, operation: Operation, receipt: TxReceipt, head: int
+    ) -> tuple[int, bytes] | None:
         block = int(receipt["blockNumber"])
         mined_hash = bytes(receipt["transactionHash"])
         if receipt["status"] != 1:
             reason = self._revert_reason(operation, receipt)
             self._fail(operation, type(reason).__name__, str(reason), block=block)
-            return
+            return None
         if head - block + 1 >= self.confirmations:
-            if mined_hash != operation.tx_hash:
-                self.journal.mark_mined(operation.op_id, block, mined_hash)
-            self.journal.mark_confirmed(operation.op_id, block)
-            confirmed = self.journal.get(operation.op_id)
-            if confirmed is not None:
-                self._notify(confirmed)
-        elif operation.block != block or mined_hash != operation.tx_hash:
+            return block, mined_hash
+        if operation.block != block or mined_hash != operation.tx_hash:
             self.journal.mark_mined(operation.op_id, block, mined_hash)
+        return None
 
     def _revert_reason(self, operation: Operation, receipt: TxReceipt) -> LedgerError:
         try:
@@ -426,7 +474,7 @@ class TransactionManager:
                 return translated
             return LedgerError(f"the transaction was mined and reverted ({type(exc).__name__})")
 
-    def _not_mined(self, operation: Operation) -> None:
+    def _not_mined(self, operation: Operation) -> tuple[int, bytes] | None:
         assert operation.tx_hash is not None
         assert operation.raw_tx is not None
         assert operation.signer is not None
@@ -439,12 +487,12 @@ class TransactionManager:
         except Exception as exc:
             if translate_exception(exc) is None:
                 raise
-            return
+            return None
         if known:
             sent_at = operation.sent_at or operation.updated_at
             if (datetime.now(UTC) - sent_at).total_seconds() > self.stuck_after:
                 self._replace(operation)
-            return
+            return None
         latest = int(self.web3.eth.get_transaction_count(signer, "latest"))
         if latest > operation.nonce:
             # Its nonce went to a transaction that is not one of this operation's.
@@ -455,14 +503,15 @@ class TransactionManager:
             )
             self.journal.reset_to_accepted(operation.op_id)
             self._next_nonce.pop(signer, None)
-            return
+            return None
         complaint = self._broadcast(operation.raw_tx)
         if complaint is not None and complaint != "unavailable":
             _log.warning("operation %s: re-broadcast refused: %s", operation.op_id, complaint)
-            return
+            return None
         observed = self._observe(operation)  # an automining node has mined it already
-        if observed.receipt is not None:
-            self._mined(self._reload(operation), observed.receipt, observed.head)
+        if observed.receipt is None:
+            return None
+        return self._mined(operation, observed.receipt, observed.head)
 
     def _replace(self, operation: Operation) -> None:
         """Re-sign a stuck transaction with the same nonce and a higher fee."""
@@ -488,7 +537,7 @@ class TransactionManager:
         with sender.lock:
             signed = sender.account.sign_transaction(replacement)
             self.journal.mark_sent(
-                operation.op_id,
+                operation,
                 signer=sender.address,
                 nonce=operation.nonce,
                 tx_hash=bytes(signed.hash),

@@ -154,7 +154,8 @@ async def anchor_certificate(
     key = idempotency_key(request)
     wait = preferred_wait(request, settings)
     fields = _AnchorFields(kind.name, subject, holder_kind, expiry, store)
-    operation = await service.write(lambda: _accept_anchor(service, caller, data, fields, key))
+    # Only reads, the document store and the journal: no transaction is sent from here.
+    operation = await service.read(lambda: _accept_anchor(service, caller, data, fields, key))
     service.transactions.wake()
     audit_target(request, str(operation.request["response"]["documentHash"]))
     final = await service.await_operation(operation.op_id, wait)

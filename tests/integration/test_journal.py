@@ -138,10 +138,10 @@ def test_crash_after_broadcast_before_confirmation(
     operation, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
     crashing = manager(ledger_session, journal)
 
-    def die(operation: Operation) -> None:
+    def die(operation: Operation, head: int) -> None:
         raise Crash
 
-    crashing._watch = die  # type: ignore[method-assign]
+    crashing._watch = die  # type: ignore[method-assign,assignment]
     with pytest.raises(Crash):
         crashing.process()
     assert anchored(ledger_session, doc_hash)  # on chain, but the journal does not know yet
@@ -184,7 +184,7 @@ def test_a_nonce_spent_elsewhere_is_signed_again(
     operation, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
     crashing = manager(ledger_session, journal)
     crashing._broadcast = lambda raw: None  # type: ignore[method-assign,assignment,return-value]
-    crashing._watch = lambda operation: None  # type: ignore[method-assign]
+    crashing._watch = lambda operation, head: None  # type: ignore[method-assign]
     crashing.process()
     recorded = journal.get(operation.op_id)
     assert recorded is not None

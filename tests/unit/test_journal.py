@@ -29,7 +29,7 @@ def test_states_move_forward_only(journal: Journal) -> None:
     operation, created = journal.accept("certificate.revoke", request(), department_id=7)
     assert created
     assert (operation.state, operation.nonce, operation.finished) == ("accepted", None, False)
-    journal.mark_sent(operation.op_id, signer="0xabc", nonce=4, tx_hash=b"\x02" * 32, raw_tx=b"r")
+    journal.mark_sent(operation, signer="0xabc", nonce=4, tx_hash=b"\x02" * 32, raw_tx=b"r")
     journal.mark_mined(operation.op_id, 9)
     sent = journal.get(operation.op_id)
     assert sent is not None
@@ -46,8 +46,10 @@ def test_states_move_forward_only(journal: Journal) -> None:
 
 def test_a_replacement_keeps_the_hashes_it_replaced(journal: Journal) -> None:
     operation, _ = journal.accept("certificate.revoke", request(), department_id=7)
-    journal.mark_sent(operation.op_id, signer="0xabc", nonce=1, tx_hash=b"\x01" * 32, raw_tx=b"a")
-    journal.mark_sent(operation.op_id, signer="0xabc", nonce=1, tx_hash=b"\x02" * 32, raw_tx=b"b")
+    journal.mark_sent(operation, signer="0xabc", nonce=1, tx_hash=b"\x01" * 32, raw_tx=b"a")
+    current = journal.get(operation.op_id)
+    assert current is not None
+    journal.mark_sent(current, signer="0xabc", nonce=1, tx_hash=b"\x02" * 32, raw_tx=b"b")
     replaced = journal.get(operation.op_id)
     assert replaced is not None
     assert (replaced.tx_hash, replaced.replaced) == (b"\x02" * 32, (b"\x01" * 32,))
@@ -61,9 +63,9 @@ def test_a_replacement_keeps_the_hashes_it_replaced(journal: Journal) -> None:
 def test_one_nonce_is_never_given_to_two_operations(journal: Journal) -> None:
     first, _ = journal.accept("certificate.revoke", request(), department_id=7)
     second, _ = journal.accept("certificate.revoke", request(), department_id=7)
-    journal.mark_sent(first.op_id, signer="0xabc", nonce=5, tx_hash=b"\x01" * 32, raw_tx=b"a")
+    journal.mark_sent(first, signer="0xabc", nonce=5, tx_hash=b"\x01" * 32, raw_tx=b"a")
     with pytest.raises(ServiceDatabaseError):
-        journal.mark_sent(second.op_id, signer="0xabc", nonce=5, tx_hash=b"\x03" * 32, raw_tx=b"c")
+        journal.mark_sent(second, signer="0xabc", nonce=5, tx_hash=b"\x03" * 32, raw_tx=b"c")
 
 
 def test_idempotency_keys(journal: Journal) -> None:
