@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from ledger.batches import BatchProof, proof_of
+from ledger.batches import BatchProof
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.contracts import (
     CertificateRecord,
@@ -34,7 +34,7 @@ from ledger.contracts import (
     LicenceBundlesClient,
     RecordKind,
 )
-from ledger.documents import DocumentDigest, DocumentKind, document_hash_of, load_certificate
+from ledger.documents import DocumentKind, digest_and_proof, document_hash_of
 from ledger.errors import LedgerError, NotDeployedError, ValidationError
 from ledger.merkle import verify_proof
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
@@ -236,7 +236,8 @@ def verify_document(
     report = _Report()
     moment = now or datetime.now(UTC)
     try:
-        digest: DocumentDigest = document_hash_of(source)
+        # One reading gives the hash and, for a wrapped certificate, its embedded proof.
+        digest, embedded = digest_and_proof(source)
     except LedgerError as exc:
         report.add(CheckName.PARSED, Outcome.FAILED, str(exc))
         return report.finish(None, None, moment, None)
@@ -246,10 +247,9 @@ def verify_document(
         "structured certificate" if digest.kind is DocumentKind.CERTIFICATE else "file",
     )
     report.add(CheckName.HASH, Outcome.PASSED, f"0x{digest.hash.hex()}")
-    if proof is None and digest.kind is DocumentKind.CERTIFICATE:
+    if proof is None and embedded is not None:
         try:
-            # The hash was computed from the same bytes; only the proof is still to be read.
-            proof = proof_of(load_certificate(source))
+            proof = BatchProof.from_json(embedded)
         except LedgerError as exc:
             report.add(CheckName.MERKLE, Outcome.FAILED, f"the embedded batch proof: {exc}")
             return report.finish(digest.hash, str(digest.kind), moment, None)
