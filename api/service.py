@@ -234,7 +234,7 @@ def _after_failure(session: LedgerSession, operation: Operation) -> None:
     """Discard the stored copy of an anchoring that failed for good (ADR 0008): unless the
     document is already anchored (a duplicate: the same copy may be named by that anchor)."""
     cid = operation.request.get("response", {}).get("cid")
-    if operation.kind != "certificate.anchor" or not cid:
+    if operation.kind not in ("certificate.anchor", "certificate.supersede") or not cid:
         return
     if operation.error_code == "CertificateRegistryAlreadyAnchored":
         return

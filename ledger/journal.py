@@ -49,7 +49,7 @@ UNFINISHED: Final = ("accepted", "sent")
 _SELECT: Final = (
     "SELECT op_id, kind, department_id, request, state, signer, nonce, tx_hash, raw_tx, "
     "replaced, block, error_code, error, idem_scope, idem_key, request_digest, created_at, "
-    "updated_at, sent_at FROM operations"
+    "updated_at, sent_at, result FROM operations"
 )
 
 
@@ -85,6 +85,8 @@ class Operation:
     updated_at: datetime
     #: When the current signed version was broadcast (monotonic seconds are not durable).
     sent_at: datetime | None
+    #: The answer given once it was confirmed (an idempotent retry gets the same).
+    result: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
@@ -94,7 +96,7 @@ class Operation:
 def _operation(row: tuple[Any, ...]) -> Operation:
     (
         op_id, kind, department_id, request, state, signer, nonce, tx_hash, raw_tx, replaced,
-        block, error_code, error, scope, key, digest, created_at, updated_at, sent_at,
+        block, error_code, error, scope, key, digest, created_at, updated_at, sent_at, result,
     ) = row  # fmt: skip
     return Operation(
         op_id=str(op_id),
@@ -116,6 +118,7 @@ def _operation(row: tuple[Any, ...]) -> Operation:
         created_at=_moment(created_at),
         updated_at=_moment(updated_at),
         sent_at=None if sent_at is None else _moment(sent_at),
+        result=None if result is None else json.loads(result),
     )
 
 
@@ -302,6 +305,21 @@ class Journal:
                 "updated_at = ? WHERE op_id = ? AND state = 'sent'",
                 [(block, mined, now, op_id) for op_id, block, mined in confirmed],
             )
+
+    def keep_result(self, op_id: str, result: dict[str, Any]) -> dict[str, Any]:
+        """Keep the answer of a confirmed operation, unless one was kept before (that one is
+        returned: every caller gets the first answer)."""
+        with self.database.transaction() as connection:
+            connection.execute(
+                "UPDATE operations SET result = ? "
+                "WHERE op_id = ? AND state = 'confirmed' AND result IS NULL",
+                (json.dumps(result, sort_keys=True), op_id),
+            )
+            row = connection.execute(
+                "SELECT result FROM operations WHERE op_id = ?", (op_id,)
+            ).fetchone()
+        kept: dict[str, Any] = json.loads(row[0]) if row and row[0] else result
+        return kept
 
     def mark_failed(self, op_id: str, code: str, detail: str, *, block: int | None = None) -> None:
         with self.database.transaction() as connection:

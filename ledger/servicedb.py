@@ -101,6 +101,7 @@ _SCHEMA: Final = (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         sent_at INTEGER,
+        result TEXT,
         CHECK ((idem_scope IS NULL) = (idem_key IS NULL))
     )""",
     """CREATE UNIQUE INDEX IF NOT EXISTS operations_by_key
@@ -153,6 +154,9 @@ class ServiceDatabase:
                     )
                 for statement in _SCHEMA:
                     connection.execute(statement)
+                columns = {row[1] for row in connection.execute("PRAGMA table_info(operations)")}
+                if "result" not in columns:  # journals written before answers were kept
+                    connection.execute("ALTER TABLE operations ADD COLUMN result TEXT")
                 connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         except sqlite3.DatabaseError as error:
             raise ServiceDatabaseError(f"the service database is damaged: {error}") from None

@@ -287,6 +287,8 @@ class LedgerSession:
         enterprise: str,
         deadline: datetime,
         parts: Sequence[tuple[int, int]],
+        *,
+        sender: TransactionSender | None = None,
     ) -> tuple[bytes, TxReceipt]:
         """Open a joint licensing bundle led by ``department_id`` for the enterprise with credit
         code ``enterprise``, naming the (department, certificate type) ``parts`` it needs by
@@ -294,7 +296,8 @@ class LedgerSession:
         and the receipt.
 
         Refused before any transaction: a citizen identity number (bundles are for
-        enterprises), a deadline already past, no parts or the same part twice.
+        enterprises), a deadline already past, no parts or the same part twice. ``sender``
+        replaces the department's key (a :class:`~ledger.txmanager.CallRecorder` to journal it).
         """
         subject = parse_subject(enterprise, SubjectKind.ENTERPRISE)
         if not parts:
@@ -305,7 +308,7 @@ class LedgerSession:
             raise ValidationError("the bundle's deadline has already passed")
         reference = subject_ref(self.settings.pepper_bytes(), subject)
         bundle_id = secrets.token_bytes(32)
-        client = self.bundles(self.department_sender(department_id))
+        client = self.bundles(sender or self.department_sender(department_id))
         return bundle_id, client.open(bundle_id, reference, deadline, parts)
 
     # -- governance workflows -----------------------------------------------------------------

@@ -40,7 +40,7 @@ from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
@@ -51,6 +51,7 @@ from ledger.tx import TransactionSender, translate_exception
 
 __all__ = [
     "Call",
+    "CallRecorder",
     "SignerResolver",
     "TransactionManager",
     "decode_value",
@@ -164,6 +165,39 @@ def build_function(
             cache[call.contract] = instance
     function: ContractFunction = instance.functions[call.function](*call.args)
     return function
+
+
+class CallRecorder(TransactionSender):
+    """A sender that sends nothing: the call a client method makes through it is kept in
+    ``calls``, to be journaled and sent later by the transaction manager.
+
+    The client method gets an empty receipt back, so only methods that return the receipt
+    without reading it (every write method of :mod:`ledger.contracts`) may be recorded.
+    """
+
+    def __init__(self, web3: Web3) -> None:
+        self.web3 = web3
+        self.receipt_timeout = 0.0
+        self.lock = threading.RLock()
+        self.calls: list[ContractFunction] = []
+
+    @property
+    def address(self) -> ChecksumAddress:
+        raise ValidationError("a recorded call has no signer yet")
+
+    def transact(
+        self, function: ContractFunction | ContractConstructor, *, gas: int | None = None
+    ) -> TxReceipt:
+        if not isinstance(function, ContractFunction):
+            raise ValidationError("a contract deployment cannot be journaled")
+        self.calls.append(function)
+        return cast(TxReceipt, {})
+
+    def only_call(self) -> ContractFunction:
+        """The one call recorded."""
+        if len(self.calls) != 1:
+            raise ValidationError(f"expected one recorded call, got {len(self.calls)}")
+        return self.calls[0]
 
 
 @dataclass(frozen=True)

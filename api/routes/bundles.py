@@ -3,13 +3,23 @@ the licences it needs, each department files its own, anyone reads and verifies 
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
 
-from api.deps import DepartmentDep, JsonBody, ServiceDep, SettingsDep, audit_note, audited
+from api.deps import (
+    DepartmentDep,
+    JsonBody,
+    ServiceDep,
+    SettingsDep,
+    audit_note,
+    audit_target,
+    audited,
+)
 from api.problems import problem_responses
 from api.routes.certificates import department_for_write
+from api.routes.operations import JOURNALED, Prepared, finisher, submit
 from api.schemas import (
     HASH_PATTERN,
     BundleIn,
@@ -18,12 +28,15 @@ from api.schemas import (
     FilePartIn,
     VerificationOut,
 )
+from api.service import Service
 from api.views import hex32
 from ledger.catalogue import certificate_type
 from ledger.contracts import LicenceBundlesClient
 from ledger.errors import LicenceBundlesUnknownBundle, ValidationError
 from ledger.identity import SubjectKind
+from ledger.journal import Operation
 from ledger.parsing import parse_hash, parse_moment
+from ledger.txmanager import CallRecorder
 from ledger.verify import verify_bundle
 
 router = APIRouter(tags=["joint licensing"])
@@ -68,37 +81,62 @@ def bundle_out(client: LicenceBundlesClient, bundle_id: bytes) -> BundleOut:
     "/bundles",
     status_code=201,
     response_model=BundleOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("bundle.open")), JsonBody],
 )
 async def open_bundle(
     body: BundleIn,
     request: Request,
-    response: Response,
     caller: DepartmentDep,
     service: ServiceDep,
-) -> BundleOut:
+) -> JSONResponse:
     """Open a bundle for an enterprise, led by the calling department: the licences it needs
     (department and certificate type each) and the last day to file them."""
     deadline = parse_moment(body.deadline, "deadline", end_of_day_for_dates=True)
     parts = [(part.department, certificate_type(part.certificate_type).code) for part in body.parts]
     session = service.session
+    reference = session.subject_ref(body.enterprise, SubjectKind.ENTERPRISE)
     note = audit_note(request)
+    if note is not None:
+        note.subject_ref = reference
 
-    def work() -> BundleOut:
+    def prepare() -> Prepared:
         department_for_write(session, caller)
-        if note is not None:
-            note.subject_ref = session.subject_ref(body.enterprise, SubjectKind.ENTERPRISE)
-        bundle_id, _receipt = session.open_bundle(
-            caller.department_id, body.enterprise, deadline, parts
+        recorder = CallRecorder(session.connection.web3)
+        bundle_id, _ = session.open_bundle(
+            caller.department_id, body.enterprise, deadline, parts, sender=recorder
         )
         if note is not None:
             note.target = hex32(bundle_id)
-        return bundle_out(session.bundles(), bundle_id)
+        return Prepared(
+            recorder.only_call(),
+            {"department": caller.department_id},
+            {"bundleId": hex32(bundle_id)},
+        )
 
-    opened = await service.write(work)
-    response.headers["Location"] = f"/v1/bundles/{opened.bundle_id}"
-    return opened
+    return await submit(
+        request,
+        service,
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind="bundle.open",
+        identity={
+            "enterpriseRef": reference.hex(),
+            "deadline": deadline.isoformat(),
+            "parts": [list(part) for part in parts],
+        },
+        prepare=prepare,
+        model=BundleOut.model_validate,
+        status=201,
+        location=lambda result: f"/v1/bundles/{result['bundleId']}",
+    )
+
+
+@finisher("bundle.open")
+@finisher("bundle.file")
+def _bundle_after_change(service: Service, operation: Operation) -> dict[str, Any]:
+    bundle_id = parse_hash(str(operation.request["response"]["bundleId"]))
+    return bundle_out(service.session.bundles(), bundle_id).model_dump(mode="json", by_alias=True)
 
 
 @router.get(
@@ -116,7 +154,7 @@ async def get_bundle(bundle_id: BundlePath, service: ServiceDep) -> BundleOut:
 @router.post(
     "/bundles/{bundle_id}/parts/{index}",
     response_model=BundleOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("bundle.file")), JsonBody],
 )
 async def file_part(
@@ -126,22 +164,31 @@ async def file_part(
     request: Request,
     caller: DepartmentDep,
     service: ServiceDep,
-) -> BundleOut:
+) -> JSONResponse:
     """File the calling department's anchored, active certificate as part ``index``."""
     digest = parse_hash(bundle_id)
     doc_hash = parse_hash(body.document_hash)
-    note = audit_note(request)
-    if note is not None:
-        note.target = hex32(digest)
+    audit_target(request, hex32(digest))
     session = service.session
 
-    def work() -> BundleOut:
+    def prepare() -> Prepared:
         department_for_write(session, caller)
-        filer = session.bundles(session.department_sender(caller.department_id))
-        filer.file_part(digest, index, doc_hash)
-        return bundle_out(session.bundles(), digest)
+        recorder = CallRecorder(session.connection.web3)
+        session.bundles(recorder).file_part(digest, index, doc_hash)
+        return Prepared(
+            recorder.only_call(), {"department": caller.department_id}, {"bundleId": hex32(digest)}
+        )
 
-    return await service.write(work)
+    return await submit(
+        request,
+        service,
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind="bundle.file",
+        identity={"bundleId": hex32(digest), "index": index, "documentHash": hex32(doc_hash)},
+        prepare=prepare,
+        model=BundleOut.model_validate,
+    )
 
 
 @router.get(

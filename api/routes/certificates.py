@@ -7,9 +7,9 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.deps import (
@@ -25,10 +25,13 @@ from api.deps import (
 from api.problems import ProblemError, problem_responses
 from api.routes.operations import (
     JOURNALED,
+    Prepared,
     answer,
+    finisher,
     idempotency_key,
     preferred_wait,
     request_digest,
+    submit,
 )
 from api.schemas import (
     HASH_PATTERN,
@@ -53,8 +56,8 @@ from ledger.errors import (
 from ledger.identity import SubjectKind
 from ledger.journal import Operation
 from ledger.parsing import parse_hash, parse_moment
-from ledger.session import AnchorOutcome, LedgerSession
-from ledger.txmanager import Call
+from ledger.session import LedgerSession
+from ledger.txmanager import Call, CallRecorder
 
 router = APIRouter(tags=["certificates"])
 
@@ -68,6 +71,8 @@ ExpiresForm = Annotated[str | None, Form(alias="expiresAt", max_length=40)]
 StoreForm = Annotated[bool, Form()]
 #: Journal kind of an anchoring through ``POST /v1/certificates``.
 ANCHOR_KIND: Final = "certificate.anchor"
+#: Journal kind of a replacement through ``POST /v1/certificates/{hash}/supersede``.
+SUPERSEDE_KIND: Final = "certificate.supersede"
 _UPLOAD_DESCRIPTION: Final = "the document as issued (any file, or a structured JSON certificate)"
 
 
@@ -99,20 +104,6 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
             413, "content_too_large", f"the document exceeds the upload limit of {limit} bytes"
         )
     return data
-
-
-def _anchored(outcome: AnchorOutcome, department_id: int, type_name: str) -> AnchoredOut:
-    receipt = outcome.receipt
-    return AnchoredOut(
-        document_hash=hex32(outcome.doc_hash),
-        type=type_name,
-        region=outcome.region,
-        department_id=department_id,
-        cid=outcome.cid,
-        encrypted=outcome.encrypted,
-        block_number=int(receipt["blockNumber"]),
-        transaction_hash=hex32(bytes(receipt["transactionHash"])),
-    )
 
 
 def _public_record(certificates: CertificateRegistryClient, doc_hash: bytes) -> CertificateOut:
@@ -175,6 +166,12 @@ class _AnchorFields:
     subject_kind: SubjectKind | None
     expiry: datetime | None
     store: bool
+    #: (old hash, reason code, the old record's region) for a replacement.
+    supersedes: tuple[bytes, int, int] | None = None
+
+    @property
+    def kind(self) -> str:
+        return ANCHOR_KIND if self.supersedes is None else SUPERSEDE_KIND
 
 
 def _accept_anchor(
@@ -191,28 +188,33 @@ def _accept_anchor(
     idempotency = None
     if key is not None:
         digest = request_digest(
-            ANCHOR_KIND,
+            fields.kind,
             {
                 "document": hashlib.sha256(data).hexdigest(),
                 "type": fields.type_name,
                 "subjectRef": holder.hex(),
                 "expiresAt": fields.expiry.isoformat() if fields.expiry else None,
                 "store": fields.store,
+                "supersedes": None
+                if fields.supersedes is None
+                else [hex32(fields.supersedes[0]), fields.supersedes[1]],
             },
         )
         idempotency = (caller.actor, key, digest)
         earlier = service.journal.find(caller.actor, key)
         if earlier is not None:  # answered from the journal; nothing stored or sent again
-            return service.journal.check_same(earlier, ANCHOR_KIND, digest)
+            return service.journal.check_same(earlier, fields.kind, digest)
     kind = certificate_type(fields.type_name)
+    replaced = None if fields.supersedes is None else fields.supersedes[:2]
     prepared = session.prepare_anchor(
         data,
         kind,
         subject_ref=holder,
         department_id=caller.department_id,
-        region=department.region,
+        region=department.region if fields.supersedes is None else fields.supersedes[2],
         expires_at=fields.expiry,
         store=fields.store,
+        supersedes=replaced,
     )
     answer_fields = AnchoredOut(
         document_hash=hex32(prepared.doc_hash),
@@ -223,13 +225,14 @@ def _accept_anchor(
         encrypted=prepared.encrypted,
         block_number=0,
         transaction_hash="",
-    ).model_dump(by_alias=True, exclude={"block_number", "transaction_hash", "supersedes"})
+        supersedes=None if replaced is None else hex32(replaced[0]),
+    ).model_dump(by_alias=True, exclude={"block_number", "transaction_hash"})
     call = Call.from_function(
         prepared.function, session.deployment, {"department": caller.department_id}
     )
     try:
         operation, created = service.journal.accept(
-            ANCHOR_KIND,
+            fields.kind,
             {"call": call.to_json(), "response": answer_fields},
             department_id=caller.department_id,
             idempotency=idempotency,
@@ -242,35 +245,6 @@ def _accept_anchor(
         # A concurrent duplicate won the key: its own (differently encrypted) copy is the one.
         session.documents().discard(prepared.stored.cid)
     return operation
-
-
-def _anchor(
-    service: Service,
-    caller: DepartmentCaller,
-    data: bytes,
-    type_name: str,
-    subject: str,
-    subject_kind: SubjectKind | None,
-    expiry: datetime | None,
-    store: bool,
-    supersedes: tuple[bytes, int] | None = None,
-    region: int | None = None,
-) -> AnchorOutcome:
-    """Anchor for the caller's department: in its region, or in ``region`` (a replacement
-    keeps the region of the record it supersedes)."""
-    session = service.session
-    department = department_for_write(session, caller)
-    holder = session.subject_ref(subject, subject_kind)
-    return session.anchor_document(
-        data,
-        certificate_type(type_name),
-        subject_ref=holder,
-        department_id=caller.department_id,
-        region=department.region if region is None else region,
-        expires_at=expiry,
-        store=store,
-        supersedes=supersedes,
-    )
 
 
 @router.get(
@@ -292,33 +266,57 @@ async def _status_change(
     document_hash: str,
     change: Literal["suspend", "reinstate", "revoke"],
     reason: str | None,
-) -> CertificateOut:
+) -> JSONResponse:
     doc_hash = parse_hash(document_hash)
     audit_target(request, hex32(doc_hash))
     code = int(reason_code(reason)) if reason is not None else 0
     session = service.session
 
-    def work() -> CertificateOut:
+    def prepare() -> Prepared:
         department_for_write(session, caller)
-        reader = session.certificates()
-        if reader.certificate(doc_hash) is None:
+        if session.certificates().certificate(doc_hash) is None:
             raise CertificateRegistryUnknownCertificate({"docHash": doc_hash})
-        writer = session.certificates(session.department_sender(caller.department_id))
+        recorder = CallRecorder(session.connection.web3)
+        writer = session.certificates(recorder)
         if change == "suspend":
             writer.suspend(doc_hash, code)
         elif change == "reinstate":
             writer.reinstate(doc_hash)
         else:
             writer.revoke(doc_hash, code)
-        return _public_record(reader, doc_hash)
+        return Prepared(
+            recorder.only_call(),
+            {"department": caller.department_id},
+            {"documentHash": hex32(doc_hash)},
+        )
 
-    return await service.write(work)
+    return await submit(
+        request,
+        service,
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind=f"certificate.{change}",
+        identity={"documentHash": hex32(doc_hash), "reason": code},
+        prepare=prepare,
+        model=CertificateOut.model_validate,
+    )
+
+
+@finisher("certificate.suspend")
+@finisher("certificate.reinstate")
+@finisher("certificate.revoke")
+@finisher("certificate.revoke-leaf")
+def _record_after_change(service: Service, operation: Operation) -> dict[str, Any]:
+    """The public record of the changed certificate (for a leaf: of its batch root)."""
+    doc_hash = parse_hash(str(operation.request["response"]["documentHash"]))
+    record = _public_record(service.session.certificates(), doc_hash)
+    return record.model_dump(mode="json", by_alias=True)
 
 
 @router.post(
     "/certificates/{document_hash}/suspend",
     response_model=CertificateOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("certificate.suspend")), JsonBody],
 )
 async def suspend_certificate(
@@ -327,7 +325,7 @@ async def suspend_certificate(
     request: Request,
     caller: DepartmentDep,
     service: ServiceDep,
-) -> CertificateOut:
+) -> JSONResponse:
     """Suspend an active certificate (issuer or its supervisor); it can be reinstated."""
     return await _status_change(request, caller, service, document_hash, "suspend", body.reason)
 
@@ -335,7 +333,7 @@ async def suspend_certificate(
 @router.post(
     "/certificates/{document_hash}/reinstate",
     response_model=CertificateOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("certificate.reinstate"))],
 )
 async def reinstate_certificate(
@@ -344,7 +342,7 @@ async def reinstate_certificate(
     caller: DepartmentDep,
     service: ServiceDep,
     body: NoBodyIn | None = None,
-) -> CertificateOut:
+) -> JSONResponse:
     """Reinstate a suspended certificate."""
     return await _status_change(request, caller, service, document_hash, "reinstate", None)
 
@@ -352,7 +350,7 @@ async def reinstate_certificate(
 @router.post(
     "/certificates/{document_hash}/revoke",
     response_model=CertificateOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("certificate.revoke")), JsonBody],
 )
 async def revoke_certificate(
@@ -361,7 +359,7 @@ async def revoke_certificate(
     request: Request,
     caller: DepartmentDep,
     service: ServiceDep,
-) -> CertificateOut:
+) -> JSONResponse:
     """Revoke a certificate for good, with a reason verifiers will see. With ``proof`` (a batch
     proof), revoke the one certificate of a Merkle batch; the batch's other certificates stand,
     and the answer is the batch root's record."""
@@ -373,26 +371,38 @@ async def revoke_certificate(
     audit_target(request, hex32(doc_hash))
     session = service.session
 
-    def work() -> CertificateOut:
+    def prepare() -> Prepared:
         department_for_write(session, caller)
-        writer = session.certificates(session.department_sender(caller.department_id))
-        writer.revoke_leaf(proof.root, doc_hash, proof.path, code)
-        return _public_record(session.certificates(), proof.root)
+        recorder = CallRecorder(session.connection.web3)
+        session.certificates(recorder).revoke_leaf(proof.root, doc_hash, proof.path, code)
+        return Prepared(
+            recorder.only_call(),
+            {"department": caller.department_id},
+            {"documentHash": hex32(proof.root)},
+        )
 
-    return await service.write(work)
+    return await submit(
+        request,
+        service,
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind="certificate.revoke-leaf",
+        identity={"documentHash": hex32(doc_hash), "root": hex32(proof.root), "reason": code},
+        prepare=prepare,
+        model=CertificateOut.model_validate,
+    )
 
 
 @router.post(
     "/certificates/{document_hash}/supersede",
     status_code=201,
     response_model=AnchoredOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("certificate.supersede")), MultipartBody],
 )
 async def supersede_certificate(
     document_hash: HashPath,
     request: Request,
-    response: Response,
     caller: DepartmentDep,
     service: ServiceDep,
     settings: SettingsDep,
@@ -402,41 +412,40 @@ async def supersede_certificate(
     subject_kind: SubjectKindForm = None,
     expires_at: ExpiresForm = None,
     store: StoreForm = True,
-) -> AnchoredOut:
+) -> JSONResponse:
     """Anchor a replacement (renewal, correction) and mark the old certificate superseded by it,
-    in one transaction. The replacement keeps the old one's type and region."""
+    in one transaction. The replacement keeps the old one's type and region. Journaled like
+    anchoring."""
     old_hash = parse_hash(document_hash)
     audit_target(request, hex32(old_hash))
     data = await read_upload(file, settings.max_upload_bytes)
     code = int(reason_code(reason))
     expiry = parse_expiry(expires_at)
     holder_kind = SubjectKind(subject_kind) if subject_kind else None
+    key = idempotency_key(request)
+    wait = preferred_wait(request, settings)
     reader = service.session.certificates()
 
-    def work() -> tuple[AnchorOutcome, str]:
+    def accept() -> Operation:
         old = reader.certificate(old_hash)
         if old is None:
             raise CertificateRegistryUnknownCertificate({"docHash": old_hash})
         type_name = certificate_type(old.cert_type).name
-        outcome = _anchor(
-            service,
-            caller,
-            data,
-            type_name,
-            subject,
-            holder_kind,
-            expiry,
-            store,
-            supersedes=(old_hash, code),
-            region=old.region,
+        fields = _AnchorFields(
+            type_name, subject, holder_kind, expiry, store, (old_hash, code, old.region)
         )
-        return outcome, type_name
+        return _accept_anchor(service, caller, data, fields, key)
 
-    outcome, type_name = await service.write(work)
-    response.headers["Location"] = f"/v1/certificates/{hex32(outcome.doc_hash)}"
-    anchored = _anchored(outcome, caller.department_id, type_name)
-    anchored.supersedes = hex32(old_hash)
-    return anchored
+    operation = await service.read(accept)
+    service.transactions.wake()
+    final = await service.await_operation(operation.op_id, wait)
+    document_hash_new = final.request["response"]["documentHash"]
+    return answer(
+        final,
+        status=201,
+        model=AnchoredOut.model_validate,
+        headers={"Location": f"/v1/certificates/{document_hash_new}"},
+    )
 
 
 def _cursor(text: str | None) -> tuple[int, int] | None:

@@ -4,10 +4,11 @@ read by the subject and by departments accredited for the category."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from eth_utils.crypto import keccak
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import (
     CitizenDep,
@@ -21,6 +22,7 @@ from api.deps import (
 )
 from api.problems import ProblemError, problem_responses
 from api.routes.certificates import department_for_write
+from api.routes.operations import JOURNALED, Prepared, finisher, submit
 from api.schemas import (
     HASH_PATTERN,
     AmendIn,
@@ -41,7 +43,9 @@ from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarit
 from ledger.credit import score_history
 from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
 from ledger.identity import SubjectKind, parse_subject
+from ledger.journal import Operation
 from ledger.parsing import parse_hash, parse_moment
+from ledger.txmanager import CallRecorder
 
 router = APIRouter(tags=["credit"])
 
@@ -70,49 +74,58 @@ def history_out(kind: SubjectKind, events: list[CreditEvent]) -> HistoryOut:
     "/credit/events",
     status_code=201,
     response_model=RecordedOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("credit.record")), JsonBody],
 )
 async def record_event(
     body: CreditEventIn,
     request: Request,
-    response: Response,
     caller: DepartmentDep,
     service: ServiceDep,
-) -> RecordedOut:
+) -> JSONResponse:
     """Record a credit event about a citizen or enterprise (by the department's accreditation)."""
     category = credit_category(body.category)
     occurred = parse_moment(body.occurred_at, "occurredAt", end_of_day_for_dates=False)
     evidence = parse_hash(body.evidence_hash)
     kind = SubjectKind(body.subject_kind) if body.subject_kind else None
+    polarity = Polarity.NEGATIVE if body.polarity == "negative" else Polarity.POSITIVE
     session = service.session
+    subject = session.subject_ref(body.subject, kind)
     note = audit_note(request)
-
-    def work() -> tuple[bytes, RecordedOut]:
-        department_for_write(session, caller)
-        subject = session.subject_ref(body.subject, kind)
-        if note is not None:
-            note.subject_ref = subject
-        writer = session.credit(session.department_sender(caller.department_id))
-        event_id, receipt = writer.record(
-            subject,
-            category.code,
-            Polarity.NEGATIVE if body.polarity == "negative" else Polarity.POSITIVE,
-            body.severity,
-            occurred,
-            evidence,
-        )
-        return event_id, RecordedOut(
-            event_id=hex32(event_id),
-            block_number=int(receipt["blockNumber"]),
-            transaction_hash=hex32(bytes(receipt["transactionHash"])),
-        )
-
-    event_id, recorded = await service.write(work)
     if note is not None:
-        note.target = hex32(event_id)
-    response.headers["Location"] = f"/v1/credit/events/{hex32(event_id)}"
-    return recorded
+        note.subject_ref = subject
+    event_id = CreditLedgerClient.event_id(subject, category.code, occurred, evidence)
+    audit_target(request, hex32(event_id))
+
+    def prepare() -> Prepared:
+        department_for_write(session, caller)
+        recorder = CallRecorder(session.connection.web3)
+        session.credit(recorder).record(
+            subject, category.code, polarity, body.severity, occurred, evidence
+        )
+        return Prepared(
+            recorder.only_call(), {"department": caller.department_id}, {"eventId": hex32(event_id)}
+        )
+
+    return await submit(
+        request,
+        service,
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind="credit.record",
+        identity={
+            "subjectRef": subject.hex(),
+            "category": category.code,
+            "polarity": int(polarity),
+            "severity": body.severity,
+            "occurredAt": occurred.isoformat(),
+            "evidence": hex32(evidence),
+        },
+        prepare=prepare,
+        model=RecordedOut.model_validate,
+        status=201,
+        location=lambda result: f"/v1/credit/events/{result['eventId']}",
+    )
 
 
 async def _amend(
@@ -125,31 +138,31 @@ async def _amend(
     subject: Citizen | None = None,
     *,
     only_disputed: bool = False,
-) -> CreditEventOut:
+    scope: str,
+    kind: str,
+) -> JSONResponse:
     """Amend an event with the key of ``department_id`` (a department acting), or, for a
     subject's dispute, with the key of the department that recorded it."""
     event_id = parse_hash(event_hex)
     audit_target(request, hex32(event_id))
     session = service.session
     digest = reason_hash(reason)
+    reader = session.credit()
+    event = await service.read(lambda: reader.event(event_id))
+    if event is None:
+        raise CreditLedgerUnknownEvent({"eventId": event_id})
+    signer_department = department_id if subject is None else event.recorder
+    assert signer_department is not None
 
-    def work() -> CreditEventOut:
-        reader = session.credit()
-        event = reader.event(event_id)
-        if event is None:
-            raise CreditLedgerUnknownEvent({"eventId": event_id})
+    def prepare() -> Prepared:
         if only_disputed and event.amendment is not Amendment.DISPUTED:
             raise ProblemError(
                 409, "conflict", "only a disputed event is resolved; amend it instead"
             )
-        signer_department = department_id
-        if subject is not None:
-            if not _is_about(reader, event_id, subject.subject_ref):
-                raise ProblemError(403, "not_authorized", "only the event's subject may dispute it")
-            signer_department = event.recorder
-        assert signer_department is not None
+        if subject is not None and not _is_about(reader, event_id, subject.subject_ref):
+            raise ProblemError(403, "not_authorized", "only the event's subject may dispute it")
         try:
-            sender = session.department_sender(signer_department)
+            session.department_sender(signer_department)
         except UnknownKeyError:
             raise ProblemError(
                 409,
@@ -157,12 +170,33 @@ async def _amend(
                 f"this service holds no key of department {signer_department}; "
                 "file the dispute with the service of the recording department",
             ) from None
-        session.credit(sender).amend(event_id, status, digest)
-        updated = reader.event_with_evidence(event_id)
-        assert updated is not None
-        return credit_event_out(updated)
+        recorder = CallRecorder(session.connection.web3)
+        session.credit(recorder).amend(event_id, status, digest)
+        return Prepared(
+            recorder.only_call(), {"department": signer_department}, {"eventId": hex32(event_id)}
+        )
 
-    return await service.write(work)
+    return await submit(
+        request,
+        service,
+        scope=scope,
+        department_id=signer_department,
+        kind=kind,
+        identity={"eventId": hex32(event_id), "status": int(status), "reason": hex32(digest)},
+        prepare=prepare,
+        model=CreditEventOut.model_validate,
+    )
+
+
+@finisher("credit.amend")
+@finisher("credit.resolve")
+@finisher("credit.dispute")
+def _event_after_amendment(service: Service, operation: Operation) -> dict[str, Any]:
+    event_id = parse_hash(str(operation.request["response"]["eventId"]))
+    updated = service.session.credit().event_with_evidence(event_id)
+    if updated is None:
+        raise CreditLedgerUnknownEvent({"eventId": event_id})
+    return credit_event_out(updated).model_dump(mode="json", by_alias=True)
 
 
 def _is_about(reader: CreditLedgerClient, event_id: bytes, subject_ref: bytes) -> bool:
@@ -192,22 +226,31 @@ async def get_event(event_id: EventPath, caller: StaffDep, service: ServiceDep) 
 @router.post(
     "/credit/events/{event_id}/amend",
     response_model=CreditEventOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("credit.amend")), JsonBody],
 )
 async def amend_event(
     event_id: EventPath, body: AmendIn, request: Request, caller: DepartmentDep, service: ServiceDep
-) -> CreditEventOut:
+) -> JSONResponse:
     """Correct, withdraw or repair (信用修复) an event; the original stays on record."""
     await service.read(lambda: department_for_write(service.session, caller))
     status = Amendment[body.status.upper()]
-    return await _amend(request, service, event_id, status, body.reason, caller.department_id)
+    return await _amend(
+        request,
+        service,
+        event_id,
+        status,
+        body.reason,
+        caller.department_id,
+        scope=caller.actor,
+        kind="credit.amend",
+    )
 
 
 @router.post(
     "/credit/events/{event_id}/resolve",
     response_model=CreditEventOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("credit.resolve")), JsonBody],
 )
 async def resolve_event(
@@ -216,7 +259,7 @@ async def resolve_event(
     request: Request,
     caller: DepartmentDep,
     service: ServiceDep,
-) -> CreditEventOut:
+) -> JSONResponse:
     """Resolve a dispute: uphold the event, or correct or withdraw it."""
     await service.read(lambda: department_for_write(service.session, caller))
     status = Amendment[body.outcome.upper()]
@@ -228,21 +271,31 @@ async def resolve_event(
         body.reason,
         caller.department_id,
         only_disputed=True,
+        scope=caller.actor,
+        kind="credit.resolve",
     )
 
 
 @router.post(
     "/credit/events/{event_id}/dispute",
     response_model=CreditEventOut,
-    responses=_WRITE_ERRORS,
+    responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("credit.dispute")), JsonBody],
 )
 async def dispute_event(
     event_id: EventPath, body: DisputeIn, request: Request, caller: CitizenDep, service: ServiceDep
-) -> CreditEventOut:
+) -> JSONResponse:
     """The subject disputes an event about it; the recording department must then resolve it."""
     return await _amend(
-        request, service, event_id, Amendment.DISPUTED, body.reason, None, subject=caller
+        request,
+        service,
+        event_id,
+        Amendment.DISPUTED,
+        body.reason,
+        None,
+        subject=caller,
+        scope=caller.actor,
+        kind="credit.dispute",
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.deps import AdminDep, JsonBody, ServiceDep, audit_target, audited
 from api.problems import problem_responses
+from api.routes.operations import JOURNALED, Prepared, finisher, submit
 from api.schemas import (
     DepartmentCreatedOut,
     DepartmentIn,
@@ -17,10 +19,14 @@ from api.schemas import (
     KeyRotationOut,
     TokenOut,
 )
+from api.security import Admin
+from api.service import Service
 from api.views import department_out
 from ledger.catalogue import scope_codes
 from ledger.errors import DepartmentRegistryUnknownDepartment, ValidationError
+from ledger.journal import Operation
 from ledger.names import name_hash
+from ledger.txmanager import CallRecorder
 
 router = APIRouter(tags=["departments"])
 
@@ -109,50 +115,74 @@ async def register_department(
     )
 
 
-async def _change(service: ServiceDep, department_id: int, suspend: bool) -> DepartmentOut:
+async def _change(
+    request: Request, admin: Admin, service: Service, department_id: int, suspend: bool
+) -> JSONResponse:
     session = service.session
 
-    def work() -> DepartmentOut:
-        registry = session.registry(session.governance_sender())
-        if registry.department(department_id) is None:
+    def prepare() -> Prepared:
+        if session.registry().department(department_id) is None:
             raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
+        recorder = CallRecorder(session.connection.web3)
+        registry = session.registry(recorder)
         if suspend:
             registry.suspend(department_id)
         else:
             registry.reinstate(department_id)
-        department = registry.department(department_id)
-        assert department is not None
-        return department_out(registry, department, service.names)
+        return Prepared(recorder.only_call(), {"governance": True}, {"id": department_id})
 
-    return await service.write(work)
+    kind = "department.suspend" if suspend else "department.reinstate"
+    return await submit(
+        request,
+        service,
+        scope=admin.actor,
+        department_id=None,
+        kind=kind,
+        identity={"department": department_id},
+        prepare=prepare,
+        model=DepartmentOut.model_validate,
+    )
+
+
+@finisher("department.suspend")
+@finisher("department.reinstate")
+def _department_after_change(service: Service, operation: Operation) -> dict[str, Any]:
+    department_id = int(operation.request["response"]["id"])
+    registry = service.session.registry()
+    department = registry.department(department_id)
+    if department is None:
+        raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
+    return department_out(registry, department, service.names).model_dump(
+        mode="json", by_alias=True
+    )
 
 
 @router.post(
     "/departments/{department_id}/suspend",
     response_model=DepartmentOut,
-    responses=_GOVERNANCE_ERRORS,
+    responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.suspend"))],
 )
 async def suspend_department(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
-) -> DepartmentOut:
+) -> JSONResponse:
     """Suspend a department: its writes are refused until reinstated; its records stand."""
     audit_target(request, f"department:{department_id}")
-    return await _change(service, department_id, suspend=True)
+    return await _change(request, admin, service, department_id, suspend=True)
 
 
 @router.post(
     "/departments/{department_id}/reinstate",
     response_model=DepartmentOut,
-    responses=_GOVERNANCE_ERRORS,
+    responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.reinstate"))],
 )
 async def reinstate_department(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
-) -> DepartmentOut:
+) -> JSONResponse:
     """Reinstate a suspended department."""
     audit_target(request, f"department:{department_id}")
-    return await _change(service, department_id, suspend=False)
+    return await _change(request, admin, service, department_id, suspend=False)
 
 
 @router.post(

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from web3.contract.contract import ContractFunction
 
 from api.deps import ServiceDep, StaffDep
 from api.problems import ProblemError, problem_responses, status_of_error
@@ -26,6 +28,7 @@ from api.service import Service
 from api.views import hex32
 from ledger.config import Settings
 from ledger.journal import Operation
+from ledger.txmanager import Call
 
 router = APIRouter(tags=["operations"])
 
@@ -79,6 +82,94 @@ def request_digest(kind: str, fields: dict[str, Any]) -> bytes:
     return hashlib.sha256(canonical.encode()).digest()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A write made ready by its route: the call, who signs it, and its answer's own fields."""
+
+    function: ContractFunction
+    signer: Mapping[str, Any]
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+#: Per operation kind: the answer of a confirmed operation, read from the chain (e.g. the record
+#: after a status change). Kinds without one answer with their journaled fields.
+Finisher = Callable[[Service, Operation], dict[str, Any]]
+_FINISHERS: dict[str, Finisher] = {}
+
+
+def finisher(kind: str) -> Callable[[Finisher], Finisher]:
+    """Register the function that builds the answer of a confirmed ``kind`` operation."""
+
+    def register(function: Finisher) -> Finisher:
+        _FINISHERS[kind] = function
+        return function
+
+    return register
+
+
+def confirmed_result(service: Service, operation: Operation) -> dict[str, Any]:
+    """The answer of a confirmed operation: the one kept, or built now (and kept)."""
+    if operation.result is not None:
+        return operation.result
+    build = _FINISHERS.get(operation.kind)
+    if build is None:
+        return _result(operation)
+    return service.journal.keep_result(operation.op_id, build(service, operation))
+
+
+async def submit(
+    request: Request,
+    service: Service,
+    *,
+    scope: str,
+    department_id: int | None,
+    kind: str,
+    identity: dict[str, Any],
+    prepare: Callable[[], Prepared],
+    model: Callable[[dict[str, Any]], BaseModel],
+    status: int = 200,
+    location: Callable[[dict[str, Any]], str] | None = None,
+) -> JSONResponse:
+    """Journal a write and answer it (ADR 0012).
+
+    ``prepare`` runs every check that can refuse (its errors are the answer; nothing is
+    journaled) and builds the call, typically with a :class:`~ledger.txmanager.CallRecorder`.
+    ``identity`` is what makes two requests the same one for their ``Idempotency-Key`` (hashes
+    and references, never identifiers). Once confirmed, the answer is the kind's
+    :func:`finisher` (e.g. the record after a status change); the first answer is kept in the
+    journal, and a retry with the key gets it again.
+    """
+    key = idempotency_key(request)
+    wait = preferred_wait(request, service.settings)
+    digest = request_digest(kind, identity)
+    journal = service.journal
+
+    def accept() -> Operation:
+        if key is not None:
+            earlier = journal.find(scope, key)
+            if earlier is not None:
+                return journal.check_same(earlier, kind, digest)
+        prepared = prepare()
+        call = Call.from_function(prepared.function, service.session.deployment, prepared.signer)
+        operation, _created = journal.accept(
+            kind,
+            {"call": call.to_json(), "response": prepared.fields},
+            department_id=department_id,
+            idempotency=None if key is None else (scope, key, digest),
+        )
+        return operation
+
+    operation = await service.read(accept)
+    service.transactions.wake()
+    final = await service.await_operation(operation.op_id, wait)
+    if final.state != "confirmed":
+        return answer(final, status=status, model=model)
+    result = await service.read(lambda: confirmed_result(service, final))
+    body = model(result)
+    headers = {"Location": location(result)} if location is not None else None
+    return JSONResponse(body.model_dump(mode="json", by_alias=True), status, headers=headers)
+
+
 def operation_out(operation: Operation) -> OperationOut:
     return OperationOut(
         operation_id=operation.op_id,
@@ -102,6 +193,8 @@ def _problem_code(operation: Operation) -> str:
 
 
 def _result(operation: Operation) -> dict[str, Any]:
+    if operation.result is not None:
+        return dict(operation.result)
     result = dict(operation.request.get("response", {}))
     result["blockNumber"] = operation.block
     result["transactionHash"] = hex32(operation.tx_hash) if operation.tx_hash else None
@@ -147,6 +240,10 @@ async def get_operation(
         isinstance(caller, Admin) or operation.department_id == caller.department_id
     ):
         raise ProblemError(404, "not_found", "no such operation")
+    if operation.state == "confirmed" and operation.result is None:
+        confirmed = operation
+        result = await service.read(lambda: confirmed_result(service, confirmed))
+        operation = replace(operation, result=result)
     return operation_out(operation)
 
 

@@ -170,3 +170,135 @@ def test_malformed_idempotency_key(client: TestClient, prepared: PreparedService
     for value in ("", " padded", "x" * 256, "tab\there"):
         response = anchor(client, prepared, document(), {"Idempotency-Key": value})
         assert_problem(response, 400, "bad_request")
+
+
+def poll(client: TestClient, location: str, token: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        operation: dict[str, Any] = client.get(location, headers=bearer(token)).json()
+        if operation["state"] in ("confirmed", "failed"):
+            return operation
+        assert time.monotonic() < deadline, operation
+        time.sleep(0.05)
+
+
+def anchored_hash(client: TestClient, prepared: PreparedService) -> str:
+    response = anchor(client, prepared, document())
+    assert response.status_code == 201, response.text
+    return str(response.json()["documentHash"])
+
+
+def test_every_journaled_write_can_answer_202(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    """Status changes, credit events, bundles and governance changes are journaled too: with
+    ``Prefer: respond-async`` each answers 202, and its operation's result is the answer."""
+    mine = bearer(prepared.department_token)
+    later = {"Prefer": "respond-async"}
+    certificate = anchored_hash(client, prepared)
+    writes: list[tuple[str, dict[str, Any], dict[str, str], str, str]] = [
+        (
+            f"/v1/certificates/{certificate}/suspend",
+            {"reason": "investigation"},
+            mine,
+            "status",
+            "suspended",
+        ),
+        (f"/v1/certificates/{certificate}/reinstate", {}, mine, "status", "active"),
+        (
+            "/v1/credit/events",
+            {
+                "subject": prepared.enterprise,
+                "category": "contract-default",
+                "polarity": "negative",
+                "severity": 2,
+                "occurredAt": "2026-01-05",
+                "evidenceHash": "0x" + uuid.uuid4().hex * 2,
+            },
+            mine,
+            "eventId",
+            "",
+        ),
+        (
+            f"/v1/departments/{prepared.other_department_id}/suspend",
+            {},
+            bearer(prepared.admin_token),
+            "suspended",
+            "True",
+        ),
+        (
+            f"/v1/departments/{prepared.other_department_id}/reinstate",
+            {},
+            bearer(prepared.admin_token),
+            "suspended",
+            "False",
+        ),
+        (
+            "/v1/bundles",
+            {
+                "enterprise": prepared.enterprise,
+                "deadline": "2099-01-01",
+                "parts": [
+                    {"department": prepared.department_id, "certificateType": "business-licence"}
+                ],
+            },
+            mine,
+            "bundleId",
+            "",
+        ),
+    ]
+    for path, body, headers, member, expected in writes:
+        response = client.post(path, headers={**headers, **later}, json=body)
+        assert response.status_code == 202, (path, response.text)
+        operation = poll(client, response.headers["location"], headers["Authorization"][7:])
+        assert operation["state"] == "confirmed", (path, operation)
+        result = operation["result"]
+        assert member in result, (path, result)
+        if expected:
+            assert str(result[member]) == expected, (path, result)
+    # The same write again, waiting this time: the bundle was opened, the part is filed.
+    bundle = operation["result"]["bundleId"]
+    filed = client.post(
+        f"/v1/bundles/{bundle}/parts/0", headers=mine, json={"documentHash": certificate}
+    )
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["complete"] is True
+
+
+def test_a_refused_write_is_a_failed_operation(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    mine = bearer(prepared.department_token)
+    certificate = anchored_hash(client, prepared)
+    revoke = {"reason": "fraud"}
+    assert (
+        client.post(f"/v1/certificates/{certificate}/revoke", headers=mine, json=revoke).status_code
+        == 200
+    )
+    again = client.post(
+        f"/v1/certificates/{certificate}/revoke",
+        headers={**mine, "Prefer": "respond-async"},
+        json=revoke,
+    )
+    assert again.status_code == 202, again.text
+    operation = poll(client, again.headers["location"], prepared.department_token)
+    assert operation["state"] == "failed"
+    assert operation["error"]["code"] == "conflict"
+    assert operation["nonce"] is None  # refused in simulation: no nonce spent
+    waited = client.post(f"/v1/certificates/{certificate}/revoke", headers=mine, json=revoke)
+    assert_problem(waited, 409, "conflict")
+
+
+def test_a_retried_status_change_is_answered_from_the_journal(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    mine = bearer(prepared.department_token)
+    certificate = anchored_hash(client, prepared)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    path = f"/v1/certificates/{certificate}/revoke"
+    first = client.post(path, headers={**mine, **key}, json={"reason": "fraud"})
+    again = client.post(path, headers={**mine, **key}, json={"reason": "fraud"})
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert again.json() == first.json()
+    other = client.post(path, headers={**mine, **key}, json={"reason": "court-order"})
+    assert_problem(other, 422, "idempotency_conflict")

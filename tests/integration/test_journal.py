@@ -8,6 +8,7 @@ import contextlib
 import functools
 import secrets
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,80 @@ def test_a_reorganization_before_the_depth_is_detected_and_sent_again(
     final = journal.get(operation.op_id)
     assert final is not None
     assert (final.state, final.tx_hash) == ("confirmed", mined.tx_hash)
+
+
+def test_a_stuck_transaction_is_replaced_with_a_higher_fee(
+    on_anvil: Backend, journal: Journal
+) -> None:
+    node = on_anvil.node
+    assert node is not None
+    session = on_anvil.session
+    operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
+    node.rpc("evm_setAutomine", [False])
+    try:
+        running = manager(session, journal, stuck_after=0.2)
+        running.process()
+        first = journal.get(operation.op_id)
+        assert first is not None
+        assert first.state == "sent"
+        time.sleep(0.3)
+        running.process()  # still pending after stuck_after: replaced, same nonce
+        replaced = journal.get(operation.op_id)
+        assert replaced is not None
+        assert replaced.nonce == first.nonce
+        assert replaced.tx_hash != first.tx_hash
+        assert replaced.replaced == (first.tx_hash,)
+        node.rpc("evm_mine")
+        running.process()
+    finally:
+        node.rpc("evm_setAutomine", [True])
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert (done.state, done.tx_hash) == ("confirmed", replaced.tx_hash)
+    assert anchored(session, doc_hash)
+    assert nonce_of(session, DEPARTMENT_ID) == (first.nonce or 0) + 1
+
+
+def test_a_nonce_gap_left_by_a_lost_transaction_is_filled(
+    on_anvil: Backend, journal: Journal
+) -> None:
+    """A transaction signed elsewhere with the key takes nonce n and is lost before it is
+    mined; the journal's next one has n + 1 and cannot be mined until n is filled."""
+    node = on_anvil.node
+    assert node is not None
+    session = on_anvil.session
+    sender = session.department_sender(DEPARTMENT_ID)
+    start = nonce_of(session, DEPARTMENT_ID)
+    node.rpc("evm_setAutomine", [False])
+    try:
+        web3 = session.connection.web3
+        foreign = sender.account.sign_transaction(
+            {
+                "to": sender.address,
+                "value": 0,
+                "gas": 21_000,
+                "gasPrice": int(web3.eth.gas_price) * 2,
+                "nonce": start,
+                "chainId": session.deployment.chain_id,
+            }
+        )
+        web3.eth.send_raw_transaction(foreign.raw_transaction)
+        operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
+        running = manager(session, journal)
+        running.process()
+        sent = journal.get(operation.op_id)
+        assert sent is not None
+        assert sent.nonce == start + 1
+        node.rpc("anvil_dropTransaction", ["0x" + bytes(foreign.hash).hex()])
+        running.process()  # the gap at `start` is filled with a zero-value transfer
+        node.rpc("evm_mine")
+        running.process()
+        node.rpc("evm_mine")
+        running.process()
+    finally:
+        node.rpc("evm_setAutomine", [True])
+    done = journal.get(operation.op_id)
+    assert done is not None
+    assert done.state == "confirmed", done
+    assert anchored(session, doc_hash)
+    assert nonce_of(session, DEPARTMENT_ID) == start + 2
