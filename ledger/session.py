@@ -349,6 +349,15 @@ class LedgerSession:
             DepartmentNames(database).remember(department_id, name)
         return account.address
 
+    def unaccredited_key(self, department_id: int) -> ChecksumAddress:
+        """A key of the department created here and never accredited (left by a registration
+        that stopped before its key was added), or a new one: the key to accredit next."""
+        registry = self.registry()
+        for record in self.keystore.department_keys(department_id):
+            if registry.signer_key(record.address) is None:
+                return record.address
+        return self.keystore.create_department_key(department_id).address
+
     def rotate_department_key(self, department_id: int) -> tuple[ChecksumAddress, ChecksumAddress]:
         """Replace the department's current key by a new one; returns (old, new)."""
         old = self.department_sender(department_id).address

@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import AdminDep, JsonBody, ServiceDep, audit_target, audited
 from api.problems import problem_responses
-from api.routes.operations import JOURNALED, Prepared, finisher, submit
+from api.routes.operations import (
+    JOURNALED,
+    Prepared,
+    answer,
+    finisher,
+    idempotency_key,
+    preferred_wait,
+    run_operation,
+    submit,
+)
 from api.schemas import (
     DepartmentCreatedOut,
     DepartmentIn,
@@ -23,7 +32,11 @@ from api.security import Admin
 from api.service import Service
 from api.views import department_out
 from ledger.catalogue import scope_codes
-from ledger.errors import DepartmentRegistryUnknownDepartment, ValidationError
+from ledger.errors import (
+    DepartmentRegistryDuplicateDepartment,
+    DepartmentRegistryUnknownDepartment,
+    ValidationError,
+)
 from ledger.journal import Operation
 from ledger.names import name_hash
 from ledger.txmanager import CallRecorder
@@ -74,19 +87,23 @@ async def get_department(department_id: DepartmentPath, service: ServiceDep) -> 
     "/departments",
     status_code=201,
     response_model=DepartmentCreatedOut,
-    responses=_GOVERNANCE_ERRORS,
+    responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.register")), JsonBody],
 )
 async def register_department(
-    body: DepartmentIn, request: Request, response: Response, admin: AdminDep, service: ServiceDep
-) -> DepartmentCreatedOut:
+    body: DepartmentIn, request: Request, admin: AdminDep, service: ServiceDep
+) -> JSONResponse:
     """Register a department, create its signing key on this server, and issue its first token.
 
-    The token is in this response only; the server keeps a hash of it.
+    Two journaled transactions: the registration, then the key's accreditation (ADR 0012). If
+    they are not confirmed within the wait, the answer is 202 with the pending one; sending the
+    same request again with the same ``Idempotency-Key`` carries on where it stopped. The token
+    is in the final answer only (the server keeps a hash of it), so a repeated request is
+    answered with a further token for the department, never the first one again.
     """
     audit_target(request, f"department:{body.id}")
     codes = scope_codes(body.scopes)
-    name_hash(body.name)  # a blank name is refused here, before anything is sent
+    digest = name_hash(body.name)  # a blank name is refused here, before anything is sent
     if body.valid_until is not None:
         # Checked before the registration is sent: a key window refused by the registry after
         # the department was registered would leave it registered without a key.
@@ -95,23 +112,89 @@ async def register_department(
         if body.valid_until <= datetime.now(UTC):
             raise ValidationError("validUntil must be in the future")
     session = service.session
+    key = idempotency_key(request)
+    wait = preferred_wait(request, service.settings)
+    identity = {
+        "id": body.id,
+        "region": body.region,
+        "nameHash": digest.hex(),
+        "scopes": codes,
+        "validUntil": body.valid_until.isoformat() if body.valid_until else None,
+    }
 
-    def work() -> tuple[DepartmentOut, str]:
-        signer = session.add_department(
-            body.id, body.region, body.name, codes, valid_until=body.valid_until
+    def register() -> Prepared:
+        if session.registry().department(body.id) is not None:
+            raise DepartmentRegistryDuplicateDepartment({"departmentId": body.id})
+        recorder = CallRecorder(session.connection.web3)
+        session.registry(recorder).register(body.id, body.region, digest, codes)
+        return Prepared(recorder.only_call(), {"governance": True}, {"id": body.id})
+
+    def accredit_key() -> Prepared:
+        registry = session.registry()
+        existing = registry.department(body.id)
+        if existing is None:
+            raise DepartmentRegistryUnknownDepartment({"departmentId": body.id})
+        if existing.signer_count > 0 or existing.region != body.region:
+            raise DepartmentRegistryDuplicateDepartment({"departmentId": body.id})
+        address = session.unaccredited_key(body.id)
+        recorder = CallRecorder(session.connection.web3)
+        session.registry(recorder).add_signer(body.id, address, None, body.valid_until)
+        return Prepared(recorder.only_call(), {"governance": True}, {"signer": address})
+
+    existing = await service.read(lambda: session.registry().department(body.id))
+    resumed = existing is not None and existing.signer_count == 0 and existing.region == body.region
+    first_key = None if key is None else key + "#register"
+    journaled = first_key is not None and (
+        await service.read(lambda: service.journal.find(admin.actor, first_key or "") is not None)
+    )
+    if journaled or not resumed:
+        # Registered already but without a key (an earlier request stopped half-way, or the
+        # CLI did it): only the key is left to accredit.
+        first = await run_operation(
+            service,
+            key=first_key,
+            wait=wait,
+            scope=admin.actor,
+            department_id=None,
+            kind="department.register",
+            identity=identity,
+            prepare=register,
         )
+        if first.state != "confirmed":
+            return answer(first, status=201, model=DepartmentCreatedOut.model_validate)
+    second = await run_operation(
+        service,
+        key=None if key is None else key + "#signer",
+        wait=wait,
+        scope=admin.actor,
+        department_id=None,
+        kind="department.accredit-key",
+        identity=identity,
+        prepare=accredit_key,
+    )
+    if second.state != "confirmed":
+        return answer(second, status=201, model=DepartmentCreatedOut.model_validate)
+    signer = str(second.request["response"]["signer"])
+    # The name itself stays off chain, where the service shows it (ledger/names.py).
+    await service.offload(lambda: service.names.remember(body.id, body.name))
+
+    def read() -> DepartmentOut:
         registry = session.registry()
         department = registry.department(body.id)
         assert department is not None
-        return department_out(registry, department, service.names), str(signer)
+        return department_out(registry, department, service.names)
 
-    department, signer = await service.write(work)
+    department = await service.read(read)
     issued = await service.offload(lambda: service.tokens.issue("department", body.id))
-    response.headers["Location"] = f"/v1/departments/{body.id}"
-    return DepartmentCreatedOut(
+    created = DepartmentCreatedOut(
         department=department,
         signer=signer,
         token=TokenOut(token=issued.secret, token_id=issued.record.token_id, department_id=body.id),
+    )
+    return JSONResponse(
+        created.model_dump(mode="json", by_alias=True),
+        201,
+        headers={"Location": f"/v1/departments/{body.id}"},
     )
 
 
@@ -188,23 +271,37 @@ async def reinstate_department(
 @router.post(
     "/departments/{department_id}/rotate-key",
     response_model=KeyRotationOut,
-    responses=_GOVERNANCE_ERRORS,
+    responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.rotate_key"))],
 )
 async def rotate_key(
     department_id: DepartmentPath, request: Request, admin: AdminDep, service: ServiceDep
-) -> KeyRotationOut:
-    """Replace the department's signing key; records signed with the old key stay valid."""
+) -> JSONResponse:
+    """Replace the department's signing key; records signed with the old key stay valid. The new
+    key is created here before the rotation is journaled (a rotation that fails leaves it
+    unused in the keystore)."""
     audit_target(request, f"department:{department_id}")
     session = service.session
 
-    def work() -> KeyRotationOut:
+    def prepare() -> Prepared:
         if session.registry().department(department_id) is None:
             raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
-        old, new = session.rotate_department_key(department_id)
-        return KeyRotationOut(retired=str(old), signer=str(new))
+        old = session.department_sender(department_id).address
+        new = session.keystore.create_department_key(department_id).address
+        recorder = CallRecorder(session.connection.web3)
+        session.registry(recorder).rotate_signer(old, new)
+        return Prepared(recorder.only_call(), {"governance": True}, {"retired": old, "signer": new})
 
-    return await service.write(work)
+    return await submit(
+        request,
+        service,
+        scope=admin.actor,
+        department_id=None,
+        kind="department.rotate-key",
+        identity={"department": department_id},
+        prepare=prepare,
+        model=KeyRotationOut.model_validate,
+    )
 
 
 @router.post(

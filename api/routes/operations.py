@@ -117,6 +117,42 @@ def confirmed_result(service: Service, operation: Operation) -> dict[str, Any]:
     return service.journal.keep_result(operation.op_id, build(service, operation))
 
 
+async def run_operation(
+    service: Service,
+    *,
+    key: str | None,
+    wait: float,
+    scope: str,
+    department_id: int | None,
+    kind: str,
+    identity: dict[str, Any],
+    prepare: Callable[[], Prepared],
+) -> Operation:
+    """Journal one write (or find the one journaled under ``key``) and wait for it up to
+    ``wait`` seconds; the operation as it then is."""
+    digest = request_digest(kind, identity)
+    journal = service.journal
+
+    def accept() -> Operation:
+        if key is not None:
+            earlier = journal.find(scope, key)
+            if earlier is not None:
+                return journal.check_same(earlier, kind, digest)
+        prepared = prepare()
+        call = Call.from_function(prepared.function, service.session.deployment, prepared.signer)
+        operation, _created = journal.accept(
+            kind,
+            {"call": call.to_json(), "response": prepared.fields},
+            department_id=department_id,
+            idempotency=None if key is None else (scope, key, digest),
+        )
+        return operation
+
+    operation = await service.read(accept)
+    service.transactions.wake()
+    return await service.await_operation(operation.op_id, wait)
+
+
 async def submit(
     request: Request,
     service: Service,
@@ -139,29 +175,16 @@ async def submit(
     :func:`finisher` (e.g. the record after a status change); the first answer is kept in the
     journal, and a retry with the key gets it again.
     """
-    key = idempotency_key(request)
-    wait = preferred_wait(request, service.settings)
-    digest = request_digest(kind, identity)
-    journal = service.journal
-
-    def accept() -> Operation:
-        if key is not None:
-            earlier = journal.find(scope, key)
-            if earlier is not None:
-                return journal.check_same(earlier, kind, digest)
-        prepared = prepare()
-        call = Call.from_function(prepared.function, service.session.deployment, prepared.signer)
-        operation, _created = journal.accept(
-            kind,
-            {"call": call.to_json(), "response": prepared.fields},
-            department_id=department_id,
-            idempotency=None if key is None else (scope, key, digest),
-        )
-        return operation
-
-    operation = await service.read(accept)
-    service.transactions.wake()
-    final = await service.await_operation(operation.op_id, wait)
+    final = await run_operation(
+        service,
+        key=idempotency_key(request),
+        wait=preferred_wait(request, service.settings),
+        scope=scope,
+        department_id=department_id,
+        kind=kind,
+        identity=identity,
+        prepare=prepare,
+    )
     if final.state != "confirmed":
         return answer(final, status=status, model=model)
     result = await service.read(lambda: confirmed_result(service, final))

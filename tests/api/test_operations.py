@@ -302,3 +302,51 @@ def test_a_retried_status_change_is_answered_from_the_journal(
     assert again.json() == first.json()
     other = client.post(path, headers={**mine, **key}, json={"reason": "court-order"})
     assert_problem(other, 422, "idempotency_conflict")
+
+
+def test_registration_is_two_journaled_steps_and_resumes_with_its_key(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    admin = bearer(prepared.admin_token)
+    body = {
+        "id": 777,
+        "region": 110105,
+        "name": "朝阳区市场监督管理局",
+        "scopes": ["business-licence"],
+    }
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    started = client.post(
+        "/v1/departments", headers={**admin, **key, "Prefer": "respond-async"}, json=body
+    )
+    assert started.status_code == 202, started.text
+    assert started.json()["kind"] == "department.register"
+    poll(client, started.headers["location"], prepared.admin_token)
+    finished = client.post("/v1/departments", headers={**admin, **key}, json=body)
+    assert finished.status_code == 201, finished.text
+    again = client.post("/v1/departments", headers={**admin, **key}, json=body)
+    assert again.status_code == 201, again.text
+    first, second = finished.json(), again.json()
+    assert (first["department"], first["signer"]) == (second["department"], second["signer"])
+    assert first["token"]["token"] != second["token"]["token"]  # secrets are shown once
+    for issued in (first, second):
+        who = client.get("/v1/whoami", headers=bearer(issued["token"]["token"]))
+        assert who.json()["departmentId"] == 777
+    with ServiceDatabase(prepared.settings.service_db_path) as database:
+        kinds = database.query(
+            "SELECT kind, COUNT(*) FROM operations WHERE kind LIKE 'department.%' "
+            "AND request LIKE '%777%' GROUP BY kind"
+        )
+    assert dict(kinds) == {"department.register": 1, "department.accredit-key": 1}
+    changed = client.post(
+        "/v1/departments", headers={**admin, **key}, json={**body, "region": 110106}
+    )
+    assert_problem(changed, 422, "idempotency_conflict")
+
+    rotate_key = {"Idempotency-Key": str(uuid.uuid4())}
+    rotated = client.post("/v1/departments/777/rotate-key", headers={**admin, **rotate_key})
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["retired"] == first["signer"]
+    repeated = client.post("/v1/departments/777/rotate-key", headers={**admin, **rotate_key})
+    assert repeated.json() == rotated.json()
+    department = client.get("/v1/departments/777").json()
+    assert department["signers"] == [rotated.json()["signer"]]
