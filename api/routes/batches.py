@@ -5,6 +5,7 @@ with the job's location; the job anchors one Merkle root for every uploaded docu
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
@@ -18,7 +19,7 @@ from api.deps import (
     audit_target,
     audited,
 )
-from api.problems import ProblemError, problem_responses
+from api.problems import ProblemError, problem_responses, status_of_error
 from api.routes.certificates import (
     ExpiresForm,
     TypeForm,
@@ -26,18 +27,21 @@ from api.routes.certificates import (
     parse_expiry,
     read_upload,
 )
+from api.routes.operations import request_digest
 from api.schemas import BatchErrorOut, BatchItemOut, BatchJobOut
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32
-from ledger.batches import anchor_hashes, proofs_for, store_batch_manifest
+from ledger.batches import proofs_for, store_batch_manifest
 from ledger.batchjobs import BatchJob
 from ledger.catalogue import certificate_type
 from ledger.contracts import RecordKind
 from ledger.documents import document_hash_of
-from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
+from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError, ValidationError
+from ledger.journal import Operation
 from ledger.merkle import MerkleTree
 from ledger.storage import StorageUnavailableError
+from ledger.txmanager import Call, CallRecorder
 
 router = APIRouter(tags=["certificates"])
 
@@ -152,70 +156,109 @@ def job_out(service: Service, job: BatchJob) -> BatchJobOut:
     return out
 
 
-def run_job(service: Service, job: BatchJob) -> bool:
-    """Anchor the job's batch (or find it anchored by a run a crash interrupted) and record the
-    outcome; False when the chain or the store did not answer and the job should be retried.
-    Runs under the service's write lock."""
+#: Journal kind of a batch job's anchoring; the job id is its idempotency key.
+BATCH_KIND: Final = "batch.anchor"
+_JOB_SCOPE: Final = "batch-job"
+
+
+def journal_job(service: Service, job: BatchJob) -> tuple[Operation | None, str | None]:
+    """Step one of a job: settle it if its root is anchored already (a run a crash interrupted,
+    or the same documents sent again), else store the manifest and journal the anchoring, once
+    (the job id is the operation's idempotency key). Returns (the operation, the manifest CID),
+    or (None, None) when the job was settled here."""
     session = service.session
     kind = certificate_type(job.cert_type)
     tree = MerkleTree.build(list(job.leaves))
-    try:
-        record = session.certificates().certificate(tree.root)
-        if record is not None:
-            same_terms = (
-                record.kind is RecordKind.BATCH_ROOT
-                and record.issuer == job.department_id
-                and record.cert_type == kind.code
-                and record.expires_at == job.expires_at
-            )
-            if not same_terms:
-                service.jobs.fail(
-                    job.job_id,
-                    "duplicate",
-                    "these documents are already anchored as a batch (with other terms, or by "
-                    "another department)",
-                )
-                return True
-            manifest = store_batch_manifest(
-                session, tree, kind, record.region, job.department_id, job.expires_at
-            )
-            service.jobs.finish(
-                job.job_id,
-                root=tree.root,
-                manifest=manifest,
-                block=record.anchored_block,
-                transaction_hash=None,
-            )
-            return True
-        outcome = anchor_hashes(
-            session,
-            list(job.leaves),
-            kind,
-            department_id=job.department_id,
-            expires_at=job.expires_at,
-            kinds=list(job.kinds),
+    earlier = service.journal.find(_JOB_SCOPE, job.job_id)
+    if earlier is not None:
+        return earlier, earlier.request["response"].get("manifest")
+    record = session.certificates().certificate(tree.root)
+    if record is not None:
+        same_terms = (
+            record.kind is RecordKind.BATCH_ROOT
+            and record.issuer == job.department_id
+            and record.cert_type == kind.code
+            and record.expires_at == job.expires_at
         )
-    except (ChainUnavailableError, StorageUnavailableError):
-        return False  # stays accepted: retried shortly, or at the next start
-    except LedgerError as error:
-        service.jobs.fail(job.job_id, error.code, str(error))
-        return True
-    receipt = outcome.receipt
-    service.jobs.finish(
-        job.job_id,
-        root=outcome.root,
-        manifest=outcome.manifest_cid,
-        block=int(receipt["blockNumber"]),
-        transaction_hash=hex32(bytes(receipt["transactionHash"])),
+        if not same_terms:
+            service.jobs.fail(
+                job.job_id,
+                "duplicate",
+                "these documents are already anchored as a batch (with other terms, or by "
+                "another department)",
+            )
+            return None, None
+        manifest = store_batch_manifest(
+            session, tree, kind, record.region, job.department_id, job.expires_at
+        )
+        service.jobs.finish(
+            job.job_id,
+            root=tree.root,
+            manifest=manifest,
+            block=record.anchored_block,
+            transaction_hash=None,
+        )
+        return None, None
+    department = session.registry().department(job.department_id)
+    if department is None:
+        raise NotFoundError(f"department {job.department_id} is not registered")
+    manifest = store_batch_manifest(
+        session, tree, kind, department.region, job.department_id, job.expires_at
     )
-    return True
+    recorder = CallRecorder(session.connection.web3)
+    session.certificates(recorder).anchor_batch(
+        tree.root, kind.code, department.region, job.expires_at
+    )
+    call = Call.from_function(
+        recorder.only_call(), session.deployment, {"department": job.department_id}
+    )
+    operation, _created = service.journal.accept(
+        BATCH_KIND,
+        {"call": call.to_json(), "response": {"root": hex32(tree.root), "manifest": manifest}},
+        department_id=job.department_id,
+        idempotency=(_JOB_SCOPE, job.job_id, request_digest(BATCH_KIND, {"job": job.job_id})),
+    )
+    return operation, manifest
+
+
+def settle_job(service: Service, job: BatchJob, operation: Operation, manifest: str | None) -> None:
+    """Step two: record the journaled anchoring's outcome in the job."""
+    if operation.state == "confirmed":
+        assert operation.block is not None
+        assert operation.tx_hash is not None
+        service.jobs.finish(
+            job.job_id,
+            root=MerkleTree.build(list(job.leaves)).root,
+            manifest=manifest,
+            block=operation.block,
+            transaction_hash=hex32(operation.tx_hash),
+        )
+    elif operation.state == "failed":
+        code = status_of_error(operation.error_code or "")[1]
+        service.jobs.fail(job.job_id, code, operation.error or "the anchoring failed")
 
 
 async def _run_with_retries(service: Service, job: BatchJob) -> None:
+    """Journal the job's anchoring (retrying while the chain or the store is down), then wait
+    for the transaction manager to finish it."""
     for attempt in range(_ATTEMPTS):
-        if await service.write(lambda: run_job(service, job)):
+        try:
+            operation, manifest = await service.read(lambda: journal_job(service, job))
+        except (ChainUnavailableError, StorageUnavailableError):
+            await asyncio.sleep(min(_RETRY_SECONDS * (attempt + 1), 60))
+            continue  # stays accepted: retried shortly, or at the next start
+        except LedgerError as error:
+            code, detail = error.code, str(error)
+            await service.offload(functools.partial(service.jobs.fail, job.job_id, code, detail))
             return
-        await asyncio.sleep(min(_RETRY_SECONDS * (attempt + 1), 60))
+        if operation is None:
+            return
+        service.transactions.wake()
+        while True:
+            final = await service.await_operation(operation.op_id, 60)
+            if final.finished:
+                await service.offload(functools.partial(settle_job, service, job, final, manifest))
+                return
 
 
 def start_job(service: Service, job: BatchJob) -> None:
