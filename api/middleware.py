@@ -65,6 +65,52 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request exceeds the upload limit of {limit} bytes")
 
 
+class JsonTooDeep(HTTPException):
+    """Raised from ``receive`` when a JSON body nests deeper than ``LEDGER_MAX_JSON_DEPTH``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(400, f"the JSON body is nested deeper than {limit} levels")
+
+
+_JSON_STRUCTURE: Final = re.compile(rb'[\[\]{}"\\]')
+
+
+class JsonDepthGauge:
+    """Follows the nesting depth of a JSON text as it arrives, chunk by chunk, without parsing
+    it: brackets inside strings do not count. Only the structural bytes are visited."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.depth = 0
+        self.in_string = False
+        self.escaped_at = -1  # offset in the current chunk of a byte escaped by a backslash
+
+    def feed(self, chunk: bytes) -> None:
+        """Raise JsonTooDeep when the text so far nests deeper than the limit."""
+        skip = self.escaped_at
+        self.escaped_at = -1
+        for match in _JSON_STRUCTURE.finditer(chunk):
+            position = match.start()
+            if position == skip:
+                continue
+            byte = chunk[position]
+            if self.in_string:
+                if byte == 0x5C:  # backslash: the next byte is escaped
+                    skip = position + 1
+                    if skip == len(chunk):
+                        self.escaped_at = 0
+                elif byte == 0x22:
+                    self.in_string = False
+            elif byte == 0x22:
+                self.in_string = True
+            elif byte in (0x5B, 0x7B):
+                self.depth += 1
+                if self.depth > self.limit:
+                    raise JsonTooDeep(self.limit)
+            elif byte in (0x5D, 0x7D):
+                self.depth -= 1
+
+
 class GuardMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -137,14 +183,19 @@ class GuardMiddleware:
                 await response(scope, receive, send_with_id)
                 return
         received = 0
+        json_body = content_type.startswith("application/json") or "+json" in content_type
+        gauge = JsonDepthGauge(settings.max_json_depth) if json_body else None
 
         async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise BodyTooLarge(shown)
+                if gauge is not None:
+                    gauge.feed(chunk)
             return message
 
         try:

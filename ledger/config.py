@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     max_upload_bytes: Annotated[int, Field(gt=0, le=1 << 34)] = 10 * 1024 * 1024
     #: Largest JSON request body (bytes).
     max_json_bytes: Annotated[int, Field(gt=0, le=1 << 24)] = 64 * 1024
+    #: Deepest nesting of arrays and objects a JSON request body may have (a batch proof needs
+    #: 3, the deepest request body 4).
+    max_json_depth: Annotated[int, Field(gt=0, le=1_000)] = 32
     #: Requests per minute per token (per client address for anonymous callers); 0 disables.
     rate_limit: Annotated[int, Field(ge=0, le=1_000_000)] = 120
     #: Requests a caller may make at once before the rate applies.

@@ -1,0 +1,115 @@
+"""Limits against a real ``ledger serve`` process (issue #7): a 100 MB upload is refused
+without the server reading it into memory, whether its size is declared or only streamed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import httpx
+import pytest
+
+from tests.support.anvil import free_port
+from tests.support.service import PreparedService, prepare_service
+
+LEDGER: Final = Path(sys.executable).with_name("ledger")
+MEGABYTE: Final = 1 << 20
+UPLOAD: Final = 100 * MEGABYTE
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, PreparedService]]:
+    root = tmp_path_factory.mktemp("limits")
+    prepared = prepare_service(root, rate_limit=0)
+    port = free_port()
+    env = {**os.environ, "LEDGER_RATE_LIMIT": "0"}
+    env.pop("LEDGER_DATA_DIR", None)
+    with (root / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(LEDGER),
+                "--data-dir",
+                str(prepared.settings.data_dir),
+                "serve",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None
+            assert time.monotonic() < deadline, "the server did not start"
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url, process.pid, prepared
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def resident_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):  # the peak resident set: what reading 100 MB would raise
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def streamed(total: int) -> Iterator[bytes]:
+    boundary = b"--limit\r\n"
+    yield boundary + b'Content-Disposition: form-data; name="type"\r\n\r\nbusiness-licence\r\n'
+    yield boundary + b'Content-Disposition: form-data; name="subject"\r\n\r\nx\r\n'
+    yield boundary + b'Content-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    chunk = b"\0" * MEGABYTE
+    for _ in range(total // MEGABYTE):
+        yield chunk
+    yield b"\r\n--limit--\r\n"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_100_mb_upload_is_refused_without_being_read(
+    server: tuple[str, int, PreparedService], declared: bool
+) -> None:
+    url, pid, prepared = server
+    before = resident_bytes(pid)
+    headers = {
+        "Authorization": f"Bearer {prepared.department_token}",
+        "Content-Type": "multipart/form-data; boundary=limit",
+    }
+    if declared:
+        headers["Content-Length"] = str(sum(len(piece) for piece in streamed(UPLOAD)))
+    sent = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal sent
+        for piece in streamed(UPLOAD):
+            sent += len(piece)
+            yield piece
+
+    try:
+        response = httpx.post(
+            f"{url}/v1/certificates", headers=headers, content=counted(), timeout=120
+        )
+    except httpx.TransportError:
+        response = None  # the server answered and closed while the client was still sending
+    if response is not None:
+        assert response.status_code == 413, response.text
+        assert response.json()["code"] == "content_too_large"
+    grown = resident_bytes(pid) - before
+    # The default document limit is 10 MiB: whatever the server buffered stays near it.
+    assert grown < 40 * MEGABYTE, f"the server's peak memory grew by {grown / MEGABYTE:.0f} MiB"
+    assert sent < UPLOAD or response is not None
+    assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
