@@ -58,7 +58,14 @@ compile: install
 check-artifacts: install
 	$(BIN)/python -m ledger.compile --check
 
-test: lint typecheck browser
+# Static analysis of the contracts (issue #7, docs/adr/0013): slither from its own virtual
+# environment (.venv-slither, exact pins in tools/slither-requirements.txt, installed by the script)
+# through the repository's solc wrapper. Fails on any high or medium finding.
+.PHONY: slither
+slither: install
+	$(PYTHON) tools/slither
+
+test: lint typecheck browser slither
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 clean:

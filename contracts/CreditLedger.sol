@@ -63,6 +63,8 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
     /// @inheritdoc ICreditLedger
     function amend(bytes32 eventId, Amendment status, bytes32 reasonHash) external {
         CreditEvent memory creditEvent = _unpack(_events[eventId]);
+        // Existence test: a recorded event holds its (non-zero) block time, an unknown one 0.
+        // slither-disable-next-line incorrect-equality
         if (creditEvent.recordedAt == 0) revert CreditLedgerUnknownEvent(eventId);
         uint32 actor = _authorizeFor(msg.sender, creditEvent.category, 0, creditEvent.recorder);
         if (reasonHash == bytes32(0)) revert CreditLedgerMissingReason();
@@ -108,11 +110,15 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
     /// @inheritdoc ICreditLedger
     function isDisclosed(bytes32 eventId, uint40 timestamp) external view returns (bool) {
         CreditEvent memory creditEvent = _unpack(_events[eventId]);
+        // Existence test: a recorded event holds its (non-zero) block time, an unknown one 0.
+        // slither-disable-next-line incorrect-equality
         if (creditEvent.recordedAt == 0) return false;
         Amendment status = Amendment(uint8(_amendments[eventId]));
         if (status == Amendment.Withdrawn || status == Amendment.Corrected || status == Amendment.Repaired) {
             return false;
         }
+        // Compares an enum member; no balance or time is involved.
+        // slither-disable-next-line incorrect-equality
         if (creditEvent.polarity == Polarity.Positive) return true;
         uint40 period = _disclosurePeriods[creditEvent.category];
         return period == 0 || uint256(timestamp) < uint256(creditEvent.occurredAt) + period;

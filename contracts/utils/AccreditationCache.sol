@@ -136,6 +136,8 @@ abstract contract AccreditationCache is IAccreditationSink {
         actor = _authorize(signer, scope, region);
         uint32 current = issuer;
         for (uint256 depth = 0; depth <= _MAX_SUPERVISOR_DEPTH; ++depth) {
+            // Compares two department ids; no balance or time is involved.
+            // slither-disable-next-line incorrect-equality
             if (current == actor) return actor;
             current = _supervisors[current];
             if (current == 0) break;
@@ -151,12 +153,15 @@ abstract contract AccreditationCache is IAccreditationSink {
         }
         IDepartmentRegistry.Denial denial =
             DEPARTMENT_REGISTRY.denialOf(signer, scope, region, uint40(block.timestamp));
+        // Matching the registry's answer against enum members; no balance or time is compared.
+        // slither-disable-start incorrect-equality
         if (denial == IDepartmentRegistry.Denial.UnknownSigner) revert AccreditationUnknownSigner(signer);
         if (denial == IDepartmentRegistry.Denial.KeyNotYetValid) revert AccreditationKeyNotYetValid(signer);
         if (denial == IDepartmentRegistry.Denial.KeyExpired) revert AccreditationKeyExpired(signer);
         if (denial == IDepartmentRegistry.Denial.ScopeNotGranted) revert AccreditationScopeNotGranted(signer, scope);
         if (denial == IDepartmentRegistry.Denial.DepartmentSuspended) revert AccreditationDepartmentSuspended(signer);
         if (denial == IDepartmentRegistry.Denial.RegionNotCovered) revert AccreditationRegionNotCovered(signer, region);
+        // slither-disable-end incorrect-equality
         revert AccreditationCacheStale(signer, scope);
     }
 
