@@ -36,6 +36,7 @@ from ledger.session import LedgerSession
 from ledger.tokens import TokenStore, looks_like_token
 from ledger.tx import TransactionSender
 from ledger.txmanager import TransactionManager
+from ledger.verifyindex import VerificationIndex
 
 __all__ = ["Service"]
 
@@ -63,6 +64,7 @@ class Service:
     limiter: RateLimiter
     journal: Journal
     transactions: TransactionManager
+    verify_index: VerificationIndex
     read_lock: contextlib.AbstractContextManager[object] = field(
         default_factory=contextlib.nullcontext
     )
@@ -119,6 +121,12 @@ class Service:
                 limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
                 journal=journal,
                 transactions=transactions,
+                verify_index=VerificationIndex(
+                    database,
+                    session.context,
+                    confirmations=settings.confirmations,
+                    max_age=settings.verify_cache_seconds,
+                ),
                 read_lock=lock if embedded else contextlib.nullcontext(),
                 write_lock=write_lock,
             )

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     #: Accepted`` with the operation to poll (``Prefer: wait=N`` or ``respond-async`` choose
     #: per request, up to this).
     write_wait: Annotated[float, Field(ge=0, le=600)] = 30.0
+    #: Seconds a cached report of ``POST /v1/verify`` by hash may be reused for what is not on
+    #: chain (the stored copy); chain facts in it are dropped by the events that change them.
+    verify_cache_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
     #: Seconds a sent transaction may stay pending before it is replaced with a higher fee.
     stuck_after: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.

@@ -51,6 +51,7 @@ __all__ = [
     "VerificationReport",
     "agree",
     "anchored_cid",
+    "refresh_report",
     "verify_bundle",
     "verify_document",
     "verify_hash",
@@ -486,12 +487,7 @@ def _verify_anchor(
     if chain_time is not None:
         _check_dates(report, record, max(now, datetime.fromtimestamp(int(chain_time), UTC)), now)
 
-    depth = head - record.anchored_block + 1
-    report.add(
-        CheckName.FINALITY,
-        Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
-        f"{depth} confirmation(s), {confirmations} required",
-    )
+    report.add(CheckName.FINALITY, *_finality_outcome(head, record.anchored_block, confirmations))
     if proof is None:
         _check_stored_copy(report, record, certificates, storage)
     else:
@@ -698,15 +694,60 @@ def _check_status(
 def _check_dates(
     report: _Report, record: CertificateRecord, chain_now: datetime, now: datetime
 ) -> None:
-    if chain_now < record.anchored_at:
-        report.add(CheckName.DATES, Outcome.FAILED, "not yet valid")
-    elif record.expires_at is not None and now >= record.expires_at:
-        report.add(CheckName.DATES, Outcome.FAILED, f"expired at {record.expires_at.isoformat()}")
-    else:
-        until = record.expires_at.isoformat() if record.expires_at else "no expiry"
-        report.add(
-            CheckName.DATES, Outcome.PASSED, f"valid from {record.anchored_at.isoformat()}, {until}"
-        )
+    report.add(
+        CheckName.DATES,
+        *_dates_outcome(record.anchored_at, record.expires_at, chain_now, now),
+    )
+
+
+def _dates_outcome(
+    anchored_at: datetime, expires_at: datetime | None, chain_now: datetime, now: datetime
+) -> tuple[Outcome, str]:
+    if chain_now < anchored_at:
+        return Outcome.FAILED, "not yet valid"
+    if expires_at is not None and now >= expires_at:
+        return Outcome.FAILED, f"expired at {expires_at.isoformat()}"
+    until = expires_at.isoformat() if expires_at else "no expiry"
+    return Outcome.PASSED, f"valid from {anchored_at.isoformat()}, {until}"
+
+
+def _finality_outcome(head: int, anchored_block: int, confirmations: int) -> tuple[Outcome, str]:
+    depth = head - anchored_block + 1
+    outcome = Outcome.PASSED if depth >= confirmations else Outcome.FAILED
+    return outcome, f"{depth} confirmation(s), {confirmations} required"
+
+
+def refresh_report(
+    report: dict[str, Any], *, head: int, now: datetime, confirmations: int
+) -> dict[str, Any]:
+    """A report (``VerificationReport.to_json()``) computed earlier, with what depends on the
+    moment computed again: ``dates.valid`` (expiry), ``finality.confirmations`` (depth under
+    ``head``), the verdict and ``checkedAt``. Every other check depends on the chain alone."""
+    refreshed = dict(report)
+    record = report.get("record")
+    checks = [dict(check) for check in report["checks"]]
+    if record is not None:
+        anchored_at = datetime.fromisoformat(record["anchoredAt"])
+        expires_at = datetime.fromisoformat(record["expiresAt"]) if record["expiresAt"] else None
+        for check in checks:
+            if check["outcome"] == Outcome.NOT_APPLICABLE.value:
+                continue
+            if check["name"] == CheckName.DATES.value:
+                outcome, detail = _dates_outcome(
+                    anchored_at, expires_at, max(now, anchored_at), now
+                )
+            elif check["name"] == CheckName.FINALITY.value:
+                outcome, detail = _finality_outcome(
+                    head, int(record["anchoredBlock"]), confirmations
+                )
+            else:
+                continue
+            check["outcome"], check["detail"] = outcome.value, detail
+    refreshed["checks"] = checks
+    failed = any(check["outcome"] == Outcome.FAILED.value for check in checks)
+    refreshed["verdict"] = (Verdict.INVALID if failed else Verdict.VALID).value
+    refreshed["checkedAt"] = now.isoformat()
+    return refreshed
 
 
 def _reason_name(code: int) -> str:

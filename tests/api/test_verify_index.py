@@ -1,0 +1,109 @@
+"""The fast path of ``POST /v1/verify`` by hash (issue #7): reports served from the index, never
+staler than the chain, with their time-dependent checks recomputed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ledger.documents import document_hash_of
+from ledger.verify import refresh_report
+from tests.support.service import PreparedService, prepare_service
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
+    return prepare_service(tmp_path_factory.mktemp("verify-index"), rate_limit=0)
+
+
+@pytest.fixture(scope="module")
+def client(prepared: PreparedService) -> Iterator[TestClient]:
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def verify(client: TestClient, doc_hash: str) -> dict[str, Any]:
+    response = client.post("/v1/verify", json={"documentHash": doc_hash})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def failed(report: dict[str, Any]) -> list[str]:
+    return [check["name"] for check in report["checks"] if check["outcome"] == "failed"]
+
+
+def test_a_cached_report_follows_the_chain(client: TestClient, prepared: PreparedService) -> None:
+    index = client.app.state.service.verify_index  # type: ignore[attr-defined]
+    headers = {"Authorization": f"Bearer {prepared.department_token}"}
+    anchored = client.post(
+        "/v1/certificates",
+        headers=headers,
+        files={"file": ("l.txt", "营业执照 verify index\n".encode(), "text/plain")},
+        data={"type": "business-licence", "subject": prepared.enterprise},
+    )
+    assert anchored.status_code == 201, anchored.text
+    doc_hash = anchored.json()["documentHash"]
+    unknown = "0x" + "5a" * 32
+    assert failed(verify(client, unknown)) == ["anchor.exists"]
+    first = verify(client, doc_hash)
+    hits = index.hits
+    again = verify(client, doc_hash)
+    assert index.hits == hits + 1  # served from the index
+    assert first["verdict"] == again["verdict"] == "VALID"
+    assert [c for c in first["checks"] if c["name"] != "finality.confirmations"] == [
+        c for c in again["checks"] if c["name"] != "finality.confirmations"
+    ]
+    revoked = client.post(
+        f"/v1/certificates/{doc_hash}/revoke", headers=headers, json={"reason": "fraud"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    after = verify(client, doc_hash)  # the revocation's log dropped the cached report
+    assert after["verdict"] == "INVALID"
+    assert failed(after) == ["status.current"]
+    # A hash cached as unknown is found as soon as it is anchored.
+    later = "营业执照 verify index, anchored later\n".encode()
+    later_hash = "0x" + document_hash_of(later).hash.hex()
+    assert failed(verify(client, later_hash)) == ["anchor.exists"]
+    assert failed(verify(client, later_hash)) == ["anchor.exists"]
+    response = client.post(
+        "/v1/certificates",
+        headers=headers,
+        files={"file": ("l.txt", later, "text/plain")},
+        data={"type": "business-licence", "subject": prepared.enterprise},
+    )
+    assert response.status_code == 201, response.text
+    assert verify(client, later_hash)["verdict"] == "VALID"
+
+
+def test_time_dependent_checks_are_recomputed() -> None:
+    anchored_at = datetime(2026, 1, 1, tzinfo=UTC)
+    expires_at = anchored_at + timedelta(days=10)
+    report = {
+        "verdict": "VALID",
+        "checkedAt": anchored_at.isoformat(),
+        "checks": [
+            {"name": "status.current", "outcome": "passed", "detail": "active"},
+            {"name": "dates.valid", "outcome": "passed", "detail": "..."},
+            {"name": "finality.confirmations", "outcome": "passed", "detail": "1 confirmation(s)"},
+        ],
+        "record": {
+            "anchoredAt": anchored_at.isoformat(),
+            "expiresAt": expires_at.isoformat(),
+            "anchoredBlock": 10,
+        },
+    }
+    later = refresh_report(report, head=14, now=expires_at + timedelta(seconds=1), confirmations=6)
+    assert later["verdict"] == "INVALID"
+    outcomes = {check["name"]: (check["outcome"], check["detail"]) for check in later["checks"]}
+    assert outcomes["dates.valid"] == ("failed", f"expired at {expires_at.isoformat()}")
+    assert outcomes["finality.confirmations"] == ("failed", "5 confirmation(s), 6 required")
+    assert outcomes["status.current"] == ("passed", "active")
+    earlier = refresh_report(report, head=20, now=anchored_at + timedelta(days=1), confirmations=6)
+    assert earlier["verdict"] == "VALID"
+    assert report["verdict"] == "VALID"  # the cached report itself is not changed
