@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -41,14 +41,14 @@ def unauthenticated(detail: str) -> ProblemError:
     )
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     service: Service | None = getattr(request.app.state, "service", None)
     if service is None:
         raise ChainUnavailableError("the service is starting or stopping")
     return service
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -87,7 +87,7 @@ def _forbidden(detail: str) -> ProblemError:
     return ProblemError(403, "not_authorized", detail)
 
 
-def require_admin(principal: PrincipalDep) -> Admin:
+async def require_admin(principal: PrincipalDep) -> Admin:
     if principal is None:
         raise unauthenticated("this route needs the governance (admin) token")
     if not isinstance(principal, Admin):
@@ -95,7 +95,7 @@ def require_admin(principal: PrincipalDep) -> Admin:
     return principal
 
 
-def require_department(principal: PrincipalDep) -> DepartmentCaller:
+async def require_department(principal: PrincipalDep) -> DepartmentCaller:
     if principal is None:
         raise unauthenticated("this route needs a department API token")
     if not isinstance(principal, DepartmentCaller):
@@ -103,7 +103,7 @@ def require_department(principal: PrincipalDep) -> DepartmentCaller:
     return principal
 
 
-def require_citizen(principal: PrincipalDep) -> Citizen:
+async def require_citizen(principal: PrincipalDep) -> Citizen:
     if principal is None:
         raise unauthenticated("this route needs a token from the identity provider")
     if not isinstance(principal, Citizen):
@@ -111,7 +111,7 @@ def require_citizen(principal: PrincipalDep) -> Citizen:
     return principal
 
 
-def require_department_or_admin(principal: PrincipalDep) -> Admin | DepartmentCaller:
+async def require_department_or_admin(principal: PrincipalDep) -> Admin | DepartmentCaller:
     if principal is None:
         raise unauthenticated("this route needs a department or admin token")
     if isinstance(principal, Citizen):
@@ -125,11 +125,11 @@ CitizenDep = Annotated[Citizen, Depends(require_citizen)]
 StaffDep = Annotated[Admin | DepartmentCaller, Depends(require_department_or_admin)]
 
 
-def audited(action: str) -> Callable[[Request], None]:
+def audited(action: str) -> Callable[[Request], Awaitable[None]]:
     """A route dependency (listed first in ``dependencies=``) asking for an audit row for every
     call of the route, refused ones included; the actor is filled in once the caller is known."""
 
-    def mark(request: Request) -> None:
+    async def mark(request: Request) -> None:
         request.state.audit = AuditNote(actor="unauthenticated", action=action)
 
     return mark
@@ -161,14 +161,14 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """A route taking a JSON body refuses any other content type with 415 (not 422)."""
     media = _media_type(request)
     if media != "application/json" and not media.endswith("+json"):
         raise ProblemError(415, "unsupported_media_type", "send application/json")
 
 
-def require_multipart(request: Request) -> None:
+async def require_multipart(request: Request) -> None:
     """A route taking an upload refuses any other content type with 415 (not 422)."""
     if _media_type(request) != "multipart/form-data":
         raise ProblemError(

@@ -126,6 +126,7 @@ class Service:
                     session.context,
                     confirmations=settings.confirmations,
                     max_age=settings.verify_cache_seconds,
+                    head=session.connection.head,
                 ),
                 read_lock=lock if embedded else contextlib.nullcontext(),
                 write_lock=write_lock,
@@ -200,6 +201,22 @@ class Service:
         except LedgerError:
             return False
         return True
+
+    def try_inline(self, call: Callable[[], T | None]) -> T | None:
+        """Run a short chain read on the calling thread (the event loop) if the chain is free at
+        once, else None: the caller then takes the thread pool. Never waits for the lock, so a
+        transaction being sent never stalls the event loop. On a JSON-RPC node there is no lock,
+        and a short read (one ``eth_blockNumber``) is cheaper than the hop to a thread."""
+        lock = self.read_lock
+        if isinstance(lock, contextlib.nullcontext):
+            return call()
+        acquire = getattr(lock, "acquire", None)
+        if acquire is None or not acquire(blocking=False):
+            return None
+        try:
+            return call()
+        finally:
+            lock.release()  # type: ignore[attr-defined]
 
     async def read(self, call: Callable[[], T]) -> T:
         """Run a blocking chain read in the thread pool."""

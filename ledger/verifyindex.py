@@ -68,12 +68,14 @@ class VerificationIndex:
         *,
         confirmations: int = 0,
         max_age: float = 60.0,
+        head: Callable[[], int] | None = None,
     ) -> None:
         self.database = database
         self.context = context
         self.confirmations = confirmations
         self.max_age = max_age
         self.registry = context.deployment.certificate_registry
+        self._head = head or (lambda: int(rpc_guard(lambda: context.web3.eth.block_number)))
         self._lock = threading.Lock()
         with database.transaction() as connection:
             for statement in _SCHEMA:
@@ -88,6 +90,23 @@ class VerificationIndex:
         )
         return int(rows[0][0]) if rows else None
 
+    def cached(self, doc_hash: bytes, *, now: datetime) -> tuple[dict[str, Any] | None, int]:
+        """(the current report of ``doc_hash`` from the index or None, the head it was checked
+        against). Cheap: one ``eth_blockNumber``, a log scan only when blocks have passed, one
+        row read."""
+        head = self._head()
+        self.catch_up(head)
+        rows = self.database.query(
+            "SELECT block, stored_at, report FROM verify_index WHERE registry = ? AND doc_hash = ?",
+            (self.registry, doc_hash),
+        )
+        if rows and time.time() - float(rows[0][1]) <= self.max_age:
+            self.hits += 1
+            cached: dict[str, Any] = json.loads(rows[0][2])
+            report = refresh_report(cached, head=head, now=now, confirmations=self.confirmations)
+            return report, head
+        return None, head
+
     def report(
         self,
         doc_hash: bytes,
@@ -97,16 +116,9 @@ class VerificationIndex:
     ) -> dict[str, Any]:
         """The report of ``doc_hash``: from the index when it holds a current one, else
         ``compute()`` (the full verification), which is then kept."""
-        head = int(rpc_guard(lambda: self.context.web3.eth.block_number))
-        self.catch_up(head)
-        rows = self.database.query(
-            "SELECT block, stored_at, report FROM verify_index WHERE registry = ? AND doc_hash = ?",
-            (self.registry, doc_hash),
-        )
-        if rows and time.time() - float(rows[0][1]) <= self.max_age:
-            self.hits += 1
-            cached: dict[str, Any] = json.loads(rows[0][2])
-            return refresh_report(cached, head=head, now=now, confirmations=self.confirmations)
+        found, head = self.cached(doc_hash, now=now)
+        if found is not None:
+            return found
         self.misses += 1
         computed = compute()
         with self.database.transaction() as connection:

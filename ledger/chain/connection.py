@@ -8,11 +8,12 @@ and its operators fund keys themselves (docs/operations.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import requests
 from eth_typing import ChecksumAddress
@@ -40,6 +41,17 @@ class ChainConnection:
     location: str
     funder: Funder | None = None
     _close: Callable[[], None] = field(default=lambda: None, repr=False)
+    #: The number of the latest block, asked the cheapest way the chain allows (None: through
+    #: ``eth_blockNumber``).
+    _head: Callable[[], int] | None = field(default=None, repr=False)
+
+    def head(self) -> int:
+        """The latest block number."""
+        if self._head is not None:
+            return self._head()
+        from ledger.tx import rpc_guard
+
+        return int(rpc_guard(lambda: self.web3.eth.block_number))
 
     def close(self) -> None:
         """Release the chain (idempotent)."""
@@ -86,7 +98,17 @@ def connect_embedded(data_dir: Path) -> ChainConnection:
         location=str(Path(data_dir).resolve()),
         funder=fund,
         _close=chain.close,
+        _head=functools.partial(_embedded_head, chain),
     )
+
+
+def _embedded_head(chain: Any) -> int:
+    """The canonical head straight from py-evm: the same number ``eth_blockNumber`` gives, in
+    about 2 µs instead of a few hundred through web3 and eth-tester."""
+    with chain.lock:
+        if chain.closed:
+            raise ChainUnavailableError("the embedded chain is closed")
+        return int(chain.backend.chain.get_canonical_head().block_number)
 
 
 def connect_rpc(url: str, *, timeout: float = 30.0) -> ChainConnection:

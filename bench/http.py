@@ -1,0 +1,179 @@
+"""HTTP throughput and latency: a trivial route next to ``POST /v1/verify`` by hash.
+
+Run: ``python bench/http.py [--connections 8] [--seconds 10] [--backend embedded|anvil]``.
+Prints a Markdown table (not a test).
+
+One ``ledger serve`` process (one uvicorn worker, rate limits off) on a fresh ledger with a
+department and an anchored licence; the load generator is autocannon (npm, from node_modules)
+on loopback, with N connections kept alive, each sending its next request as soon as the last
+is answered. In one run, against the same server: ``GET /v1/health`` (the trivial route: no
+body, no chain), then ``POST /v1/verify`` with the licence's hash as JSON (the fast path of
+issue #7: the report from the verification index, brought current by one ``eth_blockNumber``
+and a log scan when blocks have passed). Each measurement follows a two-second warm-up of the
+same request. Requests per second is autocannon's mean over the seconds of the run; p50 and p99
+are its latency percentiles in milliseconds.
+
+Targets (issue #7): verify at least half the trivial route's rate, and its p99 at most 5 ms, at
+8 connections.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the standard library's ``http``: when it runs as a script its folder
+# comes first on the path and would shadow it for every later import.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from typing import Any, Final  # noqa: E402
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from tests.support.anvil import free_port  # noqa: E402
+from tests.support.service import prepare_service  # noqa: E402
+
+AUTOCANNON: Final = ROOT / "node_modules" / ".bin" / "autocannon"
+LEDGER: Final = Path(sys.executable).with_name("ledger")
+
+
+@dataclass(frozen=True)
+class Result:
+    route: str
+    requests_per_second: float
+    p50: float
+    p99: float
+    requests: int
+    errors: int
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, rpc_url: str | None) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "LEDGER_RATE_LIMIT": "0"}
+    env.pop("LEDGER_DATA_DIR", None)
+    if rpc_url:
+        env["LEDGER_RPC_URL"] = rpc_url
+    with (data_dir / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(LEDGER), "--data-dir", str(data_dir), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("bench/http.py: the server did not start")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def autocannon(url: str, connections: int, seconds: int, *, body: bytes | None = None) -> Any:
+    command = [str(AUTOCANNON), "-c", str(connections), "-d", str(seconds), "-j"]
+    if body is not None:
+        command += ["-m", "POST", "-H", "content-type=application/json", "-b", body.decode()]
+    finished = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
+    )
+    return json.loads(finished.stdout)
+
+
+def measure(
+    route: str, url: str, connections: int, seconds: int, body: bytes | None = None
+) -> Result:
+    autocannon(url, connections, 2, body=body)  # warm-up
+    data = autocannon(url, connections, seconds, body=body)
+    return Result(
+        route=route,
+        requests_per_second=float(data["requests"]["average"]),
+        p50=float(data["latency"]["p50"]),
+        p99=float(data["latency"]["p99"]),
+        requests=int(data["requests"]["total"]),
+        errors=int(data["errors"]) + int(data["non2xx"]),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--backend", choices=("embedded", "anvil"), default="embedded")
+    args = parser.parse_args(argv)
+    if not AUTOCANNON.exists():
+        raise SystemExit("bench/http.py: autocannon is missing; run `npm ci`")
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="http-bench-")))
+        rpc_url = None
+        if args.backend == "anvil":
+            from tests.support.anvil import start_anvil
+
+            rpc_url = stack.enter_context(start_anvil()).url
+        prepared = prepare_service(tmp, rpc_url=rpc_url, rate_limit=0)
+        url = stack.enter_context(serving(prepared.settings.data_dir, rpc_url))
+        body = json.dumps({"documentHash": "0x" + prepared.doc_hash.hex()}).encode()
+        check = httpx.post(
+            f"{url}/v1/verify", content=body, headers={"content-type": "application/json"}
+        )
+        if check.json()["verdict"] != "VALID":
+            raise SystemExit(f"bench/http.py: the licence does not verify: {check.text}")
+        results = [
+            measure("GET /v1/health", f"{url}/v1/health", args.connections, args.seconds),
+            measure(
+                "POST /v1/verify (hash)", f"{url}/v1/verify", args.connections, args.seconds, body
+            ),
+        ]
+    trivial, verify = results
+    ratio = verify.requests_per_second / trivial.requests_per_second
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(
+        f"http, commit {commit}, {args.backend}, {args.connections} connections, "
+        f"{args.seconds} s a route, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s\n"
+    )
+    print("| route | requests/s | p50 ms | p99 ms | requests | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for result in results:
+        print(
+            f"| {result.route} | {result.requests_per_second:,.0f} | {result.p50:.2f} | "
+            f"{result.p99:.2f} | {result.requests:,} | {result.errors} |"
+        )
+    rate_ok = "PASS" if ratio >= 0.5 else "MISS"
+    p99_ok = "PASS" if verify.p99 <= 5 else "MISS"
+    print(
+        f"\nverify / trivial rate: {ratio:.2f} (target >= 0.5): {rate_ok}; "
+        f"verify p99 {verify.p99:.2f} ms (target <= 5 ms): {p99_ok}"
+    )
+
+
+if __name__ == "__main__":
+    main()
