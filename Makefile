@@ -69,4 +69,4 @@ test: lint typecheck browser slither
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-slither node_modules .pytest_cache .mypy_cache .ruff_cache
