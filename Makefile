@@ -15,7 +15,7 @@ WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser demo seed serve test lint typecheck unit compile check-artifacts clean
+.PHONY: install browser demo seed serve test nightly lint typecheck unit compile check-artifacts clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -67,6 +67,11 @@ slither: install
 
 test: lint typecheck browser slither
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
+# The contract invariants at length (at least 10,000 Hypothesis steps; `make test` runs the
+# `ci` profile's 200 or more). See docs/testing-invariants.md.
+nightly: install
+	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -p no:cacheprovider tests/contracts/test_invariants.py
 
 clean:
 	rm -rf $(VENV) .venv-slither node_modules .pytest_cache .mypy_cache .ruff_cache
