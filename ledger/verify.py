@@ -17,6 +17,7 @@ that does not match is a failure.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -717,34 +718,47 @@ def _finality_outcome(head: int, anchored_block: int, confirmations: int) -> tup
     return outcome, f"{depth} confirmation(s), {confirmations} required"
 
 
+#: The values refresh_report compares on every cached answer (an enum's ``.value`` is slow).
+_FAILED: Final = Outcome.FAILED.value
+_NOT_APPLICABLE: Final = Outcome.NOT_APPLICABLE.value
+_DATES: Final = CheckName.DATES.value
+_FINALITY: Final = CheckName.FINALITY.value
+
+
+@functools.lru_cache(maxsize=8192)
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
 def refresh_report(
     report: dict[str, Any], *, head: int, now: datetime, confirmations: int
 ) -> dict[str, Any]:
     """A report (``VerificationReport.to_json()``) computed earlier, with what depends on the
     moment computed again: ``dates.valid`` (expiry), ``finality.confirmations`` (depth under
-    ``head``), the verdict and ``checkedAt``. Every other check depends on the chain alone."""
+    ``head``), the verdict and ``checkedAt``. Every other check depends on the chain alone.
+
+    ``report`` is not changed; the checks not computed again are shared with it."""
     refreshed = dict(report)
     record = report.get("record")
-    checks = [dict(check) for check in report["checks"]]
+    checks: list[dict[str, Any]] = list(report["checks"])
     if record is not None:
-        anchored_at = datetime.fromisoformat(record["anchoredAt"])
-        expires_at = datetime.fromisoformat(record["expiresAt"]) if record["expiresAt"] else None
-        for check in checks:
-            if check["outcome"] == Outcome.NOT_APPLICABLE.value:
+        for position, check in enumerate(checks):
+            name = check["name"]
+            if name not in (_DATES, _FINALITY) or check["outcome"] == _NOT_APPLICABLE:
                 continue
-            if check["name"] == CheckName.DATES.value:
+            if name == _DATES:
+                anchored_at = _instant(record["anchoredAt"])
+                expires = record["expiresAt"]
                 outcome, detail = _dates_outcome(
-                    anchored_at, expires_at, max(now, anchored_at), now
+                    anchored_at, _instant(expires) if expires else None, max(now, anchored_at), now
                 )
-            elif check["name"] == CheckName.FINALITY.value:
+            else:
                 outcome, detail = _finality_outcome(
                     head, int(record["anchoredBlock"]), confirmations
                 )
-            else:
-                continue
-            check["outcome"], check["detail"] = outcome.value, detail
+            checks[position] = {**check, "outcome": outcome.value, "detail": detail}
     refreshed["checks"] = checks
-    failed = any(check["outcome"] == Outcome.FAILED.value for check in checks)
+    failed = any(check["outcome"] == _FAILED for check in checks)
     refreshed["verdict"] = (Verdict.INVALID if failed else Verdict.VALID).value
     refreshed["checkedAt"] = now.isoformat()
     return refreshed

@@ -19,6 +19,10 @@ names the hash:
   fresh as ``max_age`` seconds: an entry older than that is recomputed.
 
 Reports for another registry, with a batch proof, or of a presented document are not cached.
+
+The rows are in SQLite (they outlive a restart); the most recently used ``memory`` reports are
+also kept parsed in memory, dropped with their rows, so that a hit reads no row and parses no
+JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
@@ -69,6 +74,7 @@ class VerificationIndex:
         confirmations: int = 0,
         max_age: float = 60.0,
         head: Callable[[], int] | None = None,
+        memory: int = 4096,
     ) -> None:
         self.database = database
         self.context = context
@@ -77,6 +83,9 @@ class VerificationIndex:
         self.registry = context.deployment.certificate_registry
         self._head = head or (lambda: int(rpc_guard(lambda: context.web3.eth.block_number)))
         self._lock = threading.Lock()
+        # doc_hash -> (stored_at, report): a copy of rows, most recently used last.
+        self._memory: OrderedDict[bytes, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._memory_size = memory
         with database.transaction() as connection:
             for statement in _SCHEMA:
                 connection.execute(statement)
@@ -96,16 +105,31 @@ class VerificationIndex:
         row read."""
         head = self._head()
         self.catch_up(head)
-        rows = self.database.query(
-            "SELECT block, stored_at, report FROM verify_index WHERE registry = ? AND doc_hash = ?",
-            (self.registry, doc_hash),
-        )
-        if rows and time.time() - float(rows[0][1]) <= self.max_age:
+        with self._lock:  # no drop between the row read and its copy in memory
+            entry = self._memory.get(doc_hash)
+            if entry is not None:
+                self._memory.move_to_end(doc_hash)
+            else:
+                rows = self.database.query(
+                    "SELECT stored_at, report FROM verify_index "
+                    "WHERE registry = ? AND doc_hash = ?",
+                    (self.registry, doc_hash),
+                )
+                if rows:
+                    entry = (float(rows[0][0]), json.loads(rows[0][1]))
+                    self._keep(doc_hash, entry)
+        if entry is not None and time.time() - entry[0] <= self.max_age:
             self.hits += 1
-            cached: dict[str, Any] = json.loads(rows[0][2])
-            report = refresh_report(cached, head=head, now=now, confirmations=self.confirmations)
+            report = refresh_report(entry[1], head=head, now=now, confirmations=self.confirmations)
             return report, head
         return None, head
+
+    def _keep(self, doc_hash: bytes, entry: tuple[float, dict[str, Any]]) -> None:
+        """Keep ``entry`` in memory (the caller holds the lock)."""
+        self._memory[doc_hash] = entry
+        self._memory.move_to_end(doc_hash)
+        while len(self._memory) > self._memory_size:
+            self._memory.popitem(last=False)
 
     def report(
         self,
@@ -121,7 +145,8 @@ class VerificationIndex:
             return found
         self.misses += 1
         computed = compute()
-        with self.database.transaction() as connection:
+        stored_at = time.time()
+        with self._lock, self.database.transaction() as connection:
             connection.execute(
                 "INSERT INTO verify_index (registry, doc_hash, block, stored_at, report) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (registry, doc_hash) DO UPDATE SET "
@@ -130,10 +155,11 @@ class VerificationIndex:
                     self.registry,
                     doc_hash,
                     head,
-                    time.time(),
+                    stored_at,
                     json.dumps(computed, separators=(",", ":")),
                 ),
             )
+            self._keep(doc_hash, (stored_at, computed))
         return computed
 
     def catch_up(self, head: int) -> None:
@@ -163,6 +189,8 @@ class VerificationIndex:
             named.update(data[i : i + 32] for i in range(0, len(data) - 31, 32))
         if not named:
             return
+        for word in named:  # the caller holds the lock
+            self._memory.pop(word, None)
         with self.database.transaction() as connection:
             connection.executemany(
                 "DELETE FROM verify_index WHERE registry = ? AND doc_hash = ?",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ledger.documents import document_hash_of
+from ledger.servicedb import ServiceDatabase
 from ledger.verify import refresh_report
+from ledger.verifyindex import VerificationIndex
 from tests.support.service import PreparedService, prepare_service
 
 
@@ -107,3 +111,39 @@ def test_time_dependent_checks_are_recomputed() -> None:
     earlier = refresh_report(report, head=20, now=anchored_at + timedelta(days=1), confirmations=6)
     assert earlier["verdict"] == "VALID"
     assert report["verdict"] == "VALID"  # the cached report itself is not changed
+    assert report["checks"][1] == {"name": "dates.valid", "outcome": "passed", "detail": "..."}
+
+
+def test_reports_in_memory_are_bounded_and_backed_by_rows(tmp_path: Path) -> None:
+    """The most recent reports are kept parsed in memory, at most ``memory`` of them; the rest
+    are read back from their rows (which also outlive the process)."""
+    context = SimpleNamespace(deployment=SimpleNamespace(certificate_registry="0x" + "11" * 20))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    report = {"verdict": "VALID", "checkedAt": now.isoformat(), "checks": [], "record": None}
+    computed: list[bytes] = []
+
+    def compute(doc_hash: bytes) -> dict[str, Any]:
+        computed.append(doc_hash)
+        return {**report, "documentHash": "0x" + doc_hash.hex()}
+
+    hashes = [bytes([n]) * 32 for n in range(3)]
+    with ServiceDatabase(tmp_path / "service.db") as database:
+        index = VerificationIndex(database, context, head=lambda: 5, memory=2)  # type: ignore[arg-type]
+        for doc_hash in hashes:
+            index.report(doc_hash, lambda d=doc_hash: compute(d), now=now)
+        assert computed == hashes
+        assert len(index._memory) == 2
+        assert hashes[0] not in index._memory
+        # The one pushed out of memory is answered from its row, then kept in memory again.
+        found, _ = index.cached(hashes[0], now=now)
+        assert found is not None
+        assert found["documentHash"] == "0x" + hashes[0].hex()
+        assert hashes[0] in index._memory
+        assert len(index._memory) == 2
+        # Another process (or a restart) reads the same rows.
+        reopened = VerificationIndex(database, context, head=lambda: 5)  # type: ignore[arg-type]
+        for doc_hash in hashes:
+            again, _ = reopened.cached(doc_hash, now=now)
+            assert again is not None
+            assert again["documentHash"] == "0x" + doc_hash.hex()
+        assert computed == hashes  # nothing computed twice
