@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import gc
 import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -60,6 +62,10 @@ def create_app(settings: Settings) -> FastAPI:
             _log.warning("resumed %d batch job(s) interrupted by a restart", resumed)
         if settings.dev_issuer:
             _log.warning("the development token issuer is enabled: not for production")
+        # What start-up built (contracts, schemas, the chain's state) lives as long as the
+        # process: out of the collector's sight, it is not traversed again by every full
+        # collection, which otherwise shows up as pauses in the slowest answers.
+        gc.freeze()
         try:
             yield
         finally:
@@ -101,6 +107,25 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration plus the service's own loggers (``api``, with the
+    access log ``api.access``, and ``ledger``) at INFO on standard error."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["service"] = {
+        "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+    }
+    config["handlers"]["service"] = {
+        "formatter": "service",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    for name in ("api", "ledger"):
+        config["loggers"][name] = {"handlers": ["service"], "level": "INFO", "propagate": False}
+    return config
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the service with uvicorn until interrupted."""
     import uvicorn
@@ -112,4 +137,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        log_config=log_config(),
+        # The service writes its own access log, without client addresses (api.middleware).
+        access_log=False,
     )

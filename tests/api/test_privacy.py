@@ -4,11 +4,11 @@
 A realistic sequence of calls (tokens for a citizen and an enterprise, anchoring for both,
 credit events recorded, looked up, disputed and resolved, the subjects' own routes, public reads,
 refusals, and errors for identifiers that differ from a valid one only in the check character)
-runs once in process and once against a real uvicorn server with its access log on. Then these
+runs once in process and once against a real uvicorn server with the access log on. Then these
 are searched for every spelling of the identifiers (upper and lower case; the first 17
 characters alone, which also catch the mistyped variants):
 
-* every log record of every logger, at DEBUG (uvicorn's access log included on the real server);
+* every log record of every logger, at DEBUG (the access log included on the real server);
 * every audit row;
 * every response the service gave, problem documents included (with the payload of any JWT in
   it decoded), except the development tokens: JWTs for the subjects themselves, whose payload
@@ -387,7 +387,8 @@ def test_no_identifier_leaves_in_process(
 def test_no_identifier_leaves_a_real_server(
     prepared: PreparedService, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """uvicorn's access log names every request line: no identifier may be in one."""
+    """The access log names every request line: no identifier may be in one, nor the
+    client's address."""
     searched = needles(people.identifiers())
     with running_server(prepared.settings) as base, capture_all_logs(caplog):
         with httpx.Client(base_url=base, timeout=60) as http:
@@ -397,11 +398,12 @@ def test_no_identifier_leaves_a_real_server(
             audit = AuditLog(database).entries(limit=100_000)
         files = database_files(prepared)
         contents = {path: path.read_bytes() for path in files}
-    access = [record for record in caplog.records if record.name == "uvicorn.access"]
+    access = [record for record in caplog.records if record.name == "api.access"]
     lines = [record.getMessage() for record in access]
     assert len(access) >= len(seen.responses), "the access log was not captured"
-    assert any("POST /v1/credit/lookup" in line for line in lines)
-    assert any("POST /v1/dev/token" in line for line in lines)
+    assert any('"POST /v1/credit/lookup" 200' in line for line in lines)
+    assert any('"POST /v1/dev/token" 200' in line for line in lines)
+    assert not [line for line in lines if "127.0.0.1" in line], "a client address was logged"
     found = leaks(searched, caplog, audit, seen, [])
     for path, data in contents.items():
         found += [f"file {path.name}: {label}" for label in find(searched, data)]

@@ -18,7 +18,14 @@ from tests.support.anvil import free_port
 def running_server(settings: Settings, *, startup_timeout: float = 60) -> Iterator[str]:
     """Serve ``create_app(settings)`` with uvicorn; yields the base URL (``http://127.0.0.1:N``)."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    # As ``ledger serve`` runs it: the service's own access log (api.access), not uvicorn's.
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
