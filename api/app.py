@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.service = None
     install_problem_handlers(app)
+    app.add_middleware(verify.IndexFront)  # inside the guard: added first
     app.add_middleware(GuardMiddleware)
     for module in (
         health,

@@ -1,4 +1,8 @@
-"""``POST /v1/verify``: verify a presented document or a bare document hash (DESIGN section 8)."""
+"""``POST /v1/verify``: verify a presented document or a bare document hash (DESIGN section 8).
+
+Two parts: the route, which answers every form of the request, and :class:`IndexFront`, which
+answers the commonest one (a hash whose report the verification index holds) before routing.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,27 @@ import pydantic
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
-from starlette.types import Message
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_service, get_settings
 from api.middleware import MULTIPART_OVERHEAD
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
+from api.service import Service
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
 from ledger.verify import verify_document, verify_hash
 
+__all__ = ["IndexFront", "router"]
+
 router = APIRouter(tags=["verification"])
 
 JSON_MEDIA_TYPE: Final = "application/json"
+#: The route's full path (under api.app.API_PREFIX), which IndexFront answers.
+VERIFY_PATH: Final = "/v1/verify"
+#: The largest body IndexFront reads: a hash request is about 80 bytes.
+_FRONT_MAX_BODY: Final = 1024
 #: A batch proof of 64 steps is about 4.5 KiB; anything much larger is not one.
 _MAX_PROOF_BYTES: Final = 16 * 1024
 MULTIPART_MEDIA_TYPE: Final = "multipart/form-data"
@@ -99,14 +111,10 @@ async def verify(request: Request) -> Response:
         if raw_proof is not None:
             batch_proof = BatchProof.from_json(raw_proof)
             return _report_response(await service.read(lambda: full(doc_hash, proof=batch_proof)))
-        # The fast path: the report kept for this hash, as current as the chain
-        # (ledger.verifyindex). A hit is answered on the event loop when the chain is free (no
-        # hop to the thread pool); a miss, or a busy chain, goes to the thread pool.
+        # A hit while the chain was free was answered by IndexFront; here the index is asked
+        # again in the thread pool (the chain may have been busy) and computes what it lacks.
         index = service.verify_index
         now = datetime.now(UTC)
-        found = service.try_inline(lambda: index.cached(doc_hash, now=now)[0])
-        if found is not None:
-            return _report_response(found)
         return _report_response(
             await service.read(lambda: index.report(doc_hash, lambda: full(doc_hash), now=now))
         )
@@ -120,6 +128,107 @@ async def verify(request: Request) -> Response:
         f"send {MULTIPART_MEDIA_TYPE} with a 'file' part, or {JSON_MEDIA_TYPE} "
         "with a 'documentHash'",
     )
+
+
+class IndexFront:
+    """Answers ``POST /v1/verify`` by hash from the verification index, before routing.
+
+    ASGI middleware inside :class:`~api.middleware.GuardMiddleware`, so request ids, rate
+    limits, body limits and the access log apply as to any request, and outside FastAPI's
+    routing, whose work for each request costs more than a hit (ADR 0015). It answers only
+    what the route would answer from the index, with the same bytes: a JSON body declared by
+    ``Content-Length`` of at most 1 KiB, accepted by ``VerifyHashIn``, without a batch proof,
+    for a hash whose current report the index holds, while the chain is free. Everything else
+    (a miss, a proof, a document, a malformed, deep or long body, a busy chain, a service
+    starting) goes on to the route with the body replayed, so that errors are answered in one
+    place.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.answered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != VERIFY_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        service: Service | None = getattr(scope["app"].state, "service", None)
+        if service is None or not _small_json(scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        try:
+            complete = await _read_small(receive, messages)
+        except HTTPException as refused:  # the guard's depth limit: the route answers it
+            await self.app(scope, _raising(refused), send)
+            return
+        report = _cached_report(service, messages) if complete else None
+        if report is None:
+            await self.app(scope, _replaying(messages, receive), send)
+            return
+        self.answered += 1
+        await _report_response(report)(scope, receive, send)
+
+
+def _small_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    media_type = declared = b""
+    for name, value in headers:
+        if name == b"content-type":
+            media_type = value.split(b";", 1)[0].strip().lower()
+        elif name == b"content-length":
+            declared = value.strip()
+    return (
+        media_type == JSON_MEDIA_TYPE.encode()
+        and declared.isdigit()
+        and int(declared) <= _FRONT_MAX_BODY
+    )
+
+
+async def _read_small(receive: Receive, messages: list[Message]) -> bool:
+    """Read the body's messages into ``messages``; True when the whole body, at most
+    ``_FRONT_MAX_BODY`` bytes, was read."""
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return False
+        size += len(message.get("body", b""))
+        if size > _FRONT_MAX_BODY:
+            return False
+        if not message.get("more_body", False):
+            return True
+
+
+def _cached_report(service: Service, messages: list[Message]) -> dict[str, Any] | None:
+    body = b"".join(message.get("body", b"") for message in messages)
+    try:
+        parsed = VerifyHashIn.model_validate_json(body)
+    except pydantic.ValidationError:
+        return None
+    if parsed.proof is not None:
+        return None
+    doc_hash = parsed.hash_bytes()
+    index = service.verify_index
+    now = datetime.now(UTC)
+    return service.try_inline(lambda: index.cached(doc_hash, now=now)[0])
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` for the route: the messages already read, then the connection's own."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def _raising(refused: HTTPException) -> Receive:
+    async def refuse() -> Message:
+        raise refused
+
+    return refuse
 
 
 def _report_response(report: dict[str, Any]) -> Response:

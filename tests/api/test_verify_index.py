@@ -3,6 +3,8 @@ staler than the chain, with their time-dependent checks recomputed."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.routes.verify import IndexFront
 from ledger.documents import document_hash_of
 from ledger.servicedb import ServiceDatabase
 from ledger.verify import refresh_report
@@ -147,3 +150,86 @@ def test_reports_in_memory_are_bounded_and_backed_by_rows(tmp_path: Path) -> Non
             assert again is not None
             assert again["documentHash"] == "0x" + doc_hash.hex()
         assert computed == hashes  # nothing computed twice
+
+
+def index_front(client: TestClient) -> IndexFront:
+    """The app's IndexFront, found down its middleware stack."""
+    node: Any = client.app.middleware_stack  # type: ignore[attr-defined]
+    while node is not None and not isinstance(node, IndexFront):
+        node = getattr(node, "app", None)
+    assert isinstance(node, IndexFront), "IndexFront is not in the middleware stack"
+    return node
+
+
+def without_moment(report: dict[str, Any]) -> dict[str, Any]:
+    return {**report, "checkedAt": None}
+
+
+def test_the_front_answers_a_hit_as_the_route_would(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    front = index_front(client)
+    body = {"documentHash": "0x" + prepared.doc_hash.hex()}
+    client.app.state.service.verify_index._memory.clear()  # type: ignore[attr-defined]
+    with client.app.state.service.verify_index.database.transaction() as connection:  # type: ignore[attr-defined]
+        connection.execute("DELETE FROM verify_index")
+    answered = front.answered
+    by_route = client.post("/v1/verify", json=body)  # a miss: the route computes it
+    assert front.answered == answered
+    by_front = client.post("/v1/verify", json=body)  # a hit: answered before routing
+    assert front.answered == answered + 1
+    assert by_route.status_code == by_front.status_code == 200
+    assert by_front.headers["content-type"] == by_route.headers["content-type"]
+    assert by_front.headers["x-request-id"]
+    assert without_moment(by_front.json()) == without_moment(by_route.json())
+    # A batch proof, even one for a hash the index holds, goes to the route.
+    with_proof = client.post("/v1/verify", json={**body, "proof": {"root": "0x00"}})
+    assert front.answered == answered + 1
+    assert with_proof.status_code in (400, 422), with_proof.text
+
+
+def test_the_front_leaves_a_busy_chain_and_bad_bodies_to_the_route(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    front = index_front(client)
+    service = client.app.state.service  # type: ignore[attr-defined]
+    body = {"documentHash": "0x" + prepared.doc_hash.hex()}
+    assert client.post("/v1/verify", json=body).status_code == 200  # now in the index
+    answered = front.answered
+    # The chain is busy (a write holds the lock): the route waits for it in the thread pool.
+    held = threading.Event()
+
+    def hold_the_chain() -> None:
+        with service.read_lock:
+            held.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=hold_the_chain)
+    holder.start()
+    held.wait(timeout=10)
+    busy = client.post("/v1/verify", json=body)
+    holder.join()
+    assert busy.status_code == 200
+    assert busy.json()["verdict"] == "VALID"
+    assert front.answered == answered
+    # Too deep, malformed, not a hash: the route's own problems, read from the replayed body.
+    deep = b'{"documentHash": ' + b"[" * 40 + b"]" * 40 + b"}"
+    assert len(deep) < 1024
+    for content, status, code in (
+        (deep, 400, "bad_request"),
+        (b'{"documentHash": "0x12', 400, "bad_request"),
+        (b'{"documentHash": "0x12"}', 422, "invalid"),
+    ):
+        response = client.post(
+            "/v1/verify", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == code
+    assert front.answered == answered
+    assert (
+        "nested deeper than 32"
+        in client.post(
+            "/v1/verify", content=deep, headers={"content-type": "application/json"}
+        ).json()["detail"]
+    )
