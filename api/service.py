@@ -22,6 +22,7 @@ from typing import Any, Final, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from api.heads import SharedHead
 from api.ratelimit import RateLimiter
 from api.security import DevIssuer, IdentityProvider
 from ledger.audit import AuditLog
@@ -65,6 +66,9 @@ class Service:
     journal: Journal
     transactions: TransactionManager
     verify_index: VerificationIndex
+    #: The head for the event loop, on a JSON-RPC node (None on the embedded chain, whose
+    #: head is read directly in microseconds).
+    shared_head: SharedHead | None = None
     read_lock: contextlib.AbstractContextManager[object] = field(
         default_factory=contextlib.nullcontext
     )
@@ -128,6 +132,7 @@ class Service:
                     max_age=settings.verify_cache_seconds,
                     head=session.connection.head,
                 ),
+                shared_head=None if embedded else SharedHead(session.connection.head),
                 read_lock=lock if embedded else contextlib.nullcontext(),
                 write_lock=write_lock,
             )

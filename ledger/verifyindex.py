@@ -99,12 +99,21 @@ class VerificationIndex:
         )
         return int(rows[0][0]) if rows else None
 
-    def cached(self, doc_hash: bytes, *, now: datetime) -> tuple[dict[str, Any] | None, int]:
+    def cached(
+        self, doc_hash: bytes, *, now: datetime, head: int | None = None, scan: bool = True
+    ) -> tuple[dict[str, Any] | None, int]:
         """(the current report of ``doc_hash`` from the index or None, the head it was checked
         against). Cheap: one ``eth_blockNumber``, a log scan only when blocks have passed, one
-        row read."""
-        head = self._head()
-        self.catch_up(head)
+        row read.
+
+        ``head``: a head the caller read after it was asked (instead of reading one here).
+        ``scan=False``: None when blocks have passed since the last scan, instead of scanning
+        (for a caller that must not wait on the node)."""
+        head = self._head() if head is None else head
+        if scan:
+            self.catch_up(head)
+        elif self._cursor is None or self._cursor < head - self.confirmations:
+            return None, head
         with self._lock:  # no drop between the row read and its copy in memory
             entry = self._memory.get(doc_hash)
             if entry is not None:
