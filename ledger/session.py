@@ -334,28 +334,22 @@ class LedgerSession:
             registry.register(department_id, region, name_hash(name), scopes)
         elif existing.signer_count > 0 or existing.region != region:
             raise DepartmentRegistryDuplicateDepartment({"departmentId": department_id})
-        account = next(
-            (
-                self.keystore.unlock(record.address)
-                for record in self.keystore.department_keys(department_id)
-                if registry.signer_key(record.address) is None
-            ),
-            None,
-        ) or self.keystore.create_department_key(department_id)
-        registry.add_signer(department_id, account.address, None, valid_until)
-        _ensure_funded(self.connection, account.address)
+        address = self.unaccredited_key(department_id)
+        registry.add_signer(department_id, address, None, valid_until)
+        _ensure_funded(self.connection, address)
         # The name itself stays off chain, where the service shows it (ledger/names.py).
         with ServiceDatabase(self.settings.service_db_path) as database:
             DepartmentNames(database).remember(department_id, name)
-        return account.address
+        return address
 
     def unaccredited_key(self, department_id: int) -> ChecksumAddress:
         """A key of the department created here and never accredited (left by a registration
-        that stopped before its key was added), or a new one: the key to accredit next."""
+        that stopped before its key was added), or a new one: the key to accredit next. A key
+        found is unlocked first, so that one this ledger cannot sign with is never accredited."""
         registry = self.registry()
         for record in self.keystore.department_keys(department_id):
             if registry.signer_key(record.address) is None:
-                return record.address
+                return self.keystore.unlock(record.address).address
         return self.keystore.create_department_key(department_id).address
 
     def rotate_department_key(self, department_id: int) -> tuple[ChecksumAddress, ChecksumAddress]:

@@ -43,6 +43,7 @@ from ledger.documents import (
 )
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
 from ledger.merkle import MerkleTree
+from ledger.names import name_hash
 from ledger.session import LedgerSession
 from ledger.tx import TransactionSender
 from ledger.verify import (
@@ -1157,3 +1158,26 @@ def test_an_older_deployment_gets_the_bundles_contract_at_init(
         assert upgraded.deployment.certificate_registry == before["CertificateRegistry"]
         [after] = json.loads(path.read_text()).values()
         assert after["LicenceBundles"] == upgraded.deployment.licence_bundles
+
+
+def test_add_department_finishes_a_registration_that_stopped_before_its_key(
+    ledger_session: LedgerSession,
+) -> None:
+    """A registration that stopped after registering the department and creating its key, but
+    before accrediting it, is finished by calling again: the same key is accredited, no other
+    is created; a third call is a duplicate."""
+    department_id, name = 7, "东城区民政局"
+    registry = ledger_session.registry(ledger_session.governance_sender())
+    registry.register(department_id, DEPARTMENT_REGION, name_hash(name), [MARRIAGE_CERTIFICATE])
+    left = ledger_session.keystore.create_department_key(department_id).address
+    assert ledger_session.unaccredited_key(department_id) == left
+    accredited = ledger_session.add_department(
+        department_id, DEPARTMENT_REGION, name, [MARRIAGE_CERTIFICATE]
+    )
+    assert accredited == left
+    assert [r.address for r in ledger_session.keystore.department_keys(department_id)] == [left]
+    assert ledger_session.department_sender(department_id).address == left
+    with pytest.raises(errors.DepartmentRegistryDuplicateDepartment):
+        ledger_session.add_department(
+            department_id, DEPARTMENT_REGION, name, [MARRIAGE_CERTIFICATE]
+        )
