@@ -33,11 +33,10 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Iterator, Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any, Final  # noqa: E402
@@ -47,12 +46,11 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from tests.support.anvil import free_port  # noqa: E402
+from tests.support.serve import ServerDidNotStartError, serving  # noqa: E402
 from tests.support.service import prepare_service  # noqa: E402
 
 AUTOCANNON: Final = ROOT / "node_modules" / "autocannon"
 LOADGEN: Final = ROOT / "bench" / "loadgen.js"
-LEDGER: Final = Path(sys.executable).with_name("ledger")
 
 
 @dataclass(frozen=True)
@@ -65,39 +63,6 @@ class Result:
     max: float
     requests: int
     errors: int
-
-
-@contextlib.contextmanager
-def serving(data_dir: Path, rpc_url: str | None) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "LEDGER_RATE_LIMIT": "0"}
-    env.pop("LEDGER_DATA_DIR", None)
-    if rpc_url:
-        env["LEDGER_RPC_URL"] = rpc_url
-    with (data_dir / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(LEDGER), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("bench/http.py: the server did not start")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def autocannon(url: str, connections: int, seconds: int, *, body: bytes | None = None) -> Any:
@@ -144,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
             rpc_url = stack.enter_context(start_anvil()).url
         prepared = prepare_service(tmp, rpc_url=rpc_url, rate_limit=0)
-        url = stack.enter_context(serving(prepared.settings.data_dir, rpc_url))
+        try:
+            url = stack.enter_context(serving(prepared.settings.data_dir, rpc_url)).url
+        except ServerDidNotStartError as error:
+            raise SystemExit(f"bench/http.py: {error}") from None
         body = json.dumps({"documentHash": "0x" + prepared.doc_hash.hex()}).encode()
         check = httpx.post(
             f"{url}/v1/verify", content=body, headers={"content-type": "application/json"}

@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,11 +56,11 @@ from ledger.session import LedgerSession  # noqa: E402
 from ledger.tokens import TokenStore  # noqa: E402
 from ledger.tx import TransactionSender  # noqa: E402
 from ledger.txmanager import Call, TransactionManager  # noqa: E402
+from tests.support.serve import ServerDidNotStartError, serving  # noqa: E402
 
 DEPARTMENT: Final = 7
 REGION: Final = 110101
 LICENCE: Final = certificate_type("business-licence")
-LEDGER: Final = Path(sys.executable).with_name("ledger")
 BATCH: Final = 100
 
 
@@ -106,46 +105,6 @@ def journal_rate(session: LedgerSession, data_dir: Path, count: int) -> Row:
         if counts != {"confirmed": count}:
             raise SystemExit(f"bench/throughput.py: journal ended as {counts}")
     return Row("journal (accept, send, confirm; 3 fsyncs each)", count, seconds)
-
-
-@contextlib.contextmanager
-def server(data_dir: Path, rpc_url: str | None) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "LEDGER_RATE_LIMIT": "0"}
-    env.pop("LEDGER_DATA_DIR", None)
-    if rpc_url:
-        env["LEDGER_RPC_URL"] = rpc_url
-    log = (data_dir / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [str(LEDGER), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("bench/throughput.py: the server did not start")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _free_port() -> int:
-    from tests.support.anvil import free_port
-
-    return free_port()
 
 
 def api_single(url: str, token: str, enterprise: str, count: int, clients: int) -> Row:
@@ -254,9 +213,12 @@ def measure(backend: str, count: int, clients: int) -> tuple[str, list[Row]]:
             rows = [raw_rate(session, count), journal_rate(session, data_dir, count)]
         with ServiceDatabase(settings.service_db_path) as database:
             token = TokenStore(database).issue("department", DEPARTMENT).secret
-        with server(data_dir, rpc) as url:
-            rows.append(api_single(url, token, make_uscc(), count, clients))
-            rows.append(api_batch(url, token, count * 5, clients))
+        try:
+            with serving(data_dir, rpc) as served:
+                rows.append(api_single(served.url, token, make_uscc(), count, clients))
+                rows.append(api_batch(served.url, token, count * 5, clients))
+        except ServerDidNotStartError as error:
+            raise SystemExit(f"bench/throughput.py: {error}") from None
     return label, rows
 
 

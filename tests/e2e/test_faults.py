@@ -10,18 +10,14 @@ once, no document anchored twice, the journal's nonces for the department key wi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,67 +27,15 @@ import pytest
 from ledger.config import Settings
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
-from tests.support.anvil import AnvilNode, free_port, start_anvil
+from tests.support.anvil import AnvilNode, start_anvil
+from tests.support.serve import ServeProcess
 from tests.support.service import PreparedService, prepare_service
 
 pytestmark = pytest.mark.slow
 
-LEDGER: Final = Path(sys.executable).with_name("ledger")
 CLIENTS: Final = 20
 REQUESTS: Final = 200
 KILLS: Final = 5
-
-
-@dataclass
-class Server:
-    """``ledger serve`` as a child process that can be killed and started again."""
-
-    data_dir: Path
-    rpc_url: str | None
-    log: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 120) -> None:
-        env = {**os.environ, "LEDGER_RATE_LIMIT": "0", "PYTHONUNBUFFERED": "1"}
-        env.pop("LEDGER_DATA_DIR", None)
-        if self.rpc_url:
-            env["LEDGER_RPC_URL"] = self.rpc_url
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [str(LEDGER), "--data-dir", str(self.data_dir), "serve", "--port", str(self.port)],
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        self.starts += 1
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.process.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "the server did not come up"
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/v1/health", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @dataclass
@@ -102,7 +46,7 @@ class Outcome:
 
 
 def send_until_answered(
-    server: Server, token: str, enterprise: str, data: bytes, stop: threading.Event
+    server: ServeProcess, token: str, enterprise: str, data: bytes, stop: threading.Event
 ) -> Outcome:
     """One anchoring, sent again with its key until the service answers (not 503)."""
     key = str(uuid.uuid4())
@@ -141,7 +85,7 @@ def send_until_answered(
     return outcome
 
 
-def poll(server: Server, token: str, location: str) -> dict[str, Any] | None:
+def poll(server: ServeProcess, token: str, location: str) -> dict[str, Any] | None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -171,7 +115,7 @@ def test_sigkill_loses_nothing_and_repeats_nothing(
 ) -> None:
     rpc_url = backend.url if backend is not None else None
     prepared: PreparedService = prepare_service(tmp_path, rpc_url=rpc_url)
-    server = Server(prepared.settings.data_dir, rpc_url, tmp_path / "serve.log")
+    server = ServeProcess(prepared.settings.data_dir, tmp_path / "serve.log", rpc_url)
     server.start()
     random_source = random.Random(os.environ.get("FAULT_SEED", "6"))
     documents = [f"营业执照 fault {uuid.uuid4()}\n".encode() for _ in range(REQUESTS)]
@@ -274,7 +218,7 @@ def test_fifty_clients_twenty_anchors_each_on_anvil(tmp_path: Path) -> None:
     no 5xx, no nonce error in the log, every transaction its own consecutive nonce."""
     with start_anvil(log_path=tmp_path / "anvil.log") as node:
         prepared = prepare_service(tmp_path, rpc_url=node.url)
-        server = Server(prepared.settings.data_dir, node.url, tmp_path / "serve.log")
+        server = ServeProcess(prepared.settings.data_dir, tmp_path / "serve.log", node.url)
         server.start()
         statuses: list[int] = []
         lock = threading.Lock()

@@ -3,12 +3,6 @@ without the server reading it into memory, whether its size is declared or only 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -16,49 +10,18 @@ from typing import Final
 import httpx
 import pytest
 
-from tests.support.anvil import free_port
+from tests.support.serve import serving
 from tests.support.service import PreparedService, prepare_service
 
-LEDGER: Final = Path(sys.executable).with_name("ledger")
 MEGABYTE: Final = 1 << 20
 UPLOAD: Final = 100 * MEGABYTE
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, PreparedService]]:
-    root = tmp_path_factory.mktemp("limits")
-    prepared = prepare_service(root, rate_limit=0)
-    port = free_port()
-    env = {**os.environ, "LEDGER_RATE_LIMIT": "0"}
-    env.pop("LEDGER_DATA_DIR", None)
-    with (root / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(LEDGER),
-                "--data-dir",
-                str(prepared.settings.data_dir),
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None
-            assert time.monotonic() < deadline, "the server did not start"
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield url, process.pid, prepared
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    prepared = prepare_service(tmp_path_factory.mktemp("limits"), rate_limit=0)
+    with serving(prepared.settings.data_dir) as process:
+        yield process.url, process.pid, prepared
 
 
 def resident_bytes(pid: int) -> int:
