@@ -51,30 +51,33 @@ times OpenAttestation's throughput at 10,000, offline verification at least 2 ti
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import secrets
-import shutil
-import subprocess
 import sys
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from statistics import fmean
-from typing import Any, Final
 
-import rfc8785
-from eth_typing import ChecksumAddress
+# Run as a script, this folder comes first on the path, where bench/http.py would shadow the
+# standard library's http for every later import: the repository root takes its place.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [str(_BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from statistics import fmean  # noqa: E402
+from typing import Any, Final  # noqa: E402
+
+import rfc8785  # noqa: E402
+from eth_typing import ChecksumAddress  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from gas import OA_ISSUE, REGION, machine_line, open_backend  # noqa: E402
-
+from bench.gas import OA_ISSUE, REGION, machine_line, open_backend  # noqa: E402
 from ledger.batches import BatchProof  # noqa: E402
 from ledger.catalogue import certificate_type  # noqa: E402
 from ledger.documents import (  # noqa: E402

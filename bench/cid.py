@@ -16,23 +16,28 @@ The target (issue 3) is CID throughput of at least 0.85x sha256's; ``put`` depen
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import os
-import platform
-import shutil
-import ssl
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+
+# Run as a script, this folder comes first on the path, where bench/http.py would shadow the
+# standard library's http for every later import: the repository root takes its place.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [str(_BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import ssl  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from typing import Final  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from ledger.storage.embedded import EmbeddedStore  # noqa: E402
 from ledger.storage.unixfs import build_dag  # noqa: E402

@@ -13,27 +13,31 @@ on the machine skews both columns alike.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_keys.main import KeyAPI
-from eth_tester import EthereumTester, PyEVMBackend
-from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
-from hexbytes import HexBytes
-from web3 import Web3
-from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import Wei
+# Run as a script, this folder comes first on the path, where bench/http.py would shadow the
+# standard library's http for every later import: the repository root takes its place.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [str(_BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import argparse  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
-from ledger.chain.embedded import open_embedded_chain
+from eth_account import Account  # noqa: E402
+from eth_account.signers.local import LocalAccount  # noqa: E402
+from eth_keys.main import KeyAPI  # noqa: E402
+from eth_tester import EthereumTester, PyEVMBackend  # noqa: E402
+from eth_typing import ChecksumAddress  # noqa: E402
+from eth_utils.crypto import keccak  # noqa: E402
+from hexbytes import HexBytes  # noqa: E402
+from web3 import Web3  # noqa: E402
+from web3.providers.eth_tester import EthereumTesterProvider  # noqa: E402
+from web3.types import Wei  # noqa: E402
+
+from ledger.chain.embedded import open_embedded_chain  # noqa: E402
 
 # Hand-assembled contract (no Solidity compiler here). Runtime: without calldata return
 # sload(0); otherwise sstore(0, word0), LOG2(topic0=keccak("Stored(uint256)"), topic1=word0) and

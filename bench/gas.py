@@ -17,28 +17,33 @@ is part of the gas figure, not added to it.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import hashlib
-import platform
-import secrets
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from statistics import fmean
-from typing import Any, Final
 
-from hexbytes import HexBytes
-from web3 import Web3
-from web3.types import RPCEndpoint, TxReceipt
+# Run as a script, this folder comes first on the path, where bench/http.py would shadow the
+# standard library's http for every later import: the repository root takes its place.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [str(_BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import hashlib  # noqa: E402
+import platform  # noqa: E402
+import secrets  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from statistics import fmean  # noqa: E402
+from typing import Any, Final  # noqa: E402
+
+from hexbytes import HexBytes  # noqa: E402
+from web3 import Web3  # noqa: E402
+from web3.types import RPCEndpoint, TxReceipt  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from ledger.catalogue import ReasonCode, certificate_type, credit_category  # noqa: E402
 from ledger.compile import load_artifact  # noqa: E402

@@ -24,10 +24,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named like the standard library's ``http``: when it runs as a script its folder
-# comes first on the path and would shadow it for every later import.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+# Run as a script, this folder comes first on the path, where bench/http.py would shadow the
+# standard library's http for every later import: the repository root takes its place.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [str(_BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -42,7 +43,6 @@ from datetime import UTC, datetime  # noqa: E402
 from typing import Any, Final  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
