@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -207,21 +208,29 @@ class Service:
             return False
         return True
 
-    def try_inline(self, call: Callable[[], T | None]) -> T | None:
-        """Run a short chain read on the calling thread (the event loop) if the chain is free at
-        once, else None: the caller then takes the thread pool. Never waits for the lock, so a
-        transaction being sent never stalls the event loop. On a JSON-RPC node there is no lock,
-        and a short read (one ``eth_blockNumber``) is cheaper than the hop to a thread."""
-        lock = self.read_lock
-        if isinstance(lock, contextlib.nullcontext):
-            return call()
-        acquire = getattr(lock, "acquire", None)
-        if acquire is None or not acquire(blocking=False):
-            return None
+    async def indexed_report(self, doc_hash: bytes, now: datetime) -> dict[str, Any] | None:
+        """The verification index's current report of ``doc_hash`` if it can be had without
+        waiting on the chain, else None (the caller then takes the thread pool).
+
+        On the embedded chain the head is read in microseconds, on the event loop, if the
+        chain's lock is free at once: a transaction being sent never stalls the loop. On a node
+        the head comes from a read begun after this call (:class:`~api.heads.SharedHead`), and
+        None when blocks have passed that the index has not scanned yet, or the node did not
+        answer."""
+        index = self.verify_index
+        if self.shared_head is None:
+            lock = self.read_lock
+            if not lock.acquire(blocking=False):  # type: ignore[attr-defined]
+                return None
+            try:
+                return index.cached(doc_hash, now=now)[0]
+            finally:
+                lock.release()  # type: ignore[attr-defined]
         try:
-            return call()
-        finally:
-            lock.release()  # type: ignore[attr-defined]
+            head = await self.shared_head.read()
+        except LedgerError:
+            return None
+        return index.cached(doc_hash, now=now, head=head, scan=False)[0]
 
     async def read(self, call: Callable[[], T]) -> T:
         """Run a blocking chain read in the thread pool."""

@@ -24,7 +24,6 @@ from api.schemas import VerificationOut, VerifyHashIn
 from api.service import Service
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
-from ledger.errors import LedgerError
 from ledger.verify import verify_document, verify_hash
 
 __all__ = ["IndexFront", "router"]
@@ -209,18 +208,7 @@ async def _cached_report(service: Service, messages: list[Message]) -> dict[str,
         return None
     if parsed.proof is not None:
         return None
-    doc_hash = parsed.hash_bytes()
-    index = service.verify_index
-    now = datetime.now(UTC)
-    if service.shared_head is None:  # the embedded chain: its head is read in microseconds
-        return service.try_inline(lambda: index.cached(doc_hash, now=now)[0])
-    # A node: a head read after this request arrived, shared with the requests waiting with
-    # it; when blocks have passed since the index's last log scan, the route scans.
-    try:
-        head = await service.shared_head.read()
-    except LedgerError:  # the node did not answer: the route says so
-        return None
-    return index.cached(doc_hash, now=now, head=head, scan=False)[0]
+    return await service.indexed_report(parsed.hash_bytes(), datetime.now(UTC))
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:
