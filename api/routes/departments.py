@@ -147,9 +147,9 @@ async def register_department(
     journaled = first_key is not None and (
         await service.read(lambda: service.journal.find(admin.actor, first_key or "") is not None)
     )
+    # Registered already but without a key (an earlier request stopped half-way, or the CLI
+    # did it), and not by this request's own journaled step: only the key is left to accredit.
     if journaled or not resumed:
-        # Registered already but without a key (an earlier request stopped half-way, or the
-        # CLI did it): only the key is left to accredit.
         first = await run_operation(
             service,
             key=first_key,

@@ -30,6 +30,7 @@ from tests.integration.conftest import (
     RegisteredDepartment,
     open_backend,
 )
+from tests.support.anvil import AnvilNode
 
 KIND = "certificate.anchor"
 
@@ -56,6 +57,22 @@ def on_anvil(tmp_path: Path) -> Iterator[Backend]:
             DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
         )
         yield backend
+
+
+@pytest.fixture
+def node(on_anvil: Backend) -> AnvilNode:
+    assert on_anvil.node is not None
+    return on_anvil.node
+
+
+@contextlib.contextmanager
+def manual_mining(node: AnvilNode) -> Iterator[None]:
+    """Blocks are mined only on ``evm_mine`` inside the block; automining again after it."""
+    node.rpc("evm_setAutomine", [False])
+    try:
+        yield
+    finally:
+        node.rpc("evm_setAutomine", [True])
 
 
 def manager(session: LedgerSession, journal: Journal, **options: Any) -> TransactionManager:
@@ -205,14 +222,11 @@ def test_a_nonce_spent_elsewhere_is_signed_again(
 
 
 def test_a_transaction_dropped_by_the_node_is_sent_again(
-    on_anvil: Backend, journal: Journal
+    on_anvil: Backend, node: AnvilNode, journal: Journal
 ) -> None:
-    node = on_anvil.node
-    assert node is not None
     session = on_anvil.session
     operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
-    node.rpc("evm_setAutomine", [False])
-    try:
+    with manual_mining(node):
         running = manager(session, journal)
         running.process()
         sent = journal.get(operation.op_id)
@@ -223,8 +237,6 @@ def test_a_transaction_dropped_by_the_node_is_sent_again(
         running.process()  # not known any more: broadcast again
         node.rpc("evm_mine")
         running.process()
-    finally:
-        node.rpc("evm_setAutomine", [True])
     done = journal.get(operation.op_id)
     assert done is not None
     assert (done.state, done.tx_hash) == ("confirmed", sent.tx_hash)
@@ -232,10 +244,8 @@ def test_a_transaction_dropped_by_the_node_is_sent_again(
 
 
 def test_a_reorganization_before_the_depth_is_detected_and_sent_again(
-    on_anvil: Backend, journal: Journal
+    on_anvil: Backend, node: AnvilNode, journal: Journal
 ) -> None:
-    node = on_anvil.node
-    assert node is not None
     session = on_anvil.session
     snapshot = node.rpc("evm_snapshot")
     operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
@@ -266,14 +276,11 @@ def test_a_reorganization_before_the_depth_is_detected_and_sent_again(
 
 
 def test_a_stuck_transaction_is_replaced_with_a_higher_fee(
-    on_anvil: Backend, journal: Journal
+    on_anvil: Backend, node: AnvilNode, journal: Journal
 ) -> None:
-    node = on_anvil.node
-    assert node is not None
     session = on_anvil.session
     operation, doc_hash = accept_anchor(session, journal, DEPARTMENT_ID)
-    node.rpc("evm_setAutomine", [False])
-    try:
+    with manual_mining(node):
         running = manager(session, journal, stuck_after=0.2)
         running.process()
         first = journal.get(operation.op_id)
@@ -288,8 +295,6 @@ def test_a_stuck_transaction_is_replaced_with_a_higher_fee(
         assert replaced.replaced == (first.tx_hash,)
         node.rpc("evm_mine")
         running.process()
-    finally:
-        node.rpc("evm_setAutomine", [True])
     done = journal.get(operation.op_id)
     assert done is not None
     assert (done.state, done.tx_hash) == ("confirmed", replaced.tx_hash)
@@ -298,17 +303,14 @@ def test_a_stuck_transaction_is_replaced_with_a_higher_fee(
 
 
 def test_a_nonce_gap_left_by_a_lost_transaction_is_filled(
-    on_anvil: Backend, journal: Journal
+    on_anvil: Backend, node: AnvilNode, journal: Journal
 ) -> None:
     """A transaction signed elsewhere with the key takes nonce n and is lost before it is
     mined; the journal's next one has n + 1 and cannot be mined until n is filled."""
-    node = on_anvil.node
-    assert node is not None
     session = on_anvil.session
     sender = session.department_sender(DEPARTMENT_ID)
     start = nonce_of(session, DEPARTMENT_ID)
-    node.rpc("evm_setAutomine", [False])
-    try:
+    with manual_mining(node):
         web3 = session.connection.web3
         foreign = sender.account.sign_transaction(
             {
@@ -333,8 +335,6 @@ def test_a_nonce_gap_left_by_a_lost_transaction_is_filled(
         running.process()
         node.rpc("evm_mine")
         running.process()
-    finally:
-        node.rpc("evm_setAutomine", [True])
     done = journal.get(operation.op_id)
     assert done is not None
     assert done.state == "confirmed", done
