@@ -147,16 +147,8 @@ async def anchor_certificate(
     fields = _AnchorFields(kind.name, subject, holder_kind, expiry, store)
     # Only reads, the document store and the journal: no transaction is sent from here.
     operation = await service.read(lambda: _accept_anchor(service, caller, data, fields, key))
-    service.transactions.wake()
     audit_target(request, str(operation.request["response"]["documentHash"]))
-    final = await service.await_operation(operation.op_id, wait)
-    document_hash = final.request["response"]["documentHash"]
-    return answer(
-        final,
-        status=201,
-        model=AnchoredOut.model_validate,
-        headers={"Location": f"/v1/certificates/{document_hash}"},
-    )
+    return await _answer_anchor(service, operation, wait)
 
 
 @dataclass(frozen=True)
@@ -437,14 +429,20 @@ async def supersede_certificate(
         return _accept_anchor(service, caller, data, fields, key)
 
     operation = await service.read(accept)
+    return await _answer_anchor(service, operation, wait)
+
+
+async def _answer_anchor(service: Service, operation: Operation, wait: float) -> JSONResponse:
+    """Have the anchoring (or replacement) sent, and answer 201 with the new certificate's
+    ``Location`` once confirmed within ``wait``, else 202 with the operation."""
     service.transactions.wake()
     final = await service.await_operation(operation.op_id, wait)
-    document_hash_new = final.request["response"]["documentHash"]
+    document_hash = final.request["response"]["documentHash"]
     return answer(
         final,
         status=201,
         model=AnchoredOut.model_validate,
-        headers={"Location": f"/v1/certificates/{document_hash_new}"},
+        headers={"Location": f"/v1/certificates/{document_hash}"},
     )
 
 
