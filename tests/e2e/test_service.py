@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+import re
 import subprocess
 import sys
 import time
@@ -21,7 +21,7 @@ from typing import Any, Final
 import httpx
 import pytest
 
-from tests.support.anvil import free_port
+from tests.support.serve import ServeProcess
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
 
@@ -29,6 +29,11 @@ ROOT: Final = Path(__file__).resolve().parents[2]
 LEDGER: Final = Path(sys.executable).with_name("ledger")
 #: The demo must answer within this long on a fresh clone (install excluded: it is cached here).
 DEMO_DEADLINE_SECONDS: Final = 120
+ACCESS_LINE: Final = re.compile(
+    r"^\S+ \S+ INFO api\.access: [0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12} "
+    r'"([A-Z]+) (\S+)" (\d{3}) \d+\.\dms$',
+    re.MULTILINE,
+)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -101,33 +106,12 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, Path, Path, float]]:
         [sys.executable, str(ROOT / "scripts" / "seed_demo.py"), "--data-dir", str(data)],
     ):
         subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
-    port = free_port()
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [str(LEDGER), "--data-dir", str(data), "serve", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = ServeProcess(data, log, environment={"LEDGER_DEV_ISSUER": "true"})
+    server.start(timeout=DEMO_DEADLINE_SECONDS - (time.monotonic() - started))
     try:
-        while True:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() - started < DEMO_DEADLINE_SECONDS, "demo not up in time"
-            try:
-                if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        yield base, data, log, time.monotonic() - started
+        yield server.url, data, log, time.monotonic() - started
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        server.stop(timeout=30)
 
 
 def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
@@ -174,7 +158,14 @@ def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
             assert response.status_code == 200, page
             assert "text/html" in response.headers["content-type"]
     served_log = log.read_text(encoding="utf-8", errors="replace")
-    assert "GET /v1/health" in served_log  # the access log was captured
+    # The access log, as docs/operations.md shows it: request id, request line, status, time,
+    # and no client address.
+    access = ACCESS_LINE.findall(served_log)
+    assert ("GET", "/v1/health", "200") in access
+    assert ("GET", "/console", "200") in access
+    lines = [line for line in served_log.splitlines() if " api.access: " in line]
+    assert len(lines) == len(access)
+    assert not [line for line in lines if "127.0.0.1" in line]
     for identifier in identifiers:
         assert identifier not in served_log
         assert identifier.lower() not in served_log

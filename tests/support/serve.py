@@ -31,12 +31,13 @@ class ServerDidNotStartError(RuntimeError):
 
 @dataclass
 class ServeProcess:
-    """``ledger --data-dir DATA_DIR serve`` with rate limits off, its output in ``log``
-    (appended to across restarts)."""
+    """``ledger --data-dir DATA_DIR serve``, its output in ``log`` (appended to across
+    restarts), with ``environment`` on top of this process's (by default: rate limits off)."""
 
     data_dir: Path
     log: Path
     rpc_url: str | None = None
+    environment: dict[str, str] = field(default_factory=lambda: {"LEDGER_RATE_LIMIT": "0"})
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
@@ -52,7 +53,7 @@ class ServeProcess:
 
     def start(self, timeout: float = 120) -> None:
         """Start the server and return once ``/v1/health`` answers 200."""
-        env = {**os.environ, "LEDGER_RATE_LIMIT": "0", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self.environment, "PYTHONUNBUFFERED": "1"}
         env.pop("LEDGER_DATA_DIR", None)
         if self.rpc_url:
             env["LEDGER_RPC_URL"] = self.rpc_url
