@@ -166,6 +166,18 @@ def credit_terms(category: int, polarity: int, severity: int, occurred_at: int) 
     return (category << 56) | (polarity << 48) | (severity << 40) | occurred_at
 
 
+def event_id(subject_ref: bytes, category: int, occurred_at: int, evidence_hash: bytes) -> bytes:
+    """keccak256(abi.encode(subjectRef, category, occurredAt, evidenceHash)), per the NatSpec."""
+    return bytes(
+        Web3.keccak(
+            encode(
+                ["bytes32", "uint32", "uint40", "bytes32"],
+                [subject_ref, category, occurred_at, evidence_hash],
+            )
+        )
+    )
+
+
 def mapping_slot(key: bytes, slot: int) -> int:
     """Storage slot of ``mapping(bytes32 => ...)[key]`` for a mapping declared at ``slot``."""
     return int.from_bytes(Web3.keccak(encode(["bytes32", "uint256"], [key, slot])), "big")

@@ -61,6 +61,7 @@ from tests.contracts.conftest import (
     credit_terms,
     decode_failure,
     digest,
+    event_id,
     events,
 )
 from tests.contracts.invariant_model import (
@@ -76,7 +77,6 @@ from tests.contracts.invariant_model import (
     DepartmentModel,
     KeyModel,
     Outcome,
-    event_id,
 )
 from tests.contracts.invariant_variants import Cast, World
 

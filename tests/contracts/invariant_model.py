@@ -14,10 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from eth_abi.abi import encode
-from web3 import Web3
-
-from tests.contracts.conftest import OPEN_ENDED, ZERO32, Amendment, Polarity, Status
+from tests.contracts.conftest import OPEN_ENDED, ZERO32, Amendment, Polarity, Status, event_id
 
 #: How many supervisor links the certificate registry and credit ledger follow.
 MAX_SUPERVISOR_DEPTH: Final = 4
@@ -401,18 +398,6 @@ class CertificatesModel:
 # ----------------------------------------------------------------------------------------------
 # Credit events (CreditLedger)
 # ----------------------------------------------------------------------------------------------
-
-
-def event_id(subject_ref: bytes, category: int, occurred_at: int, evidence_hash: bytes) -> bytes:
-    """keccak256(abi.encode(subjectRef, category, occurredAt, evidenceHash)), per the NatSpec."""
-    return bytes(
-        Web3.keccak(
-            encode(
-                ["bytes32", "uint32", "uint40", "bytes32"],
-                [subject_ref, category, occurred_at, evidence_hash],
-            )
-        )
-    )
 
 
 @dataclass

@@ -6,12 +6,10 @@ from datetime import UTC, datetime
 from itertools import product
 
 import pytest
-from eth_abi.abi import encode
 from eth_tester.exceptions import TransactionFailed
 from eth_typing import ChecksumAddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from web3 import Web3
 from web3.types import TxParams
 
 from ledger import errors
@@ -33,6 +31,7 @@ from tests.contracts.conftest import (
     decode_failure,
     digest,
     enum_id,
+    event_id,
     events,
     expect_revert,
 )
@@ -66,18 +65,6 @@ PATH_TO: dict[Amendment, list[Amendment]] = {
     Amendment.DISPUTED: [Amendment.DISPUTED],
     Amendment.UPHELD: [Amendment.DISPUTED, Amendment.UPHELD],
 }
-
-
-def event_id(subject_ref: bytes, category: int, occurred_at: int, evidence_hash: bytes) -> bytes:
-    """keccak256(abi.encode(subjectRef, category, occurredAt, evidenceHash)), per the NatSpec."""
-    return bytes(
-        Web3.keccak(
-            encode(
-                ["bytes32", "uint32", "uint40", "bytes32"],
-                [subject_ref, category, occurred_at, evidence_hash],
-            )
-        )
-    )
 
 
 def credit_event(chain: Chain, identifier: bytes) -> dict[str, int]:
