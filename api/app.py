@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import gc
 import importlib.util
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.docs import mount_docs
 from api.middleware import GuardMiddleware
 from api.problems import install_problem_handlers
 from api.routes import (
@@ -27,13 +30,17 @@ from api.routes import (
     health,
     me,
     operations,
+    rpc,
     verify,
 )
 from api.routes.batches import resume_jobs
 from api.service import Service
 from ledger.config import Settings
 
-__all__ = ["API_PREFIX", "create_app", "serve"]
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["API_PREFIX", "create_app", "log_config", "serve", "server_config"]
 
 API_PREFIX: Final = "/v1"
 
@@ -80,7 +87,11 @@ def create_app(settings: Settings) -> FastAPI:
         version="1",
         summary="Anchor, verify and revoke certificates; record and read credit events.",
         lifespan=lifespan,
+        # Served by api.docs from a pinned package instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    mount_docs(app)
     app.state.settings = settings
     app.state.service = None
     install_problem_handlers(app)
@@ -97,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
         credit,
         me,
         operations,
+        rpc,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_issuer:
@@ -110,10 +122,13 @@ def create_app(settings: Settings) -> FastAPI:
 
 def log_config() -> dict[str, Any]:
     """uvicorn's logging configuration plus the service's own loggers (``api``, with the
-    access log ``api.access``, and ``ledger``) at INFO on standard error."""
+    access log ``api.access``, and ``ledger``) at INFO on standard error, and every other
+    library's warnings there too (the root logger). Every handler escapes control characters
+    (:mod:`api.logsafety`): no client text can forge or split a line."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"controls": {"()": "api.logsafety.ControlCharacterFilter"}}
     config["formatters"]["service"] = {
         "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
     }
@@ -122,23 +137,49 @@ def log_config() -> dict[str, Any]:
         "class": "logging.StreamHandler",
         "stream": "ext://sys.stderr",
     }
+    for handler in config["handlers"].values():
+        handler["filters"] = ["controls"]
     for name in ("api", "ledger"):
         config["loggers"][name] = {"handlers": ["service"], "level": "INFO", "propagate": False}
+    config["root"] = {"handlers": ["service"], "level": "WARNING"}
     return config
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the service with uvicorn until interrupted."""
+def server_config(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8000, **overrides: Any
+) -> uvicorn.Config:
+    """How the service runs under uvicorn (``overrides`` for the tests: a quieter log).
+
+    The HTTP protocol is uvicorn's httptools one with the head and body deadlines of
+    ``settings`` and problem documents for malformed requests (:mod:`api.protocol`).
+    """
     import uvicorn
 
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
-        log_config=log_config(),
+    from api.protocol import guarded_protocol
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "http": guarded_protocol(settings.header_timeout, settings.body_timeout),
+        "proxy_headers": False,
+        "server_header": False,
+        "log_level": "info",
+        "log_config": log_config(),
         # The service writes its own access log, without client addresses (api.middleware).
-        access_log=False,
-    )
+        "access_log": False,
+        **overrides,
+    }
+    return uvicorn.Config(create_app(settings), **options)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the service with uvicorn until interrupted (what ``uvicorn.run`` does for one
+    process: it takes no configuration object)."""
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+
+    server = uvicorn.Server(server_config(settings, host, port))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
