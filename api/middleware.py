@@ -12,24 +12,36 @@ One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer bodies) aro
   answered, failures included, before the response starts: a caller never learns an outcome
   whose row is not on disk;
 - writes the access log (logger ``api.access``): one line a request when its response starts,
-  with the request id, method, path (never the query string), status and milliseconds taken.
-  The client's address is not in it: an address can identify a citizen, and the audit trail
-  already says who acted. (uvicorn's own access log, which names the address, is off.)
+  with the request id, method, the template of the route that matched
+  (``/v1/certificates/{document_hash}``, or ``<unmatched>``), status and milliseconds taken.
+  Never the path as sent: a path is client text, which could carry an identity number or a
+  control character forging a line. The client's address is not in it either: an address can
+  identify a citizen, and the audit trail already says who acted. (uvicorn's own access log,
+  which names the address, is off.)
+- gives the body a deadline (``LEDGER_BODY_TIMEOUT``): a body still arriving after it is
+  answered 408 and its connection closed, so that slow clients cannot hold the service's
+  connections (the head's deadline is :mod:`api.protocol`'s);
+- answers whatever escapes the application itself: an unhandled exception becomes a 500
+  problem with the request id and an access-log line, on a connection kept alive (Starlette's
+  own last-resort answer would carry neither), and a client that went away before its body was
+  complete is one INFO line, not a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
@@ -37,7 +49,7 @@ from api.problems import problem_response
 if TYPE_CHECKING:
     from api.service import Service
 
-__all__ = ["MULTIPART_OVERHEAD", "AuditNote", "GuardMiddleware"]
+__all__ = ["MULTIPART_OVERHEAD", "UNMATCHED", "AuditNote", "GuardMiddleware", "RouteTemplates"]
 
 _log = logging.getLogger(__name__)
 _access = logging.getLogger("api.access")
@@ -51,6 +63,55 @@ _REQUEST_ID: Final = re.compile(
 )
 #: Probes of orchestrators and load balancers are never rate limited.
 _UNLIMITED: Final = frozenset({"/v1/health", "/v1/ready"})
+#: What the access log names for a path no route matches.
+UNMATCHED: Final = "<unmatched>"
+
+
+class RouteTemplates:
+    """The template of the route a path belongs to (``/v1/certificates/{document_hash}``,
+    ``/static/{path}``), looked up in the application's own routes.
+
+    Looked up rather than read from the scope after routing: FastAPI records the matched route
+    only for its own routes and without the prefix they were included under, not for mounts,
+    the documentation pages or a request answered before routing (``IndexFront``). A path that
+    matches a route with another method still names it (the answer is a 405 of that route).
+    """
+
+    def __init__(self) -> None:
+        self._table: list[tuple[re.Pattern[str], str]] | None = None
+
+    def of(self, scope: Scope) -> str:
+        """The template for ``scope``'s path, or :data:`UNMATCHED`."""
+        if self._table is None:
+            self._table = self._build(scope["app"])
+        path: str = scope["path"]
+        for pattern, template in self._table:
+            if pattern.fullmatch(path):
+                return template
+        return UNMATCHED
+
+    @staticmethod
+    def _build(app: Any) -> list[tuple[re.Pattern[str], str]]:
+        table: list[tuple[re.Pattern[str], str]] = []
+        for context in iter_route_contexts(app.routes):
+            pattern = getattr(context, "path_regex", None)
+            template = context.path_format
+            if isinstance(pattern, re.Pattern) and isinstance(template, str):
+                # Starlette's patterns end in "$", which also matches before a final newline.
+                table.append((re.compile(pattern.pattern.removesuffix("$")), template))
+        return table
+
+
+class BodyTimeout(HTTPException):
+    """Raised from ``receive`` when the body is not complete by its deadline: answered 408 and
+    the connection closed (the rest of the body may still be on its way)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request body was not received within {seconds:g} seconds",
+            headers={"Connection": "close"},
+        )
 
 
 @dataclass
@@ -120,6 +181,7 @@ class JsonDepthGauge:
 class GuardMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.templates = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,6 +195,8 @@ class GuardMiddleware:
         state["request_id"] = request_id
         service: Service | None = getattr(scope["app"].state, "service", None)
         audited = False
+        answered = False  # the response has started
+        gone = False  # the client went away before its body was complete
 
         async def audit(status: int) -> None:
             nonlocal audited
@@ -142,8 +206,23 @@ class GuardMiddleware:
                 if state.get("audit") is not None and service is not None:
                     await run_in_threadpool(self._audit, scope, service, request_id, status)
 
+        def log_access(status: str) -> None:
+            # The route's template, never the path as sent (module docstring). A client gone
+            # before its body was complete is this one line, with no status: nobody got one.
+            _access.info(
+                '%s "%s %s" %s %.1fms%s',
+                request_id,
+                scope["method"],
+                self.templates.of(scope),
+                "-" if gone else status,
+                (time.perf_counter() - started) * 1000,
+                " client disconnected before the body was complete" if gone else "",
+            )
+
         async def send_with_id(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
+                answered = True
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -152,14 +231,7 @@ class GuardMiddleware:
                 status = int(message["status"])
                 # The row is durable before the caller learns the outcome.
                 await audit(status)
-                _access.info(
-                    '%s "%s %s" %d %.1fms',
-                    request_id,
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+                log_access(str(status))
             await send(message)
 
         settings = scope["app"].state.settings
@@ -203,21 +275,53 @@ class GuardMiddleware:
         received = 0
         json_body = content_type.startswith("application/json") or "+json" in content_type
         gauge = JsonDepthGauge(settings.max_json_depth) if json_body else None
+        body_timeout: float = settings.body_timeout
+        deadline = asyncio.get_running_loop().time() + body_timeout
+        complete = False  # the whole body was received
 
         async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete, gone
+            if complete:  # waiting for a disconnect, say: no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(body_timeout) from None
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
+                complete = not message.get("more_body", False)
                 received += len(chunk)
                 if received > limit:
                     raise BodyTooLarge(shown)
                 if gauge is not None:
                     gauge.feed(chunk)
+            elif message["type"] == "http.disconnect":
+                complete = gone = True
             return message
 
         try:
             await self.app(scope, counted_receive, send_with_id)
+        except ClientDisconnect:
+            # Raised by Starlette when the body ends in a disconnect: nothing to answer, nothing
+            # unexpected. One line, not a traceback.
+            await audit(500)
+            gone = True
+            if not answered:
+                log_access("-")
+            return
+        except Exception as error:
+            await audit(500)
+            if answered:
+                raise  # the response is cut short: the server closes the connection
+            # Answered here, inside the guard, so that the 500 carries the request id and has
+            # its access-log line, and the connection stays usable.
+            _log.error("request %s: unhandled %s", request_id, type(error).__name__, exc_info=error)
+            response = problem_response(
+                Request(scope), 500, "internal_error", "internal server error"
+            )
+            await response(scope, receive, send_with_id)
+            return
         except BaseException:
             await audit(500)
             raise

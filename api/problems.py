@@ -91,6 +91,7 @@ _HTTP_CODES: Final[dict[int, str]] = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     413: "content_too_large",
     415: "unsupported_media_type",
     422: "invalid",

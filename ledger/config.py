@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     #: Deepest nesting of arrays and objects a JSON request body may have (a batch proof needs
     #: 3, the deepest request body 4).
     max_json_depth: Annotated[int, Field(gt=0, le=1_000)] = 32
+    #: Seconds a client has to send a request's head (request line and headers), from the
+    #: moment the connection is ready for it; a slower head closes the connection (408).
+    header_timeout: Annotated[float, Field(gt=0, le=3_600)] = 20.0
+    #: Seconds a client has to send a request's body, from the end of its head; a slower body
+    #: is answered 408 and the connection closed. 120 s carries the largest upload
+    #: (``max_upload_bytes``, 10 MiB) at about 0.7 Mbit/s.
+    body_timeout: Annotated[float, Field(gt=0, le=86_400)] = 120.0
     #: Requests per minute per token (per client address for anonymous callers); 0 disables.
     rate_limit: Annotated[int, Field(ge=0, le=1_000_000)] = 120
     #: Requests a caller may make at once before the rate applies.

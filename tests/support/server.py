@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
-from api.app import create_app
+from api.app import server_config
 from ledger.config import Settings
 from tests.support.anvil import free_port
 
@@ -18,13 +19,10 @@ from tests.support.anvil import free_port
 def running_server(settings: Settings, *, startup_timeout: float = 60) -> Iterator[str]:
     """Serve ``create_app(settings)`` with uvicorn; yields the base URL (``http://127.0.0.1:N``)."""
     port = free_port()
-    # As ``ledger serve`` runs it: the service's own access log (api.access), not uvicorn's.
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
+    # As ``ledger serve`` runs it (its HTTP protocol, the service's own access log), with
+    # uvicorn's default logging at WARNING.
+    config = server_config(
+        settings, "127.0.0.1", port, log_level="warning", log_config=LOGGING_CONFIG
     )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
