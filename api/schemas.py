@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    computed_field,
+)
 from pydantic.alias_generators import to_camel
+
+from ledger.parsing import check_moment, deadline_day
 
 __all__ = [
     "HASH_PATTERN",
@@ -34,11 +43,15 @@ __all__ = [
     "DepartmentOut",
     "DevTokenIn",
     "DevTokenOut",
+    "DisclosurePeriodIn",
+    "DisclosurePeriodListOut",
+    "DisclosurePeriodOut",
     "DisputeIn",
     "FilePartIn",
     "HealthOut",
     "HistoryOut",
     "KeyRotationOut",
+    "Moment",
     "MyCertificatesOut",
     "NoBodyIn",
     "OperationErrorOut",
@@ -63,6 +76,17 @@ __all__ = [
 
 #: A 32-byte document hash: ``0x`` and 64 hex digits.
 HASH_PATTERN: Final = r"^0x[0-9a-fA-F]{64}$"
+
+
+def _in_range(moment: datetime, info: ValidationInfo) -> datetime:
+    return check_moment(moment, to_camel(info.field_name or "the time"))
+
+
+#: A time with an offset that the chain can hold (ledger.parsing.check_moment, ADR 0023): a
+#: year 9999 or 0001 is a 422 naming the field, never a 500 from the arithmetic behind it. The
+#: date-or-time text fields (``expiresAt``, ``deadline``, ``occurredAt``) are checked by the
+#: same function when the route parses them.
+Moment = Annotated[datetime, AfterValidator(_in_range)]
 
 
 class _Camel(BaseModel):
@@ -203,7 +227,7 @@ class DepartmentIn(_Camel):
     scopes: Annotated[
         list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=64)
     ]
-    valid_until: datetime | None = None
+    valid_until: Moment | None = None
 
 
 class DepartmentOut(_Camel):
@@ -337,6 +361,11 @@ class CreditEventOut(_Camel):
     amended_by: int | None
     amended_at: datetime | None
     evidence_hash: str | None = None
+    #: Whether third parties may see it now (ADR 0020); a subject's own history lists the
+    #: events that are not, marked false.
+    disclosed: bool
+    #: When disclosure ends (future) or ended (past); null: no end.
+    disclosed_until: datetime | None
 
 
 class AmendIn(_Camel):
@@ -376,8 +405,31 @@ class HistoryOut(_Camel):
     """A subject's credit events with the score computed from them."""
 
     subject_kind: Literal["citizen", "enterprise"]
+    #: The moment disclosure was judged at (the service's clock, UTC).
+    as_of: datetime
     events: list[CreditEventOut]
     score: ScoreOut
+
+
+class DisclosurePeriodIn(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    #: Whole days; 0 means no limit. At most 100 years.
+    days: Annotated[int, Field(ge=0, le=36_500, strict=True)]
+
+
+class DisclosurePeriodOut(_Camel):
+    category: str
+    code: int
+    #: The period on chain, in whole days (0: no limit), and exactly, in seconds.
+    days: int
+    seconds: int
+    #: The catalogue's default, set at deployment.
+    default_days: int
+
+
+class DisclosurePeriodListOut(_Camel):
+    items: list[DisclosurePeriodOut]
 
 
 class MyCertificatesOut(_Camel):
@@ -400,9 +452,13 @@ class DevTokenOut(_Camel):
 
 
 class BatchItemOut(_Camel):
-    """One certificate of a finished batch: its name as uploaded, its hash and its proof."""
+    """One certificate of a finished batch: its position in the upload, its hash and its proof.
 
-    name: str
+    No file name: whatever a client called its files may carry personal data, and the service
+    keeps none of it (ADR 0016). The index (from 0, in the order the ``files`` parts were sent)
+    and the hash match each proof to its file."""
+
+    index: int
     document_hash: str
     kind: Literal["file", "certificate"]
     #: ``ledger.batches.BatchProof`` JSON: a file's ``.proof.json``, or what goes into a
@@ -484,11 +540,19 @@ class BundleOut(_Camel):
     bundle_id: str
     lead: int
     opened_at: datetime
+    #: The last moment a part may be filed (a date was given: 23:59:59 that day, China time).
     deadline: datetime
     completed_at: datetime | None
     #: Every part filed and every filed certificate active and unexpired, now.
     complete: bool
     parts: list[BundlePartOut]
+
+    @computed_field(alias="lastDay")  # type: ignore[prop-decorator]
+    @property
+    def last_day(self) -> date:
+        """The last day to file, China time: the date the lead department gave. Derived from
+        ``deadline`` (never stored), so journaled answers get it too."""
+        return deadline_day(self.deadline)
 
 
 class OperationErrorOut(_Camel):

@@ -18,16 +18,22 @@ from ledger.errors import ValidationError
 __all__ = [
     "CERTIFICATE_TYPES",
     "CREDIT_CATEGORIES",
+    "SECONDS_PER_DAY",
     "CertificateType",
     "CreditCategory",
     "ReasonCode",
     "ScopeKind",
     "certificate_type",
+    "certificate_type_label",
     "credit_category",
     "reason_code",
     "scope_code",
     "scope_codes",
 ]
+
+
+#: Disclosure periods are set and shown in whole days; the contract holds seconds.
+SECONDS_PER_DAY: Final = 86_400
 
 
 class ScopeKind(IntEnum):
@@ -64,8 +70,14 @@ class CreditCategory:
     code: int
     title_zh: str
     title_en: str
-    #: Default public disclosure period of negative events, in days (0: no limit).
+    #: Default public disclosure period of negative events, in days (0: no limit); set on chain
+    #: when the contracts are deployed (``ledger init``), changed later by governance (ADR 0020).
     disclosure_days: int
+
+    @property
+    def disclosure_seconds(self) -> int:
+        """The default period as the contract holds it (``setDisclosurePeriod``)."""
+        return self.disclosure_days * SECONDS_PER_DAY
 
 
 def _cert(number: int, name: str, zh: str, en: str, *, personal: bool) -> CertificateType:
@@ -150,6 +162,15 @@ def certificate_type(value: str | int) -> CertificateType:
     raise ValidationError(
         "unknown certificate type; known: " + ", ".join(entry.name for entry in CERTIFICATE_TYPES)
     )
+
+
+def certificate_type_label(code: int) -> str:
+    """A type's name for messages, or ``type 0x…`` for a code not (or no longer) catalogued:
+    what the chain holds is shown, never an error about it."""
+    try:
+        return certificate_type(code).name
+    except ValidationError:
+        return f"type {code:#x}"
 
 
 def credit_category(value: str | int) -> CreditCategory:

@@ -22,6 +22,12 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import click
 
+from ledger.authorization import (
+    authorize_bundle_filing,
+    authorize_certificate_change,
+    authorize_event_change,
+    require_accreditation,
+)
 from ledger.catalogue import (
     CERTIFICATE_TYPES,
     CREDIT_CATEGORIES,
@@ -50,8 +56,15 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.files import write_atomically
-from ledger.identity import SubjectKind
-from ledger.parsing import CHINA_STANDARD_TIME, end_of_day, parse_date, parse_hash, start_of_day
+from ledger.identity import SubjectKind, parse_subject
+from ledger.parsing import (
+    CHINA_STANDARD_TIME,
+    deadline_day,
+    parse_day_end,
+    parse_day_start,
+    parse_deadline,
+    parse_hash,
+)
 from ledger.storage import DocumentNotFoundError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError
 from ledger.storage.vault import DocumentErasedError, DocumentService, VaultError
@@ -96,8 +109,10 @@ Exit status:
   4  not authorized
   5  duplicate or conflicting record
   6  chain node or document store (IPFS node) unreachable: retry
-  7  data directory in use by another process
-  8  configuration (secrets, master key, deployment, keys, key vault)
+  7  data directory in use by another process (the embedded chain, or the
+     service database of a running `ledger serve`; writes then go through its API)
+  8  configuration (secrets, master key, deployment, keys, key vault), or no
+     ledger here: point at one with --data-dir DIR or --rpc URL, or `ledger init`
   9  signing key cannot pay for gas
   10 `ledger verify`: the document is INVALID
   11 the stored document was erased: its key is destroyed for good
@@ -166,10 +181,39 @@ def cli(ctx: click.Context, data_dir: Path, rpc_url: str | None, as_json: bool) 
     ctx.obj = _State(data_dir=data_dir, rpc_url=rpc_url, as_json=as_json)
 
 
-def _session(state: _State) -> Any:
+def _session(state: _State, *, read_only: bool = False) -> Any:
+    """The ledger of the command line's settings.
+
+    When a running ``ledger serve`` holds the data directory's embedded chain, a read-only
+    command reads through the service's ``/v1/rpc`` instead (ADR 0021); a write command is
+    refused (exit 7) with where the service's API is.
+    """
     from ledger.session import LedgerSession
 
-    return LedgerSession.open(state.settings())
+    settings = state.settings()
+    try:
+        return LedgerSession.open(settings)
+    except DataDirectoryLockedError as busy:
+        served = _serving_instead(state, busy, read_only=read_only)
+        return LedgerSession.open(state.settings(rpc_url=served))
+
+
+def _serving_instead(state: _State, busy: DataDirectoryLockedError, *, read_only: bool) -> str:
+    """The ``/v1/rpc`` URL of the service holding the data directory's chain (which opening it
+    found ``busy``), for a read-only command; a write command is refused, saying where the
+    service's API is. ``busy`` itself is raised when no service holds the chain."""
+    from ledger.serving import running_service
+
+    service = running_service(state.data_dir)
+    if service is None:
+        raise busy
+    if not read_only:
+        raise DataDirectoryLockedError(
+            f"the ledger service (pid {service.pid}) is running on this data directory and "
+            f"holds its chain: write through its API at {service.url}, or stop it first"
+        ) from None
+    click.echo(f"note: reading through the running service at {service.rpc_url}", err=True)
+    return service.rpc_url
 
 
 @contextlib.contextmanager
@@ -224,7 +268,7 @@ def init(state: _State) -> None:
 @click.pass_obj
 def status(state: _State) -> None:
     """Show the chain, the deployment, the departments and the local keys."""
-    with _session(state) as session:
+    with _session(state, read_only=True) as session:
         registry = session.registry()
         departments = registry.department_ids()
         keys = session.keystore.records()
@@ -292,7 +336,7 @@ def department_add(
 @click.pass_obj
 def department_list(state: _State) -> None:
     """List registered departments."""
-    with _session(state) as session:
+    with _session(state, read_only=True) as session:
         registry = session.registry()
         rows = []
         for department_id in registry.department_ids():
@@ -411,19 +455,20 @@ def anchor(
 ) -> None:
     """Store FILE and anchor its fingerprint and CID for its holder.
 
-    Documents of personal certificate types (and of types in LEDGER_ENCRYPT_TYPES) are stored
+    Documents held by a natural person (a citizen, or an individual business: credit code 92...)
+    and documents of personal certificate types or of types in LEDGER_ENCRYPT_TYPES are stored
     encrypted; the others in clear. If anchoring fails, the stored copy is discarded.
     """
     kind = certificate_type(type_name)
-    expires_at = end_of_day(parse_date(expires, "--expires")) if expires else None
+    expires_at = parse_day_end(expires, "--expires") if expires else None
     data = file.read_bytes()
+    holder = parse_subject(subject, _subject_kind(subject_kind))
     with _session(state) as session:
-        reference = session.subject_ref(subject, _subject_kind(subject_kind))
         department_id = _department_for(session, department_id)
         outcome = session.anchor_document(
             data,
             kind,
-            subject_ref=reference,
+            holder=holder,
             department_id=department_id,
             region=region,
             expires_at=expires_at,
@@ -456,8 +501,11 @@ def _status_change(
     digest = parse_hash(doc_hash)
     code = reason_code(reason) if reason is not None else None
     with _session(state) as session:
-        sender = session.department_sender(_department_for(session, department_id))
-        client = session.certificates(sender)
+        department_id = _department_for(session, department_id)
+        authorize_certificate_change(
+            session.registry(), session.certificates(), department_id, digest
+        )
+        client = session.certificates(session.department_sender(department_id))
         if action == "revoke":
             assert code is not None
             receipt = client.revoke(digest, code)
@@ -512,7 +560,7 @@ def anchor_batch_command(
     from ledger.documents import DocumentKind
 
     kind = certificate_type(type_name)
-    expires_at = end_of_day(parse_date(expires, "--expires")) if expires else None
+    expires_at = parse_day_end(expires, "--expires") if expires else None
     paths = _batch_sources(source)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValidationError("--out must be a new or empty directory")
@@ -622,7 +670,11 @@ def revoke(
     digest = parse_hash(doc_hash)
     code = reason_code(reason)
     with _session(state) as session:
-        sender = session.department_sender(_department_for(session, department_id))
+        department_id = _department_for(session, department_id)
+        authorize_certificate_change(
+            session.registry(), session.certificates(), department_id, proof.root
+        )
+        sender = session.department_sender(department_id)
         receipt = session.certificates(sender).revoke_leaf(proof.root, digest, proof.path, code)
     _emit(
         state,
@@ -717,7 +769,6 @@ def verify(
     is fetched (from the embedded store or LEDGER_IPFS_API), decrypted where the key is here, and
     compared too (check storage.copy). A bare --rpc verifier without one skips that check.
     """
-    from ledger.chain.connection import connect
     from ledger.contracts import ChainContext, load_deployment
     from ledger.session import DEPLOYMENTS_FILE
     from ledger.verify import agree, verify_bundle, verify_document, verify_hash
@@ -752,7 +803,7 @@ def verify(
         )
         for node in nodes:
             node_settings = state.settings(rpc_url=node)
-            connection = stack.enter_context(connect(node_settings.data_dir, node_settings.rpc_url))
+            connection = stack.enter_context(_read_connection(state, node_settings))
             deployment_file = deployments or settings.data_dir / DEPLOYMENTS_FILE
             context = ChainContext(
                 connection.web3, load_deployment(deployment_file, connection.web3)
@@ -810,6 +861,19 @@ def verify(
         raise SystemExit(EXIT_INVALID)
 
 
+def _read_connection(state: _State, settings: Settings) -> Any:
+    """The chain of ``settings`` for reading: through the running service's ``/v1/rpc`` when
+    it holds the data directory's embedded chain (ADR 0021)."""
+    from ledger.chain.connection import connect
+    from ledger.serving import rpc_credential
+
+    try:
+        return connect(settings.data_dir, settings.rpc_url, token=rpc_credential(settings))
+    except DataDirectoryLockedError as busy:
+        served = state.settings(rpc_url=_serving_instead(state, busy, read_only=True))
+        return connect(served.data_dir, served.rpc_url, token=rpc_credential(served))
+
+
 @contextlib.contextmanager
 def _verifier_documents(settings: Settings) -> Iterator[DocumentService | None]:
     """The data directory's document service, or None when it has no master key (a directory
@@ -858,7 +922,11 @@ def _parse_part(text: str) -> tuple[int, int]:
 
 @bundle.command("open")
 @click.option("--enterprise", required=True, help="Unified social credit code of the enterprise.")
-@click.option("--deadline", required=True, help="Last day to file parts (YYYY-MM-DD, China time).")
+@click.option(
+    "--deadline",
+    required=True,
+    help="Last day to file parts (YYYY-MM-DD: through 23:59:59 China time), or an ISO time.",
+)
 @click.option(
     "--part",
     "parts",
@@ -878,7 +946,7 @@ def bundle_open(
     department_id: int | None,
 ) -> None:
     """Open a bundle for an enterprise, led by this department."""
-    due = end_of_day(parse_date(deadline, "--deadline"))
+    due = parse_deadline(deadline, "--deadline")
     wanted = [_parse_part(text) for text in parts]
     with _session(state) as session:
         lead = _department_for(session, department_id)
@@ -889,6 +957,7 @@ def bundle_open(
             "bundleId": _hex(bundle_id),
             "lead": lead,
             "deadline": due.isoformat(),
+            "lastDay": deadline_day(due).isoformat(),
             "parts": [{"department": d, "certType": t} for d, t in wanted],
             "block": receipt["blockNumber"],
         },
@@ -911,8 +980,11 @@ def bundle_file(
     bundle_digest = _bundle_id(bundle_id)
     digest = parse_hash(doc_hash)
     with _session(state) as session:
-        sender = session.department_sender(_department_for(session, department_id))
-        receipt = session.bundles(sender).file_part(bundle_digest, index, digest)
+        department_id = _department_for(session, department_id)
+        authorize_bundle_filing(
+            session.registry(), session.bundles(), department_id, bundle_digest, index
+        )
+        receipt = session.file_bundle_part(department_id, bundle_digest, index, digest)
         current = session.bundles().bundle(bundle_digest)
     assert current is not None
     complete = current.completed_at is not None
@@ -939,7 +1011,7 @@ def bundle_file(
 def bundle_show(state: _State, bundle_id: str) -> None:
     """Show a bundle: its parts, what was filed, and whether it is complete now."""
     digest = _bundle_id(bundle_id)
-    with _session(state) as session:
+    with _session(state, read_only=True) as session:
         client = session.bundles()
         current = client.bundle(digest)
         if current is None:
@@ -947,7 +1019,7 @@ def bundle_show(state: _State, bundle_id: str) -> None:
         complete = client.is_complete(digest)
     lines = [
         f"bundle {_hex(digest)}: led by department {current.lead}, due "
-        f"{current.deadline.astimezone(_CST).date().isoformat()}, "
+        f"{deadline_day(current.deadline).isoformat()} (China time), "
         + ("complete" if complete else "incomplete")
     ]
     for index, part in enumerate(current.parts):
@@ -963,6 +1035,7 @@ def bundle_show(state: _State, bundle_id: str) -> None:
             "lead": current.lead,
             "openedAt": current.opened_at.isoformat(),
             "deadline": current.deadline.isoformat(),
+            "lastDay": deadline_day(current.deadline).isoformat(),
             "completedAt": current.completed_at.isoformat() if current.completed_at else None,
             "complete": complete,
             "parts": [
@@ -1151,13 +1224,15 @@ def credit_record(
     from ledger.documents import document_hash_of
 
     entry = credit_category(category)
-    occurred_at = start_of_day(parse_date(occurred, "--occurred"))
+    occurred_at = parse_day_start(occurred, "--occurred")
     if occurred_at > datetime.now(UTC):
         raise ValidationError("--occurred is in the future")
     evidence_hash = document_hash_of(evidence).hash
     with _session(state) as session:
         reference = session.subject_ref(subject, _subject_kind(subject_kind))
-        sender = session.department_sender(_department_for(session, department_id))
+        department_id = _department_for(session, department_id)
+        require_accreditation(session.registry(), department_id, entry.code, 0)
+        sender = session.department_sender(department_id)
         event_id, receipt = session.credit(sender).record(
             reference, entry.code, Polarity[polarity.upper()], severity, occurred_at, evidence_hash
         )
@@ -1194,7 +1269,9 @@ def credit_amend(
     digest = parse_hash(event_id)
     reason_hash = document_hash_of(reason).hash
     with _session(state) as session:
-        sender = session.department_sender(_department_for(session, department_id))
+        department_id = _department_for(session, department_id)
+        authorize_event_change(session.registry(), session.credit(), department_id, digest)
+        sender = session.department_sender(department_id)
         receipt = session.credit(sender).amend(digest, Amendment[status.upper()], reason_hash)
         _emit(
             state,
@@ -1206,19 +1283,32 @@ def credit_amend(
 @credit.command("history")
 @click.option("--subject", required=True, help="Identity number or credit code of the subject.")
 @click.option("--subject-kind", type=click.Choice([k.value for k in SubjectKind]), default=None)
+@click.option(
+    "--include-undisclosed",
+    is_flag=True,
+    help="Also list events no longer disclosed, marked (what the subject itself sees).",
+)
 @_json_option
 @click.pass_obj
-def credit_history(state: _State, subject: str, subject_kind: str | None) -> None:
-    """List a subject's credit events, oldest first, with the score they give."""
-    from ledger.credit import score_history
+def credit_history(
+    state: _State, subject: str, subject_kind: str | None, include_undisclosed: bool
+) -> None:
+    """List a subject's credit events, oldest occurrence first, with the score they give.
 
-    with _session(state) as session:
+    Only events disclosed now are listed and scored (ADR 0020), as a department sees them.
+    """
+    from ledger.credit import Audience, read_history
+
+    audience = Audience.SUBJECT if include_undisclosed else Audience.THIRD_PARTY
+    with _session(state, read_only=True) as session:
         reference = session.subject_ref(subject, _subject_kind(subject_kind))
-        history = session.credit().history(reference)
-        score = score_history(history, datetime.now(UTC))
+        view = read_history(session.credit(), reference, audience)
         names = {c.code: c.name for c in CREDIT_CATEGORIES}
-        rows = [
-            {
+        rows: list[dict[str, Any]] = []
+        lines: list[str] = []
+        for item in view.events:
+            e, until = item.event, item.disclosure.until
+            row: dict[str, Any] = {
                 "eventId": _hex(e.event_id),
                 "category": names.get(e.category, hex(e.category)),
                 "polarity": e.polarity.name.lower(),
@@ -1227,21 +1317,28 @@ def credit_history(state: _State, subject: str, subject_kind: str | None) -> Non
                 "recordedAt": e.recorded_at.astimezone(_CST).isoformat(),
                 "recorder": e.recorder,
                 "amendment": e.amendment.name.lower(),
+                "disclosed": item.disclosure.disclosed,
+                "disclosedUntil": until.astimezone(_CST).isoformat() if until else None,
             }
-            for e in history
-        ]
-        lines = [
-            f"{r['occurredAt'][:10]}  {r['category']:<24} {r['polarity']:<8} "
-            f"severity {r['severity']}  "
-            f"{r['amendment'] if r['amendment'] != 'none' else ''}  {r['eventId']}"
-            for r in rows
-        ]
+            rows.append(row)
+            lines.append(
+                f"{row['occurredAt'][:10]}  {row['category']:<24} {row['polarity']:<8} "
+                f"severity {row['severity']}  "
+                f"{row['amendment'] if row['amendment'] != 'none' else ''}  {row['eventId']}"
+                + (
+                    ""
+                    if until is None or item.disclosure.disclosed
+                    else f"  not disclosed since {row['disclosedUntil'][:10]}"
+                )
+            )
+        score = view.score
         lines.append(
             f"score {score.value} (policy {score.policy}, from {len(score.counted)} event(s))"
         )
         _emit(
             state,
             {
+                "asOf": view.as_of.isoformat(),
                 "events": rows,
                 "score": {
                     "value": score.value,
@@ -1250,6 +1347,71 @@ def credit_history(state: _State, subject: str, subject_kind: str | None) -> Non
                 },
             },
             "\n".join(lines),
+        )
+
+
+@credit.group("disclosure")
+def credit_disclosure() -> None:
+    """Show and set how long negative events of each category are disclosed (governance)."""
+
+
+def _disclosure_rows(session: Any) -> list[dict[str, Any]]:
+    from ledger.catalogue import SECONDS_PER_DAY
+
+    periods = session.credit().disclosure_periods(c.code for c in CREDIT_CATEGORIES)
+    return [
+        {
+            "category": c.name,
+            "code": c.code,
+            "days": periods[c.code] // SECONDS_PER_DAY,
+            "seconds": periods[c.code],
+            "defaultDays": c.disclosure_days,
+        }
+        for c in CREDIT_CATEGORIES
+    ]
+
+
+def _days_text(days: int) -> str:
+    return "no limit" if days == 0 else f"{days} days"
+
+
+@credit_disclosure.command("show")
+@_json_option
+@click.pass_obj
+def credit_disclosure_show(state: _State) -> None:
+    """Each category's disclosure period on chain, with the catalogue's default."""
+    with _session(state, read_only=True) as session:
+        rows = _disclosure_rows(session)
+    _emit(
+        state,
+        {"periods": rows},
+        "\n".join(
+            f"{r['category']:<24} {_days_text(r['days']):<10} "
+            f"(default {_days_text(r['defaultDays'])})"
+            for r in rows
+        ),
+    )
+
+
+@credit_disclosure.command("set")
+@click.argument("category")
+@click.argument("days", type=click.IntRange(0, 36_500))
+@_json_option
+@click.pass_obj
+def credit_disclosure_set(state: _State, category: str, days: int) -> None:
+    """Set CATEGORY's disclosure period to DAYS (0: no limit), counted from when an event
+    occurred; it applies at once to every event of the category."""
+    from ledger.catalogue import SECONDS_PER_DAY
+
+    entry = credit_category(category)
+    with _session(state) as session:
+        writer = session.credit(session.governance_sender())
+        receipt = writer.set_disclosure_period(entry.code, days * SECONDS_PER_DAY)
+        _emit(
+            state,
+            {"category": entry.name, "days": days, "block": receipt["blockNumber"]},
+            f"disclosure period of {entry.name} set to {_days_text(days)} "
+            f"in block {receipt['blockNumber']}",
         )
 
 
@@ -1287,7 +1449,7 @@ def token_issue(state: _State, admin: bool, department_id: int | None, label: st
     with database:
         if department_id is not None:
             try:
-                with _session(state) as session:
+                with _session(state, read_only=True) as session:
                     if session.registry().department(department_id) is None:
                         raise NotFoundError(f"department {department_id} is not registered")
             except DataDirectoryLockedError:

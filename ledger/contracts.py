@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -24,6 +24,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, TxReceipt
 
+from ledger.catalogue import CREDIT_CATEGORIES, certificate_type_label
 from ledger.compile import load_artifact
 from ledger.errors import (
     ConfigurationError,
@@ -309,6 +310,17 @@ def deploy(governance: TransactionSender) -> Deployment:
     registry_contract = contract(web3, "DepartmentRegistry", registry)
     governance.transact(registry_contract.functions.setSink(1, certificates))
     governance.transact(registry_contract.functions.setSink(2, credit))
+    # Realistic disclosure periods from the first block on (ADR 0020): once, at deployment. The
+    # deployment is saved only after this returns, so an interrupted `ledger init` deploys
+    # afresh rather than leaving a ledger without them; later changes are governance's.
+    credit_contract = contract(web3, "CreditLedger", credit)
+    for category in CREDIT_CATEGORIES:
+        if category.disclosure_seconds:
+            governance.transact(
+                credit_contract.functions.setDisclosurePeriod(
+                    category.code, category.disclosure_seconds
+                )
+            )
     genesis = rpc_guard(lambda: web3.eth.get_block(0)["hash"])
     deployment = Deployment(
         chain_id=rpc_guard(lambda: web3.eth.chain_id),
@@ -699,6 +711,27 @@ class CertificateRegistryClient:
             )
         return sorted(found, key=lambda item: (item[1], item[2]))
 
+    def anchored_for(self, record: CertificateRecord) -> tuple[bytes, bytes] | None:
+        """(subject reference, binary CID) anchored with ``record`` by its
+        ``CertificateAnchoredFor`` event, or None when it was anchored without one (bare).
+
+        The registry keeps neither in storage (ADR 0003: no SSTORE for them on the hot path),
+        only in that event. Its only topic is the subject reference, so the event is found by
+        the document hash in its data; the record says in which block it was anchored, and the
+        event was emitted by that very transaction, so one block's logs are read, not the chain's.
+        A zero subject reference (a supersession naming no holder) is returned as is.
+        """
+        block = record.anchored_block
+        events = rpc_guard(
+            lambda: self.contract.events.CertificateAnchoredFor.get_logs(
+                from_block=block, to_block=block
+            )
+        )
+        for event in events:
+            if bytes(event["args"]["docHash"]) == record.doc_hash:
+                return bytes(event["args"]["subjectRef"]), bytes(event["args"]["cid"])
+        return None
+
     def held_by(self, subject_ref: bytes) -> list[tuple[bytes, bytes, int]]:
         """(document hash, CID, block) of every certificate anchored for ``subject_ref``."""
         events = rpc_guard(
@@ -788,6 +821,10 @@ class CreditLedgerClient:
         """Seconds; 0 means no limit."""
         return int(rpc_guard(lambda: self.contract.functions.disclosurePeriodOf(category).call()))
 
+    def disclosure_periods(self, categories: Iterable[int]) -> dict[int, int]:
+        """The disclosure period (seconds, 0: no limit) of each category, one read each."""
+        return {category: self.disclosure_period(category) for category in set(categories)}
+
     def is_disclosed(self, event_id: bytes, moment: datetime) -> bool:
         """Whether the event may be shown publicly at ``moment``."""
         return bool(
@@ -843,7 +880,13 @@ class CreditLedgerClient:
         return event
 
     def history(self, subject_ref: bytes) -> list[CreditEvent]:
-        """Every event about ``subject_ref``, oldest first, found by the indexed subject topic."""
+        """Every event about ``subject_ref``, found by the indexed subject topic.
+
+        Oldest first by when the fact occurred (``occurredAt``), events of the same moment in
+        recording order (block, then log index). This is the one place that orders a history:
+        the CLI, the API and the citizen page show it as it comes from here (a department may
+        record an old fact after a newer one, so recording order is not "oldest first").
+        """
         subject = _bytes32(subject_ref, "subject reference")
         start = self.context.deployment.block
         found: list[tuple[int, int, bytes, bytes, bytes | None]] = []
@@ -870,6 +913,8 @@ class CreditLedgerClient:
                         event, evidence_hash=evidence_hash, evidence_cid=cid, block_number=block
                     )
                 )
+        # A stable sort: events that occurred at the same moment keep their recording order.
+        history.sort(key=lambda event: event.occurred_at)
         return history
 
 
@@ -880,6 +925,13 @@ class BundlePart:
     department_id: int
     cert_type: int
     doc_hash: bytes | None
+
+    def label(self, index: int) -> str:
+        """How messages name the part: ``part 1 (tax-registration of department 22)``."""
+        return (
+            f"part {index} ({certificate_type_label(self.cert_type)} of department "
+            f"{self.department_id})"
+        )
 
 
 @dataclass(frozen=True)
@@ -897,6 +949,15 @@ class Bundle:
     @property
     def filed(self) -> int:
         return sum(1 for part in self.parts if part.doc_hash is not None)
+
+    def holder_problem(self, holder: bytes | None) -> str | None:
+        """Why a certificate anchored for the subject reference ``holder`` (None: anchored
+        without one) cannot be a part of this bundle, or None when it can (ADR 0019)."""
+        if holder == self.subject_ref:
+            return None
+        if holder is None or holder == bytes(32):
+            return "the certificate was anchored without a holder, not for the bundle's enterprise"
+        return "the certificate is not held by the bundle's enterprise"
 
 
 class LicenceBundlesClient:

@@ -46,6 +46,16 @@ class DataDirectoryLockedError(LedgerError):
     code = "data_directory_locked"
 
 
+class ServiceRunningError(DataDirectoryLockedError):
+    """A ``ledger serve`` already serves this data directory's service database (ADR 0021).
+
+    Two services on one service database would each believe they own its write journal: one
+    answers 409 for a document the other is anchoring, or marks failed what the other sent.
+    """
+
+    code = "service_running"
+
+
 class InsufficientFundsError(LedgerError):
     """A signing key has too little balance to pay for gas; an operator must fund it."""
 
@@ -56,6 +66,13 @@ class NotDeployedError(LedgerError, LookupError):
     """The ledger contracts are not deployed on this chain (run ``ledger init``)."""
 
     code = "not_deployed"
+
+
+class NoLedgerError(NotDeployedError):
+    """There is no ledger where the command looked: the data directory holds no embedded chain
+    and no JSON-RPC node was named. Only ``ledger init`` creates one (ADR 0021)."""
+
+    code = "no_ledger"
 
 
 class UnknownKeyError(LedgerError, LookupError):
@@ -97,6 +114,17 @@ class ValidationError(LedgerError, ValueError):
     """An argument is malformed or out of range."""
 
     code = "invalid"
+
+
+class BundleHolderMismatchError(ConflictError):
+    """The certificate offered as a bundle part is not held by the bundle's enterprise.
+
+    Refused by the ledger library before any transaction (ADR 0019): the certificate registry
+    keeps the holder only in its anchoring event, which a contract cannot read. The message names
+    the bundle part (index, department, type), never a holder.
+    """
+
+    code = "bundle_holder_mismatch"
 
 
 class ContractError(LedgerError):

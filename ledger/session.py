@@ -27,17 +27,20 @@ from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from ledger.authorization import authorize_certificate_change, require_accreditation
 from ledger.catalogue import CertificateType
 from ledger.chain.connection import ChainConnection, connect
 from ledger.config import Settings, write_local_secrets
 from ledger.contracts import (
     FUNDING_AMOUNT,
     CertificateRegistryClient,
+    CertificateStatus,
     ChainContext,
     CreditLedgerClient,
     DepartmentRegistryClient,
     Deployment,
     LicenceBundlesClient,
+    RecordKind,
     deploy,
     deploy_bundles,
     load_deployment,
@@ -45,6 +48,7 @@ from ledger.contracts import (
 )
 from ledger.documents import DocumentKind, document_hash_of
 from ledger.errors import (
+    BundleHolderMismatchError,
     CertificateRegistryAlreadyAnchored,
     ChainUnavailableError,
     DepartmentRegistryDuplicateDepartment,
@@ -55,10 +59,11 @@ from ledger.errors import (
     UnknownKeyError,
     ValidationError,
 )
-from ledger.identity import SubjectKind, parse_subject, subject_ref
+from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
 from ledger.keys import Keystore
 from ledger.names import DepartmentNames, name_hash
 from ledger.servicedb import ServiceDatabase
+from ledger.serving import rpc_credential
 from ledger.storage.factory import close_document_service, open_document_service
 from ledger.storage.unixfs import cid_from_str
 from ledger.storage.vault import DocumentService, StoredDocument
@@ -130,7 +135,7 @@ class LedgerSession:
     def open(cls, settings: Settings) -> Self:
         """Open an initialized ledger (``ledger init`` done for this chain)."""
         settings.pepper_bytes()  # refuse to start without a real pepper
-        connection = connect(settings.data_dir, settings.rpc_url)
+        connection = connect(settings.data_dir, settings.rpc_url, token=rpc_credential(settings))
         try:
             keystore = Keystore(settings.data_dir / "keys", settings.keystore_password_text())
             deployment = load_deployment(settings.data_dir / DEPLOYMENTS_FILE, connection.web3)
@@ -159,7 +164,7 @@ class LedgerSession:
             write_local_secrets(settings.data_dir, local)
         settings.pepper_bytes()
         settings.master_key_bytes()
-        connection = connect(settings.data_dir, settings.rpc_url)
+        connection = connect(settings.data_dir, settings.rpc_url, create=True)
         try:
             keystore = Keystore(settings.data_dir / "keys", settings.keystore_password_text())
             path = settings.data_dir / DEPLOYMENTS_FILE
@@ -277,7 +282,11 @@ class LedgerSession:
 
     def subject_ref(self, identifier: str, kind: SubjectKind | None = None) -> bytes:
         """Validate an identity number or credit code and return its subject reference."""
-        return subject_ref(self.settings.pepper_bytes(), parse_subject(identifier, kind))
+        return self.reference(parse_subject(identifier, kind))
+
+    def reference(self, subject: Subject) -> bytes:
+        """The subject reference of a validated subject (what the chain keys it by)."""
+        return subject_ref(self.settings.pepper_bytes(), subject)
 
     # -- joint licensing ----------------------------------------------------------------------
 
@@ -310,6 +319,51 @@ class LedgerSession:
         bundle_id = secrets.token_bytes(32)
         client = self.bundles(sender or self.department_sender(department_id))
         return bundle_id, client.open(bundle_id, reference, deadline, parts)
+
+    def file_bundle_part(
+        self,
+        department_id: int,
+        bundle_id: bytes,
+        index: int,
+        doc_hash: bytes,
+        *,
+        sender: TransactionSender | None = None,
+    ) -> TxReceipt:
+        """File ``department_id``'s certificate ``doc_hash`` as part ``index`` of a bundle: the
+        one filing path of the CLI and the API.
+
+        Refused before any transaction with :class:`~ledger.errors.BundleHolderMismatchError`
+        when the certificate is not held by the bundle's enterprise (ADR 0019): the holder is
+        the subject reference of the certificate's ``CertificateAnchoredFor`` event, which the
+        bundle contract cannot read, so this is where it is compared (and verification compares
+        it again from the chain, for a part filed some other way). The contract's own refusals
+        come first (unknown bundle or part, another department's part, a part already filed, a
+        certificate unknown, inactive, of another issuer or type, or a batch root: batched
+        certificates have no record of their own to file): the holder is compared only for a
+        certificate the contract would take. ``sender`` replaces the department's key (a
+        :class:`~ledger.txmanager.CallRecorder` to journal it).
+        """
+        bundles = self.bundles()
+        certificates = self.certificates()
+        bundle = bundles.bundle(bundle_id)
+        record = certificates.certificate(doc_hash)
+        if (
+            bundle is not None
+            and index < len(bundle.parts)
+            and bundle.parts[index].department_id == department_id
+            and bundle.parts[index].doc_hash is None
+            and record is not None
+            and record.kind is RecordKind.DOCUMENT
+            and record.status is CertificateStatus.ACTIVE
+            and record.issuer == department_id
+            and record.cert_type == bundle.parts[index].cert_type
+        ):
+            anchored = certificates.anchored_for(record)
+            problem = bundle.holder_problem(None if anchored is None else anchored[0])
+            if problem is not None:
+                raise BundleHolderMismatchError(f"{bundle.parts[index].label(index)}: {problem}")
+        client = self.bundles(sender or self.department_sender(department_id))
+        return client.file_part(bundle_id, index, doc_hash)
 
     # -- governance workflows -----------------------------------------------------------------
 
@@ -367,22 +421,24 @@ class LedgerSession:
         data: bytes,
         cert_type: CertificateType,
         *,
-        subject_ref: bytes,
+        holder: Subject,
         department_id: int,
         region: int | None = None,
         expires_at: datetime | None = None,
         store: bool = True,
         supersedes: tuple[bytes, int] | None = None,
     ) -> AnchorOutcome:
-        """Store ``data`` and anchor its hash for the holder ``subject_ref``, with the copy's CID.
+        """Store ``data`` and anchor its hash for ``holder`` (by its subject reference), with the
+        copy's CID.
 
         The order is what keeps the ledger free of half-done records (ADR 0008):
 
         1. Everything that can refuse without side effects runs first: the document is hashed
            (a malformed certificate stops here), the department and its key are looked up, and
            a hash that is already anchored is refused before anything is stored.
-        2. The document is stored, encrypted under a fresh key when its type is personal or
-           listed in ``LEDGER_ENCRYPT_TYPES``. A store that is down raises
+        2. The document is stored, encrypted under a fresh key when its holder is a natural
+           person, its type is personal or listed in ``LEDGER_ENCRYPT_TYPES``
+           (:meth:`Settings.encrypts`, ADR 0016). A store that is down raises
            StorageUnavailableError and nothing is anchored.
         3. The hash is anchored with the CID. If that fails in a way that proves nothing was
            anchored (a contract refusal, a key without funds, ...), the stored copy is discarded
@@ -397,7 +453,7 @@ class LedgerSession:
         prepared = self.prepare_anchor(
             data,
             cert_type,
-            subject_ref=subject_ref,
+            holder=holder,
             department_id=department_id,
             region=region,
             expires_at=expires_at,
@@ -424,7 +480,7 @@ class LedgerSession:
         data: bytes,
         cert_type: CertificateType,
         *,
-        subject_ref: bytes,
+        holder: Subject,
         department_id: int,
         region: int | None = None,
         expires_at: datetime | None = None,
@@ -439,27 +495,36 @@ class LedgerSession:
             if record is None:
                 raise NotFoundError(f"department {department_id} is not registered")
             region = record.region
+        certificates = self.certificates()
+        # Authorization before existence: a department that may not anchor this is told so,
+        # not that the hash is already anchored (ledger/authorization.py).
+        if supersedes is None:
+            require_accreditation(self.registry(), department_id, cert_type.code, region)
+        else:
+            authorize_certificate_change(
+                self.registry(), certificates, department_id, supersedes[0]
+            )
         if not self.keystore.department_keys(department_id):  # no key here: stop before storing
             raise UnknownKeyError(
                 f"no signing key of department {department_id} in this data directory"
             )
-        certificates = self.certificates()
         if certificates.certificate(digest.hash) is not None:
             raise CertificateRegistryAlreadyAnchored({"docHash": digest.hash})
+        reference = self.reference(holder)  # before storing: a pepper problem stores nothing
         stored: StoredDocument | None = None
         if store:
             stored = self.documents().store_document(
-                bytes(data), encrypt=self.settings.encrypts(cert_type)
+                bytes(data), encrypt=self.settings.encrypts(cert_type, holder)
             )
         cid = cid_from_str(stored.cid) if stored else None
         if supersedes is None:
             function = certificates.anchor_function(
-                digest.hash, cert_type.code, region, expires_at, subject_ref=subject_ref, cid=cid
+                digest.hash, cert_type.code, region, expires_at, subject_ref=reference, cid=cid
             )
         else:
             old_hash, reason = supersedes
             function = certificates.supersede_function(
-                old_hash, digest.hash, reason, expires_at, subject_ref=subject_ref, cid=cid
+                old_hash, digest.hash, reason, expires_at, subject_ref=reference, cid=cid
             )
         return PreparedAnchor(
             doc_hash=digest.hash,

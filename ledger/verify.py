@@ -27,6 +27,7 @@ from typing import Any, Final, TypeVar
 from ledger.batches import BatchProof
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.contracts import (
+    Bundle,
     CertificateRecord,
     CertificateRegistryClient,
     CertificateStatus,
@@ -35,12 +36,13 @@ from ledger.contracts import (
     LicenceBundlesClient,
     RecordKind,
 )
-from ledger.documents import DocumentKind, digest_and_proof, document_hash_of
+from ledger.documents import DocumentDigester, DocumentKind, digest_and_proof, document_hash_of
 from ledger.errors import LedgerError, NotDeployedError, ValidationError
 from ledger.merkle import verify_proof
+from ledger.parsing import deadline_day
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid
-from ledger.storage.vault import DocumentErasedError, DocumentService
+from ledger.storage.vault import DocumentErasedError, DocumentService, looks_sealed
 from ledger.tx import rpc_guard
 
 __all__ = [
@@ -210,7 +212,7 @@ class _Report:
 
 
 def verify_document(
-    source: bytes,
+    source: bytes | DocumentDigester,
     context: ChainContext,
     *,
     confirmations: int = 0,
@@ -220,7 +222,8 @@ def verify_document(
     proof: BatchProof | None = None,
     local_issuers: Collection[int] | None = None,
 ) -> VerificationReport:
-    """Verify a presented document (file bytes or a wrapped structured certificate).
+    """Verify a presented document (file bytes or a wrapped structured certificate), or one
+    already hashed as it arrived (a :class:`~ledger.documents.DocumentDigester`: an upload).
 
     ``local_issuers``: the departments whose stored copies ``documents`` is expected to hold (a
     regional service's own departments). A copy anchored by another region's department that
@@ -231,15 +234,19 @@ def verify_document(
     certificate, or ``proof`` for a file (its ``.proof.json``).
 
     With ``documents`` the stored copy named by the anchor is checked as well. Copies of personal
-    certificate types, and of the types in ``encrypted_types`` (codes: the deployment's
-    ``LEDGER_ENCRYPT_TYPES``), are expected to be ciphertexts: without their key here they are
-    reported as not checkable rather than as a mismatch.
+    certificate types, of the types in ``encrypted_types`` (codes: the deployment's
+    ``LEDGER_ENCRYPT_TYPES``), and copies sealed because their holder is a natural person (any
+    type: recognised by the sealed format's shape) are ciphertexts: without their key here they
+    are reported as not checkable rather than as a mismatch.
     """
     report = _Report()
     moment = now or datetime.now(UTC)
     try:
         # One reading gives the hash and, for a wrapped certificate, its embedded proof.
-        digest, embedded = digest_and_proof(source)
+        if isinstance(source, DocumentDigester):
+            digest, embedded = source.result()
+        else:
+            digest, embedded = digest_and_proof(source)
     except LedgerError as exc:
         report.add(CheckName.PARSED, Outcome.FAILED, str(exc))
         return report.finish(None, None, moment, None)
@@ -330,13 +337,14 @@ def verify_bundle(
         CheckName.ANCHORED,
         Outcome.PASSED,
         f"bundle opened by department {bundle.lead} at {bundle.opened_at.isoformat()}: "
-        f"{len(bundle.parts)} part(s) due by {bundle.deadline.isoformat()}",
+        f"{len(bundle.parts)} part(s) due by {deadline_day(bundle.deadline).isoformat()} "
+        "(China time)",
     )
 
     parts: list[BundlePartReport] = []
     problems: list[str] = []
     for index, part in enumerate(bundle.parts):
-        label = f"part {index} ({_type_label(part.cert_type)} of department {part.department_id})"
+        label = part.label(index)
         if part.doc_hash is None:
             late = "the deadline has passed" if moment > bundle.deadline else "not yet"
             problems.append(f"{label} is not filed ({late})")
@@ -360,6 +368,12 @@ def verify_bundle(
         if failures:
             why = "; ".join(f"{c.name.value}: {c.detail}" for c in failures)
             problems.append(f"{label} 0x{part.doc_hash.hex()} is INVALID ({why})")
+        if filed.record is not None:
+            # The bundle contract cannot read a certificate's holder (ADR 0019): it is compared
+            # here, from the anchoring event, so a part filed around the library still fails.
+            holder = _part_holder_problem(bundle, filed.record, context)
+            if holder is not None:
+                problems.append(f"{label} 0x{part.doc_hash.hex()}: {holder}")
     complete = _read(report, CheckName.BUNDLE, lambda: bundles.is_complete(bundle_id, block=head))
     if complete is not None:
         if problems:
@@ -390,11 +404,16 @@ def verify_bundle(
     return finish(tuple(parts))
 
 
-def _type_label(code: int) -> str:
+def _part_holder_problem(
+    bundle: Bundle, record: CertificateRecord, context: ChainContext
+) -> str | None:
+    """Why the certificate filed as a part is not the bundle enterprise's (None: it is): the
+    subject reference of its ``CertificateAnchoredFor`` event against the bundle's own."""
     try:
-        return certificate_type(code).name
-    except ValidationError:
-        return f"type {code:#x}"
+        anchored = CertificateRegistryClient(context).anchored_for(record)
+    except LedgerError as exc:
+        return f"its holder could not be read: chain read failed: {exc}"
+    return bundle.holder_problem(None if anchored is None else anchored[0])
 
 
 @dataclass(frozen=True)
@@ -576,16 +595,8 @@ def anchored_cid(
     block it was anchored, and the event was emitted by that very transaction: one block's logs
     are read, not the chain's (an index of CIDs by hash is issue 7's).
     """
-    block = record.anchored_block
-    events = rpc_guard(
-        lambda: certificates.contract.events.CertificateAnchoredFor.get_logs(
-            from_block=block, to_block=block
-        )
-    )
-    for event in events:
-        if bytes(event["args"]["docHash"]) == record.doc_hash:
-            return bytes(event["args"]["cid"]) or None
-    return None
+    anchored = certificates.anchored_for(record)
+    return None if anchored is None else anchored[1] or None
 
 
 def _check_stored_copy(
@@ -641,7 +652,12 @@ def _check_stored_copy(
     if stored_hash == record.doc_hash:
         how = "decrypted, " if key is not None else ""
         report.add(name, Outcome.PASSED, f"stored copy {cid} ({how}{len(data)} bytes) matches")
-    elif key is None and _expects_ciphertext(record.cert_type, storage.encrypted_types):
+    elif key is None and (
+        looks_sealed(data) or _expects_ciphertext(record.cert_type, storage.encrypted_types)
+    ):
+        # Sealed, or of a type always sealed: a ciphertext this verifier has no key for. A copy
+        # of any type is sealed when its holder is a natural person (ADR 0016), which the chain
+        # does not say, so the copy's own shape is what tells.
         report.add(
             name,
             Outcome.NOT_APPLICABLE,

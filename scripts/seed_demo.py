@@ -54,7 +54,7 @@ from ledger.errors import (
     LedgerError,
 )
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
-from ledger.parsing import CHINA_STANDARD_TIME, end_of_day, start_of_day
+from ledger.parsing import CHINA_STANDARD_TIME, deadline_of, end_of_day, start_of_day
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
 from ledger.tokens import TokenStore
@@ -794,7 +794,7 @@ class Seeder:
             needed = [self._part(name) for name in spec.parts]
             bundle_id = self._existing_bundle(spec, needed)
             if bundle_id is None:
-                deadline = end_of_day(self.today + timedelta(days=BUNDLE_DAYS))
+                deadline = deadline_of(self.today + timedelta(days=BUNDLE_DAYS))
                 bundle_id, _receipt = self.session.open_bundle(
                     spec.lead, holder.identifier, deadline, needed
                 )
@@ -807,8 +807,13 @@ class Seeder:
             for index, name in enumerate(spec.parts):
                 if name in spec.filed and bundle.parts[index].doc_hash is None:
                     department = _CERTIFICATE_BY_NAME[name].department_id
-                    filer = self.session.bundles(self.sender(department))
-                    filer.file_part(bundle_id, index, self._anchored_hash(name))
+                    self.session.file_bundle_part(
+                        department,
+                        bundle_id,
+                        index,
+                        self._anchored_hash(name),
+                        sender=self.sender(department),
+                    )
                     self.tally.parts_filed += 1
             self.bundles.setdefault(spec.holder, []).append(
                 {

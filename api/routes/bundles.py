@@ -30,12 +30,13 @@ from api.schemas import (
 )
 from api.service import Service
 from api.views import hex32
+from ledger.authorization import authorize_bundle_filing
 from ledger.catalogue import certificate_type
 from ledger.contracts import LicenceBundlesClient
 from ledger.errors import LicenceBundlesUnknownBundle, ValidationError
 from ledger.identity import SubjectKind
 from ledger.journal import Operation
-from ledger.parsing import parse_hash, parse_moment
+from ledger.parsing import parse_deadline, parse_hash
 from ledger.txmanager import CallRecorder
 from ledger.verify import verify_bundle
 
@@ -92,7 +93,7 @@ async def open_bundle(
 ) -> JSONResponse:
     """Open a bundle for an enterprise, led by the calling department: the licences it needs
     (department and certificate type each) and the last day to file them."""
-    deadline = parse_moment(body.deadline, "deadline", end_of_day_for_dates=True)
+    deadline = parse_deadline(body.deadline, "deadline")
     parts = [(part.department, certificate_type(part.certificate_type).code) for part in body.parts]
     session = service.session
     reference = session.subject_ref(body.enterprise, SubjectKind.ENTERPRISE)
@@ -173,8 +174,11 @@ async def file_part(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
+        authorize_bundle_filing(
+            session.registry(), session.bundles(), caller.department_id, digest, index
+        )
         recorder = CallRecorder(session.connection.web3)
-        session.bundles(recorder).file_part(digest, index, doc_hash)
+        session.file_bundle_part(caller.department_id, digest, index, doc_hash, sender=recorder)
         return Prepared(
             recorder.only_call(), {"department": caller.department_id}, {"bundleId": hex32(digest)}
         )

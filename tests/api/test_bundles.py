@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -13,8 +14,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.problems import PROBLEM_MEDIA_TYPE
+from ledger.catalogue import certificate_type
+from ledger.documents import document_hash_of
 from ledger.identity import make_uscc
-from tests.support.service import PreparedService, prepare_service
+from ledger.session import LedgerSession
+from tests.support.service import REGION, PreparedService, prepare_service
 
 DEADLINE: Final = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 
@@ -194,3 +198,112 @@ def test_bundle_refusals(client: TestClient, prepared: PreparedService) -> None:
     # A part naming a department that does not exist is refused by the contract.
     nobody = {**good, "parts": [{"department": 4242, "certificateType": "business-licence"}]}
     assert_problem(client.post("/v1/bundles", headers=headers, json=nobody), 422, "invalid")
+
+
+def test_a_part_held_by_another_enterprise_is_refused(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    """Issue 13 (4): a licence held by another enterprise is no part of this one's bundle. The
+    filing is refused before any transaction with 409 ``bundle_holder_mismatch`` naming the part
+    (index, type, department) and no identifier; the enterprise's own licence is then taken."""
+    enterprise = make_uscc(organisation_code="MA0HLDR01")
+    other = make_uscc(organisation_code="MA0HLDR02")
+    bundle_id = open_bundle(client, prepared, enterprise)["bundleId"]
+    theirs = anchored(client, prepared.department_token, other)
+
+    for prefer in ({}, {"Prefer": "respond-async"}):
+        response = client.post(
+            f"/v1/bundles/{bundle_id}/parts/0",
+            headers={**bearer(prepared.department_token), **prefer},
+            json={"documentHash": theirs},
+        )
+        body = assert_problem(response, 409, "bundle_holder_mismatch")
+        assert body["type"] == "/problems/bundle_holder_mismatch"
+        assert body["detail"] == (
+            f"part 0 (business-licence of department {prepared.department_id}): "
+            "the certificate is not held by the bundle's enterprise"
+        )
+        assert enterprise not in response.text
+        assert other not in response.text
+    assert client.get(f"/v1/bundles/{bundle_id}").json()["parts"][0]["documentHash"] is None
+
+    mine = anchored(client, prepared.department_token, enterprise)
+    filed = file_part(client, prepared.department_token, bundle_id, 0, mine)
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["parts"][0]["documentHash"] == mine
+
+
+def test_a_part_filed_around_the_library_fails_verification(tmp_path: Path) -> None:
+    """Issue 13 (4): the bundle contract cannot see a certificate's holder, so a client that
+    files straight to it (an old one, or anyone's own code) can complete a bundle with another
+    enterprise's licence. Verification compares the holder from the chain (the anchor's event)
+    and fails ``bundle.parts`` naming the part, though the certificate alone is VALID."""
+    prepared = prepare_service(tmp_path, rate_limit=0)
+    other = make_uscc(organisation_code="MA0HLDR03")
+    assert other != prepared.enterprise
+    session = LedgerSession.open(prepared.settings)
+    licence = certificate_type("business-licence").code
+    with session:
+        sender = session.department_sender(prepared.department_id)
+        foreign = document_hash_of(f"营业执照 {uuid.uuid4()}\n".encode()).hash
+        session.certificates(sender).anchor(
+            foreign, licence, REGION, subject_ref=session.subject_ref(other)
+        )
+        bundle_id, _ = session.open_bundle(
+            prepared.department_id,
+            prepared.enterprise,
+            datetime.now(UTC) + timedelta(days=30),
+            [(prepared.department_id, licence)],
+        )
+        session.bundles(sender).file_part(bundle_id, 0, foreign)
+        assert session.bundles().is_complete(bundle_id)  # what the contract alone believes
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
+        report = verification(test_client, "0x" + bundle_id.hex())
+    assert report["verdict"] == "INVALID"
+    assert failed(report) == [
+        (
+            "bundle.parts",
+            f"part 0 (business-licence of department {prepared.department_id}) "
+            f"0x{foreign.hex()}: the certificate is not held by the bundle's enterprise",
+        )
+    ]
+    assert [part["verdict"] for part in report["parts"]] == ["VALID"]
+    assert other not in str(report)
+    assert prepared.enterprise not in str(report)
+
+
+def test_a_deadline_date_is_its_last_day_in_china_time(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    """Issue 13 (7): a deadline given as a date is the last day to file, China time: the
+    bundle's ``deadline`` is 23:59:59+08:00 that day and ``lastDay`` is the date given (it was
+    the midnight after, which reads as the next day). An ISO time on either side of midnight
+    China time (16:00 UTC) falls on the day it names in China time."""
+    china = timezone(timedelta(hours=8))
+    day = (datetime.now(china) + timedelta(days=30)).date()
+    after = day + timedelta(days=1)
+    cases = [
+        (day.isoformat(), datetime.combine(day, time(23, 59, 59), china), day),
+        (f"{day}T15:59:59Z", datetime.combine(day, time(23, 59, 59), china), day),
+        (f"{day}T16:00:01Z", datetime.combine(after, time(0, 0, 1), china), after),
+        (f"{after}T00:00:01+08:00", datetime.combine(after, time(0, 0, 1), china), after),
+    ]
+    for given, deadline, last_day in cases:
+        response = client.post(
+            "/v1/bundles",
+            headers=bearer(prepared.department_token),
+            json={
+                "enterprise": prepared.enterprise,
+                "deadline": given,
+                "parts": [
+                    {"department": prepared.department_id, "certificateType": "business-licence"}
+                ],
+            },
+        )
+        assert response.status_code == 201, response.text
+        for body in (response.json(), client.get(response.headers["location"]).json()):
+            assert datetime.fromisoformat(body["deadline"]) == deadline, (given, body)
+            assert body["lastDay"] == last_day.isoformat(), (given, body)
+        report = verification(client, response.json()["bundleId"])
+        opened = next(c for c in report["checks"] if c["name"] == "anchor.exists")
+        assert f"due by {last_day.isoformat()} (China time)" in opened["detail"], given

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from ledger.catalogue import certificate_type
+from ledger.documents import document_hash_of
+from ledger.errors import BundleHolderMismatchError
 from ledger.identity import make_citizen_id, make_uscc
 from ledger.session import LedgerSession
 from tests.integration.test_cli import (
@@ -20,6 +23,7 @@ from tests.integration.test_cli import (
 
 MARKET, TAX = 21, 22
 ENTERPRISE = make_uscc(organisation_code="MA0BUNDL3")
+OTHER_ENTERPRISE = make_uscc(organisation_code="MA0BUNDL4")
 DEADLINE = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 
 
@@ -33,7 +37,15 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def anchored(data_dir: Path, folder: Path, name: str, type_name: str, department: int) -> str:
+def anchored(
+    data_dir: Path,
+    folder: Path,
+    name: str,
+    type_name: str,
+    department: int,
+    *,
+    subject: str = ENTERPRISE,
+) -> str:
     path = folder / name
     path.write_text(f"{type_name} {name}\n", "utf-8")
     result = ledger(
@@ -44,7 +56,7 @@ def anchored(data_dir: Path, folder: Path, name: str, type_name: str, department
         "--type",
         type_name,
         "--subject",
-        ENTERPRISE,
+        subject,
         "--subject-kind",
         "enterprise",
         "--department",
@@ -214,6 +226,70 @@ def test_bundle_refusals(data_dir: Path, tmp_path: Path) -> None:
     succeeded(ledger(data_dir, "bundle", "file", bundle_id, "0", licence, "--department", "21"))
     again = ledger(data_dir, "bundle", "file", bundle_id, "0", licence, "--department", "21")
     assert "LicenceBundlesPartAlreadyFiled" in one_error_line(again, 5)
+
+
+def test_a_part_must_be_held_by_the_bundles_enterprise(data_dir: Path, tmp_path: Path) -> None:
+    """Issue 13 (4): ``bundle file`` refuses another enterprise's licence in one line (exit 5)
+    naming the part, and nothing is filed; a part filed around the library (straight to the
+    contract, which cannot see holders) makes ``verify --bundle`` INVALID naming the part."""
+    bundle_id = open_bundle(data_dir)
+    foreign = anchored(
+        data_dir, tmp_path, "foreign.txt", "business-licence", MARKET, subject=OTHER_ENTERPRISE
+    )
+    refused = ledger(data_dir, "bundle", "file", bundle_id, "0", foreign, "--department", "21")
+    line = one_error_line(refused, 5)
+    assert line == (
+        f"error: part 0 (business-licence of department {MARKET}): "
+        "the certificate is not held by the bundle's enterprise"
+    )
+    assert OTHER_ENTERPRISE not in line
+    assert ENTERPRISE not in line
+    shown = json_of(ledger(data_dir, "--json", "bundle", "show", bundle_id))
+    assert shown["parts"][0]["documentHash"] is None
+
+    session = LedgerSession.open(settings_for(data_dir))
+    with session:
+        # A certificate anchored bare (no holder at all) is refused by the same check.
+        bare = document_hash_of(b"bare tax registration").hash
+        tax_type = certificate_type("tax-registration").code
+        session.certificates(session.department_sender(TAX)).anchor(bare, tax_type, 110101)
+        with pytest.raises(BundleHolderMismatchError, match="anchored without a holder"):
+            session.file_bundle_part(TAX, bytes.fromhex(bundle_id[2:]), 1, bare)
+        # Straight to the contract: it takes both.
+        session.bundles(session.department_sender(MARKET)).file_part(
+            bytes.fromhex(bundle_id[2:]), 0, bytes.fromhex(foreign[2:])
+        )
+        session.bundles(session.department_sender(TAX)).file_part(
+            bytes.fromhex(bundle_id[2:]), 1, bare
+        )
+    assert json_of(ledger(data_dir, "--json", "bundle", "show", bundle_id))["complete"] is True
+    verified = ledger(data_dir, "verify", "--bundle", bundle_id)
+    assert verified.returncode == EXIT_INVALID, verified.stderr
+    assert (
+        f"[FAIL] bundle.parts             part 0 (business-licence of department {MARKET}) "
+        f"{foreign}: the certificate is not held by the bundle's enterprise; "
+        f"part 1 (tax-registration of department {TAX}) 0x{bare.hex()}: the certificate was "
+        "anchored without a holder, not for the bundle's enterprise"
+    ) in verified.stdout
+    assert OTHER_ENTERPRISE not in verified.stdout
+
+
+def test_bundle_show_prints_the_deadline_day_given(data_dir: Path) -> None:
+    """Issue 13 (7): ``--deadline D`` is the last day to file, through 23:59:59 China time, and
+    ``bundle show`` and ``verify --bundle`` print D (they printed the day after: the deadline was
+    the midnight after D, read in China time)."""
+    bundle_id = open_bundle(data_dir)
+    day = date.fromisoformat(DEADLINE)
+    last_second = datetime.combine(day, time(23, 59, 59), timezone(timedelta(hours=8)))
+    shown = succeeded(ledger(data_dir, "bundle", "show", bundle_id))
+    assert shown.splitlines()[0] == (
+        f"bundle {bundle_id}: led by department {MARKET}, due {DEADLINE} (China time), incomplete"
+    )
+    data = json_of(ledger(data_dir, "--json", "bundle", "show", bundle_id))
+    assert data["lastDay"] == DEADLINE
+    assert datetime.fromisoformat(data["deadline"]) == last_second
+    verified = ledger(data_dir, "verify", "--bundle", bundle_id)
+    assert f"2 part(s) due by {DEADLINE} (China time)" in verified.stdout
 
 
 def test_a_citizen_cannot_be_given_a_bundle(data_dir: Path) -> None:
