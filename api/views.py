@@ -21,6 +21,7 @@ from ledger.contracts import (
     DepartmentRegistryClient,
     Polarity,
 )
+from ledger.credit import Disclosure
 from ledger.errors import ValidationError
 from ledger.names import DepartmentNames
 
@@ -98,7 +99,7 @@ def public_certificate(
     return certificate_out(record, successor=successor, cid=cid)
 
 
-def credit_event_out(event: CreditEvent) -> CreditEventOut:
+def credit_event_out(event: CreditEvent, disclosure: Disclosure) -> CreditEventOut:
     amendment = cast(
         Literal["none", "corrected", "withdrawn", "repaired", "disputed", "upheld"],
         Amendment(event.amendment).name.lower(),
@@ -115,6 +116,8 @@ def credit_event_out(event: CreditEvent) -> CreditEventOut:
         amended_by=event.amended_by or None,
         amended_at=event.amended_at,
         evidence_hash=hex32(event.evidence_hash) if event.evidence_hash else None,
+        disclosed=disclosure.disclosed,
+        disclosed_until=disclosure.until,
     )
 
 

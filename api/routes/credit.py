@@ -3,7 +3,6 @@ read by the subject and by departments accredited for the category."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from eth_utils.crypto import keccak
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import (
+    AdminDep,
     CitizenDep,
     DepartmentDep,
     JsonBody,
@@ -28,6 +28,9 @@ from api.schemas import (
     AmendIn,
     CreditEventIn,
     CreditEventOut,
+    DisclosurePeriodIn,
+    DisclosurePeriodListOut,
+    DisclosurePeriodOut,
     DisputeIn,
     HistoryOut,
     RecordedOut,
@@ -38,9 +41,10 @@ from api.schemas import (
 from api.security import Citizen
 from api.service import Service
 from api.views import credit_event_out, hex32
-from ledger.catalogue import ScopeKind, credit_category
-from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
-from ledger.credit import score_history
+from ledger.authorization import authorize_event_change, require_accreditation
+from ledger.catalogue import CREDIT_CATEGORIES, SECONDS_PER_DAY, ScopeKind, credit_category
+from ledger.contracts import Amendment, CreditLedgerClient, Polarity
+from ledger.credit import Audience, CreditView, event_disclosure, read_history
 from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
 from ledger.identity import SubjectKind, parse_subject
 from ledger.journal import Operation
@@ -59,11 +63,13 @@ def reason_hash(text: str) -> bytes:
     return keccak(_REASON_DOMAIN + text.strip().encode("utf-8"))
 
 
-def history_out(kind: SubjectKind, events: list[CreditEvent]) -> HistoryOut:
-    score = score_history(events, datetime.now(UTC))
+def history_out(kind: SubjectKind, view: CreditView) -> HistoryOut:
+    """The history as its audience may see it (ADR 0020: ``ledger.credit`` decides)."""
+    score = view.score
     return HistoryOut(
         subject_kind=kind.value,
-        events=[credit_event_out(event) for event in events],
+        as_of=view.as_of,
+        events=[credit_event_out(item.event, item.disclosure) for item in view.events],
         score=ScoreOut(
             policy=score.policy, value=score.value, events=[hex32(e) for e in score.counted]
         ),
@@ -99,6 +105,7 @@ async def record_event(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
+        require_accreditation(session.registry(), caller.department_id, category.code, 0)
         recorder = CallRecorder(session.connection.web3)
         session.credit(recorder).record(
             subject, category.code, polarity, body.severity, occurred, evidence
@@ -155,6 +162,8 @@ async def _amend(
     assert signer_department is not None
 
     def prepare() -> Prepared:
+        if subject is None:  # a department acting: its rights first, then the event's state
+            authorize_event_change(session.registry(), reader, signer_department, event_id)
         if only_disputed and event.amendment is not Amendment.DISPUTED:
             raise ProblemError(
                 409, "conflict", "only a disputed event is resolved; amend it instead"
@@ -193,10 +202,13 @@ async def _amend(
 @finisher("credit.dispute")
 def _event_after_amendment(service: Service, operation: Operation) -> dict[str, Any]:
     event_id = parse_hash(str(operation.request["response"]["eventId"]))
-    updated = service.session.credit().event_with_evidence(event_id)
+    credit = service.session.credit()
+    updated = credit.event_with_evidence(event_id)
     if updated is None:
         raise CreditLedgerUnknownEvent({"eventId": event_id})
-    return credit_event_out(updated).model_dump(mode="json", by_alias=True)
+    return credit_event_out(updated, event_disclosure(credit, updated)).model_dump(
+        mode="json", by_alias=True
+    )
 
 
 def _is_about(reader: CreditLedgerClient, event_id: bytes, subject_ref: bytes) -> bool:
@@ -218,7 +230,7 @@ async def get_event(event_id: EventPath, caller: StaffDep, service: ServiceDep) 
         event = credit.event_with_evidence(digest)
         if event is None:
             raise CreditLedgerUnknownEvent({"eventId": digest})
-        return credit_event_out(event)
+        return credit_event_out(event, event_disclosure(credit, event))
 
     return await service.read(read)
 
@@ -308,8 +320,9 @@ async def dispute_event(
 async def lookup_history(
     body: SubjectIn, request: Request, caller: DepartmentDep, service: ServiceDep
 ) -> HistoryOut:
-    """A subject's history as a department may see it: an enterprise's in full (public
-    information), a citizen's limited to the categories the department is accredited for."""
+    """A subject's history as a department may see it: the events disclosed now (ADR 0020),
+    an enterprise's in every category (public information), a citizen's limited to the
+    categories the department is accredited for."""
     kind = SubjectKind(body.subject_kind) if body.subject_kind else None
     session = service.session
     note = audit_note(request)
@@ -328,10 +341,13 @@ async def lookup_history(
             raise ProblemError(
                 403, "not_authorized", "the department is not accredited for any credit category"
             )
-        events = session.credit().history(reference)
-        if subject.kind is SubjectKind.CITIZEN:
-            events = [event for event in events if event.category in categories]
-        return history_out(subject.kind, events)
+        view = read_history(
+            session.credit(),
+            reference,
+            Audience.THIRD_PARTY,
+            categories=categories if subject.kind is SubjectKind.CITIZEN else None,
+        )
+        return history_out(subject.kind, view)
 
     return await service.read(read)
 
@@ -344,7 +360,82 @@ async def lookup_history(
     dependencies=[Depends(audited("credit.history.read"))],
 )
 async def my_credit(caller: CitizenDep, service: ServiceDep) -> HistoryOut:
-    """The caller's own credit history and score."""
+    """The caller's own credit history and score: every event, those no longer disclosed to
+    third parties marked so (ADR 0020)."""
     credit = service.session.credit()
-    events = await service.read(lambda: credit.history(caller.subject_ref))
-    return history_out(caller.kind, events)
+    view = await service.read(lambda: read_history(credit, caller.subject_ref, Audience.SUBJECT))
+    return history_out(caller.kind, view)
+
+
+def _period_out(code: int, seconds: int) -> DisclosurePeriodOut:
+    category = credit_category(code)
+    return DisclosurePeriodOut(
+        category=category.name,
+        code=code,
+        days=seconds // SECONDS_PER_DAY,
+        seconds=seconds,
+        default_days=category.disclosure_days,
+    )
+
+
+@router.get(
+    "/credit/disclosure-periods",
+    response_model=DisclosurePeriodListOut,
+    responses=problem_responses(429, 500, 503),
+)
+async def list_disclosure_periods(service: ServiceDep) -> DisclosurePeriodListOut:
+    """Each credit category's disclosure period as set on chain (public policy)."""
+    credit = service.session.credit()
+
+    def read() -> DisclosurePeriodListOut:
+        periods = credit.disclosure_periods(c.code for c in CREDIT_CATEGORIES)
+        return DisclosurePeriodListOut(
+            items=[_period_out(c.code, periods[c.code]) for c in CREDIT_CATEGORIES]
+        )
+
+    return await service.read(read)
+
+
+@router.put(
+    "/credit/disclosure-periods/{category}",
+    response_model=DisclosurePeriodOut,
+    responses={**_WRITE_ERRORS, **JOURNALED},
+    dependencies=[Depends(audited("credit.disclosure.set")), JsonBody],
+)
+async def set_disclosure_period(
+    category: Annotated[str, Path(max_length=64, description="credit category name or code")],
+    body: DisclosurePeriodIn,
+    request: Request,
+    admin: AdminDep,
+    service: ServiceDep,
+) -> JSONResponse:
+    """Governance sets how long negative events of a category are disclosed (0: no limit).
+
+    It applies at once to every event of the category, recorded before or after (ADR 0020)."""
+    entry = credit_category(category)
+    audit_target(request, f"credit-category:{entry.name}")  # never the client's text
+    seconds = body.days * SECONDS_PER_DAY
+    session = service.session
+
+    def prepare() -> Prepared:
+        recorder = CallRecorder(session.connection.web3)
+        session.credit(recorder).set_disclosure_period(entry.code, seconds)
+        return Prepared(recorder.only_call(), {"governance": True}, {"code": entry.code})
+
+    return await submit(
+        request,
+        service,
+        scope=admin.actor,
+        department_id=None,
+        kind="credit.disclosure.set",
+        identity={"category": entry.code, "seconds": seconds},
+        prepare=prepare,
+        model=DisclosurePeriodOut.model_validate,
+    )
+
+
+@finisher("credit.disclosure.set")
+def _period_after_change(service: Service, operation: Operation) -> dict[str, Any]:
+    code = int(operation.request["response"]["code"])
+    seconds = service.session.credit().disclosure_period(code)
+    return _period_out(code, seconds).model_dump(mode="json", by_alias=True)

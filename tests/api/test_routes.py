@@ -1188,8 +1188,13 @@ def test_amend_credit_event(api: Api) -> None:
     assert body["eventId"] == event_id
     assert (body["amendment"], body["amendedBy"]) == ("corrected", 3)
     assert moment(body["amendedAt"]) >= moment(body["recordedAt"])
-    seen = api.events_seen_by(api.prepared.citizen)[event_id]
-    assert (seen["amendment"], seen["amendedBy"]) == ("corrected", 3)
+    assert (body["disclosed"], body["disclosedUntil"]) == (False, body["amendedAt"])
+    # A corrected event is no longer disclosed (ADR 0020): gone from a department's lookup,
+    # still in the subject's own history, marked.
+    assert event_id not in api.events_seen_by(api.prepared.citizen)
+    mine = api.client.get("/v1/me/credit", headers=api.citizen).json()
+    [seen] = [e for e in mine["events"] if e["eventId"] == event_id]
+    assert (seen["amendment"], seen["amendedBy"], seen["disclosed"]) == ("corrected", 3, False)
     assert "wrong amount" not in json.dumps(seen)
 
     withdrawn = api.amend(event_id, "amend", {"status": "withdrawn", "reason": "x"}, api.department)
@@ -1197,7 +1202,7 @@ def test_amend_credit_event(api: Api) -> None:
     # Withdrawn is final.
     again = api.amend(event_id, "amend", {"status": "corrected", "reason": "y"}, api.department)
     assert_problem(again, 409, "conflict")
-    assert api.events_seen_by(api.prepared.citizen)[event_id]["amendment"] == "withdrawn"
+    assert api.event(event_id)["amendment"] == "withdrawn"
 
 
 def test_repair_positive_event_409(api: Api) -> None:
@@ -1980,6 +1985,8 @@ DOCUMENTED_OPERATIONS: Final = {
     ("post", "/v1/credit/events/{event_id}/resolve"),
     ("post", "/v1/credit/events/{event_id}/dispute"),
     ("post", "/v1/credit/lookup"),
+    ("get", "/v1/credit/disclosure-periods"),
+    ("put", "/v1/credit/disclosure-periods/{category}"),
     ("get", "/v1/me/certificates"),
     ("get", "/v1/me/credit"),
     ("post", "/v1/dev/token"),

@@ -252,11 +252,12 @@ def test_credit_record_amend_history(tmp_path: Path) -> None:
 
     result = ledger(data_dir, "credit", "history", "--subject", CITIZEN_X.lower(), "--json")
     history = json_of(result)
-    assert [e["eventId"] for e in history["events"]] == [negative, positive]  # recording order
-    assert [e["amendment"] for e in history["events"]] == ["disputed", "none"]
-    assert [e["category"] for e in history["events"]] == ["tax-violation", "commendation"]
-    assert history["events"][0]["occurredAt"] == "2024-05-01T00:00:00+08:00"
-    assert history["score"]["counted"] == [negative, positive]
+    # Oldest occurrence first: the commendation of 2023 before the violation of 2024.
+    assert [e["eventId"] for e in history["events"]] == [positive, negative]
+    assert [e["amendment"] for e in history["events"]] == ["none", "disputed"]
+    assert [e["category"] for e in history["events"]] == ["commendation", "tax-violation"]
+    assert history["events"][1]["occurredAt"] == "2024-05-01T00:00:00+08:00"
+    assert history["score"]["counted"] == [positive, negative]
     assert history["score"]["value"] == 100 - 10 + 2
     for output in (first.stdout, result.stdout, result.stderr):
         assert CITIZEN_X not in output
@@ -365,7 +366,7 @@ ERRORS: Final[dict[str, tuple[ErrorArguments, int, str]]] = {
             *("--subject", CITIZEN),
         ],
         4,
-        "AccreditationScopeNotGranted",
+        "not accredited for marriage-certificate",
     ),
     "node-down": (
         lambda s: ["verify", str(s.anchored), "--rpc", f"http://127.0.0.1:{free_port()}"],

@@ -588,7 +588,7 @@ def citizen_with_x_check() -> str:
     return next(number for number in numbers if number.endswith("X"))
 
 
-def test_credit_history_lists_events_in_recording_order_with_amendments(
+def test_credit_history_lists_events_oldest_occurrence_first_with_amendments(
     ledger_session: LedgerSession, department: RegisteredDepartment
 ) -> None:
     citizen = citizen_with_x_check()
@@ -616,11 +616,16 @@ def test_credit_history_lists_events_in_recording_order_with_amendments(
     )
 
     history = ledger_session.credit().history(subject)
-    assert [e.event_id for e in history] == [r[0] for r in recorded]
-    assert [e.block_number for e in history] == [r[2] for r in recorded]
-    assert [e.evidence_hash for e in history] == [r[1] for r in recorded]
-    assert [e.evidence_cid for e in history] == [None, None, b"bafy-evidence"]
-    for event, (category, polarity, severity, occurred_at, _cid) in zip(history, plan, strict=True):
+    # Oldest occurrence first (the second, third, then first recorded), not recording order.
+    shown = [recorded[1], recorded[2], recorded[0]]
+    assert [e.event_id for e in history] == [r[0] for r in shown]
+    assert [e.block_number for e in history] == [r[2] for r in shown]
+    assert [e.evidence_hash for e in history] == [r[1] for r in shown]
+    assert [e.evidence_cid for e in history] == [None, b"bafy-evidence", None]
+    planned = [plan[1], plan[2], plan[0]]
+    for event, (category, polarity, severity, occurred_at, _cid) in zip(
+        history, planned, strict=True
+    ):
         assert (event.category, event.polarity, event.severity) == (category, polarity, severity)
         assert event.occurred_at == occurred_at
         assert event.recorder == department.department_id
@@ -637,14 +642,14 @@ def test_credit_history_lists_events_in_recording_order_with_amendments(
     credit.amend(second, Amendment.WITHDRAWN, REASON_DOCUMENT)
 
     amended = ledger_session.credit().history(subject)
-    assert [e.event_id for e in amended] == [first, second, third]  # amendments add no events
+    assert [e.event_id for e in amended] == [second, third, first]  # amendments add no events
     assert [(e.amendment, e.amendment_count) for e in amended] == [
-        (Amendment.UPHELD, 2),
         (Amendment.WITHDRAWN, 1),
         (Amendment.NONE, 0),
+        (Amendment.UPHELD, 2),
     ]
-    assert amended[0].amended_by == department.department_id
-    assert amended[0].amended_at is not None
+    assert amended[2].amended_by == department.department_id
+    assert amended[2].amended_at is not None
     single = ledger_session.credit().event(first)
     assert single is not None
     assert single.amendment is Amendment.UPHELD
