@@ -15,6 +15,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -435,6 +436,62 @@ def test_citizen_sees_records_and_disputes(
     assert recorded["amendment"] == "disputed"
 
 
+def test_citizen_sees_events_oldest_first_and_those_no_longer_disclosed_marked(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    """ADR 0020: a false-information event is disclosed for 3 years after it occurred (the
+    default set by `ledger init`); the subject still sees an older one, marked, in its place."""
+    citizen = make_citizen_id(sequence=777)
+    today = datetime.now(UTC).date()
+    old, recent = today - timedelta(days=4 * 365), today - timedelta(days=10)
+    ids = {}
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        for name, occurred in (("recent", recent), ("old", old)):  # recorded newest first
+            response = http.post(
+                "/v1/credit/events",
+                headers={"Authorization": f"Bearer {service.department_token}"},
+                json={
+                    "subject": citizen,
+                    "category": "false-information",
+                    "polarity": "negative",
+                    "severity": 1,
+                    "occurredAt": occurred.isoformat(),
+                    "evidenceHash": "0x" + f"{name:<32}".encode()[:32].hex(),
+                },
+            )
+            assert response.status_code == 201, response.text
+            ids[name] = response.json()["eventId"]
+    ended = old + timedelta(days=3 * 365)
+    with open_page(browser) as (page, _problems):
+        login_citizen(page, base_url, citizen)
+        rows = page.locator("#events tr[data-event]")
+        expect(rows).to_have_count(2)
+        assert [rows.nth(i).get_attribute("data-event") for i in range(2)] == [
+            ids["old"],
+            ids["recent"],
+        ]
+        first, second = rows.nth(0), rows.nth(1)
+        expect(first).to_have_attribute("data-disclosed", "false")
+        expect(first.locator(".disclosure")).to_have_text(
+            f"自 {ended.year}年{ended.month}月{ended.day}日 起不再公示"
+        )
+        expect(second).to_have_attribute("data-disclosed", "true")
+        expect(second.locator(".disclosure")).to_contain_text("公示至")
+        expect(page.locator("#disclosure-note")).to_contain_text("不计入信用分")
+        for text in [
+            *page.locator("#events .disclosure").all_inner_texts(),
+            page.locator("#disclosure-note").inner_text(),
+        ]:
+            assert not re.search(r"[A-Za-z]", text), text  # the Chinese page says it in Chinese
+        expect(page.locator("#score-value")).to_have_text("98")  # only the recent event
+        screenshot(page, "test_citizen_sees_events_oldest_first-zh")
+
+        page.click("#lang-toggle")
+        expect(first.locator(".disclosure")).to_contain_text("No longer disclosed since")
+        expect(second.locator(".disclosure")).to_contain_text("Disclosed until")
+        screenshot(page, "test_citizen_sees_events_oldest_first-en")
+
+
 # -------------------------------------------------------------------------------------------------
 # (3) Department console
 # -------------------------------------------------------------------------------------------------
@@ -526,12 +583,14 @@ def test_console_records_a_credit_event_and_revokes(
         page.click("#anchor-submit")
         expect(page.locator("#anchored-hash")).to_have_text(expected_hash)
 
-        # Revoke it from its row in the list: the form is filled in, the reason chosen.
+        # Revoke it from its row in the list: the form is filled in, the reason chosen, and the
+        # revocation confirmed in the dialog.
         row = page.locator(f"#list tr[data-hash='{expected_hash}']")
         row.locator("button[data-revoke]").click()
         expect(page.locator("#revoke-hash")).to_have_value(expected_hash)
         page.select_option("#revoke-reason", "issued-in-error")
         page.click("#revoke-submit")
+        page.click("#revoke-confirm")
         expect(page.locator("#revoke-result p")).to_have_attribute("data-status", "revoked")
         expect(row).to_have_attribute("data-status", "revoked")
 
@@ -541,7 +600,7 @@ def test_console_records_a_credit_event_and_revokes(
         page.select_option("#credit-polarity", "negative")
         page.fill("#credit-severity", "3")
         page.fill("#credit-occurred", "2026-01-15")
-        page.fill("#credit-evidence", hex_hash(service.doc_hash))
+        page.set_input_files("#credit-evidence", files=text_file("decision.txt", b"decision\n"))
         page.click("#credit-submit")
         expect(page.locator("#credit-result code")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
         expect(page.locator("#credit-subject")).to_have_value("")
@@ -608,6 +667,175 @@ def test_console_shows_problems(
         expect(page.locator("#anchor-result")).to_be_empty()
         assert service.enterprise not in page.content()
         screenshot(page, "test_console_shows_problems-suspended")
+
+
+def test_console_credit_evidence_is_a_file_fingerprinted_in_the_browser(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    """Evidence is required and chosen as a file; only its keccak256 (the ledger's file rule,
+    the same as ``ledger credit record --evidence``) leaves the browser."""
+    evidence = f"处罚决定书 console evidence test {time.time_ns()}\n".encode()
+    fingerprint = hex_hash(document_hash_of(evidence).hash)
+    certificate = {"version": "gov-ledger/cert/v1", "fields": {}}
+    with open_page(browser) as (page, _problems):
+        sent: list[Request] = []
+        page.on("request", lambda request: sent.append(request))
+        connect_console(page, base_url, service.department_token)
+        page.fill("#credit-subject", service.enterprise)
+        page.select_option("#credit-category", "contract-default")
+        page.fill("#credit-occurred", "2026-02-03")
+
+        # Without evidence: said at once, nothing sent.
+        sent.clear()
+        page.click("#credit-submit")
+        expect(page.locator("#error")).to_contain_text("请选择证据文件")
+        assert [request.url for request in sent if request.method == "POST"] == []
+
+        # A structured certificate's hash follows the certificate rule: not computed here.
+        page.set_input_files("#credit-evidence", files=json_file("cert.json", certificate))
+        expect(page.locator("#credit-evidence-hash")).to_contain_text("结构化证照")
+        expect(page.locator("#credit-evidence")).to_have_attribute("aria-invalid", "")
+
+        page.set_input_files("#credit-evidence", files=text_file("决定书.txt", evidence))
+        expect(page.locator("#credit-evidence-name")).to_have_text("决定书.txt")
+        expect(page.locator("#credit-evidence-fingerprint")).to_have_text(fingerprint)
+        screenshot(page, "test_console_credit_evidence-chosen")
+        sent.clear()
+        page.click("#credit-submit")
+        result = page.locator("#credit-result code")
+        expect(result).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+        event_id = result.text_content()
+        # The form is ready for the next event: no evidence chosen.
+        expect(page.locator("#credit-evidence-name")).to_have_text("未选择文件")
+        posts = [request for request in sent if request.method == "POST"]
+        assert [request.url for request in posts] == [f"{base_url}/v1/credit/events"]
+        assert json.loads(posts[0].post_data or "{}")["evidenceHash"] == fingerprint
+        # The evidence itself never left the page.
+        assert all(evidence not in (request.post_data_buffer or b"") for request in sent)
+
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        recorded = http.get(
+            f"/v1/credit/events/{event_id}",
+            headers={"Authorization": f"Bearer {service.department_token}"},
+        )
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json()["evidenceHash"] == fingerprint
+
+
+def test_console_revocation_needs_a_reason_and_a_confirmation(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    document = f"licence revoked after confirmation {time.time_ns()}\n".encode()
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        anchored = http.post(
+            "/v1/certificates",
+            headers={"Authorization": f"Bearer {service.department_token}"},
+            files={"file": ("licence.txt", document, "text/plain")},
+            data={"type": "business-licence", "subject": service.enterprise},
+        )
+    assert anchored.status_code == 201, anchored.text
+    document_hash = anchored.json()["documentHash"]
+    dialog = "#revoke-dialog"
+    with open_page(browser) as (page, _problems):
+        connect_console(page, base_url, service.department_token)
+        row = page.locator(f"#list tr[data-hash='{document_hash}']")
+        row.locator("button[data-revoke]").click()
+        expect(page.locator("#revoke-hash")).to_have_value(document_hash)
+        # No reason is preselected, and the form says one is required.
+        expect(page.locator("#revoke-reason")).to_have_value("")
+        expect(page.locator("label[for='revoke-reason']")).to_contain_text("必填")
+        page.click("#revoke-submit")
+        expect(page.locator("#error")).to_contain_text("请选择撤销原因")
+        expect(page.locator(dialog)).not_to_be_visible()
+        expect(page.locator("#revoke-reason")).to_have_attribute("aria-invalid", "true")
+
+        # With a reason: a modal dialog names what is about to happen; Escape cancels it.
+        page.select_option("#revoke-reason", "fraud")
+        page.click("#revoke-submit")
+        confirm = page.get_by_role("dialog", name="确认撤销证照")
+        expect(confirm).to_be_visible()
+        expect(confirm).to_contain_text(document_hash)
+        expect(confirm).to_contain_text("营业执照")
+        expect(confirm).to_contain_text("欺诈")
+        expect(page.locator("#revoke-cancel")).to_be_focused()
+        screenshot(page, "test_console_revocation-dialog")
+        page.keyboard.press("Escape")
+        expect(page.locator(dialog)).not_to_be_visible()
+        expect(page.locator("#status")).to_have_text("已取消，证照未撤销。")
+        expect(row).to_have_attribute("data-status", "active")
+
+        # Cancel by its button, then confirm.
+        page.click("#revoke-submit")
+        page.click("#revoke-cancel")
+        expect(page.locator(dialog)).not_to_be_visible()
+        expect(row).to_have_attribute("data-status", "active")
+        page.click("#revoke-submit")
+        page.click("#revoke-confirm")
+        expect(page.locator("#revoke-result p")).to_have_attribute("data-status", "revoked")
+        expect(row).to_have_attribute("data-status", "revoked")
+        # Ready for the next revocation: no reason chosen.
+        expect(page.locator("#revoke-reason")).to_have_value("")
+
+
+#: A Latin letter: a Chinese page's error says everything in Chinese.
+LATIN: Final = re.compile(r"[A-Za-z]")
+
+
+def test_console_errors_never_show_contract_error_names(
+    browser: Browser, service: PreparedService, base_url: str
+) -> None:
+    """A refusal is said in the page's language from the problem's code and, for a contract's
+    refusal, its translated reason: never the service's English text or a Solidity error name."""
+    with open_page(browser) as (page, problems):
+        problems.expect(r"status of 40[39]")
+        # Department 4 tries to revoke department 3's licence: refused, in Chinese only.
+        connect_console(page, base_url, service.other_department_token)
+        page.fill("#revoke-hash", hex_hash(service.doc_hash))
+        page.select_option("#revoke-reason", "fraud")
+        page.click("#revoke-submit")
+        page.click("#revoke-confirm")
+        error = page.locator("#error")
+        expect(error).to_be_visible()
+        assert LATIN.search(error.inner_text()) is None, error.inner_text()
+        assert page.locator("#revoke-result").inner_text() == ""
+
+        # A contract's refusal as the service words it, with and without a translation.
+        answers = iter(
+            [
+                (
+                    403,
+                    "not_authorized",
+                    "The signing key's department is neither the record's issuer nor one of "
+                    "its supervisors [AccreditationNotIssuer: docHash=0x01]",
+                ),
+                (409, "some_new_code", "Something new [SomeFutureContractError]"),
+            ]
+        )
+
+        def refuse(route: Route) -> None:
+            status, code, detail = next(answers)
+            route.fulfill(
+                status=status,
+                content_type="application/problem+json",
+                body=json.dumps({"status": status, "code": code, "detail": detail}),
+            )
+
+        page.route(re.compile(r"/v1/certificates/0x[0-9a-f]{64}/revoke$"), refuse)
+        for expected in ("既不是该记录的签发部门", "与当前状态冲突"):
+            page.click("#revoke-submit")
+            page.click("#revoke-confirm")
+            expect(error).to_contain_text(expected)
+            assert LATIN.search(error.inner_text()) is None, error.inner_text()
+        screenshot(page, "test_console_errors_never_show_contract_error_names-zh")
+
+        # In English: the translated reason, still no Solidity name.
+        page.click("#lang-toggle")
+        answers = iter([(403, "not_authorized", "The signing key … [AccreditationNotIssuer]")])
+        page.click("#revoke-submit")
+        page.click("#revoke-confirm")
+        expect(error).to_contain_text("You are not allowed to do this.")
+        expect(error).to_contain_text("neither the record's issuer nor one of its supervisors")
+        assert "Accreditation" not in error.inner_text()
 
 
 # -------------------------------------------------------------------------------------------------
@@ -758,6 +986,39 @@ def test_department_numbers_when_names_are_unavailable(
         expect(page.locator("#error")).to_be_hidden()
 
 
+@pytest.mark.parametrize("failures", [0, 1], ids=["late", "fails-once"])
+def test_issuer_is_named_when_the_departments_list_is_late_or_fails_once(
+    browser: Browser, service: PreparedService, base_url: str, failures: int
+) -> None:
+    """The verdict never waits for the departments' names, and the issuer is named as soon as
+    they arrive: late (after the report), or after a first answer that failed (a busy or
+    rate-limited service), which the page asks again for."""
+    with open_page(browser) as (page, problems):
+        problems.expect(r"status of 429")
+        asked: list[str] = []
+
+        def late(route: Route) -> None:
+            asked.append(route.request.url)
+            if len(asked) <= failures:
+                route.fulfill(
+                    status=429,
+                    headers={"Retry-After": "1"},
+                    content_type="application/problem+json",
+                    body='{"status": 429, "code": "too_many_requests"}',
+                )
+                return
+            time.sleep(1.5)  # slower than the report
+            route.continue_()
+
+        page.route(DEPARTMENTS_LIST, late)
+        page.goto(f"{base_url}/#{hex_hash(service.doc_hash)}")
+        verdict_is(page, "VALID")
+        issuer = page.locator("#report .record [data-department]")
+        expect(issuer).to_have_text(f"{DEPARTMENT_NAME}（110101）", timeout=15_000)
+        assert len(asked) == failures + 1
+        expect(page.locator("#error")).to_be_hidden()
+
+
 # -------------------------------------------------------------------------------------------------
 # (6) Privacy
 # -------------------------------------------------------------------------------------------------
@@ -845,7 +1106,9 @@ def test_pages_send_the_security_policy(base_url: str) -> None:
 def test_assets_are_all_local() -> None:
     external = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//""")
     imports = re.compile(r"""(?:from|import)\s*\(?\s*["'](?!\./)""")
-    for asset in STATIC_DIR.iterdir():
+    for asset in STATIC_DIR.rglob("*"):
+        if asset.is_dir():
+            continue
         text = asset.read_text(encoding="utf-8")
         assert external.search(text) is None, asset.name
         if asset.suffix == ".js":

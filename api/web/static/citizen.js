@@ -233,6 +233,19 @@ function amendmentOf(event) {
   return event.amendment || "none";
 }
 
+/** Whether third parties see the event now, and until when (ADR 0020; computed by the API). */
+function disclosureCell(event) {
+  const disclosed = event.disclosed !== false;
+  const until = event.disclosedUntil;
+  let text;
+  if (!disclosed) text = t("citizen.notDisclosedSince", { date: formatDate(until) });
+  else if (until) text = t("citizen.disclosedUntil", { date: formatDate(until) });
+  else text = t("citizen.disclosedNoEnd");
+  return el("td", { class: "disclosure" }, text);
+}
+
+// The events are shown in the order the API gives (oldest occurrence first, ties in recording
+// order: ledger/contracts.py decides it once for the CLI, the API and this page).
 function renderEvents() {
   eventsArea.removeAttribute("aria-busy");
   const events = state.credit?.events ?? [];
@@ -256,7 +269,11 @@ function renderEvents() {
       : t("common.none");
     return el(
       "tr",
-      { "data-event": event.eventId, "data-amendment": amendment },
+      {
+        "data-event": event.eventId,
+        "data-amendment": amendment,
+        "data-disclosed": String(event.disclosed !== false),
+      },
       el("td", {}, categoryTitle(state.catalogue, event.category)),
       el("td", {}, badge("polarity", event.polarity, label("polarity", event.polarity))),
       el("td", {}, String(event.severity)),
@@ -273,10 +290,12 @@ function renderEvents() {
         badge("amendment", amendment, label("amendment", amendment)),
       ),
       el("td", {}, event.amendedAt ? formatDateTime(event.amendedAt) : t("common.none")),
+      disclosureCell(event),
       el("td", {}, action),
     );
   });
   eventsArea.replaceChildren(
+    el("p", { class: "hint", id: "disclosure-note" }, t("citizen.disclosureNote")),
     table({
       caption: t("citizen.creditHeading"),
       columns: [
@@ -288,6 +307,7 @@ function renderEvents() {
         t("citizen.colRecorded"),
         t("citizen.colAmendment"),
         t("citizen.colAmended"),
+        t("citizen.colDisclosure"),
         t("citizen.colActions"),
       ],
       rows,
