@@ -5,6 +5,11 @@ documents themselves are not needed afterwards: only hashes go on chain, and the
 computed from the leaves. A job left ``accepted`` by a crash is finished at the next start: if
 its root is already anchored it is marked done (the transaction landed before the crash),
 otherwise it is anchored then — never twice, since the contract refuses a root anchored before.
+
+A job keeps no file name (ADR 0016): names such as ``<identity number>_<name>.txt`` are common
+in offices, and whatever a client chose to call a file could carry personal data. Its documents
+are known by their position in the upload (the index) and their hash, which is all a client
+needs to match each proof to the file it sent.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ class BatchJob:
     department_id: int
     cert_type: str
     expires_at: datetime | None
-    names: tuple[str, ...]
     kinds: tuple[DocumentKind, ...]
     leaves: tuple[bytes, ...]
     status: JobStatus
@@ -45,14 +49,14 @@ class BatchJob:
 
 
 _SELECT = (
-    "SELECT job_id, department_id, cert_type, expires_at, names, kinds, leaves, status, root, "
+    "SELECT job_id, department_id, cert_type, expires_at, kinds, leaves, status, root, "
     "manifest, block, transaction_hash, error_code, error, created_at, updated_at FROM batch_jobs"
 )
 
 
 def _job(row: tuple[Any, ...]) -> BatchJob:
     (
-        job_id, department_id, cert_type, expires_at, names, kinds, leaves, status, root,
+        job_id, department_id, cert_type, expires_at, kinds, leaves, status, root,
         manifest, block, transaction_hash, error_code, error, created_at, updated_at,
     ) = row  # fmt: skip
     raw = bytes(leaves)
@@ -61,7 +65,6 @@ def _job(row: tuple[Any, ...]) -> BatchJob:
         department_id=int(department_id),
         cert_type=str(cert_type),
         expires_at=None if expires_at is None else datetime.fromtimestamp(expires_at, UTC),
-        names=tuple(json.loads(str(names))),
         kinds=tuple(DocumentKind(kind) for kind in json.loads(str(kinds))),
         leaves=tuple(raw[i : i + 32] for i in range(0, len(raw), 32)),
         status=status,
@@ -87,7 +90,6 @@ class BatchJobs:
         department_id: int,
         cert_type: str,
         expires_at: datetime | None,
-        names: list[str],
         kinds: list[DocumentKind],
         leaves: list[bytes],
     ) -> BatchJob:
@@ -95,15 +97,14 @@ class BatchJobs:
         now = int(time.time())
         with self._database.transaction() as connection:
             connection.execute(
-                "INSERT INTO batch_jobs (job_id, department_id, cert_type, expires_at, names, "
-                "kinds, leaves, status, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                "INSERT INTO batch_jobs (job_id, department_id, cert_type, expires_at, kinds, "
+                "leaves, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
                 (
                     job_id,
                     department_id,
                     cert_type,
                     int(expires_at.timestamp()) if expires_at else None,
-                    json.dumps(names, ensure_ascii=False),
                     json.dumps([str(kind) for kind in kinds]),
                     b"".join(leaves),
                     now,

@@ -9,8 +9,9 @@ brute force, and document keys wrapped under a guessable master key protect noth
 section 5).
 
 Documents go to the embedded store in ``DATA_DIR/documents`` unless ``LEDGER_IPFS_API`` names an
-IPFS node. Documents of certificate types whose holders are natural persons are always encrypted;
-``LEDGER_ENCRYPT_TYPES`` (comma-separated type names) encrypts enterprise types as well.
+IPFS node. Documents held by natural persons, and documents of personal certificate types, are
+always encrypted; ``LEDGER_ENCRYPT_TYPES`` (comma-separated type names) encrypts organisations'
+documents of those types as well.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from ledger.catalogue import CertificateType, certificate_type
 from ledger.errors import ConfigurationError, ValidationError
 from ledger.files import write_atomically
-from ledger.identity import validate_pepper
+from ledger.identity import Subject, validate_pepper
 
 __all__ = [
     "DOCUMENTS_DIR",
@@ -76,8 +77,9 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     #: Seconds an IPFS node may take per request (retries included) before it counts as down.
     store_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
-    #: Enterprise certificate types whose documents are encrypted all the same (types of natural
-    #: persons always are). ``LEDGER_ENCRYPT_TYPES``: comma-separated type names.
+    #: Certificate types whose documents are encrypted even when an organisation holds them
+    #: (documents of natural persons and of personal types always are). ``LEDGER_ENCRYPT_TYPES``:
+    #: comma-separated type names.
     encrypt_types: Annotated[tuple[str, ...], NoDecode] = ()
 
     # -- the service (``ledger serve``) ---------------------------------------------------------
@@ -256,13 +258,16 @@ class Settings(BaseSettings):
         """The service's database: API tokens (hashed) and the audit log."""
         return self.data_dir / SERVICE_DB_FILE
 
-    def encrypts(self, kind: CertificateType) -> bool:
-        """Whether documents of ``kind`` are encrypted before storage.
+    def encrypts(self, kind: CertificateType, holder: Subject) -> bool:
+        """Whether a document of ``kind`` held by ``holder`` is encrypted before storage.
 
-        Documents about natural persons always are (DESIGN section 5); enterprise documents are
-        public information and stored in clear unless their type is in ``encrypt_types``.
+        A document whose holder is a natural person (a citizen, or an individual business,
+        :attr:`Subject.natural_person`) always is, whatever its type: a sole trader's business
+        licence carries the operator's name and identity number (ADR 0016). So is every document
+        of a personal type. An organisation's documents are public information and stored in
+        clear unless their type is in ``encrypt_types``: the type list only widens encryption.
         """
-        return kind.personal or kind.name in self.encrypt_types
+        return holder.natural_person or kind.personal or kind.name in self.encrypt_types
 
     def _local_secret(self, name: str) -> str | None:
         path = self.data_dir / SECRETS_FILE

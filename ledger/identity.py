@@ -26,6 +26,7 @@ from ledger.errors import ConfigurationError, InvalidIdentifierError
 __all__ = [
     "CITIZEN_PROVINCE_CODES",
     "ENTERPRISE_REGISTRATION_AUTHORITIES",
+    "INDIVIDUAL_BUSINESS_PREFIX",
     "MIN_PEPPER_BYTES",
     "SUBJECT_REF_DOMAIN",
     "USCC_ALPHABET",
@@ -160,6 +161,11 @@ _USCC_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 
 #: so the category is only required to be in the alphabet; the check character catches typos.
 ENTERPRISE_REGISTRATION_AUTHORITIES: Final = frozenset("123456789ANY")
 
+#: First two characters of the credit code of an individual industrial and commercial household
+#: (个体工商户): registration authority 9 (market regulation), category 2. Its holder is a natural
+#: person (:attr:`Subject.natural_person`).
+INDIVIDUAL_BUSINESS_PREFIX: Final = "92"
+
 #: Region prefixes valid in a USCC: the citizen province codes plus 10, the national level used by
 #: organisations registered with central authorities.
 _USCC_REGION_PREFIXES: Final = CITIZEN_PROVINCE_CODES | {"10"}
@@ -237,6 +243,20 @@ class Subject:
         )
         if expected != self.normalized:
             raise InvalidIdentifierError(f"{_describe(kind)}: value is not in normalized form")
+
+    @property
+    def natural_person(self) -> bool:
+        """Whether the holder is a natural person, whose documents are never stored in clear.
+
+        A citizen identity number always names one. So does a credit code of an individual
+        industrial and commercial household (个体工商户: registration authority 9, market
+        regulation, category 2): the household is its operator, a person, and its licence names
+        the operator and carries their identity number. A sole trader registered under their
+        identity number is a citizen subject already. Other credit codes name organisations.
+        """
+        return self.kind is SubjectKind.CITIZEN or self.normalized.startswith(
+            INDIVIDUAL_BUSINESS_PREFIX
+        )
 
     def __repr__(self) -> str:
         return f"Subject(kind={self.kind.value!r}, normalized=<redacted>)"

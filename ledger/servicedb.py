@@ -21,7 +21,8 @@ from ledger.errors import LedgerError
 
 __all__ = ["ServiceDatabase", "ServiceDatabaseError"]
 
-_SCHEMA_VERSION: Final = 1
+#: 2: batch jobs keep no file names (ADR 0016); a version-1 ledger would fail writing them.
+_SCHEMA_VERSION: Final = 2
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS tokens (
         token_id TEXT PRIMARY KEY,
@@ -60,7 +61,6 @@ _SCHEMA: Final = (
         department_id INTEGER NOT NULL,
         cert_type TEXT NOT NULL,
         expires_at INTEGER,
-        names TEXT NOT NULL,
         kinds TEXT NOT NULL,
         leaves BLOB NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('accepted', 'done', 'failed')),
@@ -113,6 +113,10 @@ _SCHEMA: Final = (
 )
 
 
+def _has_column(connection: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in connection.execute(f"PRAGMA table_info({table})"))
+
+
 class ServiceDatabaseError(LedgerError):
     """The service database cannot be opened or written."""
 
@@ -157,9 +161,26 @@ class ServiceDatabase:
                 columns = {row[1] for row in connection.execute("PRAGMA table_info(operations)")}
                 if "result" not in columns:  # journals written before answers were kept
                     connection.execute("ALTER TABLE operations ADD COLUMN result TEXT")
+                forget_names = _has_column(connection, "batch_jobs", "names")
+                if forget_names:
+                    # Batch jobs written before ADR 0016 kept the uploaded file names, which can
+                    # carry personal data: drop them with the freed pages zeroed.
+                    connection.execute("PRAGMA secure_delete = ON")
+                    connection.execute("ALTER TABLE batch_jobs DROP COLUMN names")
                 connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            if forget_names:
+                self._compact()
         except sqlite3.DatabaseError as error:
             raise ServiceDatabaseError(f"the service database is damaged: {error}") from None
+
+    def _compact(self) -> None:
+        """Rebuild the file and empty its write-ahead log, so that what was deleted (with
+        ``secure_delete`` on) survives in neither: the old pages of a dropped column would
+        otherwise stay in the WAL until its next checkpoint. A WAL that another process is
+        reading cannot be truncated now; it is overwritten by the next checkpoints."""
+        with self._lock:
+            self._connection.execute("VACUUM")
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

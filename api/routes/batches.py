@@ -71,12 +71,12 @@ async def submit_batch(
     expires_at: ExpiresForm = None,
 ) -> BatchJobOut:
     """Accept a batch: every document is hashed now and the job recorded before the answer, so
-    an accepted batch survives a restart; anchoring runs in the background."""
+    an accepted batch survives a restart; anchoring runs in the background. The parts' file
+    names are never read: the job knows each document by its index and hash (ADR 0016)."""
     kind = certificate_type(type)
     expiry = parse_expiry(expires_at)
     if len(files) > settings.max_batch_size:
         raise ValidationError(f"a batch holds at most {settings.max_batch_size} documents")
-    names: list[str] = []
     leaves: list[bytes] = []
     kinds = []
     total = 0
@@ -84,7 +84,6 @@ async def submit_batch(
         data = await read_upload(upload, settings.max_upload_bytes - total)
         total += len(data)
         digest = document_hash_of(data)
-        names.append((upload.filename or f"document-{len(names) + 1}")[:200])
         leaves.append(digest.hash)
         kinds.append(digest.kind)
     if len(set(leaves)) != len(leaves):
@@ -102,7 +101,7 @@ async def submit_batch(
 
     await service.read(admit)
     job = await service.offload(
-        lambda: service.jobs.create(caller.department_id, kind.name, expiry, names, kinds, leaves)
+        lambda: service.jobs.create(caller.department_id, kind.name, expiry, kinds, leaves)
     )
     audit_target(request, f"batch:{job.job_id}")
     start_job(service, job)
@@ -147,10 +146,10 @@ def job_out(service: Service, job: BatchJob) -> BatchJobOut:
         out.transaction_hash = job.transaction_hash
         out.items = [
             BatchItemOut(
-                name=name, document_hash=hex32(leaf), kind=kind.value, proof=proof.to_json()
+                index=index, document_hash=hex32(leaf), kind=kind.value, proof=proof.to_json()
             )
-            for name, leaf, kind, proof in zip(
-                job.names, job.leaves, job.kinds, proofs, strict=True
+            for index, (leaf, kind, proof) in enumerate(
+                zip(job.leaves, job.kinds, proofs, strict=True)
             )
         ]
     return out

@@ -53,7 +53,7 @@ from ledger.errors import (
     DepartmentRegistryUnknownDepartment,
     ValidationError,
 )
-from ledger.identity import SubjectKind
+from ledger.identity import SubjectKind, parse_subject
 from ledger.journal import Operation
 from ledger.parsing import parse_hash, parse_moment
 from ledger.session import LedgerSession
@@ -132,7 +132,8 @@ async def anchor_certificate(
     expires_at: ExpiresForm = None,
     store: StoreForm = True,
 ) -> JSONResponse:
-    """Store the document (encrypted for personal types) and anchor its hash for the holder.
+    """Store the document (encrypted when its holder is a natural person or its type personal)
+    and anchor its hash for the holder.
 
     Journaled (ADR 0012): 201 once the anchor is confirmed, within ``Prefer: wait=N`` seconds
     (``LEDGER_WRITE_WAIT`` by default); 202 with the operation to poll if it is not by then, or
@@ -176,7 +177,8 @@ def _accept_anchor(
     """Check, store the copy and journal the anchoring; the transaction manager sends it."""
     session = service.session
     department = department_for_write(session, caller)
-    holder = session.subject_ref(fields.subject, fields.subject_kind)
+    holder = parse_subject(fields.subject, fields.subject_kind)
+    reference = session.reference(holder)
     idempotency = None
     if key is not None:
         digest = request_digest(
@@ -184,7 +186,7 @@ def _accept_anchor(
             {
                 "document": hashlib.sha256(data).hexdigest(),
                 "type": fields.type_name,
-                "subjectRef": holder.hex(),
+                "subjectRef": reference.hex(),
                 "expiresAt": fields.expiry.isoformat() if fields.expiry else None,
                 "store": fields.store,
                 "supersedes": None
@@ -201,7 +203,7 @@ def _accept_anchor(
     prepared = session.prepare_anchor(
         data,
         kind,
-        subject_ref=holder,
+        holder=holder,
         department_id=caller.department_id,
         region=department.region if fields.supersedes is None else fields.supersedes[2],
         expires_at=fields.expiry,

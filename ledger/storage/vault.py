@@ -64,6 +64,7 @@ __all__ = [
     "VaultError",
     "decrypt_document",
     "encrypt_document",
+    "looks_sealed",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -147,6 +148,14 @@ def encrypt_document(plaintext: bytes) -> tuple[bytes, bytes]:
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(key).encrypt(nonce, bytes(plaintext), DOCUMENT_AAD)
     return _VERSION_BYTE + nonce + sealed, key
+
+
+def looks_sealed(blob: bytes) -> bool:
+    """Whether ``blob`` has the shape of a sealed document (version byte, room for nonce and
+    tag): what a verifier without the key can tell of a stored copy. A clear copy may have that
+    shape by chance (it starts with byte 0x01); what is certain is the opposite: a copy without
+    it is not a ciphertext of this format."""
+    return len(blob) >= _HEADER_BYTES + TAG_BYTES and blob[0] == DOCUMENT_FORMAT_VERSION
 
 
 def decrypt_document(blob: bytes, key: bytes) -> bytes:

@@ -8,7 +8,7 @@ from typing import Final
 
 from ledger.catalogue import certificate_type
 from ledger.config import Settings
-from ledger.identity import make_uscc
+from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
 
 DEPARTMENT: Final = 3
@@ -34,7 +34,7 @@ def prepare_ledger(root: Path) -> Prepared:
         outcome = session.anchor_document(
             document,
             LICENCE,
-            subject_ref=session.subject_ref(ENTERPRISE),
+            holder=parse_subject(ENTERPRISE),
             department_id=DEPARTMENT,
             store=False,
         )

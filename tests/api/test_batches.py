@@ -3,9 +3,12 @@ leaf revocation, refusals, and a job finished after a restart."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from ledger.batches import BatchProof, wrap_certificate
 from ledger.batchjobs import BatchJobs
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentKind, document_hash_of, dump_certificate, salt_fields
+from ledger.identity import make_citizen_id
 from ledger.merkle import MerkleTree
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
@@ -84,7 +88,10 @@ def test_batch_job_anchors_and_every_document_verifies(
     assert job["root"].startswith("0x")
     assert job["manifest"].startswith("bafk")
     assert job["blockNumber"] > 0
-    items = {item["name"]: item for item in job["items"]}
+    # Matched to the uploads by position (and hash): the service keeps no file names.
+    assert [item["index"] for item in job["items"]] == list(range(5))
+    names = [name for name, _data in [*files, wrapped]]
+    items = {names[item["index"]]: item for item in job["items"]}
     assert [item["kind"] for item in job["items"]] == ["file"] * 4 + ["certificate"]
     record = client.get(f"/v1/certificates/{job['root']}").json()
     assert record["status"] == "active"
@@ -188,7 +195,6 @@ def test_a_job_left_accepted_is_finished_at_the_next_start(tmp_path: Path) -> No
             prepared.department_id,
             "business-licence",
             None,
-            ["a", "b", "c"],
             [DocumentKind.FILE] * 3,
             leaves,
         )
@@ -212,7 +218,6 @@ def test_a_job_whose_root_landed_before_a_crash_is_not_anchored_twice(tmp_path: 
             prepared.department_id,
             "business-licence",
             None,
-            ["a", "b", "c"],
             [DocumentKind.FILE] * 3,
             leaves,
         )
@@ -243,3 +248,100 @@ def test_the_same_documents_again_with_other_terms_fail_as_a_duplicate(
         headers=bearer(prepared.department_token),
     ).json()
     assert done["root"] in {item["documentHash"] for item in listing["items"]}
+
+
+# -- file names (issue 13 item 2) ----------------------------------------------------------------
+
+#: File names as offices make them: the holder's identity number and name.
+_PEOPLE: tuple[tuple[str, str], ...] = (
+    (make_citizen_id("310104", date(1988, 7, 14), 402), "林晓燕"),
+    (make_citizen_id("440305", date(1975, 11, 2), 17), "欧阳建国"),
+)
+
+
+def _name_needles() -> dict[str, bytes]:
+    """The names' parts in the spellings a database or a JSON column would keep them."""
+    found: dict[str, bytes] = {}
+    for index, (number, name) in enumerate(_PEOPLE):
+        found[f"id {index}"] = number.encode()
+        found[f"name {index} utf-8"] = name.encode()
+        found[f"name {index} json"] = json.dumps(name).strip('"').encode()
+        found[f"name {index} utf-16-le"] = name.encode("utf-16-le")
+    return found
+
+
+def _database_bytes(prepared: PreparedService) -> bytes:
+    path = prepared.settings.service_db_path
+    files = (path, path.with_name(path.name + "-wal"))
+    return b"".join(file.read_bytes() for file in files if file.exists())
+
+
+def _leaked(data: bytes) -> list[str]:
+    return [label for label, needle in _name_needles().items() if needle in data]
+
+
+def test_a_batch_keeps_no_file_name(tmp_path: Path) -> None:
+    """Uploads named ``<identity number>_<name>.txt``: the job keeps and returns none of it;
+    each proof comes back with its upload index and document hash, matching the files sent."""
+    prepared = prepare_service(tmp_path)
+    files = [
+        (f"{number}_{name}.txt", f"营业执照 batch names {index}\n".encode())
+        for index, (number, name) in enumerate(_PEOPLE)
+    ]
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as client:
+        response = submit(client, prepared.department_token, files)
+        assert response.status_code == 202, response.text
+        job = wait_for(client, response.headers["location"], prepared.department_token)
+        assert job["status"] == "done", job
+        assert _leaked(response.content) == []
+        assert _leaked(json.dumps(job, ensure_ascii=False).encode()) == []
+        for index, (_name, data) in enumerate(files):
+            item = job["items"][index]
+            assert set(item) == {"index", "documentHash", "kind", "proof"}
+            assert item["index"] == index
+            assert item["documentHash"] == "0x" + document_hash_of(data).hash.hex()
+            report = client.post(
+                "/v1/verify", json={"documentHash": item["documentHash"], "proof": item["proof"]}
+            ).json()
+            assert report["verdict"] == "VALID"
+    assert _leaked(_database_bytes(prepared)) == []
+
+
+def test_file_names_of_older_jobs_are_dropped(tmp_path: Path) -> None:
+    """A service database whose batch jobs kept file names (before issue 13) is migrated at the
+    next start: the names are gone from the file and its WAL, and the job is finished and read
+    as any other."""
+    prepared = prepare_service(tmp_path)
+    leaves = [document_hash_of(f"older job {i}".encode()).hash for i in range(2)]
+    names = [f"{number}_{name}.txt" for number, name in _PEOPLE]
+    path = prepared.settings.service_db_path
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(batch_jobs)")}
+        if "names" not in columns:  # the schema of the version before
+            connection.execute("ALTER TABLE batch_jobs ADD COLUMN names TEXT NOT NULL DEFAULT ''")
+        connection.execute(
+            "INSERT INTO batch_jobs (job_id, department_id, cert_type, expires_at, names, kinds, "
+            "leaves, status, created_at, updated_at) "
+            "VALUES ('0123456789abcdef01234567', ?, 'business-licence', NULL, ?, ?, ?, "
+            "'accepted', 1, 1)",
+            (
+                prepared.department_id,
+                json.dumps(names, ensure_ascii=False),
+                json.dumps(["file", "file"]),
+                b"".join(leaves),
+            ),
+        )
+        connection.execute("PRAGMA user_version = 1")
+        connection.commit()
+    assert _leaked(_database_bytes(prepared))  # the scan sees them where they are
+
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as restarted:
+        job = wait_for(
+            restarted,
+            "/v1/certificates/batches/0123456789abcdef01234567",
+            prepared.department_token,
+        )
+    assert job["status"] == "done", job
+    assert [item["index"] for item in job["items"]] == [0, 1]
+    assert [item["documentHash"] for item in job["items"]] == ["0x" + h.hex() for h in leaves]
+    assert _leaked(_database_bytes(prepared)) == []

@@ -30,7 +30,7 @@ from ledger.config import SECRETS_FILE, Settings, write_local_secrets
 from ledger.contracts import CertificateRegistryClient
 from ledger.documents import document_hash_of, dump_certificate, salt_fields
 from ledger.errors import ChainUnavailableError, ConfigurationError
-from ledger.identity import make_citizen_id, make_uscc
+from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.session import AnchorOutcome, LedgerSession
 from ledger.storage import StorageUnavailableError
 from ledger.storage.embedded import EmbeddedStore
@@ -139,7 +139,7 @@ class DocumentLedger:
         return session.anchor_document(
             data,
             kind,
-            subject_ref=session.subject_ref(subject),
+            holder=parse_subject(subject),
             department_id=DEPARTMENT_ID,
             store=store,
         )
@@ -307,10 +307,84 @@ def test_personal_copy_is_stored_as_ciphertext_only(ledger: DocumentLedger) -> N
     ledger.documents.store.unpin(planted.cid)
 
 
+#: An individual business (个体工商户): a credit code of authority 9, category 2.
+INDIVIDUAL_BUSINESS: Final = make_uscc("9", "2", "110101", "L12345678")
+
+
+def _verifier_without_the_keys(ledger: DocumentLedger, root: Path) -> DocumentService:
+    """The same store behind a vault of its own (another master key): no document key."""
+    elsewhere = Settings(
+        data_dir=root,
+        ipfs_api=ledger.session.settings.ipfs_api,
+        master_key=SecretStr(secrets.token_hex(32)),
+    )
+    store = (
+        open_store(elsewhere)
+        if ledger.ipfs is not None
+        else EmbeddedStore(ledger.session.settings.documents_dir)
+    )
+    return DocumentService(store, KeyVault(elsewhere.vault_path, elsewhere.master_key_bytes()))
+
+
+@pytest.mark.parametrize("holder", [CITIZEN, INDIVIDUAL_BUSINESS], ids=["citizen", "household"])
+def test_a_natural_persons_document_is_sealed_whatever_its_type(
+    ledger: DocumentLedger, holder: str, tmp_path: Path
+) -> None:
+    """Issue 13 item 1: a business licence (not a personal type) held by a citizen, or by an
+    individual business, names a person: it is stored as ciphertext only, its replacement too;
+    the issuer's verifier decrypts and matches it, a verifier without the key is told why it
+    cannot check the copy, and the certificate stays VALID for both."""
+    assert not BUSINESS_LICENCE.personal
+    licence = personal_document(f"营业执照 经营者 {holder}")
+    renewed = personal_document(f"营业执照 (换发) 经营者 {holder}")
+    first = ledger.anchor(licence, BUSINESS_LICENCE, holder=holder)
+    second = ledger.session.anchor_document(
+        renewed,
+        BUSINESS_LICENCE,
+        holder=parse_subject(holder),
+        department_id=DEPARTMENT_ID,
+        supersedes=(first.doc_hash, 4),
+    )
+    needles = [holder.encode(), CITIZEN.encode(), CITIZEN_NAME.encode()]
+    for data, outcome in ((licence, first), (renewed, second)):
+        assert outcome.encrypted
+        assert outcome.cid is not None
+        assert outcome.cid != compute_cid(data)
+        blob = ledger.documents.store.get(outcome.cid)
+        assert not [needle for needle in needles if needle in blob]
+        assert ledger.documents.fetch_document(outcome.cid) == data
+    assert ledger.key_count() == 2
+
+    report = ledger.verify(renewed)
+    assert report.verdict is Verdict.VALID, report.failures
+    result, detail = check(report, CheckName.STORED_COPY)
+    assert (result, "(decrypted, " in detail) == (Outcome.PASSED, True)
+
+    other = _verifier_without_the_keys(ledger, tmp_path / "other-verifier")
+    try:
+        report = ledger.verify(renewed, documents=other)
+        assert report.verdict is Verdict.VALID, report.failures
+        assert check(report, CheckName.STORED_COPY) == (
+            Outcome.NOT_APPLICABLE,
+            f"stored copy {second.cid} is encrypted and its key is not held by this verifier",
+        )
+    finally:
+        close_document_service(other)
+
+
+def test_an_organisations_licence_stays_in_clear(ledger: DocumentLedger) -> None:
+    """The holder only widens encryption: an enterprise's licence is public and stays in clear
+    (its CID is the one Kubo gives its bytes)."""
+    data = unique_text(f"营业执照 {ENTERPRISE}")
+    outcome = ledger.anchor(data, BUSINESS_LICENCE, holder=ENTERPRISE)
+    assert (outcome.encrypted, outcome.cid) == (False, compute_cid(data))
+
+
 def test_policy_encrypts_listed_enterprise_types(tmp_path: Path) -> None:
     with open_document_ledger("embedded", tmp_path, encrypt_types=("business-licence",)) as ledger:
-        assert ledger.session.settings.encrypts(BUSINESS_LICENCE)
-        assert not ledger.session.settings.encrypts(CUSTOMS_REGISTRATION)
+        organisation = parse_subject(ENTERPRISE)
+        assert ledger.session.settings.encrypts(BUSINESS_LICENCE, organisation)
+        assert not ledger.session.settings.encrypts(CUSTOMS_REGISTRATION, organisation)
         data = unique_text(f"营业执照 {ENTERPRISE}")
         outcome = ledger.anchor(data, BUSINESS_LICENCE)
         assert outcome.encrypted
@@ -685,9 +759,11 @@ def test_encrypt_types_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("LEDGER_ENCRYPT_TYPES", " business-licence, tax-registration ,")
     settings = Settings(data_dir=tmp_path)
     assert settings.encrypt_types == ("business-licence", "tax-registration")
-    assert settings.encrypts(BUSINESS_LICENCE)
-    assert settings.encrypts(RESIDENCE_CERTIFICATE)  # personal: always
-    assert not settings.encrypts(CUSTOMS_REGISTRATION)
+    organisation = parse_subject(ENTERPRISE)
+    assert settings.encrypts(BUSINESS_LICENCE, organisation)
+    assert settings.encrypts(RESIDENCE_CERTIFICATE, organisation)  # personal: always
+    assert not settings.encrypts(CUSTOMS_REGISTRATION, organisation)
+    assert settings.encrypts(CUSTOMS_REGISTRATION, parse_subject(CITIZEN))  # a person: always
     monkeypatch.setenv("LEDGER_ENCRYPT_TYPES", "business-licence,driving-licence")
     with pytest.raises(pydantic.ValidationError, match="unknown certificate type"):
         Settings(data_dir=tmp_path)

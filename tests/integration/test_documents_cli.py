@@ -19,7 +19,7 @@ import pytest
 
 from ledger.catalogue import certificate_type
 from ledger.config import Settings
-from ledger.identity import make_citizen_id, make_uscc
+from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.session import LedgerSession
 from ledger.storage.embedded import EmbeddedStore
 from ledger.storage.ipfs import IpfsStore
@@ -182,6 +182,40 @@ def test_anchor_verify_erase(tmp_path: Path) -> None:
     assert "no stored copy was anchored with this record" in storage_line(
         succeeded(ledger(data_dir, "verify", str(bare)))
     )
+
+
+def test_anchor_seals_a_citizens_licence(tmp_path: Path) -> None:
+    """Issue 13 item 1 through the CLI: a business licence (not a personal type) of a sole
+    trader registered under their identity number is stored encrypted, and the output says so;
+    an enterprise's licence stays in clear, and says that."""
+    data_dir = tmp_path / "data"
+    prepare(data_dir)
+    sole_trader = write(tmp_path / "licence.txt", f"营业执照 经营者 张小花 {CITIZEN}\n")
+    public = write(tmp_path / "company.txt", f"营业执照 {ENTERPRISE} 北京示例科技有限公司\n")
+
+    said = succeeded(
+        ledger(
+            data_dir, "anchor", str(sole_trader), "--type", "business-licence", "--subject", CITIZEN
+        )
+    )
+    assert said.splitlines()[1].endswith(" (encrypted)")
+    cid = said.splitlines()[1].split()[2]
+    assert cid != compute_cid(sole_trader.read_bytes())
+    blocks = [p.read_bytes() for p in (data_dir / "documents").rglob("*") if p.is_file()]
+    assert blocks
+    assert not [b for b in blocks if CITIZEN.encode() in b or "张小花".encode() in b]
+    verified = succeeded(ledger(data_dir, "verify", str(sole_trader)))
+    assert verified.startswith("VALID")
+    assert "(decrypted, " in storage_line(verified)
+
+    clear = json_of(
+        ledger(
+            data_dir,
+            *("anchor", str(public), "--type", "business-licence"),
+            *("--subject", ENTERPRISE, "--json"),
+        )
+    )
+    assert (clear["encrypted"], clear["cid"]) == (False, compute_cid(public.read_bytes()))
 
 
 def test_export_car(tmp_path: Path) -> None:
@@ -352,7 +386,7 @@ def test_bare_rpc_verifier_skips_the_stored_copy(anvil: AnvilNode, tmp_path: Pat
         session.anchor_document(
             certificate.read_bytes(),
             certificate_type("residence-certificate"),
-            subject_ref=session.subject_ref(CITIZEN),
+            holder=parse_subject(CITIZEN),
             department_id=DEPARTMENT,
         )
 

@@ -19,7 +19,7 @@ import requests
 
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.config import Settings
-from ledger.identity import make_uscc
+from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
 from tests.integration.test_cli import EXIT_INVALID, ledger, succeeded
 from tests.support.anvil import AnvilNode
@@ -84,12 +84,12 @@ def issued(anvil: AnvilNode, tmp_path: Path) -> tuple[Path, Path, Path, int]:
     valid.write_text("营业执照 trustless valid\n", "utf-8")
     with session:
         session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
-        holder = session.subject_ref(make_uscc())
+        holder = parse_subject(make_uscc())
         outcomes = [
             session.anchor_document(
                 path.read_bytes(),
                 LICENCE,
-                subject_ref=holder,
+                holder=holder,
                 department_id=DEPARTMENT,
                 store=False,
             )
@@ -212,12 +212,12 @@ def test_a_bundle_through_nodes_alone(anvil: AnvilNode, tmp_path: Path) -> None:
         session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
         session.add_department(DEPARTMENT + 1, 110101, "东城区税务局", [tax.code])
         enterprise = make_uscc()
-        holder = session.subject_ref(enterprise)
+        holder = parse_subject(enterprise)
         hashes = [
             session.anchor_document(
                 f"{kind.name} trustless bundle\n".encode(),
                 kind,
-                subject_ref=holder,
+                holder=holder,
                 department_id=department,
                 store=False,
             ).doc_hash

@@ -13,7 +13,7 @@ from eth_utils.crypto import keccak
 from ledger.catalogue import certificate_type, credit_category, scope_codes
 from ledger.config import Settings
 from ledger.contracts import Polarity
-from ledger.identity import make_citizen_id, make_uscc
+from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
 from ledger.tokens import TokenStore
@@ -82,13 +82,13 @@ def prepare_service(root: Path, **settings_overrides: object) -> PreparedService
         licence = session.anchor_document(
             document,
             certificate_type("business-licence"),
-            subject_ref=session.subject_ref(enterprise),
+            holder=parse_subject(enterprise),
             department_id=DEPARTMENT,
         )
         residence_outcome = session.anchor_document(
             residence,
             certificate_type("residence-certificate"),
-            subject_ref=session.subject_ref(citizen),
+            holder=parse_subject(citizen),
             department_id=DEPARTMENT,
         )
         writer = session.credit(session.department_sender(DEPARTMENT))
