@@ -643,7 +643,10 @@ class Seeder:
                 governance.add_signer(spec.department_id, account.address)
 
     def disclosure_periods(self) -> None:
-        """Governance sets each category's public disclosure period from the catalogue."""
+        """Governance sets each category's public disclosure period from the catalogue.
+
+        ``ledger init`` sets them when it deploys (ADR 0020), so on a fresh data directory this
+        only checks them; a directory initialized before that gets them here."""
         reader = self.session.credit()
         writer: CreditLedgerClient | None = None
         for category in CREDIT_CATEGORIES:
