@@ -1,6 +1,7 @@
 // The verification page: a file (dropped or chosen) or a document hash goes to POST /v1/verify,
 // and the report comes back as a verdict and one row per check (DESIGN section 8). Either may go
-// with the batch proof of a certificate anchored in a Merkle batch (its .proof.json file).
+// with the batch proof of a certificate anchored in a Merkle batch (its .proof.json file). A
+// joint licensing bundle id goes to GET /v1/bundles/{id}/verification, and its parts are listed.
 
 import {
   ApiError,
@@ -22,6 +23,7 @@ import {
   t,
   table,
   typeTitle,
+  verifyLink,
 } from "./common.js";
 
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
@@ -39,6 +41,8 @@ const dropzoneText = document.getElementById("dropzone-text");
 const hashForm = document.getElementById("hash-form");
 const hashInput = document.getElementById("hash-input");
 const hashSubmit = document.getElementById("hash-submit");
+const bundleForm = document.getElementById("bundle-form");
+const bundleInput = document.getElementById("bundle-input");
 const errorBox = document.getElementById("error");
 const verdictArea = document.getElementById("verdict");
 const reportArea = document.getElementById("report");
@@ -172,6 +176,13 @@ async function verifyHash(documentHash) {
   return run(() => api("/v1/verify", { method: "POST", json }), file?.name ?? null);
 }
 
+async function verifyBundle(bundleId) {
+  state.document = null;
+  state.chosenFile = null;
+  renderChosenFile();
+  return run(() => api(`/v1/bundles/${bundleId}/verification`));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +234,7 @@ function render() {
 
   const facts = [
     ...fact(
-      t("verify.documentHash"),
+      t(report.documentKind === "bundle" ? "verify.bundleId" : "verify.documentHash"),
       report.documentHash ? el("code", { class: "hash" }, report.documentHash) : t("common.none"),
     ),
     ...fact(
@@ -265,6 +276,10 @@ function render() {
     );
   }
 
+  if (report.documentKind === "bundle" && Array.isArray(report.parts)) {
+    parts.push(bundleParts(report.parts));
+  }
+
   const rows = report.checks.map((check) =>
     el(
       "tr",
@@ -302,6 +317,49 @@ function render() {
     }),
   );
   reportArea.replaceChildren(...parts);
+}
+
+/** A bundle's parts: what each needs, the certificate filed for it and that certificate's own
+ * verdict (why the bundle fails is the detail of its ``bundle.parts`` check). */
+function bundleParts(items) {
+  const rows = items.map((part) =>
+    el(
+      "tr",
+      { class: "bundle-part", "data-part": part.index, "data-verdict": part.verdict ?? "" },
+      el("td", {}, String(part.index)),
+      el(
+        "td",
+        {},
+        el(
+          "span",
+          { class: "department", "data-department": part.department },
+          departmentLabel(part.department),
+        ),
+      ),
+      el("td", {}, typeTitle(state.catalogue, part.certType)),
+      el("td", {}, part.documentHash ? verifyLink(part.documentHash) : t("verify.partNotFiled")),
+      el(
+        "td",
+        {},
+        part.verdict
+          ? t(part.verdict === "VALID" ? "verify.valid" : "verify.invalid")
+          : t("common.none"),
+      ),
+    ),
+  );
+  return table({
+    caption: t("verify.partsCaption"),
+    showCaption: true,
+    className: "data-table bundle-parts",
+    columns: [
+      t("verify.colPart"),
+      t("verify.colDepartment"),
+      t("verify.type"),
+      t("verify.colDocument"),
+      t("verify.colPartVerdict"),
+    ],
+    rows,
+  });
 }
 
 function renderIssuer() {
@@ -442,9 +500,33 @@ hashForm.addEventListener("submit", (event) => {
   verifyHash(documentHash);
 });
 
-// Links from the other pages carry the hash in the fragment (/#0x…), which no server sees.
+bundleForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const bundleId = normaliseHash(bundleInput.value);
+  if (!bundleId) {
+    bundleInput.setAttribute("aria-invalid", "true");
+    showError(errorBox, "verify.bundleInvalid");
+    bundleInput.focus();
+    return;
+  }
+  bundleInput.removeAttribute("aria-invalid");
+  bundleInput.value = bundleId;
+  verifyBundle(bundleId);
+});
+
+// Links from the other pages carry the hash in the fragment (/#0x…, a bundle /#bundle=0x…),
+// which no server sees.
 function verifyFromFragment() {
-  const documentHash = normaliseHash(decodeURIComponent(window.location.hash.slice(1)));
+  const fragment = decodeURIComponent(window.location.hash.slice(1));
+  if (fragment.startsWith("bundle=")) {
+    const bundleId = normaliseHash(fragment.slice("bundle=".length));
+    if (bundleId) {
+      bundleInput.value = bundleId;
+      verifyBundle(bundleId);
+    }
+    return;
+  }
+  const documentHash = normaliseHash(fragment);
   if (documentHash) {
     hashInput.value = documentHash;
     verifyHash(documentHash);
