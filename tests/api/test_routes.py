@@ -1722,6 +1722,7 @@ def authenticated_routes() -> list[Route]:
         Route("post", "/v1/departments/5/reinstate", "admin"),
         Route("post", "/v1/departments/4/rotate-key", "admin"),
         Route("post", "/v1/departments/4/tokens", "admin"),
+        Route("put", "/v1/credit/disclosure-periods/commendation", "admin", {"days": 1}),
         Route("post", "/v1/certificates", "department", multipart=True),
         Route("post", f"/v1/certificates/{certificate}/suspend", "department", {"reason": "fraud"}),
         Route("post", f"/v1/certificates/{certificate}/reinstate", "department", {}),
