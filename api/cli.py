@@ -31,6 +31,9 @@ _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 def serve(state: Any, host: str, port: int, dev_issuer: bool) -> None:
     """Serve the HTTP API and the web pages (the ledger must be initialized)."""
     from api.app import serve as run
+    from ledger.errors import DataDirectoryLockedError, ServiceRunningError
+    from ledger.servicedb import lock_service_database
+    from ledger.serving import announce, running_service, withdraw
     from ledger.session import LedgerSession
 
     settings = state.settings()
@@ -42,9 +45,29 @@ def serve(state: Any, host: str, port: int, dev_issuer: bool) -> None:
                 f"it is on while listening on {host}",
                 err=True,
             )
-    # Fail with one line (and the CLI's exit status) before uvicorn starts, not in its lifespan.
-    LedgerSession.open(settings).close()
-    run(settings, host, port)
+    # Fail with one line (and the CLI's exit status) before uvicorn starts, not in its lifespan:
+    # a ledger that is not ready, or a data directory another service already serves (exit 7,
+    # ADR 0021). The claim is held until the process ends; the app's own (Service.open) joins it.
+    try:
+        LedgerSession.open(settings).close()
+    except DataDirectoryLockedError as busy:
+        running = running_service(settings.data_dir)
+        if running is None:
+            raise
+        raise ServiceRunningError(
+            f"another `ledger serve` (pid {running.pid}, {running.url}) already serves this "
+            "data directory; stop it, or give this one its own data directory"
+        ) from busy
+    claim = lock_service_database(settings.service_db_path)
+    try:
+        # Where CLI commands on this data directory read while the service holds its chain.
+        announce(settings.data_dir, host, port)
+        try:
+            run(settings, host, port)
+        finally:
+            withdraw(settings.data_dir)
+    finally:
+        claim.release()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from api.heads import SharedHead
@@ -32,19 +33,22 @@ from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.index import CertificateIndex
 from ledger.journal import Journal, Operation
+from ledger.locks import SharedProcessLock
 from ledger.names import DepartmentNames
-from ledger.servicedb import ServiceDatabase
+from ledger.servicedb import ServiceDatabase, lock_service_database
+from ledger.serving import withdraw
 from ledger.session import LedgerSession
 from ledger.tokens import TokenStore, looks_like_token
 from ledger.tx import TransactionSender
 from ledger.txmanager import TransactionManager
 from ledger.verifyindex import VerificationIndex
 
-__all__ = ["Service"]
+__all__ = ["Service", "bearer_token"]
 
 T = TypeVar("T")
 
-#: How long a credential's validity is remembered for rate limiting (seconds), and how many are.
+#: How long a credential's identity is remembered for rate limiting (seconds), and how many are.
+#: A token revoked meanwhile keeps its identity's bucket that long, and is refused all the same.
 _CREDENTIAL_CACHE_SECONDS: Final = 30.0
 _CREDENTIAL_CACHE_SIZE: Final = 10_000
 
@@ -74,7 +78,10 @@ class Service:
         default_factory=contextlib.nullcontext
     )
     write_lock: contextlib.AbstractContextManager[object] = field(default_factory=threading.Lock)
-    _credential_cache: OrderedDict[bytes, tuple[bool, float]] = field(
+    #: This process's claim on the service database (None only for services built by hand).
+    claim: SharedProcessLock | None = field(default=None, repr=False)
+    #: Rate-limit identities of recent credentials: token digest -> (identity or None, until).
+    _credential_cache: OrderedDict[bytes, tuple[str | None, float]] = field(
         default_factory=OrderedDict, repr=False
     )
     _credential_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -84,10 +91,14 @@ class Service:
     @classmethod
     def open(cls, settings: Settings) -> Service:
         """Open the ledger of ``settings`` (initialized by ``ledger init``) and the service's
-        database; raises ConfigurationError / NotDeployedError when the ledger is not ready."""
+        database; raises ConfigurationError / NotDeployedError when the ledger is not ready, and
+        ServiceRunningError when another process already serves this service database (its
+        journal and recovery assume one owner, ADR 0021)."""
         session = LedgerSession.open(settings)
         database: ServiceDatabase | None = None
+        claim: SharedProcessLock | None = None
         try:
+            claim = lock_service_database(settings.service_db_path)
             database = ServiceDatabase(settings.service_db_path)
             dev = (
                 DevIssuer(settings.data_dir, settings.oidc_audience)
@@ -100,7 +111,7 @@ class Service:
             write_lock: contextlib.AbstractContextManager[object] = (
                 lock if embedded else threading.RLock()
             )
-            journal = Journal(database)
+            journal = Journal(database, max_unfinished=settings.max_unfinished)
             transactions = TransactionManager(
                 session.context,
                 journal,
@@ -136,10 +147,13 @@ class Service:
                 shared_head=None if embedded else SharedHead(session.connection.head),
                 read_lock=lock if embedded else contextlib.nullcontext(),
                 write_lock=write_lock,
+                claim=claim,
             )
         except BaseException:
             if database is not None:
                 database.close()
+            if claim is not None:
+                claim.release()
             session.close()
             raise
 
@@ -148,7 +162,13 @@ class Service:
             self.transactions.stop()
             self.database.close()
         finally:
-            self.session.close()
+            try:
+                self.session.close()
+            finally:
+                # The chain is free again: CLI commands stop reading through this service.
+                withdraw(self.settings.data_dir)
+                if self.claim is not None:
+                    self.claim.release()
 
     async def await_operation(self, op_id: str, timeout: float) -> Operation:
         """The operation once it is finished, or as it is after ``timeout`` seconds."""
@@ -175,38 +195,66 @@ class Service:
             if record.department_id is not None
         )
 
-    def credential_is_valid(self, header: bytes) -> bool:
-        """Whether an ``Authorization`` header carries a valid credential (cached for a while).
+    def rate_identity(self, header: bytes) -> str | None:
+        """The identity a valid ``Authorization`` header authenticates, as a rate-limit key
+        (``department:3``, ``governance``, ``subject:<reference>``); None when it carries no
+        valid credential.
 
-        Rate limits key a valid credential's requests to the credential and everything else to
-        the client address, so a caller cannot escape its limit by inventing a new credential for
-        every request. Authentication itself is checked on every request regardless.
+        Rate limits key a valid credential's requests to the identity it proves, whatever the
+        header's spelling (``bearer``, two spaces) and whichever of its tokens a department uses,
+        and everything else to the client address, so a caller can escape its limit neither by
+        respelling its credential nor by inventing a new one for every request (ADR 0018).
+        Authentication itself is checked on every request regardless.
         """
-        digest = hashlib.sha256(header).digest()
-        now = time.monotonic()
+        token = bearer_token(header)
+        if token is None:
+            return None
+        cached, identity = self.cached_rate_identity(header, token)
+        if cached:
+            return identity
+        identity = self._identity_of(token)
+        digest = hashlib.sha256(token.encode("latin-1")).digest()
+        until = time.monotonic() + _CREDENTIAL_CACHE_SECONDS
         with self._credential_lock:
-            cached = self._credential_cache.get(digest)
-            if cached is not None and cached[1] > now:
-                return cached[0]
-        valid = self._check_credential(header)
-        with self._credential_lock:
-            self._credential_cache[digest] = (valid, now + _CREDENTIAL_CACHE_SECONDS)
+            self._credential_cache[digest] = (identity, until)
+            self._credential_cache.move_to_end(digest)
             while len(self._credential_cache) > _CREDENTIAL_CACHE_SIZE:
                 self._credential_cache.popitem(last=False)
-        return valid
+        return identity
 
-    def _check_credential(self, header: bytes) -> bool:
-        scheme, _, value = header.decode("latin-1").partition(" ")
-        token = value.strip()
-        if scheme.lower() != "bearer" or not token:
-            return False
+    def cached_rate_identity(
+        self, header: bytes, token: str | None = None
+    ) -> tuple[bool, str | None]:
+        """``(True, identity)`` when the header's credential was resolved in the last
+        :data:`_CREDENTIAL_CACHE_SECONDS` (or carries none), without blocking: the event loop
+        asks here first and takes the thread pool only on a miss."""
+        if token is None:
+            token = bearer_token(header)
+            if token is None:
+                return True, None
+        # Keyed by the token alone, so every spelling of one header finds the same entry; by
+        # its digest, so the cache holds no usable secret.
+        digest = hashlib.sha256(token.encode("latin-1")).digest()
+        now = time.monotonic()
+        with self._credential_lock:
+            entry = self._credential_cache.get(digest)
+            if entry is None or entry[1] <= now:
+                return False, None
+            return True, entry[0]
+
+    def _identity_of(self, token: str) -> str | None:
         if looks_like_token(token):
-            return self.tokens.authenticate(token) is not None
+            record = self.tokens.authenticate(token)
+            if record is None:
+                return None
+            if record.role == "admin":
+                return "governance"
+            return f"department:{record.department_id}"
         try:
-            self.identity.authenticate(token)
+            citizen = self.identity.authenticate(token)
         except LedgerError:
-            return False
-        return True
+            return None
+        return f"subject:{citizen.subject_ref.hex()}"
 
     async def indexed_report(self, doc_hash: bytes, now: datetime) -> dict[str, Any] | None:
         """The verification index's current report of ``doc_hash`` if it can be had without
@@ -254,6 +302,17 @@ class Service:
                 return call()
 
         return await run_in_threadpool(guarded)
+
+
+def bearer_token(header: bytes) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, parsed as the routes' own
+    authentication parses it (FastAPI's ``HTTPBearer``: the scheme in any case, the token with
+    surrounding blanks removed); None for another scheme or no token."""
+    scheme, token = get_authorization_scheme_param(header.decode("latin-1"))
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
 
 
 def _settle(future: asyncio.Future[Operation], operation: Operation) -> None:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("ledger-data")
     #: Ethereum JSON-RPC endpoint; unset means the embedded chain in ``data_dir``.
     rpc_url: str | None = None
+    #: Bearer credential sent to ``rpc_url`` (an API token, for another service's ``/v1/rpc``;
+    #: ADR 0021). Unset: the pepper's reader key is sent to a ``/v1/rpc`` URL, nothing elsewhere.
+    rpc_token: SecretStr | None = None
     #: Subject-reference pepper, hex (at least 32 bytes). Falls back to ``DATA_DIR/secrets.json``.
     pepper: SecretStr | None = None
     #: Password of the signing-key keystores. Falls back to ``DATA_DIR/secrets.json``.
@@ -115,6 +118,9 @@ class Settings(BaseSettings):
     #: Seconds a cached report of ``POST /v1/verify`` by hash may be reused for what is not on
     #: chain (the stored copy); chain facts in it are dropped by the events that change them.
     verify_cache_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    #: Unfinished journaled operations (and accepted batch jobs) one department may have; past
+    #: it a write is refused with 429 until some finish (ADR 0018). 0 removes the cap.
+    max_unfinished: Annotated[int, Field(ge=0, le=1_000_000)] = 100
     #: Seconds a sent transaction may stay pending before it is replaced with a higher fee.
     stuck_after: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.

@@ -17,9 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, ServiceRunningError
+from ledger.locks import SharedProcessLock
 
-__all__ = ["ServiceDatabase", "ServiceDatabaseError"]
+__all__ = ["ServiceDatabase", "ServiceDatabaseError", "lock_service_database", "service_lock_path"]
 
 #: 2: batch jobs keep no file names (ADR 0016); a version-1 ledger would fail writing them.
 _SCHEMA_VERSION: Final = 2
@@ -73,6 +74,10 @@ _SCHEMA: Final = (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     )""",
+    # A department's backlog is counted at every write (ADR 0018): without it, the count would
+    # read every job's leaves to reach its status.
+    """CREATE INDEX IF NOT EXISTS batch_jobs_unfinished
+        ON batch_jobs (department_id) WHERE status = 'accepted'""",
     """CREATE TABLE IF NOT EXISTS department_names (
         department_id INTEGER PRIMARY KEY,
         name TEXT NOT NULL
@@ -121,6 +126,31 @@ class ServiceDatabaseError(LedgerError):
     """The service database cannot be opened or written."""
 
     code = "service_database_error"
+
+
+def service_lock_path(database: Path) -> Path:
+    """The lock file beside the service database ``database``."""
+    return database.with_name(database.name + ".lock")
+
+
+def lock_service_database(database: Path) -> SharedProcessLock:
+    """Claim ``database`` for this process's service; ServiceRunningError when another process
+    serves it (ADR 0021).
+
+    The database itself stays open to other processes (``ledger token issue`` writes to it
+    while the service runs); what one process alone may do is *serve* it: run its write
+    journal, recover its unfinished operations and answer for them. The claim is an
+    ``flock`` the kernel drops when the process ends, however it ends. The data directory
+    must exist (the ledger is open): a lock never creates it.
+    """
+
+    def busy(pid: str) -> ServiceRunningError:
+        return ServiceRunningError(
+            f"another `ledger serve` (pid {pid}) already serves this data directory's "
+            "service database; stop it, or give this one its own data directory"
+        )
+
+    return SharedProcessLock(service_lock_path(database), busy=busy)
 
 
 class ServiceDatabase:

@@ -69,18 +69,30 @@ class ChainConnection:
         self.close()
 
 
-def connect(data_dir: Path, rpc_url: str | None, *, timeout: float = 30.0) -> ChainConnection:
-    """Open the embedded chain of ``data_dir``, or the JSON-RPC node at ``rpc_url`` when given."""
+def connect(
+    data_dir: Path,
+    rpc_url: str | None,
+    *,
+    timeout: float = 30.0,
+    create: bool = False,
+    token: str | None = None,
+) -> ChainConnection:
+    """Open the embedded chain of ``data_dir``, or the JSON-RPC node at ``rpc_url`` when given
+    (sending ``token`` as a bearer credential, for a ledger service's ``/v1/rpc``).
+
+    Only ``create=True`` (what ``ledger init`` passes) creates an embedded chain that is not
+    there yet; anything else raises NoLedgerError and leaves the disk untouched (ADR 0021).
+    """
     if rpc_url:
-        return connect_rpc(rpc_url, timeout=timeout)
-    return connect_embedded(data_dir)
+        return connect_rpc(rpc_url, timeout=timeout, token=token)
+    return connect_embedded(data_dir, create=create)
 
 
-def connect_embedded(data_dir: Path) -> ChainConnection:
-    """Open (creating on first use) the persistent embedded chain stored in ``data_dir``."""
+def connect_embedded(data_dir: Path, *, create: bool = False) -> ChainConnection:
+    """Open the persistent embedded chain stored in ``data_dir`` (created only if ``create``)."""
     from ledger.chain.embedded import open_embedded_chain
 
-    chain = open_embedded_chain(data_dir)
+    chain = open_embedded_chain(data_dir, create=create)
     funding_account = chain.funded_accounts[0]
     web3 = chain.web3
 
@@ -111,13 +123,19 @@ def _embedded_head(chain: Any) -> int:
         return int(chain.backend.chain.get_canonical_head().block_number)
 
 
-def connect_rpc(url: str, *, timeout: float = 30.0) -> ChainConnection:
+def connect_rpc(url: str, *, timeout: float = 30.0, token: str | None = None) -> ChainConnection:
     """Connect to a JSON-RPC node; ChainUnavailableError when it does not answer."""
     # web3 validates every eth_call and eth_estimateGas against eth_chainId, asked anew each
     # time: one extra round trip per read. A node's chain id does not change, so it is cached.
+    request_kwargs: dict[str, Any] = {"timeout": timeout}
+    if token:
+        request_kwargs["headers"] = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+        }
     provider = HTTPProvider(
         url,
-        request_kwargs={"timeout": timeout},
+        request_kwargs=request_kwargs,
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
     )

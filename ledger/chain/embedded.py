@@ -81,7 +81,6 @@ Other facts
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import itertools
 import os
@@ -133,7 +132,13 @@ from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse
 
-from ledger.errors import ChainUnavailableError, DataDirectoryLockedError, LedgerError
+from ledger.errors import (
+    ChainUnavailableError,
+    DataDirectoryLockedError,
+    LedgerError,
+    NoLedgerError,
+)
+from ledger.locks import ProcessLock
 
 __all__ = [
     "CHAIN_DB_FILENAME",
@@ -793,47 +798,16 @@ class SerializedEthereumTesterProvider(EthereumTesterProvider):
             self._closed = True
 
 
-class _DirectoryLock:
-    """Exclusive, non-blocking ``flock`` on ``chain/LOCK`` holding the owner's pid."""
+def _directory_lock(path: Path) -> ProcessLock:
+    """The exclusive lock on ``chain/LOCK``: one process owns the embedded chain."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            holder = self._read_holder(path)
-            raise DataDirectoryLockedError(
-                "the embedded chain's data directory is in use by another process "
-                f"(pid {holder}); stop it or use a different data directory"
-            ) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd: int | None = fd
+    def busy(pid: str) -> DataDirectoryLockedError:
+        return DataDirectoryLockedError(
+            "the embedded chain's data directory is in use by another process "
+            f"(pid {pid}); stop it or use a different data directory"
+        )
 
-    @staticmethod
-    def _read_holder(path: Path) -> str:
-        try:
-            text = path.read_text(encoding="ascii", errors="replace").strip()
-        except OSError:
-            return "unknown"
-        return text if text.isdigit() else "unknown"
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)  # closing the descriptor drops the flock
+    return ProcessLock(path, busy=busy)
 
 
 @dataclass(eq=False)
@@ -847,7 +821,7 @@ class EmbeddedChain:
     backend: PersistentPyEVMBackend = field(repr=False)
     _provider: SerializedEthereumTesterProvider = field(repr=False)
     _db: SqliteAtomicDB = field(repr=False)
-    _lock: _DirectoryLock = field(repr=False)
+    _lock: ProcessLock = field(repr=False)
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -883,16 +857,24 @@ class EmbeddedChain:
         self.close()
 
 
-def open_embedded_chain(data_dir: Path) -> EmbeddedChain:
-    """Open (creating on first use) the embedded chain stored under ``data_dir / "chain"``.
+def open_embedded_chain(data_dir: Path, *, create: bool = True) -> EmbeddedChain:
+    """Open the embedded chain stored under ``data_dir / "chain"``, creating it on first use
+    when ``create`` is true.
 
-    Raises :class:`~ledger.errors.DataDirectoryLockedError` when another process (or another
-    open handle in this process) holds it.
+    Raises :class:`~ledger.errors.NoLedgerError` when there is no chain and ``create`` is false
+    (nothing is written then), and :class:`~ledger.errors.DataDirectoryLockedError` when another
+    process (or another open handle in this process) holds it.
     """
     chain_dir = Path(data_dir) / CHAIN_SUBDIR
+    if not create and not (chain_dir / CHAIN_DB_FILENAME).is_file():
+        raise NoLedgerError(
+            f"no ledger in the data directory {data_dir}: point at one with --data-dir DIR "
+            "(or LEDGER_DATA_DIR), or at a chain node with --rpc URL (or LEDGER_RPC_URL); "
+            "`ledger init` creates one"
+        )
     chain_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(chain_dir, 0o700)
-    lock = _DirectoryLock(chain_dir / LOCK_FILENAME)
+    lock = _directory_lock(chain_dir / LOCK_FILENAME)
     db: SqliteAtomicDB | None = None
     try:
         db = SqliteAtomicDB(chain_dir / CHAIN_DB_FILENAME, commit_keys=(CANONICAL_HEAD_KEY,))
