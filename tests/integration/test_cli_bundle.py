@@ -9,7 +9,7 @@ import pytest
 
 from ledger.catalogue import certificate_type
 from ledger.documents import document_hash_of
-from ledger.errors import BundleHolderMismatchError
+from ledger.errors import BundleHolderMismatchError, LicenceBundlesPartMismatch
 from ledger.identity import make_citizen_id, make_uscc
 from ledger.session import LedgerSession
 from tests.integration.test_cli import (
@@ -255,6 +255,15 @@ def test_a_part_must_be_held_by_the_bundles_enterprise(data_dir: Path, tmp_path:
         session.certificates(session.department_sender(TAX)).anchor(bare, tax_type, 110101)
         with pytest.raises(BundleHolderMismatchError, match="anchored without a holder"):
             session.file_bundle_part(TAX, bytes.fromhex(bundle_id[2:]), 1, bare)
+        # A batch root has no holder either, and no batched certificate is a record of its own:
+        # the contract takes documents only, so a batch never becomes a part.
+        root = document_hash_of(b"a batch of business licences").hash
+        licence_type = certificate_type("business-licence").code
+        session.certificates(session.department_sender(MARKET)).anchor_batch(
+            root, licence_type, 110101
+        )
+        with pytest.raises(LicenceBundlesPartMismatch):
+            session.file_bundle_part(MARKET, bytes.fromhex(bundle_id[2:]), 0, root)
         # Straight to the contract: it takes both.
         session.bundles(session.department_sender(MARKET)).file_part(
             bytes.fromhex(bundle_id[2:]), 0, bytes.fromhex(foreign[2:])
