@@ -88,7 +88,28 @@ export function redact(text) {
 // Errors shown to the user
 // ---------------------------------------------------------------------------------------------
 
-/** A headline and an optional detail line for ``error``, in the current language. */
+/**
+ * The Solidity error a contract refused a write with, as the service names it at the end of a
+ * problem's detail ("… [AccreditationNotIssuer: …]", ledger/errors.py ContractError); else null.
+ */
+const CONTRACT_ERROR = /\[([A-Z][A-Za-z0-9]*)(?::[^\]]*)?\]\s*$/;
+
+export function contractErrorName(detail) {
+  return CONTRACT_ERROR.exec(String(detail ?? ""))?.[1] ?? null;
+}
+
+/** A field of a problem's ``errors`` as the pages name it (the API's member name otherwise). */
+function fieldName(name) {
+  return has(`field.${name}`) ? t(`field.${name}`) : String(name);
+}
+
+/**
+ * A headline and an optional detail line for ``error``, in the current language only.
+ *
+ * The headline comes from the problem's stable ``code`` (then its status, then a generic line),
+ * never from its text. The service's ``detail`` is English and may name a contract's error: a
+ * contract's refusal is shown by its translated reason, and other details only on English pages.
+ */
 export function describeError(error) {
   if (!(error instanceof ApiError)) {
     return { headline: t("error.unexpected"), detail: null };
@@ -104,11 +125,16 @@ export function describeError(error) {
     headline = t("error.generic", { status: error.status });
   }
   const lines = [];
-  if (error.detail && error.code !== "network") lines.push(redact(error.detail));
+  const contractError = contractErrorName(error.detail);
+  if (contractError) {
+    if (has(`contract.${contractError}`)) lines.push(t(`contract.${contractError}`));
+  } else if (error.detail && error.code !== "network" && getLanguage() === "en") {
+    lines.push(redact(error.detail));
+  }
   const fields = error.errors
     .map((item) => (Array.isArray(item.loc) ? item.loc.filter((part) => part !== "body") : []))
     .filter((loc) => loc.length > 0)
-    .map((loc) => loc.join("."));
+    .map((loc) => loc.map(fieldName).join(" › "));
   if (fields.length > 0) lines.push(t("error.fields", { fields: [...new Set(fields)].join(", ") }));
   return { headline, detail: lines.length > 0 ? lines.join(" ") : null };
 }
@@ -346,20 +372,41 @@ export function onDepartmentsLoaded(render) {
 }
 
 /**
- * ``GET /v1/departments``, fetched once per page load, the first time a page needs a name. Never
- * rejects: when it fails, departments stay shown by number. Pages render without waiting for it
- * and redraw (``onDepartmentsLoaded``) when it answers.
+ * Seconds before each new attempt at ``GET /v1/departments`` after a failure that may pass (no
+ * answer, 408, 429, 5xx); a longer ``Retry-After`` wins. A list that failed once used to stay
+ * missing for the page's lifetime, so issuers showed by number (a busy or rate-limited service).
+ */
+const DEPARTMENTS_RETRY_SECONDS = [1, 3, 10];
+
+function mayPass(error) {
+  const status = error instanceof ApiError ? error.status : 0;
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+async function fetchDepartments() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const answer = await api("/v1/departments");
+      const items = Array.isArray(answer?.items) ? answer.items : [];
+      departmentsById = new Map(items.map((item) => [Number(item.id), item]));
+      return departmentsById;
+    } catch (error) {
+      if (!mayPass(error) || attempt >= DEPARTMENTS_RETRY_SECONDS.length) return null;
+      const wait = Math.max(DEPARTMENTS_RETRY_SECONDS[attempt], Number(error.retryAfter) || 0);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
+  }
+}
+
+/**
+ * ``GET /v1/departments``, fetched once per page load (retried while it fails in a way that may
+ * pass), the first time a page needs a name. Never rejects: until it answers, and if it never
+ * does, departments show by number. Pages render without waiting for it and redraw
+ * (``onDepartmentsLoaded``) when it answers, whenever that is.
  */
 export function loadDepartments() {
   if (departmentsPromise === null) {
-    departmentsPromise = api("/v1/departments").then(
-      (answer) => {
-        const items = Array.isArray(answer?.items) ? answer.items : [];
-        departmentsById = new Map(items.map((item) => [Number(item.id), item]));
-        return departmentsById;
-      },
-      () => null,
-    );
+    departmentsPromise = fetchDepartments();
     departmentsPromise.then((found) => {
       if (found) for (const render of departmentRenderers) render();
     });

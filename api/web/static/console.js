@@ -1,8 +1,11 @@
 // The department console: with the department's API token (kept in sessionStorage only), anchor
 // a certificate, revoke one, record a credit event and page through the department's
 // certificates. Identity numbers typed for a holder or subject are cleared once the write
-// succeeds and are never written anywhere else on the page.
+// succeeds and are never written anywhere else on the page. Evidence files are fingerprinted
+// here, in the browser (keccak256, the ledger's file rule): they are never uploaded.
 
+// js-sha3 0.8.0 (MIT), vendored unchanged from the locked npm tree (ADR 0022): sets keccak256.
+import "./vendor/js-sha3-0.8.0.min.js";
 import {
   api,
   bindTokenForm,
@@ -65,12 +68,18 @@ const creditPolarity = $("credit-polarity");
 const creditSeverity = $("credit-severity");
 const creditOccurred = $("credit-occurred");
 const creditEvidence = $("credit-evidence");
+const creditEvidenceName = $("credit-evidence-name");
+const creditEvidenceHash = $("credit-evidence-hash");
 const creditSubmit = $("credit-submit");
 const creditResult = $("credit-result");
 const listArea = $("list");
 const listCount = $("list-count");
 const listMore = $("list-more");
 const listRefresh = $("list-refresh");
+const revokeDialog = $("revoke-dialog");
+const revokeConfirmForm = $("revoke-confirm-form");
+const revokeFacts = $("revoke-dialog-facts");
+const revokeCancel = $("revoke-cancel");
 
 const state = {
   token: readToken(TOKEN_KEY),
@@ -84,7 +93,75 @@ const state = {
   revoked: null,
   recorded: null,
   message: null,
+  /**
+   * The evidence file chosen for the credit form: ``{file, hash, error, done}`` where ``done``
+   * settles when its fingerprint is known (``hash``) or cannot be (``error``, a dictionary key).
+   */
+  evidence: null,
+  /** The revocation waiting for confirmation in the dialog: ``{documentHash, reason}``. */
+  revoking: null,
 };
+
+// ---------------------------------------------------------------------------------------------
+// Evidence fingerprints (ledger/documents.py: a file's hash is keccak256 of its bytes)
+// ---------------------------------------------------------------------------------------------
+
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0d, 0x0a]);
+const CERTIFICATE_MARKER = new TextEncoder().encode('"gov-ledger/cert/');
+
+function contains(bytes, needle) {
+  outer: for (let start = 0; start <= bytes.length - needle.length; start += 1) {
+    for (let offset = 0; offset < needle.length; offset += 1) {
+      if (bytes[start + offset] !== needle[offset]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Whether ``bytes`` are a structured certificate for the ledger's rule (a JSON object naming a
+ * certificate version), whose hash is not that of its bytes: this page does not compute it.
+ */
+function looksLikeCertificate(bytes) {
+  let first = 0;
+  while (first < bytes.length && JSON_WHITESPACE.has(bytes[first])) first += 1;
+  return bytes[first] === 0x7b && contains(bytes, CERTIFICATE_MARKER);
+}
+
+/** ``0x`` + keccak256 of ``file``'s bytes, read in the browser; throws a dictionary key. */
+async function fingerprint(file) {
+  let bytes;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } catch {
+    throw "console.evidenceUnreadable";
+  }
+  if (looksLikeCertificate(bytes)) throw "console.evidenceCertificate";
+  return `0x${window.keccak256(bytes)}`;
+}
+
+function chooseEvidence(file) {
+  if (!file) {
+    state.evidence = null;
+    renderEvidence();
+    return;
+  }
+  const evidence = { file, hash: null, error: null, done: null };
+  evidence.done = fingerprint(file).then(
+    (hash) => {
+      evidence.hash = hash;
+    },
+    (key) => {
+      evidence.error = typeof key === "string" ? key : "console.evidenceUnreadable";
+    },
+  );
+  state.evidence = evidence;
+  renderEvidence();
+  evidence.done.then(() => {
+    if (state.evidence === evidence) renderEvidence();
+  });
+}
 
 function normaliseHash(text) {
   const value = text.trim();
@@ -124,7 +201,11 @@ function disconnect(messageKey = null) {
     recorded: null,
   });
   for (const form of [anchorForm, revokeForm, creditForm]) form.reset();
+  if (revokeDialog.open) revokeDialog.close();
+  state.evidence = null;
+  state.revoking = null;
   renderChosenFile();
+  renderEvidence();
   for (const area of [anchorResult, revokeResult, creditResult, listArea, listCount]) {
     area.replaceChildren();
   }
@@ -241,9 +322,11 @@ function fillSelects() {
       .map((entry) => [entry.name, categoryTitle(catalogue, entry.name)]),
     "console.noCategories",
   );
+  // No reason is preselected: the department must choose one (the empty first option).
+  const reasons = (catalogue?.reasons ?? []).map((reason) => [reason, reasonLabel(reason)]);
   setOptions(
     revokeReason,
-    (catalogue?.reasons ?? []).map((reason) => [reason, reasonLabel(reason)]),
+    reasons.length > 0 ? [["", t("console.reasonPlaceholder")], ...reasons] : [],
     "common.none",
   );
 }
@@ -255,6 +338,25 @@ function fillSelects() {
 function renderChosenFile() {
   const [file] = anchorFile.files;
   anchorFileName.textContent = file ? file.name : t("console.noFile");
+}
+
+function renderEvidence() {
+  const evidence = state.evidence;
+  creditEvidenceName.textContent = evidence ? evidence.file.name : t("console.evidenceNone");
+  creditEvidence.toggleAttribute("aria-invalid", Boolean(evidence?.error));
+  if (!evidence) {
+    creditEvidenceHash.replaceChildren();
+  } else if (evidence.error) {
+    creditEvidenceHash.replaceChildren(el("span", { class: "field-error" }, t(evidence.error)));
+  } else if (!evidence.hash) {
+    creditEvidenceHash.replaceChildren(t("console.evidenceHashing"));
+  } else {
+    creditEvidenceHash.replaceChildren(
+      el("span", { class: "evidence-label" }, t("console.evidenceFingerprint")),
+      " ",
+      el("code", { class: "hash", id: "credit-evidence-fingerprint" }, evidence.hash),
+    );
+  }
 }
 
 function renderAnchored() {
@@ -393,8 +495,10 @@ function render() {
   renderDepartment();
   fillSelects();
   renderChosenFile();
+  renderEvidence();
   renderAnchored();
   renderRevoked();
+  if (state.revoking) renderRevokeFacts();
   renderRecorded();
   renderList();
 }
@@ -419,6 +523,7 @@ bindTokenForm({
 });
 
 anchorFile.addEventListener("change", renderChosenFile);
+creditEvidence.addEventListener("change", () => chooseEvidence(creditEvidence.files[0] ?? null));
 
 $("disconnect").addEventListener("click", () => {
   clearError(errorBox);
@@ -466,7 +571,7 @@ anchorForm.addEventListener("submit", async (event) => {
   });
 });
 
-revokeForm.addEventListener("submit", async (event) => {
+revokeForm.addEventListener("submit", (event) => {
   event.preventDefault();
   clearError(errorBox);
   setMessage(null);
@@ -478,13 +583,61 @@ revokeForm.addEventListener("submit", async (event) => {
     return;
   }
   revokeHash.removeAttribute("aria-invalid");
+  if (!revokeReason.value) {
+    revokeReason.setAttribute("aria-invalid", "true");
+    showError(errorBox, "console.reasonMissing");
+    revokeReason.focus();
+    return;
+  }
+  revokeReason.removeAttribute("aria-invalid");
+  // A revocation cannot be undone: it is sent only once confirmed in the dialog.
+  state.revoking = { documentHash, reason: revokeReason.value };
+  renderRevokeFacts();
+  revokeDialog.showModal();
+});
+
+/** What the confirmation dialog names: the hash, its type when listed, and the reason. */
+function renderRevokeFacts() {
+  const { documentHash, reason } = state.revoking;
+  const listed = state.items.find((item) => item.documentHash === documentHash);
+  const fact = (term, value) => [el("dt", {}, term), el("dd", {}, value)];
+  revokeFacts.replaceChildren(
+    ...fact(t("console.hashLabel"), el("code", { class: "hash" }, documentHash)),
+    ...(listed ? fact(t("console.confirmType"), typeTitle(state.catalogue, listed.type)) : []),
+    ...fact(t("console.reasonLabel"), reasonLabel(reason)),
+  );
+}
+
+function cancelRevocation() {
+  if (!state.revoking) return;
+  state.revoking = null;
+  if (revokeDialog.open) revokeDialog.close();
+  setMessage("console.revokeCancelled");
+  revokeSubmit.focus();
+}
+
+revokeCancel.addEventListener("click", cancelRevocation);
+// Escape closes a modal dialog by itself: that is a cancellation too.
+revokeDialog.addEventListener("cancel", (event) => {
+  event.preventDefault();
+  cancelRevocation();
+});
+
+revokeConfirmForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const revoking = state.revoking;
+  state.revoking = null;
+  revokeDialog.close();
+  if (!revoking) return;
+  revokeSubmit.focus();
   await busy(revokeSubmit, async () => {
     try {
-      state.revoked = await api(`/v1/certificates/${documentHash}/revoke`, {
+      state.revoked = await api(`/v1/certificates/${revoking.documentHash}/revoke`, {
         method: "POST",
         token: state.token,
-        json: { reason: revokeReason.value },
+        json: { reason: revoking.reason },
       });
+      revokeReason.value = "";
       renderRevoked();
     } catch (error) {
       fail(error);
@@ -533,17 +686,20 @@ creditForm.addEventListener("submit", async (event) => {
     severity,
     occurredAt: creditOccurred.value,
   };
-  const evidence = creditEvidence.value.trim();
-  if (evidence) {
-    const evidenceHash = normaliseHash(evidence);
-    if (!evidenceHash) {
-      showError(errorBox, "verify.hashInvalid");
+  const evidence = state.evidence;
+  if (!evidence) {
+    showError(errorBox, "console.evidenceMissing");
+    creditEvidence.focus();
+    return;
+  }
+  await busy(creditSubmit, async () => {
+    await evidence.done;
+    if (evidence.error) {
+      showError(errorBox, evidence.error);
       creditEvidence.focus();
       return;
     }
-    body.evidenceHash = evidenceHash;
-  }
-  await busy(creditSubmit, async () => {
+    body.evidenceHash = evidence.hash;
     try {
       state.recorded = await api("/v1/credit/events", {
         method: "POST",
@@ -552,6 +708,8 @@ creditForm.addEventListener("submit", async (event) => {
       });
       creditSubject.value = "";
       creditEvidence.value = "";
+      state.evidence = null;
+      renderEvidence();
       renderRecorded();
     } catch (error) {
       fail(error);
@@ -565,6 +723,7 @@ listRefresh.addEventListener("click", () =>
 listMore.addEventListener("click", () => busy(listMore, () => loadList(false).catch(fail)));
 
 renderChosenFile();
+renderEvidence();
 if (state.token) {
   connect(state.token).catch(fail);
 } else {
