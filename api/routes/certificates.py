@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
@@ -45,6 +46,7 @@ from api.schemas import (
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32, public_certificate
+from ledger.authorization import authorize_certificate_change
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type, reason_code
 from ledger.contracts import CertificateRegistryClient, Department
@@ -268,8 +270,9 @@ async def _status_change(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        if session.certificates().certificate(doc_hash) is None:
-            raise CertificateRegistryUnknownCertificate({"docHash": doc_hash})
+        authorize_certificate_change(
+            session.registry(), session.certificates(), caller.department_id, doc_hash
+        )
         recorder = CallRecorder(session.connection.web3)
         writer = session.certificates(recorder)
         if change == "suspend":
@@ -367,6 +370,9 @@ async def revoke_certificate(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
+        authorize_certificate_change(
+            session.registry(), session.certificates(), caller.department_id, proof.root
+        )
         recorder = CallRecorder(session.connection.web3)
         session.certificates(recorder).revoke_leaf(proof.root, doc_hash, proof.path, code)
         return Prepared(
@@ -448,14 +454,29 @@ async def _answer_anchor(service: Service, operation: Operation, wait: float) ->
     )
 
 
+#: What a list cursor carries: ``<block>.<log index>``, two plain decimals of at most 18 digits
+#: (SQLite's INTEGER, which the index compares them with, holds 63 bits).
+_CURSOR_TEXT: Final = re.compile(r"(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,17})", re.ASCII)
+
+
 def _cursor(text: str | None) -> tuple[int, int] | None:
+    """The (block, log index) a cursor of :func:`_encode_cursor` stands for. Anything else, a
+    huge or negative number, another spelling of the same numbers, is refused with a 422: only
+    cursors this service could have handed out reach the index."""
     if text is None:
         return None
+    refused = ValidationError("cursor is not one this service handed out")
     try:
-        block, index = base64.urlsafe_b64decode(text.encode() + b"==").decode().split(".")
-        return int(block), int(index)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError("cursor is not one this service handed out") from None
+        decoded = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+        match = _CURSOR_TEXT.fullmatch(decoded.decode("ascii"))
+    except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+        raise refused from None
+    if match is None:
+        raise refused
+    block, index = int(match[1]), int(match[2])
+    if _encode_cursor(block, index) != text:
+        raise refused
+    return block, index
 
 
 def _encode_cursor(block: int, index: int) -> str:
