@@ -59,8 +59,17 @@ _OPEN_ENDED: Final = (1 << 40) - 1
 FUNDING_AMOUNT: Final = 10**20
 
 
+#: The last second Python's datetime holds (9999-12-31T23:59:59Z); a uint40 reaches further.
+_LAST_REPRESENTABLE: Final = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+
+
 def _time(seconds: int) -> datetime | None:
-    return None if seconds in (0, _OPEN_ENDED) else datetime.fromtimestamp(seconds, UTC)
+    """A contract's seconds as a UTC datetime (None for 0 and open-ended). A time past the year
+    9999, which this library never writes (ledger.parsing.check_moment) but another client may,
+    reads as the last representable second instead of failing every read of its record."""
+    if seconds in (0, _OPEN_ENDED):
+        return None
+    return datetime.fromtimestamp(min(seconds, _LAST_REPRESENTABLE), UTC)
 
 
 def _seconds(moment: datetime | None) -> int:
