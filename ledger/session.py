@@ -27,7 +27,11 @@ from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
-from ledger.authorization import authorize_certificate_change, require_accreditation
+from ledger.authorization import (
+    authorize_bundle_filing,
+    authorize_certificate_change,
+    require_accreditation,
+)
 from ledger.catalogue import CertificateType
 from ledger.chain.connection import ChainConnection, connect
 from ledger.config import Settings, write_local_secrets
@@ -340,10 +344,14 @@ class LedgerSession:
         come first (unknown bundle or part, another department's part, a part already filed, a
         certificate unknown, inactive, of another issuer or type, or a batch root: batched
         certificates have no record of their own to file): the holder is compared only for a
-        certificate the contract would take. ``sender`` replaces the department's key (a
-        :class:`~ledger.txmanager.CallRecorder` to journal it).
+        certificate the contract would take. Before all of them, a department filing another
+        department's part is refused (NotAuthorizedError: authorization before existence).
+        ``sender`` replaces the department's key (a :class:`~ledger.txmanager.CallRecorder` to
+        journal it).
         """
         bundles = self.bundles()
+        # The caller's right to this part first (ledger/authorization.py), then the rest.
+        authorize_bundle_filing(self.registry(), bundles, department_id, bundle_id, index)
         certificates = self.certificates()
         bundle = bundles.bundle(bundle_id)
         record = certificates.certificate(doc_hash)
