@@ -42,7 +42,6 @@ from types import MappingProxyType
 from typing import Final, NamedTuple, Protocol, TypeAlias
 
 import rfc8785
-from eth_hash.auto import keccak as _keccak_hasher
 
 from ledger.errors import InvalidDocumentError
 from ledger.keccak import keccak256 as keccak
@@ -55,6 +54,7 @@ __all__ = [
     "SALT_BYTES",
     "DigestAndProof",
     "DocumentDigest",
+    "DocumentDigester",
     "DocumentKind",
     "JSONValue",
     "SaltSource",
@@ -611,20 +611,65 @@ def _digest_content(data: bytes, max_certificate_bytes: int) -> DigestAndProof:
 
 def _digest_large_stream(stream: _BinaryReader, max_certificate_bytes: int) -> DocumentDigest:
     """Hash a file too large to be a certificate without loading it, applying the same rule."""
-    hasher = _keccak_hasher.new(b"")
-    leading: bool | None = None  # does the first non-whitespace byte open an object?
-    tail = b""
+    digester = DocumentDigester(max_certificate_bytes)
     for chunk in iter(lambda: stream.read(_STREAM_CHUNK), b""):
-        hasher.update(chunk)
-        if leading is None:
+        digester.update(chunk)
+    return digester.result().digest
+
+
+class DocumentDigester:
+    """:func:`digest_and_proof` of content that arrives in pieces (an upload), without holding
+    more of it than a certificate may be.
+
+    Every piece goes into the file hash at once. The content is also kept while it may still be
+    a certificate (it opens with ``{`` and is at most ``max_certificate_bytes`` long), because a
+    certificate is hashed from its parsed fields, not its bytes; past that size it is dropped,
+    and only the certificate marker is looked for, so that an oversized certificate is reported
+    as such rather than hashed as a file. Memory stays within the certificate limit whatever the
+    content's size. :meth:`result` gives exactly what :func:`digest_and_proof` gives for the
+    whole content, errors included.
+    """
+
+    def __init__(self, max_certificate_bytes: int = DEFAULT_MAX_CERTIFICATE_BYTES) -> None:
+        self.limit = max_certificate_bytes
+        #: Bytes seen so far.
+        self.size = 0
+        # safe-pysha3's hasher, not eth_hash's: the pycryptodome backend of the latter keeps
+        # every piece it is given (to be able to copy itself), the whole content in the end.
+        self._hasher = keccak256_hasher(b"")
+        self._held: bytearray | None = bytearray()
+        self._leading: bool | None = None  # does the first non-whitespace byte open an object?
+        self._marked = False  # the certificate marker was seen
+        self._tail = b""
+
+    def update(self, chunk: bytes) -> None:
+        """Add the next piece of the content."""
+        if not chunk:
+            return
+        self.size += len(chunk)
+        self._hasher.update(chunk)
+        if self._leading is None:
             stripped = chunk.lstrip(_JSON_WHITESPACE)
             if stripped:
-                leading = stripped.startswith(b"{")
-        window = tail + chunk
-        if leading and _CERTIFICATE_MARKER in window:
-            raise _too_large(max_certificate_bytes)
-        tail = window[-(len(_CERTIFICATE_MARKER) - 1) :]
-    return DocumentDigest(DocumentKind.FILE, hasher.digest())
+                self._leading = stripped.startswith(b"{")
+        if self._held is not None:
+            if self._leading is False or self.size > self.limit:
+                self._held = None
+            else:
+                self._held += chunk
+        if self._leading and not self._marked:
+            window = self._tail + chunk
+            self._marked = _CERTIFICATE_MARKER in window
+            self._tail = window[-(len(_CERTIFICATE_MARKER) - 1) :]
+
+    def result(self) -> DigestAndProof:
+        """The digest (and embedded proof) of the content so far; InvalidDocumentError as
+        :func:`digest_and_proof` raises it."""
+        if self._held is not None:
+            return _digest_content(bytes(self._held), self.limit)
+        if self._leading and self._marked:
+            raise _too_large(self.limit)
+        return DigestAndProof(DocumentDigest(DocumentKind.FILE, self._hasher.digest()), None)
 
 
 class _BinaryReader(Protocol):

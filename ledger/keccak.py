@@ -19,6 +19,8 @@ __all__ = ["keccak256", "keccak256_hasher"]
 class Keccak256Hasher(Protocol):
     """A running keccak256 computation (safe-pysha3's ``keccak_256`` object)."""
 
+    def update(self, data: bytes, /) -> None: ...
+
     def digest(self) -> bytes: ...
 
 

@@ -7,24 +7,28 @@ answers the commonest one (a hash whose report the verification index holds) bef
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 import pydantic
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from starlette.datastructures import UploadFile
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_service, get_settings
-from api.middleware import MULTIPART_OVERHEAD
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
 from api.service import Service
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
+from ledger.documents import DocumentDigester
 from ledger.verify import verify_document, verify_hash
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 __all__ = ["IndexFront", "router"]
 
@@ -89,7 +93,9 @@ async def verify(request: Request) -> Response:
     encrypted = [certificate_type(name).code for name in settings.encrypt_types]
 
     def full(
-        doc_hash: bytes | None = None, data: bytes | None = None, proof: BatchProof | None = None
+        doc_hash: bytes | None = None,
+        data: DocumentDigester | None = None,
+        proof: BatchProof | None = None,
     ) -> dict[str, Any]:
         # The stored copy is checked too (DESIGN section 8, step 10): the service has the store.
         # Copies of other regions' departments live in their stores (unless IPFS is shared).
@@ -119,9 +125,9 @@ async def verify(request: Request) -> Response:
             await service.read(lambda: index.report(doc_hash, lambda: full(doc_hash), now=now))
         )
     if media_type == MULTIPART_MEDIA_TYPE:
-        data, proof_bytes = await _read_document(request, limit)
+        digester, proof_bytes = await _read_document(request, limit)
         file_proof = BatchProof.loads(proof_bytes) if proof_bytes is not None else None
-        return _report_response(await service.read(lambda: full(data=data, proof=file_proof)))
+        return _report_response(await service.read(lambda: full(data=digester, proof=file_proof)))
     raise ProblemError(
         415,
         "unsupported_media_type",
@@ -275,43 +281,105 @@ def _parse_hash(body: bytes) -> tuple[bytes, dict[str, Any] | None]:
     return parsed.hash_bytes(), parsed.proof
 
 
-async def _read_document(request: Request, limit: int) -> tuple[bytes, bytes | None]:
-    """The bytes of the multipart ``file`` part (at most ``limit`` of them), and of the optional
-    ``proof`` part (a batch proof, for a file anchored in a Merkle batch)."""
-    body = await _read_body(request, limit + MULTIPART_OVERHEAD, limit)
-    delivered = False
+#: Most parts a verification upload may have (a file, a proof, and a few a form adds).
+_MAX_PARTS: Final = 8
 
-    async def replay() -> Message:
-        nonlocal delivered
-        if delivered:
-            return {"type": "http.disconnect"}
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
 
-    # The body was counted while it was read; the form parser reads the counted copy.
-    counted = Request(request.scope, receive=replay)
-    async with counted.form(max_files=2, max_fields=8) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "file"),
-                        "msg": "a file part named 'file' is required",
-                        "type": "missing",
-                    }
-                ]
-            )
-        data = await upload.read(limit + 1)
-        proof_part = form.get("proof")
-        if isinstance(proof_part, UploadFile):
-            proof: bytes | None = await proof_part.read(_MAX_PROOF_BYTES + 1)
-        elif isinstance(proof_part, str):
-            proof = proof_part.encode()
-        else:
-            proof = None
-    if len(data) > limit:
-        raise _too_large(limit)
-    if proof is not None and len(proof) > _MAX_PROOF_BYTES:
-        raise ProblemError(413, "content_too_large", "the batch proof is too large")
-    return data, proof
+class _Upload:
+    """The parts of a verification upload as python-multipart finds them: the ``file`` part
+    goes into a :class:`DocumentDigester` piece by piece, the ``proof`` part is kept (it is
+    small), anything else is skipped. Neither a part's file name nor its other headers are
+    kept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.digester = DocumentDigester()
+        self.has_file = False
+        self.proof: bytearray | None = None
+        self.parts = 0
+        self._current: str | None = None
+        self._header_name = b""
+        self._header_value = b""
+        self._disposition = b""
+
+    def on_part_begin(self) -> None:
+        self._current = None
+        self._disposition = b""
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self._header_name.lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name = self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        self.parts += 1
+        if self.parts > _MAX_PARTS:
+            raise ProblemError(400, "bad_request", f"more than {_MAX_PARTS} parts")
+        _, options = parse_options_header(self._disposition)
+        name = options.get(b"name")
+        if name == b"file":
+            if self.has_file:
+                raise ProblemError(400, "bad_request", "more than one 'file' part")
+            self.has_file = True
+            self._current = "file"
+        elif name == b"proof":
+            self.proof = bytearray()
+            self._current = "proof"
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current == "file":
+            self.digester.update(data[start:end])
+            if self.digester.size > self.limit:
+                raise _too_large(self.limit)
+        elif self._current == "proof":
+            assert self.proof is not None
+            self.proof += data[start:end]
+            if len(self.proof) > _MAX_PROOF_BYTES:
+                raise ProblemError(413, "content_too_large", "the batch proof is too large")
+
+
+async def _read_document(request: Request, limit: int) -> tuple[DocumentDigester, bytes | None]:
+    """The multipart ``file`` part hashed as it arrives (at most ``limit`` bytes of it), and
+    the optional ``proof`` part (a batch proof, for a file anchored in a Merkle batch).
+
+    The document is never held whole: memory stays near the size of the pieces the server reads
+    (a document that may be a structured certificate is kept up to the certificate limit, as it
+    must be parsed). The body's own size limit is the guard's (api.middleware).
+    """
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise ProblemError(400, "bad_request", "the multipart body names no boundary")
+    upload = _Upload(limit)
+    callbacks: MultipartCallbacks = {
+        "on_part_begin": upload.on_part_begin,
+        "on_header_field": upload.on_header_field,
+        "on_header_value": upload.on_header_value,
+        "on_header_end": upload.on_header_end,
+        "on_headers_finished": upload.on_headers_finished,
+        "on_part_data": upload.on_part_data,
+    }
+    parser = MultipartParser(boundary, callbacks)
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError:
+        raise ProblemError(400, "bad_request", "the multipart body is malformed") from None
+    if not upload.has_file:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "file"),
+                    "msg": "a file part named 'file' is required",
+                    "type": "missing",
+                }
+            ]
+        )
+    return upload.digester, None if upload.proof is None else bytes(upload.proof)

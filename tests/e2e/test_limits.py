@@ -3,6 +3,7 @@ without the server reading it into memory, whether its size is declared or only 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -10,6 +11,7 @@ from typing import Final
 import httpx
 import pytest
 
+from ledger.documents import hash_file_bytes
 from tests.support.serve import serving
 from tests.support.service import PreparedService, prepare_service
 
@@ -76,3 +78,36 @@ def test_a_100_mb_upload_is_refused_without_being_read(
     assert grown < 40 * MEGABYTE, f"the server's peak memory grew by {grown / MEGABYTE:.0f} MiB"
     assert sent < UPLOAD or response is not None
     assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A server of its own: the peak resident set it reports is this module's test's alone."""
+    prepared = prepare_service(tmp_path_factory.mktemp("verify-memory"), rate_limit=0)
+    with serving(prepared.settings.data_dir) as process:
+        yield process.url, process.pid
+
+
+def test_a_10_mb_verification_upload_is_hashed_as_it_streams(
+    own_server: tuple[str, int],
+) -> None:
+    """Issue 13: an anonymous 10 MB verification used to cost about 27 MB of server memory
+    (the body, its joined copy and the parsed part); hashed as it arrives, it costs about the
+    size of the pieces read."""
+    url, pid = own_server
+    document = os.urandom(10 * MEGABYTE - 1024)
+    # A first upload sets up what any first request does (threads, buffers, imports).
+    warm_up = httpx.post(f"{url}/v1/verify", files={"file": ("a.bin", b"warm up")}, timeout=60)
+    assert warm_up.status_code == 200, warm_up.text
+    before = resident_bytes(pid)
+    response = httpx.post(
+        f"{url}/v1/verify",
+        files={"file": ("big.bin", document, "application/octet-stream")},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["documentHash"] == "0x" + hash_file_bytes(document).hex()
+    assert report["verdict"] == "INVALID"  # never anchored
+    grown = resident_bytes(pid) - before
+    assert grown < 5 * MEGABYTE, f"the server's peak memory grew by {grown / MEGABYTE:.1f} MiB"
