@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -226,11 +226,13 @@ def test_credit_record_amend_history(tmp_path: Path) -> None:
     evidence = write(tmp_path / "audit.txt", f"稽查报告 {CITIZEN_X}\n")
     award = write(tmp_path / "award.txt", "表彰决定\n")
     decision = write(tmp_path / "decision.txt", "复核决定书\n")
+    # Recent: `ledger credit history` lists only events within their disclosure period (ADR 0020).
+    occurred = (date.today() - timedelta(days=60)).isoformat()
 
     first = ledger(
         data_dir,
         *("credit", "record", "--subject", CITIZEN_X, "--category", "tax-violation"),
-        *("--severity", "3", "--occurred", "2024-05-01", "--evidence", str(evidence), "--json"),
+        *("--severity", "3", "--occurred", occurred, "--evidence", str(evidence), "--json"),
     )
     negative = json_of(first)["eventId"]
     positive = json_of(
@@ -256,7 +258,7 @@ def test_credit_record_amend_history(tmp_path: Path) -> None:
     assert [e["eventId"] for e in history["events"]] == [positive, negative]
     assert [e["amendment"] for e in history["events"]] == ["none", "disputed"]
     assert [e["category"] for e in history["events"]] == ["commendation", "tax-violation"]
-    assert history["events"][1]["occurredAt"] == "2024-05-01T00:00:00+08:00"
+    assert history["events"][1]["occurredAt"] == f"{occurred}T00:00:00+08:00"
     assert history["score"]["counted"] == [positive, negative]
     assert history["score"]["value"] == 100 - 10 + 2
     for output in (first.stdout, result.stdout, result.stderr):
