@@ -106,7 +106,7 @@ def disclosure_of(event: CreditEvent, period: int, now: datetime) -> Disclosure:
     a disclosure ``period`` of that many seconds (0: no limit).
 
     Withdrawn, corrected and repaired events stopped being disclosed when they were so amended
-    (a disputed event whose correction is disputed is disclosed again, as on chain). Otherwise
+    (a corrected event that the subject then disputes is disclosed again, as on chain). Otherwise
     a positive event is always disclosed; a negative one until ``occurredAt + period``,
     exclusive. Disputed and upheld events follow the period like any other: a dispute neither
     stops nor extends it.
