@@ -102,7 +102,7 @@ async def require_chain_reader(
 @router.post(
     "/rpc",
     dependencies=[Depends(require_chain_reader)],
-    responses=problem_responses(401, 403, 413, 429, 500, 503),
+    responses=problem_responses(400, 401, 403, 413, 429, 500, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
