@@ -59,6 +59,7 @@ const anchorResult = $("anchor-result");
 const revokeForm = $("revoke-form");
 const revokeHash = $("revoke-hash");
 const revokeReason = $("revoke-reason");
+const revokeReasonError = $("revoke-reason-error");
 const revokeSubmit = $("revoke-submit");
 const revokeResult = $("revoke-result");
 const creditForm = $("credit-form");
@@ -98,6 +99,8 @@ const state = {
    * settles when its fingerprint is known (``hash``) or cannot be (``error``, a dictionary key).
    */
   evidence: null,
+  /** Whether the credit form was sent without evidence (said beside the field until chosen). */
+  evidenceMissing: false,
   /** The revocation waiting for confirmation in the dialog: ``{documentHash, reason}``. */
   revoking: null,
 };
@@ -142,6 +145,7 @@ async function fingerprint(file) {
 }
 
 function chooseEvidence(file) {
+  if (file) state.evidenceMissing = false;
   if (!file) {
     state.evidence = null;
     renderEvidence();
@@ -203,7 +207,9 @@ function disconnect(messageKey = null) {
   for (const form of [anchorForm, revokeForm, creditForm]) form.reset();
   if (revokeDialog.open) revokeDialog.close();
   state.evidence = null;
+  state.evidenceMissing = false;
   state.revoking = null;
+  markReason(true);
   renderChosenFile();
   renderEvidence();
   for (const area of [anchorResult, revokeResult, creditResult, listArea, listCount]) {
@@ -343,9 +349,12 @@ function renderChosenFile() {
 function renderEvidence() {
   const evidence = state.evidence;
   creditEvidenceName.textContent = evidence ? evidence.file.name : t("console.evidenceNone");
-  creditEvidence.toggleAttribute("aria-invalid", Boolean(evidence?.error));
+  const invalid = evidence ? Boolean(evidence.error) : state.evidenceMissing;
+  creditEvidence.toggleAttribute("aria-invalid", invalid);
   if (!evidence) {
-    creditEvidenceHash.replaceChildren();
+    creditEvidenceHash.replaceChildren(
+      ...(invalid ? [el("span", { class: "field-error" }, t("console.evidenceMissing"))] : []),
+    );
   } else if (evidence.error) {
     creditEvidenceHash.replaceChildren(el("span", { class: "field-error" }, t(evidence.error)));
   } else if (!evidence.hash) {
@@ -584,16 +593,27 @@ revokeForm.addEventListener("submit", (event) => {
   }
   revokeHash.removeAttribute("aria-invalid");
   if (!revokeReason.value) {
-    revokeReason.setAttribute("aria-invalid", "true");
+    markReason(false);
     showError(errorBox, "console.reasonMissing");
     revokeReason.focus();
     return;
   }
-  revokeReason.removeAttribute("aria-invalid");
+  markReason(true);
   // A revocation cannot be undone: it is sent only once confirmed in the dialog.
   state.revoking = { documentHash, reason: revokeReason.value };
   renderRevokeFacts();
   revokeDialog.showModal();
+});
+
+/** Mark the reason field valid or not, with its message beside it (seen where focus goes). */
+function markReason(valid) {
+  if (valid) revokeReason.removeAttribute("aria-invalid");
+  else revokeReason.setAttribute("aria-invalid", "true");
+  revokeReasonError.hidden = valid;
+}
+
+revokeReason.addEventListener("change", () => {
+  if (revokeReason.value) markReason(true);
 });
 
 /** What the confirmation dialog names: the hash, its type when listed, and the reason. */
@@ -688,6 +708,8 @@ creditForm.addEventListener("submit", async (event) => {
   };
   const evidence = state.evidence;
   if (!evidence) {
+    state.evidenceMissing = true;
+    renderEvidence();
     showError(errorBox, "console.evidenceMissing");
     creditEvidence.focus();
     return;
