@@ -10,8 +10,8 @@ one line whatever its arguments hold:
 - in the message, every control character (C0, DEL, C1 and the Unicode line and paragraph
   separators) is written as its Python escape (``\\n``, ``\\x1b``, ``\\u2028``);
 - in a traceback or stack, which is several lines by nature, the same characters but the line
-  breaks are escaped, and every line after the first is indented: a line that starts in the
-  first column is always the start of a record.
+  breaks are escaped, and every line is indented: a line that starts in the first column is
+  always the start of a record.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ def escape_controls(text: str) -> str:
 
 
 def _escape_block(text: str) -> str:
+    # A formatter writes the block on lines of its own, after the message's.
     lines = _CONTROL_BUT_NEWLINE.sub(_escaped, text).split("\n")
-    return "\n".join([lines[0], *(" " + line if line[:1] != " " else line for line in lines[1:])])
+    return "\n".join(line if line.startswith(" ") else " " + line for line in lines)
 
 
 class ControlCharacterFilter(logging.Filter):

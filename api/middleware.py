@@ -234,74 +234,80 @@ class GuardMiddleware:
                 log_access(str(status))
             await send(message)
 
-        settings = scope["app"].state.settings
-        path: str = scope["path"]
-        if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
-            key = await self._limit_key(scope, headers, service)
-            wait = service.limiter.acquire(key)
-            if wait > 0:
-                response = problem_response(
-                    Request(scope),
-                    429,
-                    "too_many_requests",
-                    "too many requests; slow down",
-                    headers={"Retry-After": service.limiter.retry_after(wait)},
-                )
-                await response(scope, receive, send_with_id)
-                return
-        content_type = headers.get("content-type", b"").decode("latin-1").lower()
-        multipart = content_type.startswith("multipart/")
-        # The limit named in problems is the one settings state (the document's, for uploads).
-        shown = settings.max_upload_bytes if multipart else settings.max_json_bytes
-        limit = shown + MULTIPART_OVERHEAD if multipart else shown
-        state["body_limit"] = limit
-        declared = headers.get("content-length")
-        if declared is not None:
-            if not declared.strip().isdigit():
-                response = problem_response(
-                    Request(scope), 400, "bad_request", "malformed Content-Length"
-                )
-                await response(scope, receive, send_with_id)
-                return
-            if int(declared) > limit:
-                response = problem_response(
-                    Request(scope),
-                    413,
-                    "content_too_large",
-                    f"the request exceeds the upload limit of {shown} bytes",
-                )
-                await response(scope, receive, send_with_id)
-                return
-        received = 0
-        json_body = content_type.startswith("application/json") or "+json" in content_type
-        gauge = JsonDepthGauge(settings.max_json_depth) if json_body else None
-        body_timeout: float = settings.body_timeout
-        deadline = asyncio.get_running_loop().time() + body_timeout
-        complete = False  # the whole body was received
+        async def guarded() -> None:
+            # All the guard does for a request, in one function so that an exception anywhere
+            # in it (the rate limiter's look-up included) is answered like one raised by the
+            # application (below).
+            settings = scope["app"].state.settings
+            path: str = scope["path"]
+            if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
+                key = await self._limit_key(scope, headers, service)
+                wait = service.limiter.acquire(key)
+                if wait > 0:
+                    response = problem_response(
+                        Request(scope),
+                        429,
+                        "too_many_requests",
+                        "too many requests; slow down",
+                        headers={"Retry-After": service.limiter.retry_after(wait)},
+                    )
+                    await response(scope, receive, send_with_id)
+                    return
+            content_type = headers.get("content-type", b"").decode("latin-1").lower()
+            multipart = content_type.startswith("multipart/")
+            # The limit named in problems is the one settings state (the document's, for uploads).
+            shown = settings.max_upload_bytes if multipart else settings.max_json_bytes
+            limit = shown + MULTIPART_OVERHEAD if multipart else shown
+            state["body_limit"] = limit
+            declared = headers.get("content-length")
+            if declared is not None:
+                if not declared.strip().isdigit():
+                    response = problem_response(
+                        Request(scope), 400, "bad_request", "malformed Content-Length"
+                    )
+                    await response(scope, receive, send_with_id)
+                    return
+                if int(declared) > limit:
+                    response = problem_response(
+                        Request(scope),
+                        413,
+                        "content_too_large",
+                        f"the request exceeds the upload limit of {shown} bytes",
+                    )
+                    await response(scope, receive, send_with_id)
+                    return
+            received = 0
+            json_body = content_type.startswith("application/json") or "+json" in content_type
+            gauge = JsonDepthGauge(settings.max_json_depth) if json_body else None
+            body_timeout: float = settings.body_timeout
+            deadline = asyncio.get_running_loop().time() + body_timeout
+            complete = False  # the whole body was received
 
-        async def counted_receive() -> Message:
-            nonlocal received, complete, gone
-            if complete:  # waiting for a disconnect, say: no deadline
-                return await receive()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                raise BodyTimeout(body_timeout) from None
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                complete = not message.get("more_body", False)
-                received += len(chunk)
-                if received > limit:
-                    raise BodyTooLarge(shown)
-                if gauge is not None:
-                    gauge.feed(chunk)
-            elif message["type"] == "http.disconnect":
-                complete = gone = True
-            return message
+            async def counted_receive() -> Message:
+                nonlocal received, complete, gone
+                if complete:  # waiting for a disconnect, say: no deadline
+                    return await receive()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    raise BodyTimeout(body_timeout) from None
+                if message["type"] == "http.request":
+                    chunk = message.get("body", b"")
+                    complete = not message.get("more_body", False)
+                    received += len(chunk)
+                    if received > limit:
+                        raise BodyTooLarge(shown)
+                    if gauge is not None:
+                        gauge.feed(chunk)
+                elif message["type"] == "http.disconnect":
+                    complete = gone = True
+                return message
+
+            await self.app(scope, counted_receive, send_with_id)
 
         try:
-            await self.app(scope, counted_receive, send_with_id)
+            await guarded()
         except ClientDisconnect:
             # Raised by Starlette when the body ends in a disconnect: nothing to answer, nothing
             # unexpected. One line, not a traceback.
