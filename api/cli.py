@@ -32,8 +32,7 @@ def serve(state: Any, host: str, port: int, dev_issuer: bool) -> None:
     """Serve the HTTP API and the web pages (the ledger must be initialized)."""
     from api.app import serve as run
     from ledger.errors import DataDirectoryLockedError, ServiceRunningError
-    from ledger.servicedb import lock_service_database
-    from ledger.serving import announce, running_service, withdraw
+    from ledger.serving import announced, running_service
     from ledger.session import LedgerSession
 
     settings = state.settings()
@@ -58,16 +57,10 @@ def serve(state: Any, host: str, port: int, dev_issuer: bool) -> None:
             f"another `ledger serve` (pid {running.pid}, {running.url}) already serves this "
             "data directory; stop it, or give this one its own data directory"
         ) from busy
-    claim = lock_service_database(settings.service_db_path)
-    try:
-        # Where CLI commands on this data directory read while the service holds its chain.
-        announce(settings.data_dir, host, port)
-        try:
-            run(settings, host, port)
-        finally:
-            withdraw(settings.data_dir)
-    finally:
-        claim.release()
+    # serve.json: where CLI commands on this data directory read while the service holds its
+    # chain (the service withdraws it when it closes, even when a signal ends the process).
+    with announced(settings, host, port):
+        run(settings, host, port)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -18,12 +18,13 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from ledger.errors import ConfigurationError
+from ledger.errors import ConfigurationError, NoLedgerError
 from ledger.files import write_atomically
 from ledger.locks import holder
 
@@ -36,6 +37,7 @@ __all__ = [
     "SERVE_FILE",
     "RunningService",
     "announce",
+    "announced",
     "base_url",
     "chain_holder",
     "reader_key",
@@ -81,6 +83,31 @@ def announce(data_dir: Path, host: str, port: int) -> RunningService:
     body = json.dumps({"pid": service.pid, "url": service.url, "rpc": service.rpc_url}) + "\n"
     write_atomically(Path(data_dir) / SERVE_FILE, body.encode(), mode=0o600)
     return service
+
+
+@contextlib.contextmanager
+def announced(settings: Settings, host: str, port: int) -> Iterator[RunningService]:
+    """Claim the service database of ``settings`` for this process (ServiceRunningError when
+    another serves it) and announce the service at ``host``:``port`` for the ``with`` block.
+
+    The claim comes first, so that a second service refused at start never overwrites the
+    first one's announcement. Fails with NoLedgerError where there is no data directory.
+    """
+    from ledger.servicedb import lock_service_database
+
+    if not Path(settings.data_dir).is_dir():
+        raise NoLedgerError(
+            f"no ledger in the data directory {settings.data_dir}: run `ledger init` first"
+        )
+    claim = lock_service_database(settings.service_db_path)
+    try:
+        service = announce(settings.data_dir, host, port)
+        try:
+            yield service
+        finally:
+            withdraw(settings.data_dir)
+    finally:
+        claim.release()
 
 
 def withdraw(data_dir: Path) -> None:
