@@ -206,7 +206,7 @@ def test_bundle_refusals(data_dir: Path, tmp_path: Path) -> None:
         (
             ("bundle", "file", bundle_id, "0", licence, "--department", "22"),
             4,
-            "LicenceBundlesWrongDepartment",
+            "is department 21's to file, not department 22's",
         ),
         (("bundle", "file", bundle_id, "7", licence, "--department", "21"), 3, "UnknownPart"),
         (

@@ -511,6 +511,24 @@ def test_duplicate_is_refused_before_storing(
     assert (ledger.pins(), ledger.key_count()) == (pins, keys)
 
 
+def test_a_type_not_accredited_is_refused_before_storing(
+    ledger: DocumentLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authorization before existence (ADR 0023): refused in words, nothing stored."""
+    pins, keys = ledger.pins(), ledger.key_count()
+    spy = StoreSpy(ledger.documents, monkeypatch)
+
+    with pytest.raises(errors.NotAuthorizedError, match="not accredited for marriage-cert"):
+        ledger.anchor(personal_document(MARRIAGE_CERTIFICATE.title_zh), MARRIAGE_CERTIFICATE)
+    assert spy.stored == []
+    assert (ledger.pins(), ledger.key_count()) == (pins, keys)
+
+
+def _accreditation_withdrawn_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-check passes; the contract refuses (governance withdrew the scope meanwhile)."""
+    monkeypatch.setattr("ledger.session.require_accreditation", lambda *args, **kwargs: None)
+
+
 def _not_anchored_yet_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pre-check misses an anchor made meanwhile (another process won the race)."""
     original = CertificateRegistryClient.certificate
@@ -545,6 +563,8 @@ def test_anchoring_failure_after_storing_discards_the_copy(
     if raced:
         ledger.anchor(data, kind, store=False)
         _not_anchored_yet_once(monkeypatch)
+    else:
+        _accreditation_withdrawn_meanwhile(monkeypatch)
     pins, keys = ledger.pins(), ledger.key_count()
     spy = StoreSpy(ledger.documents, monkeypatch)
 
@@ -573,6 +593,7 @@ def test_failed_anchor_keeps_a_clear_copy_others_may_share(
     with open_document_ledger("embedded", tmp_path) as ledger:
         data = unique_text(f"报关单位备案 {ENTERPRISE}")
         earlier = ledger.documents.store_document(data, encrypt=False)
+        _accreditation_withdrawn_meanwhile(monkeypatch)
         with pytest.raises(errors.AccreditationScopeNotGranted):
             ledger.anchor(data, CUSTOMS_REGISTRATION)
         assert earlier.cid in ledger.pins()
