@@ -78,6 +78,7 @@ class RouteTemplates:
     """
 
     def __init__(self) -> None:
+        self._exact: dict[str, str] = {}  # the templates without parameters (the hot paths)
         self._table: list[tuple[re.Pattern[str], str]] | None = None
 
     def of(self, scope: Scope) -> str:
@@ -85,18 +86,24 @@ class RouteTemplates:
         if self._table is None:
             self._table = self._build(scope["app"])
         path: str = scope["path"]
+        exact = self._exact.get(path)
+        if exact is not None:
+            return exact
         for pattern, template in self._table:
             if pattern.fullmatch(path):
                 return template
         return UNMATCHED
 
-    @staticmethod
-    def _build(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    def _build(self, app: Any) -> list[tuple[re.Pattern[str], str]]:
         table: list[tuple[re.Pattern[str], str]] = []
         for context in iter_route_contexts(app.routes):
             pattern = getattr(context, "path_regex", None)
             template = context.path_format
-            if isinstance(pattern, re.Pattern) and isinstance(template, str):
+            if not (isinstance(pattern, re.Pattern) and isinstance(template, str)):
+                continue
+            if "{" not in template:
+                self._exact.setdefault(template, template)
+            else:
                 # Starlette's patterns end in "$", which also matches before a final newline.
                 table.append((re.compile(pattern.pattern.removesuffix("$")), template))
         return table
