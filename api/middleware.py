@@ -200,6 +200,8 @@ class GuardMiddleware:
         offered = headers.get("x-request-id", b"").decode("latin-1")
         request_id = offered.lower() if _REQUEST_ID.fullmatch(offered) else str(uuid.uuid4())
         state["request_id"] = request_id
+        # What a problem document names as its ``instance``: the template, never the path.
+        state["route"] = self.templates.of(scope)
         service: Service | None = getattr(scope["app"].state, "service", None)
         audited = False
         answered = False  # the response has started

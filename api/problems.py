@@ -164,7 +164,7 @@ def problem_response(
         status=status,
         detail=detail,
         code=code,
-        instance=request.url.path,
+        instance=_route_of(request),
         errors=errors,
     )
     return JSONResponse(
@@ -173,6 +173,14 @@ def problem_response(
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
     )
+
+
+def _route_of(request: Request) -> str | None:
+    """The template of the route the request matched (``/v1/certificates/{document_hash}``,
+    ``<unmatched>``), as the access log names it: a path as sent may carry an identity number
+    or a name, and a problem document never echoes client text (ADR 0016)."""
+    route = getattr(request.state, "route", None)
+    return route if isinstance(route, str) else None
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

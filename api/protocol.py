@@ -67,6 +67,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # uvicorn logs a line per request (raw path, client address) whenever "uvicorn.access"
+        # has a handler, whatever ``access_log`` says: a logging configuration that gives it one
+        # would write identity numbers in paths to the log. The service's own access log
+        # (api.access) names the route template instead, never client text.
+        self.access_log = False
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._head_begun = 0.0  # perf_counter when the pending head began; 0: none pending

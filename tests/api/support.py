@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -39,3 +40,16 @@ def prepare_ledger(root: Path) -> Prepared:
             store=False,
         )
     return Prepared(settings, document, outcome.doc_hash)
+
+
+def names_its_route(instance: object, path: str) -> bool:
+    """Whether a problem's ``instance`` is the template of the route ``path`` matched
+    (``/v1/certificates/{document_hash}`` for ``/v1/certificates/0x…``), or ``<unmatched>``.
+    Problems name the template, not the path, which may carry personal data; that they never
+    echo it is what tests/api/test_privacy.py searches for."""
+    if instance == "<unmatched>":
+        return True
+    if not isinstance(instance, str):
+        return False
+    parts = re.split(r"\{[^/{}]+\}", instance)
+    return re.fullmatch("[^/]+".join(re.escape(part) for part in parts), path) is not None

@@ -13,7 +13,16 @@ characters alone, which also catch the mistyped variants):
 * every response the service gave, problem documents included (with the payload of any JWT in
   it decoded), except the development tokens: JWTs for the subjects themselves, whose payload
   carries the identifier by design;
-* the raw bytes of ``service.sqlite3`` and its ``-wal``.
+* the raw bytes of ``service.sqlite3`` and its ``-wal``;
+* every file of the data directory, the document store's blocks and the key vault included, for
+  the citizens' numbers and the personal names (an enterprise's licence is public and stored in
+  clear, so the credit code is not searched there). ``test_no_personal_data_in_the_ipfs_store``
+  does the same with documents on a js-ipfs node, searching every block the node serves.
+
+The sequence also anchors business licences (not a personal type) for citizens, sends batches
+whose files are named ``<identity number>_<name>.txt`` and asks for paths with an identity
+number, a name and a line feed in them (issue 13 items 1 to 3). Names are searched in UTF-8,
+UTF-16-LE, GB18030 and percent-encoded; identifiers also in UTF-16-LE and as hex text.
 
 ``test_scan_finds_planted_identifiers`` shows that each of these searches finds an identifier
 that is there.
@@ -21,9 +30,11 @@ that is there.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,11 +52,17 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.security import DEV_ISSUER, DEV_KEY_FILE
 from ledger.audit import AuditLog
+from ledger.config import Settings
 from ledger.identity import USCC_ALPHABET, make_citizen_id
 from ledger.servicedb import ServiceDatabase
+from tests.integration.test_vault_backends import make_people as make_store_people
+from tests.integration.test_vault_backends import node_blocks
+from tests.support.ipfs import IpfsNode
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
 
+#: Loggers of the HTTP client the tests use (httpx logs each URL it requests): not the service.
+_CLIENT_LOGGERS: Final = ("httpx", "httpcore")
 #: Loggers that do not propagate to the root logger (so caplog's handler is attached to them).
 _UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
@@ -75,13 +92,28 @@ class People:
         return (self.citizen, self.citizen_x, self.enterprise)
 
 
-def needles(identifiers: tuple[str, ...]) -> dict[str, bytes]:
+#: Personal names in the documents, the batch file names and the paths of the sequence.
+NAMES: Final = ("林晓燕", "欧阳建国", "司马文博")
+
+
+def needles(identifiers: tuple[str, ...], names: tuple[str, ...] = NAMES) -> dict[str, bytes]:
     """Every spelling searched for, labelled without the value itself."""
     found: dict[str, bytes] = {}
     for index, identifier in enumerate(identifiers):
         for part, text in (("whole", identifier), ("first-17", identifier[:17])):
             for case, spelled in (("upper", text.upper()), ("lower", text.lower())):
                 found[f"identifier {index} ({part}, {case})"] = spelled.encode("ascii")
+        for case, spelled in (("upper", identifier.upper()), ("lower", identifier.lower())):
+            found[f"identifier {index} (utf-16-le, {case})"] = spelled.encode("utf-16-le")
+            found[f"identifier {index} (hex, {case})"] = spelled.encode().hex().encode()
+    for index, name in enumerate(names):
+        found[f"name {index} (utf-8)"] = name.encode()
+        found[f"name {index} (utf-16-le)"] = name.encode("utf-16-le")
+        found[f"name {index} (gb18030)"] = name.encode("gb18030")
+        found[f"name {index} (json)"] = json.dumps(name).strip('"').encode()
+        quoted = urllib.parse.quote(name)
+        found[f"name {index} (percent-encoded)"] = quoted.encode()
+        found[f"name {index} (percent-encoded, lower)"] = quoted.lower().encode()
     return found
 
 
@@ -193,6 +225,9 @@ def run_sequence(http: httpx.Client, prepared: PreparedService, people: People) 
         )
         assert response.status_code == 201, response.text
         hashes.append(response.json()["documentHash"])
+
+    personal_writes(http, seen, department, (people.citizen_x.lower(), people.citizen), run)
+    identifying_requests(http, seen, department, people.identifiers())
 
     # Credit events, and who may see them.
     def record(headers: dict[str, str], subject: str, category: str) -> str:
@@ -322,9 +357,120 @@ def run_sequence(http: httpx.Client, prepared: PreparedService, people: People) 
     return seen
 
 
+def wait_for_batch(http: httpx.Client, seen: Seen, location: str, headers: dict[str, str]) -> Any:
+    deadline = time.monotonic() + 60
+    while True:
+        response = seen.add(http.get(location, headers=headers))
+        assert response.status_code == 200, response.text
+        if response.json()["status"] != "accepted":
+            return response.json()
+        assert time.monotonic() < deadline, response.text
+        time.sleep(0.05)
+
+
+def personal_writes(
+    http: httpx.Client,
+    seen: Seen,
+    department: dict[str, str],
+    citizens: tuple[str, ...],
+    run: str,
+    names: tuple[str, ...] = NAMES,
+) -> list[str]:
+    """What offices send about people that is not of a personal type: a business licence of
+    each citizen (a sole trader) and its renewal, and a batch of files named ``<identity
+    number>_<name>.txt``. Returns the CIDs stored (the copies and the batch manifest)."""
+    cids: list[str] = []
+    for index, citizen in enumerate(citizens):
+        name = names[index % len(names)]
+        licence = f"营业执照 个体工商户 经营者 {name} 公民身份号码 {citizen} {run}\n"
+        form = {"type": "business-licence", "subject": citizen, "subjectKind": "citizen"}
+        files = {"file": (f"{citizen}_{name}.txt", licence.encode(), "text/plain")}
+        response = seen.add(
+            http.post("/v1/certificates", headers=department, files=files, data=form)
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["encrypted"] is True, response.text
+        cids.append(response.json()["cid"])
+        renewed = licence.replace("营业执照", "营业执照 (换发)").encode("utf-16-le")
+        response = seen.add(
+            http.post(
+                f"/v1/certificates/{response.json()['documentHash']}/supersede",
+                headers=department,
+                files={"file": (f"{citizen}_{name}_换发.txt", renewed, "text/plain")},
+                data={"reason": "renewal", "subject": citizen},
+            )
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["encrypted"] is True, response.text
+        cids.append(response.json()["cid"])
+    parts = [
+        (
+            "files",
+            (f"{citizen}_{names[index % len(names)]}.txt", f"{citizen} {run} {index}".encode()),
+        )
+        for index, citizen in enumerate(citizens)
+    ]
+    response = seen.add(
+        http.post(
+            "/v1/certificates/batches",
+            headers=department,
+            files=parts,
+            data={"type": "business-licence"},
+        )
+    )
+    assert response.status_code == 202, response.text
+    job = wait_for_batch(http, seen, response.headers["location"], department)
+    assert job["status"] == "done", job
+    assert [item["index"] for item in job["items"]] == list(range(len(parts)))
+    cids.append(job["manifest"])
+    return cids
+
+
+def identifying_requests(
+    http: httpx.Client,
+    seen: Seen,
+    department: dict[str, str],
+    identifiers: tuple[str, ...],
+    names: tuple[str, ...] = NAMES,
+) -> None:
+    """Paths that carry an identity number, a name or a line feed: each is refused (4xx), and
+    none of it may reach a log line or a problem document."""
+    for identifier in identifiers:
+        for path in (
+            f"/v1/certificates/{identifier}",
+            f"/v1/certificates/{identifier.lower()}",
+            f"/v1/certificates/0x%0a{identifier}",
+            f"/v1/certificates/%0a{identifier}%0d%0aforged",
+            f"/v1/certificates/batches/{identifier}",
+            f"/v1/credit/events/{identifier}",
+            f"/v1/no-such-route/{identifier}",
+        ):
+            response = seen.add(http.get(path, headers=department))
+            assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    for name in names:
+        for path in (f"/v1/certificates/{name}", f"/v1/{name}/%0a"):
+            response = seen.add(http.get(path))
+            assert 400 <= response.status_code < 500, (response.status_code, response.text)
+
+
 def database_files(prepared: PreparedService) -> list[Path]:
     path = prepared.settings.service_db_path
     return [p for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+
+
+def data_dir_leaks(settings: Settings, identifiers: tuple[str, ...]) -> list[str]:
+    """Every file of the data directory (document store, key vault, chain, service database)
+    searched for the citizens' ``identifiers`` and the names: documents of enterprises are
+    public and stored in clear, so their credit codes are not searched here."""
+    searched = needles(identifiers)
+    found: list[str] = []
+    root = settings.data_dir
+    files = sorted(path for path in root.rglob("*") if path.is_file())
+    assert any(path.is_relative_to(settings.documents_dir) for path in files)
+    for path in files:
+        where = path.relative_to(root)
+        found += [f"file {where}: {label}" for label in find(searched, path.read_bytes())]
+    return found
 
 
 def leaks(
@@ -336,6 +482,8 @@ def leaks(
 ) -> list[str]:
     found: list[str] = []
     for record in caplog.records:
+        if record.name.partition(".")[0] in _CLIENT_LOGGERS:
+            continue  # the test's own client, which names every URL it asks for
         found += [f"log {record.name}: {label}" for label in find(searched, record_text(record))]
     for row in audit:
         found += [f"audit row {row.seq}: {label}" for label in find(searched, repr(row))]
@@ -381,7 +529,8 @@ def test_no_identifier_leaves_in_process(
     found = leaks(searched, caplog, audit, seen, files_closed)
     for path, data in files_open.items():
         found += [f"file {path.name} (service open): {label}" for label in find(searched, data)]
-    assert found == []
+    found += data_dir_leaks(prepared.settings, (people.citizen, people.citizen_x))
+    assert found == [], "\n".join(sorted(set(found)))
 
 
 def test_no_identifier_leaves_a_real_server(
@@ -407,7 +556,44 @@ def test_no_identifier_leaves_a_real_server(
     found = leaks(searched, caplog, audit, seen, [])
     for path, data in contents.items():
         found += [f"file {path.name}: {label}" for label in find(searched, data)]
-    assert found == []
+    found += data_dir_leaks(prepared.settings, (people.citizen, people.citizen_x))
+    assert found == [], "\n".join(sorted(set(found)))
+
+
+@pytest.mark.xdist_group("ipfs")
+def test_no_personal_data_in_the_ipfs_store(
+    ipfs_session: IpfsNode, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The citizens' writes and identifying requests of :func:`run_sequence` with documents on
+    a js-ipfs node: no number or name in any block the node serves for the stored CIDs, in the
+    node's repo, the data directory, the service database, a log record or a response. The
+    people are made up for this test (the node is shared with other tests)."""
+    prepared = prepare_service(tmp_path, rate_limit=0, ipfs_api=ipfs_session.api_multiaddr)
+    people = make_store_people()
+    identifiers = tuple(person.citizen_id for person in people)
+    names = tuple(person.name for person in people)
+    searched = needles(identifiers, names)
+    seen = Seen()
+    department = bearer(prepared.department_token)
+    app = create_app(prepared.settings)
+    with capture_all_logs(caplog), TestClient(app, raise_server_exceptions=False) as client:
+        typed = tuple(identifier.lower() for identifier in identifiers)
+        cids = personal_writes(client, seen, department, typed, uuid.uuid4().hex, names)
+        identifying_requests(client, seen, department, identifiers, names)
+    blocks = node_blocks(ipfs_session)(cids)
+    assert len(blocks) >= len(cids)
+    found = leaks(searched, caplog, [], seen, database_files(prepared))
+    for index, block in enumerate(blocks):
+        found += [f"block {index} served by the node: {label}" for label in find(searched, block)]
+    for path in sorted(ipfs_session.repo_dir.rglob("*")):
+        if path.is_file():
+            found += [
+                f"node file {path.name}: {label}" for label in find(searched, path.read_bytes())
+            ]
+    for path in sorted(prepared.settings.data_dir.rglob("*")):
+        if path.is_file():
+            found += [f"file {path.name}: {label}" for label in find(searched, path.read_bytes())]
+    assert found == [], "\n".join(sorted(set(found)))
 
 
 def test_scan_finds_planted_identifiers(
@@ -457,6 +643,14 @@ def test_scan_finds_planted_identifiers(
     assert "audit row 1: identifier 2 (whole, upper)" in found
     assert any(entry.startswith("response POST /v1/dev/token 200") for entry in found)
     assert "file planted.sqlite3-wal: identifier 0 (first-17, upper)" in found
+    # A document block holding a number and a name in the encodings of a Windows export.
+    planted_dir = Settings(data_dir=tmp_path / "planted-data")
+    block = planted_dir.documents_dir / "blocks" / "planted"
+    block.parent.mkdir(parents=True)
+    block.write_bytes(f"{people.citizen_x} {NAMES[1]}".encode("utf-16-le"))
+    in_store = data_dir_leaks(planted_dir, (people.citizen, people.citizen_x))
+    assert "file documents/blocks/planted: identifier 1 (utf-16-le, upper)" in in_store
+    assert "file documents/blocks/planted: name 1 (utf-16-le)" in in_store
     assert not any(entry.startswith("log ") and "planted" not in entry for entry in found)
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, cast
 
+import pytest
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.types import TxParams, TxReceipt
@@ -34,6 +35,14 @@ from tests.integration.conftest import (
     Backend,
     RegisteredDepartment,
 )
+from tests.integration.test_cli import succeeded
+from tests.integration.test_documents_cli import ledger as cli
+from tests.integration.test_documents_cli import prepare as prepare_cli_ledger
+from tests.integration.test_vault_backends import Person as StorePerson
+from tests.integration.test_vault_backends import make_people as make_store_people
+from tests.integration.test_vault_backends import needles as store_needles
+from tests.integration.test_vault_backends import node_blocks, personal_documents
+from tests.support.ipfs import IpfsNode
 
 
 def _with_check_x(region: str, birth: date) -> str:
@@ -322,3 +331,97 @@ def test_the_scan_finds_identifiers_planted_on_the_same_chain(ledger_backend: Ba
         assert any(
             hit.startswith("name #0 utf-16-le in chain/chain.sqlite3") for hit in in_files
         ), in_files
+
+
+# ----------------------------------------------------------------------------------------------
+# The document store after the CLI (issue 13 items 1 and 2), embedded and on js-ipfs
+# ----------------------------------------------------------------------------------------------
+
+
+def _store_needles(people: list[StorePerson]) -> dict[str, bytes]:
+    """The people's numbers and names in every encoding documents come in, and as hex text."""
+    found = store_needles(people)
+    for person in people:
+        for spelling in person.identifier_spellings():
+            found[f"id {spelling} hex"] = spelling.encode().hex().encode()
+    return found
+
+
+def _cids_of(output: str) -> list[str]:
+    """The CIDs a command printed (raw leaves ``bafk…``, a DAG root ``bafy…``)."""
+    return [word.rstrip(";") for word in output.split() if word.startswith(("bafk", "bafy"))]
+
+
+@pytest.mark.parametrize(
+    "store", ["embedded", pytest.param("ipfs", marks=pytest.mark.xdist_group("ipfs"))]
+)
+def test_no_personal_data_in_the_document_store_after_the_cli(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Business licences (not a personal type) anchored for citizens with ``ledger anchor``, in
+    every encoding offices produce them, and the same documents anchored with ``ledger
+    anchor-batch`` from files named ``<identity number>_<name>.txt``: no number or name, in any
+    encoding, in any block the store serves, any file of the data directory, the IPFS node's repo
+    or the commands' output. Planting one copy in clear shows the scan sees."""
+    node: IpfsNode | None = request.getfixturevalue("ipfs_session") if store == "ipfs" else None
+    environment = {"LEDGER_IPFS_API": node.api_multiaddr} if node else {}
+    data_dir = tmp_path / "data"
+    prepare_cli_ledger(data_dir, ipfs_api=node.api_multiaddr if node else None)
+    people = make_store_people()
+    documents = personal_documents(people)
+    searched = _store_needles(people)
+
+    outputs: list[str] = []
+    cids: list[str] = []
+    for index, data in enumerate(documents):
+        holder = people[index % len(people)].citizen_id.lower()
+        path = tmp_path / f"licence-{index}.bin"
+        path.write_bytes(data)
+        said = succeeded(
+            cli(
+                data_dir,
+                *("anchor", str(path), "--type", "business-licence", "--subject", holder),
+                env=environment,
+            )
+        )
+        outputs.append(said)
+        cids += _cids_of(said)
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for index, person in enumerate(people):
+        content = f"营业执照 个体工商户 经营者 {person.name} {person.citizen_id} {index}\n"
+        (batch / f"{person.citizen_id}_{person.name}.txt").write_text(content, encoding="utf-8")
+    said = succeeded(
+        cli(
+            data_dir,
+            *("anchor-batch", str(batch), "--type", "business-licence", "--out"),
+            str(tmp_path / "proofs"),
+            env=environment,
+        )
+    )
+    outputs.append(said)
+    cids += _cids_of(said)
+    assert len(cids) == len(documents) + 1  # every copy and the batch manifest
+
+    def haystacks() -> Iterator[tuple[str, bytes]]:
+        yield from file_haystacks(data_dir)
+        for index, output in enumerate(outputs):
+            yield f"output of command {index}", output.encode()
+        if node is not None:
+            for index, block in enumerate(node_blocks(node)(cids)):
+                yield f"block {index} served by the node", block
+            yield from file_haystacks(node.repo_dir)
+
+    assert leaks(haystacks(), searched) == []
+    assert all(output.splitlines()[1].endswith(" (encrypted)") for output in outputs[:-1])
+
+    # The scan sees: one of the documents stored in clear is found, in the store's blocks.
+    planted = tmp_path / "planted.bin"
+    planted.write_bytes(documents[0])
+    cid = succeeded(cli(data_dir, "docs", "put", str(planted), env=environment)).strip()
+    found = (
+        leaks(haystacks(), searched)
+        if node is None
+        else leaks((("planted block", block) for block in node_blocks(node)([cid])), searched)
+    )
+    assert any(f"id {people[0].citizen_id.upper()} utf-8" in hit for hit in found), found
