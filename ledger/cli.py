@@ -48,6 +48,7 @@ from ledger.errors import (
     InvalidDocumentError,
     InvalidIdentifierError,
     LedgerError,
+    NoLedgerError,
     NotAuthorizedError,
     NotDeployedError,
     NotFoundError,
@@ -213,6 +214,14 @@ def _serving_instead(state: _State, busy: DataDirectoryLockedError, *, read_only
         ) from None
     click.echo(f"note: reading through the running service at {service.rpc_url}", err=True)
     return service.rpc_url
+
+
+def _existing(settings: Settings) -> Settings:
+    """``settings``, if its data directory exists: a command that only reads never creates one
+    (NoLedgerError, exit status 8; ADR 0021)."""
+    if not settings.data_dir.is_dir():
+        raise NoLedgerError.at(settings.data_dir)
+    return settings
 
 
 @contextlib.contextmanager
@@ -1092,7 +1101,7 @@ def docs_put(state: _State, file: Path, encrypt: bool) -> None:
 @click.pass_obj
 def docs_get(state: _State, cid: str, output: Path) -> None:
     """Fetch the document stored under CID, decrypting it when its key is here."""
-    with _document_service(state.settings()) as service:
+    with _document_service(_existing(state.settings())) as service:
         try:
             data = service.fetch_document(cid)
         except DocumentErasedError:
@@ -1121,7 +1130,7 @@ def docs_export(state: _State, cids: tuple[str, ...], out: Path) -> None:
     """Export documents (default: every pinned one) from the embedded store to a CAR file."""
     from ledger.storage.embedded import EmbeddedStore
 
-    settings = state.settings()
+    settings = _existing(state.settings())
     if settings.uses_ipfs:
         raise ConfigurationError(
             "CAR export reads the embedded store, but documents are on the IPFS node of "

@@ -74,6 +74,15 @@ class NoLedgerError(NotDeployedError):
 
     code = "no_ledger"
 
+    @classmethod
+    def at(cls, data_dir: object) -> NoLedgerError:
+        """The error for ``data_dir``, saying how to point at a ledger."""
+        return cls(
+            f"no ledger in the data directory {data_dir}: point at one with --data-dir DIR "
+            "(or LEDGER_DATA_DIR), or at a chain node with --rpc URL (or LEDGER_RPC_URL); "
+            "`ledger init` creates one"
+        )
+
 
 class UnknownKeyError(LedgerError, LookupError):
     """No signing key for this department or role is in the keystore."""

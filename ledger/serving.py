@@ -96,9 +96,7 @@ def announced(settings: Settings, host: str, port: int) -> Iterator[RunningServi
     from ledger.servicedb import lock_service_database
 
     if not Path(settings.data_dir).is_dir():
-        raise NoLedgerError(
-            f"no ledger in the data directory {settings.data_dir}: run `ledger init` first"
-        )
+        raise NoLedgerError.at(settings.data_dir)
     claim = lock_service_database(settings.service_db_path)
     try:
         service = announce(settings.data_dir, host, port)

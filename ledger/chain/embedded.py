@@ -867,11 +867,7 @@ def open_embedded_chain(data_dir: Path, *, create: bool = True) -> EmbeddedChain
     """
     chain_dir = Path(data_dir) / CHAIN_SUBDIR
     if not create and not (chain_dir / CHAIN_DB_FILENAME).is_file():
-        raise NoLedgerError(
-            f"no ledger in the data directory {data_dir}: point at one with --data-dir DIR "
-            "(or LEDGER_DATA_DIR), or at a chain node with --rpc URL (or LEDGER_RPC_URL); "
-            "`ledger init` creates one"
-        )
+        raise NoLedgerError.at(data_dir)
     chain_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(chain_dir, 0o700)
     lock = _directory_lock(chain_dir / LOCK_FILENAME)

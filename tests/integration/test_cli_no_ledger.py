@@ -18,6 +18,8 @@ from tests.integration.test_cli import LEDGER
 
 #: A syntactically valid pepper, so that commands get past it and reach the chain.
 PEPPER: Final = "7f" * 8 + "a3" * 8 + "5c" * 8 + "e1" * 8
+#: ... and a master key, so that the document commands get past theirs.
+MASTER_KEY: Final = "3c" * 8 + "91" * 8 + "d4" * 8 + "08" * 8
 HASH: Final = "0x" + "ab" * 32
 
 READ_ONLY: Final = (
@@ -27,12 +29,15 @@ READ_ONLY: Final = (
     ("department", "list"),
     ("credit", "history", "--subject", "91350100M000100Y43"),
     ("bundle", "show", HASH),
+    ("docs", "get", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "-o", "out"),
+    ("docs", "export", "--car", "out.car"),
 )
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
     env["LEDGER_PEPPER"] = PEPPER
+    env["LEDGER_MASTER_KEY"] = MASTER_KEY
     return subprocess.run(
         [str(LEDGER), *args],
         cwd=cwd,
