@@ -75,6 +75,14 @@ def test_a_second_service_on_one_service_database_is_refused(
         assert f"pid {first.pid}" in line
         # The first one still answers, alone.
         assert httpx.get(f"{first.url}/v1/ready", timeout=10).status_code == 200
+        # Its /v1/rpc passes reads through to the node, and never a write.
+        key = reader_key(prepared.settings.pepper_bytes())
+        chain_id = _rpc(first.url, "eth_chainId", [], key).json()
+        assert chain_id == {"jsonrpc": "2.0", "id": 7, "result": anvil.rpc("eth_chainId")}
+        head = _rpc(first.url, "eth_getBlockByNumber", ["latest", False], key).json()["result"]
+        assert int(head["number"], 16) == int(anvil.rpc("eth_blockNumber"), 16)
+        sent = _rpc(first.url, "eth_sendTransaction", [{"from": "0x" + "11" * 20}], key).json()
+        assert sent["error"]["code"] == -32601
     finally:
         first.kill()  # a crash: the kernel drops its lock, nothing to clean up
     again = ServeProcess(data_dir, tmp_path / "again.log", anvil.url)
