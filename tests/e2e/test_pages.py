@@ -213,7 +213,8 @@ def test_verify_page_with_a_batch_proof(
         for index in (1, 2)
     }
     job = anchor_batch(base_url, service.department_token, documents)
-    items = {item["name"]: item for item in job["items"]}
+    names = list(documents)  # the job knows each file by its upload index, not its name
+    items = {names[item["index"]]: item for item in job["items"]}
     first, second = "batch-1.txt", "batch-2.txt"
     first_proof = json_file(f"{first}.proof.json", items[first]["proof"])
     second_proof = json_file(f"{second}.proof.json", items[second]["proof"])
