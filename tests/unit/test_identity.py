@@ -454,3 +454,21 @@ def test_adjacent_transposition_in_a_citizen_number_is_rejected(number: str, pos
     assume(number[position] != number[position + 1])
     swapped = number[:position] + number[position + 1] + number[position] + number[position + 2 :]
     assert citizen_check_character(swapped[:17]) != swapped[17]
+
+
+@pytest.mark.parametrize(
+    ("identifier", "kind", "natural"),
+    [
+        (GB11643_EXAMPLE, SubjectKind.CITIZEN, True),
+        (make_citizen_id(), SubjectKind.CITIZEN, True),  # all digits: also a valid credit code
+        (make_uscc("9", "2", "110101", "L12345678"), SubjectKind.ENTERPRISE, True),  # 个体工商户
+        (make_uscc("9", "1", "110108", "MA0000001"), SubjectKind.ENTERPRISE, False),  # company
+        (make_uscc("9", "3", "110108", "MA0000001"), SubjectKind.ENTERPRISE, False),  # co-operative
+        (make_uscc("3", "1", "510104", "4660123R7"), SubjectKind.ENTERPRISE, False),  # law firm
+        (GB32100_EXAMPLE, SubjectKind.ENTERPRISE, False),
+    ],
+)
+def test_natural_person(identifier: str, kind: SubjectKind, natural: bool) -> None:
+    """Whose documents are sealed whatever their type (ADR 0016): citizens, and individual
+    industrial and commercial households (credit code 92...); organisations are not."""
+    assert parse_subject(identifier, kind).natural_person is natural
