@@ -6,8 +6,10 @@ sending one header byte a second, or one body byte a second, holds a connection 
 buffers) indefinitely. :func:`guarded_protocol` gives each connection two deadlines (ADR 0017):
 
 - the **head** (request line and headers) must be complete ``LEDGER_HEADER_TIMEOUT`` seconds
-  after the connection is ready for it (opened, or a new request begun on a kept-alive one);
-  otherwise the connection is answered 408 (if a head had begun) and closed;
+  after the connection is ready for it (opened, or its last response sent; on a kept-alive
+  connection the deadline restarts with the next head's first byte, so that idling is the
+  keep-alive timeout's business); otherwise the connection is answered 408 (if a head had
+  begun) and closed. Bytes that begin no request (blank lines) therefore hold nothing open;
 - the **body** must be complete ``LEDGER_BODY_TIMEOUT`` seconds after the head. While the
   application reads it, :class:`api.middleware.GuardMiddleware` enforces this and answers 408;
   here the connection is closed when the deadline passes after the response was sent (a body
@@ -76,6 +78,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_timer: asyncio.TimerHandle | None = None
         self._head_begun = 0.0  # perf_counter when the pending head began; 0: none pending
         self._body_late = False
+        self._heads = 0  # heads complete on this connection
 
     # -- the head ------------------------------------------------------------------------------
 
@@ -86,12 +89,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_begun = time.perf_counter()
-        if self._head_timer is None:
+        if self._head_timer is None or self._heads:
+            # A head on a kept-alive connection has its own deadline from its first byte (the
+            # idle time before it is the keep-alive timeout's); the first head's runs from the
+            # connection's opening.
             self._arm_head()
 
     def on_headers_complete(self) -> None:
         self._cancel_head()
         self._head_begun = 0.0
+        self._heads += 1
         super().on_headers_complete()
         if not self.transport.is_closing():
             self._body_late = False
@@ -142,8 +149,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self._body_late and not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        if self._body_late:
             self.transport.close()
+        elif self._head_timer is None and self.cycle.response_complete:
+            # Ready for the next head: bytes that begin none (blank lines) do not hold it open.
+            self._arm_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head()
