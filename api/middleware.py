@@ -205,6 +205,7 @@ class GuardMiddleware:
         service: Service | None = getattr(scope["app"].state, "service", None)
         audited = False
         answered = False  # the response has started
+        finished = False  # ... and was sent whole
         gone = False  # the client went away before its body was complete
 
         async def audit(status: int) -> None:
@@ -229,8 +230,10 @@ class GuardMiddleware:
             )
 
         async def send_with_id(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.start":
+            nonlocal answered, finished
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True
+            elif message["type"] == "http.response.start":
                 answered = True
                 message.setdefault("headers", [])
                 message["headers"] = [
@@ -327,11 +330,13 @@ class GuardMiddleware:
             return
         except Exception as error:
             await audit(500)
-            if answered:
+            if answered and not finished:
                 raise  # the response is cut short: the server closes the connection
+            _log.error("request %s: unhandled %s", request_id, type(error).__name__, exc_info=error)
+            if finished:  # after a whole answer (a background task): the connection is sound
+                return
             # Answered here, inside the guard, so that the 500 carries the request id and has
             # its access-log line, and the connection stays usable.
-            _log.error("request %s: unhandled %s", request_id, type(error).__name__, exc_info=error)
             response = problem_response(
                 Request(scope), 500, "internal_error", "internal server error"
             )
