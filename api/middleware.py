@@ -30,7 +30,6 @@ One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer bodies) aro
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import time
@@ -349,13 +348,19 @@ class GuardMiddleware:
 
     @staticmethod
     async def _limit_key(scope: Scope, headers: dict[str, bytes], service: Service) -> str:
-        """A valid credential's own bucket; the client address for anything else (anonymous
-        calls and credentials that are not valid, so inventing them buys nothing)."""
-        credential = headers.get("authorization")
+        """The bucket of the identity a valid credential proves (a department, governance, a
+        citizen or enterprise), however its header is spelled; the client address for anything
+        else (anonymous calls and credentials that are not valid, so inventing them buys
+        nothing). The first ``Authorization`` header counts, as for authentication."""
+        credential = next(
+            (value for name, value in scope["headers"] if name.lower() == b"authorization"), None
+        )
         if credential is not None:
-            valid: bool = await run_in_threadpool(service.credential_is_valid, credential)
-            if valid:
-                return "credential:" + hashlib.sha256(credential).hexdigest()[:32]
+            cached, identity = service.cached_rate_identity(credential)
+            if not cached:
+                identity = await run_in_threadpool(service.rate_identity, credential)
+            if identity is not None:
+                return identity
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 

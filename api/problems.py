@@ -34,6 +34,7 @@ from ledger.errors import (
     UnknownKeyError,
     ValidationError,
 )
+from ledger.journal import BacklogFullError
 from ledger.storage import StorageUnavailableError
 
 __all__ = [
@@ -60,6 +61,7 @@ _INTENTS: Final[tuple[tuple[type[LedgerError], int], ...]] = (
     (NotDeployedError, 503),
     (InsufficientFundsError, 503),
     (TokenRejectedError, 401),
+    (BacklogFullError, 429),
     (UnknownKeyError, 409),
     (NotAuthorizedError, 403),
     (NotFoundError, 404),
@@ -209,6 +211,8 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
         _log.error("unhandled ledger error %s", type(exc).__name__, exc_info=exc)
         return problem_response(request, 500, "internal_error", "internal server error")
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    if isinstance(exc, BacklogFullError):
+        headers = {"Retry-After": str(exc.retry_after)}
     # Ledger messages never carry personal data (ledger/errors.py), so they are shown as is.
     return problem_response(request, status, exc.code, str(exc), headers=headers)
 

@@ -18,24 +18,36 @@ and the signing key, plus the fields its answer needs. Its states:
 An ``Idempotency-Key`` is stored with the operation it created, with a digest of the request:
 the same key with the same request finds the same operation; with another request it is refused.
 
+A department's backlog is capped (ADR 0018): past ``max_unfinished`` unfinished operations of its
+own, a new one is refused with :class:`BacklogFullError` (the API's 429) until some finish, so
+one department cannot fill the write queue. A batch job counts as one operation from the moment
+it is accepted (its anchoring, journaled later, is not counted again). The count and the insert
+are one step for every writer of this process, so concurrent requests cannot pass the cap
+together.
+
 The journal lives in the service database (WAL, ``synchronous=FULL``): each state change is one
 committed SQLite transaction before the caller hears of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from ledger.errors import ValidationError
+from ledger.errors import LedgerError, ValidationError
 from ledger.servicedb import ServiceDatabase
 
 __all__ = [
+    "BATCH_ANCHOR",
+    "BacklogFullError",
     "IdempotencyConflictError",
     "Journal",
     "Operation",
@@ -45,6 +57,17 @@ __all__ = [
 OperationState = Literal["accepted", "sent", "confirmed", "failed"]
 #: States an operation can still leave.
 UNFINISHED: Final = ("accepted", "sent")
+#: Kind of a batch job's anchoring: the job was counted in its department's backlog when it was
+#: accepted (``batch_jobs``), so its operation is neither counted again nor refused by the cap.
+BATCH_ANCHOR: Final = "batch.anchor"
+#: Seconds a department refused for its backlog is asked to wait (``Retry-After``): operations
+#: finish in about a block, and the client learns again at once if the queue is still full.
+BACKLOG_RETRY_SECONDS: Final = 1
+_BACKLOG: Final = (
+    "SELECT (SELECT COUNT(*) FROM operations WHERE state IN ('accepted', 'sent') "
+    "AND department_id = ? AND kind != ?) "
+    "+ (SELECT COUNT(*) FROM batch_jobs WHERE status = 'accepted' AND department_id = ?)"
+)
 
 _SELECT: Final = (
     "SELECT op_id, kind, department_id, request, state, signer, nonce, tx_hash, raw_tx, "
@@ -57,6 +80,21 @@ class IdempotencyConflictError(ValidationError):
     """The ``Idempotency-Key`` was used before for a different request."""
 
     code = "idempotency_conflict"
+
+
+class BacklogFullError(LedgerError):
+    """The department has as many unfinished operations as it may have: it may try again once
+    some are finished (``retry_after`` seconds)."""
+
+    code = "too_many_operations"
+
+    def __init__(self, limit: int, retry_after: int = BACKLOG_RETRY_SECONDS) -> None:
+        super().__init__(
+            f"this department has {limit} unfinished operations, as many as it may have; "
+            "try again when some are finished"
+        )
+        self.limit = limit
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -131,10 +169,44 @@ def _now() -> int:
 
 
 class Journal:
-    """The operations table of the service database."""
+    """The operations table of the service database; ``max_unfinished`` caps each department's
+    backlog (0: no cap)."""
 
-    def __init__(self, database: ServiceDatabase) -> None:
+    def __init__(self, database: ServiceDatabase, *, max_unfinished: int = 0) -> None:
         self.database = database
+        self.max_unfinished = max_unfinished
+        # Held from a department's count to its insert (an operation, a batch job).
+        self._admission = threading.RLock()
+
+    def backlog(self, department_id: int) -> int:
+        """The department's unfinished work: its unfinished operations and accepted batch jobs
+        (a job counts once, whether or not its anchoring is journaled yet)."""
+        rows = self.database.query(_BACKLOG, (department_id, BATCH_ANCHOR, department_id))
+        return int(rows[0][0])
+
+    def _backlog_in(self, connection: sqlite3.Connection, department_id: int) -> int:
+        row = connection.execute(_BACKLOG, (department_id, BATCH_ANCHOR, department_id)).fetchone()
+        return int(row[0])
+
+    def check_room(self, department_id: int | None) -> None:
+        """Refuse early (:class:`BacklogFullError`) a department whose backlog is full, before
+        its request does any work; :meth:`accept` and :meth:`admission` check again as they
+        write."""
+        if (
+            self.max_unfinished
+            and department_id is not None
+            and self.backlog(department_id) >= self.max_unfinished
+        ):
+            raise BacklogFullError(self.max_unfinished)
+
+    @contextlib.contextmanager
+    def admission(self, department_id: int) -> Iterator[None]:
+        """Admit one unit of work other than an operation (a batch job) for ``department_id``:
+        :class:`BacklogFullError` when its backlog is full, else the block runs (and writes the
+        work) before any other admission of this process can count."""
+        with self._admission:
+            self.check_room(department_id)
+            yield
 
     def accept(
         self,
@@ -143,6 +215,7 @@ class Journal:
         *,
         department_id: int | None,
         idempotency: tuple[str, str, bytes] | None = None,
+        capped: bool = True,
     ) -> tuple[Operation, bool]:
         """Journal a new operation (state ``accepted``); ``(operation, True)``.
 
@@ -151,11 +224,23 @@ class Journal:
         operation, False)`` if its digest is the same, :class:`IdempotencyConflictError` if not.
         Two concurrent requests with one key cannot both insert (a unique index): the second
         finds the first's operation.
+
+        A department's new operation is refused with :class:`BacklogFullError` when its backlog
+        is full (a retry of a journaled one is still answered). Not ``capped``: work signed by
+        the department that it did not ask for (a subject's dispute of its event: a department
+        must not be able to hold disputes off by keeping its queue full); and a batch job's
+        anchoring (:data:`BATCH_ANCHOR`), admitted with its job.
         """
         op_id = secrets.token_hex(16)
         now = _now()
         scope, key, digest = idempotency if idempotency is not None else (None, None, None)
-        with self.database.transaction() as connection:
+        capped = (
+            capped
+            and bool(self.max_unfinished)
+            and department_id is not None
+            and kind != BATCH_ANCHOR
+        )
+        with self._admission, self.database.transaction() as connection:
             if scope is not None:
                 row = connection.execute(
                     _SELECT + " WHERE idem_scope = ? AND idem_key = ?",
@@ -164,6 +249,10 @@ class Journal:
                 if row is not None:
                     assert digest is not None
                     return self.check_same(_operation(tuple(row)), kind, digest), False
+            if capped:
+                assert department_id is not None
+                if self._backlog_in(connection, department_id) >= self.max_unfinished:
+                    raise BacklogFullError(self.max_unfinished)
             connection.execute(
                 "INSERT INTO operations (op_id, kind, department_id, request, state, "
                 "idem_scope, idem_key, request_digest, created_at, updated_at) "
@@ -226,6 +315,14 @@ class Journal:
             _SELECT + " WHERE state IN ('accepted', 'sent') ORDER BY created_at, rowid"
         )
         return [_operation(row) for row in rows]
+
+    def accepted_ids(self) -> list[str]:
+        """Ids of the operations not sent yet, in the order they were accepted (cheap: the
+        transaction manager asks between rounds what joined the queue)."""
+        rows = self.database.query(
+            "SELECT op_id FROM operations WHERE state = 'accepted' ORDER BY created_at, rowid"
+        )
+        return [str(row[0]) for row in rows]
 
     def highest_nonce(self, signer: str) -> int | None:
         """The highest nonce this journal ever gave ``signer``'s transactions."""

@@ -18,6 +18,12 @@ One background thread works through the journal (:mod:`ledger.journal`):
 * A nonce gap below a sent operation that no journaled transaction fills (a transaction signed
   elsewhere and lost) is filled with a zero-value transfer to the key itself, so the key's later
   transactions can be mined.
+* Accepted operations are sent **round-robin across signing keys** (a department's, governance's),
+  each key's own in the order they were accepted: a round sends one of each key with work
+  waiting, and what was accepted meanwhile joins the next round (ADR 0018). A department that
+  queued hundreds of operations delays another's next one by a round, not by its whole queue; a
+  key's nonces still follow its operations' order, since every nonce of a key is allocated here,
+  in that order, under the key's lock.
 
 Recovery at start-up is the same pass run before the service answers: sent operations are
 completed or re-sent, accepted ones sent. A transaction recorded before the crash is re-sent
@@ -31,6 +37,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -52,10 +59,12 @@ from ledger.tx import TransactionSender, translate_exception
 __all__ = [
     "Call",
     "CallRecorder",
+    "RoundRobin",
     "SignerResolver",
     "TransactionManager",
     "decode_value",
     "encode_call",
+    "signing_key",
 ]
 
 _log = logging.getLogger(__name__)
@@ -220,6 +229,7 @@ class TransactionManager:
         stuck_after: float = 60.0,
         idle_poll: float = 1.0,
         busy_poll: float = 0.05,
+        send_quantum: int = 8,
         on_failed: Callable[[Operation], None] | None = None,
     ) -> None:
         self.context = context
@@ -231,7 +241,10 @@ class TransactionManager:
         self.stuck_after = stuck_after
         self.idle_poll = idle_poll
         self.busy_poll = busy_poll
+        self.send_quantum = send_quantum
         self.on_failed = on_failed
+        #: Accepted operations were left for the next pass by the quantum: it starts at once.
+        self._deferred = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -244,8 +257,10 @@ class TransactionManager:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the background thread (again, after :meth:`stop`)."""
         if self._thread is not None:
             return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="transaction-manager", daemon=True)
         self._thread.start()
 
@@ -285,8 +300,10 @@ class TransactionManager:
             except Exception:
                 _log.exception("transaction manager pass failed; retrying")
                 busy = True
+                self._deferred = False
                 self._stop.wait(1.0)
-            self._wake.wait(self.busy_poll if busy else self.idle_poll)
+            if not self._deferred:
+                self._wake.wait(self.busy_poll if busy else self.idle_poll)
             self._wake.clear()
 
     # -- one pass -------------------------------------------------------------------------------
@@ -294,6 +311,7 @@ class TransactionManager:
     def process(self) -> bool:
         """One pass over the unfinished operations; True when some are still unfinished."""
         self._senders = {}  # a key is looked up once a pass (rotations take effect next pass)
+        self._deferred = False
         unfinished = self.journal.unfinished()
         sent = sorted(
             (op for op in unfinished if op.state == "sent"),
@@ -301,18 +319,33 @@ class TransactionManager:
         )
         self._watch_all(sent)
         self._fill_gaps(sent)
-        # Send everything accepted first, then look for all their receipts at once: a node that
-        # does not mine at once gets the transactions back to back (nonces in order).
-        just_sent: list[Operation] = []
-        for operation in unfinished:
-            if self._stop.is_set():
-                return True
-            if operation.state == "accepted":
+        # Send in rounds, one operation of each signing key a round (ADR 0018), and look for a
+        # round's receipts at once: a node that does not mine at once gets them back to back.
+        # What is accepted meanwhile joins the next round, so a key with one operation waits
+        # for one round, not for another key's whole queue. A pass ends after `send_quantum`
+        # rounds, to watch what it sent earlier.
+        rounds = RoundRobin([op for op in unfinished if op.state == "accepted"])
+        for _ in range(self.send_quantum):
+            turns = rounds.next_round()
+            if not turns:
+                break
+            just_sent: list[Operation] = []
+            for operation in turns:
+                if self._stop.is_set():
+                    return True
                 signed = self._send(operation)
                 if signed is not None:
                     just_sent.append(signed)
-        self._watch_all(just_sent)
+            self._watch_all(just_sent)
+            rounds.add(self._newly_accepted(rounds.seen))
+        self._deferred = rounds.waiting
         return bool(self.journal.counts().keys() & {"accepted", "sent"}) if unfinished else False
+
+    def _newly_accepted(self, seen: set[str]) -> list[Operation]:
+        """Operations accepted since the pass began (in acceptance order)."""
+        fresh = [op_id for op_id in self.journal.accepted_ids() if op_id not in seen]
+        found = (self.journal.get(op_id) for op_id in fresh)
+        return [operation for operation in found if operation is not None]
 
     def _sender(self, signer: Mapping[str, Any]) -> TransactionSender:
         key = tuple(sorted((str(name), str(value)) for name, value in signer.items()))
@@ -325,13 +358,19 @@ class TransactionManager:
         return self.journal.get(operation.op_id) or operation
 
     def recover(self) -> dict[str, int]:
-        """Run passes until nothing is waiting to be sent (start-up): how many operations were
-        unfinished by state before, and how many are left."""
+        """Run passes until nothing is waiting to be sent (start-up), or three passes in a row
+        sent nothing more: how many operations were unfinished by state before, and how many
+        are left."""
         before = self.journal.counts()
-        for _ in range(3):
+        waiting = before.get("accepted", 0)
+        idle = 0
+        while idle < 3:
             self.process()
-            if not any(op.state == "accepted" for op in self.journal.unfinished()):
+            left = self.journal.counts().get("accepted", 0)
+            if left == 0:
                 break
+            idle = idle + 1 if left >= waiting else 0
+            waiting = left
         after = self.journal.counts()
         return {
             "accepted": before.get("accepted", 0),
@@ -646,6 +685,51 @@ class TransactionManager:
             except Exception:
                 _log.exception("clean-up after failed operation %s failed", operation.op_id)
         self._notify(failed)
+
+
+def signing_key(operation: Operation) -> tuple[tuple[str, str], ...]:
+    """Whose key signs ``operation`` (its journaled signer: a department or governance); a
+    malformed entry is a key of its own (it fails when its turn comes)."""
+    call = operation.request.get("call")
+    signer = call.get("signer") if isinstance(call, dict) else None
+    if not isinstance(signer, dict):
+        return (("malformed", operation.op_id),)
+    return tuple(sorted((str(name), str(value)) for name, value in signer.items()))
+
+
+class RoundRobin:
+    """Accepted operations in turns across signing keys (ADR 0018).
+
+    Each key has a queue of its operations in the order they were added (acceptance order);
+    a round is the head of every queue, keys in the order their queues began, so a key with one
+    operation waits one round, however many another key has queued. A key whose queue empties
+    goes to the back when it has work again. Each key's operations keep their order, so its
+    nonces, allocated as they are sent, follow acceptance.
+    """
+
+    def __init__(self, operations: Sequence[Operation] = ()) -> None:
+        self._queues: dict[tuple[tuple[str, str], ...], deque[Operation]] = {}
+        #: Every operation ever added (an operation is taken once a pass).
+        self.seen: set[str] = set()
+        self.add(operations)
+
+    def add(self, operations: Sequence[Operation]) -> None:
+        """Queue operations not seen before, behind their key's."""
+        for operation in operations:
+            if operation.op_id not in self.seen:
+                self.seen.add(operation.op_id)
+                self._queues.setdefault(signing_key(operation), deque()).append(operation)
+
+    def next_round(self) -> list[Operation]:
+        """One operation of every key that has some."""
+        turns = [queue.popleft() for queue in self._queues.values()]
+        self._queues = {key: queue for key, queue in self._queues.items() if queue}
+        return turns
+
+    @property
+    def waiting(self) -> bool:
+        """Whether operations are left."""
+        return bool(self._queues)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:

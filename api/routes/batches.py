@@ -38,7 +38,7 @@ from ledger.catalogue import certificate_type
 from ledger.contracts import RecordKind
 from ledger.documents import document_hash_of
 from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError, ValidationError
-from ledger.journal import Operation
+from ledger.journal import BATCH_ANCHOR, Operation
 from ledger.merkle import MerkleTree
 from ledger.storage import StorageUnavailableError
 from ledger.txmanager import Call, CallRecorder
@@ -99,10 +99,13 @@ async def submit_batch(
                 f"department {caller.department_id} is not accredited for {kind.name}",
             )
 
+    def create() -> BatchJob:
+        # A job is one unit of the department's backlog (ADR 0018): 429 when it is full.
+        with service.journal.admission(caller.department_id):
+            return service.jobs.create(caller.department_id, kind.name, expiry, kinds, leaves)
+
     await service.read(admit)
-    job = await service.offload(
-        lambda: service.jobs.create(caller.department_id, kind.name, expiry, kinds, leaves)
-    )
+    job = await service.offload(create)
     audit_target(request, f"batch:{job.job_id}")
     start_job(service, job)
     response.headers["Location"] = f"/v1/certificates/batches/{job.job_id}"
@@ -156,7 +159,7 @@ def job_out(service: Service, job: BatchJob) -> BatchJobOut:
 
 
 #: Journal kind of a batch job's anchoring; the job id is its idempotency key.
-BATCH_KIND: Final = "batch.anchor"
+BATCH_KIND: Final = BATCH_ANCHOR
 _JOB_SCOPE: Final = "batch-job"
 
 

@@ -27,6 +27,7 @@ from api.problems import ProblemError, problem_responses
 from api.routes.operations import (
     JOURNALED,
     Prepared,
+    admit,
     answer,
     finisher,
     idempotency_key,
@@ -148,6 +149,7 @@ async def anchor_certificate(
     key = idempotency_key(request)
     wait = preferred_wait(request, settings)
     fields = _AnchorFields(kind.name, subject, holder_kind, expiry, store)
+    await admit(service, caller.department_id, scope=caller.actor, key=key)
     # Only reads, the document store and the journal: no transaction is sent from here.
     operation = await service.read(lambda: _accept_anchor(service, caller, data, fields, key))
     audit_target(request, str(operation.request["response"]["documentHash"]))
@@ -436,6 +438,7 @@ async def supersede_certificate(
         )
         return _accept_anchor(service, caller, data, fields, key)
 
+    await admit(service, caller.department_id, scope=caller.actor, key=key)
     operation = await service.read(accept)
     return await _answer_anchor(service, operation, wait)
 

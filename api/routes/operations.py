@@ -117,6 +117,22 @@ def confirmed_result(service: Service, operation: Operation) -> dict[str, Any]:
     return service.journal.keep_result(operation.op_id, build(service, operation))
 
 
+async def admit(service: Service, department_id: int, *, scope: str, key: str | None) -> None:
+    """Refuse a department's new write with 429 while its backlog is full (ADR 0018): before
+    the write does any work or waits for the chain's lock, so a flood's refusals cost others
+    little. A retry of a write already journaled under ``key`` is always answered. The journal
+    checks again as it takes the write (count and insert are one step)."""
+    journal = service.journal
+    if not journal.max_unfinished:
+        return
+
+    def check() -> None:
+        if key is None or journal.find(scope, key) is None:
+            journal.check_room(department_id)
+
+    await service.offload(check)
+
+
 async def run_operation(
     service: Service,
     *,
@@ -129,9 +145,18 @@ async def run_operation(
     prepare: Callable[[], Prepared],
 ) -> Operation:
     """Journal one write (or find the one journaled under ``key``) and wait for it up to
-    ``wait`` seconds; the operation as it then is."""
+    ``wait`` seconds; the operation as it then is.
+
+    A department asking for a write while its backlog is full is refused (429, ADR 0018)
+    before ``prepare`` does any work; a write the department did not ask for itself (``scope``
+    is another caller: a subject's dispute signed with the recording department's key) is not
+    held back by that department's backlog."""
     digest = request_digest(kind, identity)
     journal = service.journal
+    own = department_id is not None and scope == f"department:{department_id}"
+    if own:
+        assert department_id is not None
+        await admit(service, department_id, scope=scope, key=key)
 
     def accept() -> Operation:
         if key is not None:
@@ -145,6 +170,7 @@ async def run_operation(
             {"call": call.to_json(), "response": prepared.fields},
             department_id=department_id,
             idempotency=None if key is None else (scope, key, digest),
+            capped=own,
         )
         return operation
 

@@ -340,3 +340,43 @@ def test_a_nonce_gap_left_by_a_lost_transaction_is_filled(
     assert done.state == "confirmed", done
     assert anchored(session, doc_hash)
     assert nonce_of(session, DEPARTMENT_ID) == start + 2
+
+
+def test_a_key_with_one_operation_waits_a_round_not_for_another_keys_queue(
+    ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
+) -> None:
+    """ADR 0018: department 1 has ten anchorings queued; department 2's, accepted after all of
+    them, is sent in the first round, and one accepted while the pass runs joins its second
+    round. Each key's nonces still follow acceptance, without a gap."""
+    other = department.department_id + 1
+    ledger_session.add_department(other, DEPARTMENT_REGION, "另一部门", list(DEPARTMENT_SCOPES))
+    start = nonce_of(ledger_session, department.department_id)
+    flood = [accept_anchor(ledger_session, journal, department.department_id) for _ in range(10)]
+    first, _ = accept_anchor(ledger_session, journal, other)
+    running = manager(ledger_session, journal)
+    send = running._send
+    late: list[Operation] = []
+
+    def send_and_accept_another(operation: Operation) -> Operation | None:
+        sent = send(operation)
+        if not late:  # department 2 asks again while the pass is under way
+            late.append(accept_anchor(ledger_session, journal, other)[0])
+        return sent
+
+    running._send = send_and_accept_another  # type: ignore[method-assign]
+    running.process()
+
+    def block_of(operation: Operation) -> int:
+        current = journal.get(operation.op_id)
+        assert current is not None
+        assert current.state == "confirmed", current
+        assert current.block is not None
+        return current.block
+
+    flood_blocks = [block_of(operation) for operation, _ in flood[:3]]
+    assert flood_blocks[0] < block_of(first) < flood_blocks[1]
+    assert flood_blocks[1] < block_of(late[0]) < flood_blocks[2]
+    running.recover()
+    nonces = [journal.get(op.op_id).nonce for op, _ in flood]  # type: ignore[union-attr]
+    assert nonces == list(range(start, start + 10))  # in acceptance order, no gap
+    assert all(anchored(ledger_session, doc_hash) for _, doc_hash in flood)
