@@ -5,7 +5,8 @@ One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer bodies) aro
 - gives every request an id (``X-Request-ID``: the client's when it is a UUID, else a new one),
   answered in the response and written to the audit log;
 - applies the caller's rate limit to ``/v1`` routes but the health probes (429 with
-  ``Retry-After``), keyed by a valid bearer credential, else by the client address;
+  ``Retry-After``), keyed by the identity a valid bearer credential proves (ADR 0018), else by
+  the client address;
 - refuses a body larger than the route's limit (413): at once when ``Content-Length`` says so,
   else as soon as the bytes read pass the limit, so an oversized upload is never held in memory;
 - appends the audit row a route asked for (:func:`api.deps.audited`) with the status actually

@@ -1,4 +1,5 @@
-"""Per-caller rate limits: a token bucket per key (an API token, a citizen, or a client address)."""
+"""Per-caller rate limits: a token bucket per key (an identity a credential proves — a
+department, governance, a citizen or enterprise — or a client address; ADR 0018)."""
 
 from __future__ import annotations
 
