@@ -179,6 +179,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     from uvicorn.config import STARTUP_FAILURE
 
     server = uvicorn.Server(server_config(settings, host, port))
+    # Python's warnings become log records: one line each, in the service's format, through
+    # the same control-character filter (api.logsafety), not free text on standard error.
+    logging.captureWarnings(True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:
