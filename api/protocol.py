@@ -6,10 +6,10 @@ sending one header byte a second, or one body byte a second, holds a connection 
 buffers) indefinitely. :func:`guarded_protocol` gives each connection two deadlines (ADR 0017):
 
 - the **head** (request line and headers) must be complete ``LEDGER_HEADER_TIMEOUT`` seconds
-  after the connection is ready for it (opened, or its last response sent; on a kept-alive
-  connection the deadline restarts with the next head's first byte, so that idling is the
-  keep-alive timeout's business); otherwise the connection is answered 408 (if a head had
-  begun) and closed. Bytes that begin no request (blank lines) therefore hold nothing open;
+  after the connection opened (its first request) or after the head's first bytes arrived (a
+  later one: idling between requests is the keep-alive timeout's business); otherwise the
+  connection is answered 408 (if a head had begun) and closed. Bytes that begin no request
+  (blank lines, which reset uvicorn's keep-alive timer) get the same deadline;
 - the **body** must be complete ``LEDGER_BODY_TIMEOUT`` seconds after the head. While the
   application reads it, :class:`api.middleware.GuardMiddleware` enforces this and answers 408;
   here the connection is closed when the deadline passes after the response was sent (a body
@@ -78,31 +78,55 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_timer: asyncio.TimerHandle | None = None
         self._head_begun = 0.0  # perf_counter when the pending head began; 0: none pending
         self._body_late = False
-        self._heads = 0  # heads complete on this connection
+        self._body_pending = False  # a head is complete, its body is not
 
-    # -- the head ------------------------------------------------------------------------------
+    # -- the timers ----------------------------------------------------------------------------
+    #
+    # Armed only when something is left waiting once the bytes at hand are parsed: a request
+    # whose head and body arrive together (nearly all) costs no timer at all.
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head()
+        self._arm_head()  # the first head's deadline runs from the connection's opening
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.transport.is_closing():
+            return
+        if self._head_timer is None:
+            cycle = self.cycle
+            if self._head_begun or cycle is None or cycle.response_complete:
+                # A head begun and not complete, or bytes that begin none (blank lines, which
+                # reset uvicorn's keep-alive timer) on a connection with nothing in flight.
+                self._arm_head()
+        if self._body_pending and self._body_timer is None:
+            self._body_timer = self.loop.call_later(self.body_timeout, self._body_deadline)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_begun = time.perf_counter()
-        if self._head_timer is None or self._heads:
-            # A head on a kept-alive connection has its own deadline from its first byte (the
-            # idle time before it is the keep-alive timeout's); the first head's runs from the
-            # connection's opening.
-            self._arm_head()
 
     def on_headers_complete(self) -> None:
         self._cancel_head()
         self._head_begun = 0.0
-        self._heads += 1
+        self._body_pending = True
+        self._body_late = False
         super().on_headers_complete()
-        if not self.transport.is_closing():
-            self._body_late = False
-            self._body_timer = self.loop.call_later(self.body_timeout, self._body_deadline)
+
+    def on_message_complete(self) -> None:
+        self._body_pending = False
+        self._cancel_body()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._body_late and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head()
+        self._cancel_body()
+        super().connection_lost(exc)
 
     def _arm_head(self) -> None:
         self._cancel_head()
@@ -112,6 +136,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+
+    def _cancel_body(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
 
     def _head_deadline(self) -> None:
         self._head_timer = None
@@ -127,17 +156,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         else:  # an idle connection: nothing was asked, nothing is answered
             self.transport.close()
 
-    # -- the body ------------------------------------------------------------------------------
-
-    def on_message_complete(self) -> None:
-        self._cancel_body()
-        super().on_message_complete()
-
-    def _cancel_body(self) -> None:
-        if self._body_timer is not None:
-            self._body_timer.cancel()
-            self._body_timer = None
-
     def _body_deadline(self) -> None:
         self._body_timer = None
         self._body_late = True
@@ -146,21 +164,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # (GuardMiddleware), else the connection is closed once its response is sent.
         if cycle is not None and cycle.response_complete and not self.transport.is_closing():
             self.transport.close()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self.transport.is_closing():
-            return
-        if self._body_late:
-            self.transport.close()
-        elif self._head_timer is None and self.cycle.response_complete:
-            # Ready for the next head: bytes that begin none (blank lines) do not hold it open.
-            self._arm_head()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head()
-        self._cancel_body()
-        super().connection_lost(exc)
 
     # -- requests that are not HTTP ------------------------------------------------------------
 
