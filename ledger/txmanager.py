@@ -229,7 +229,7 @@ class TransactionManager:
         stuck_after: float = 60.0,
         idle_poll: float = 1.0,
         busy_poll: float = 0.05,
-        send_quantum: int = 8,
+        send_quantum: int = 32,
         on_failed: Callable[[Operation], None] | None = None,
     ) -> None:
         self.context = context
@@ -319,25 +319,29 @@ class TransactionManager:
         )
         self._watch_all(sent)
         self._fill_gaps(sent)
-        # Send in rounds, one operation of each signing key a round (ADR 0018), and look for a
-        # round's receipts at once: a node that does not mine at once gets them back to back.
-        # What is accepted meanwhile joins the next round, so a key with one operation waits
-        # for one round, not for another key's whole queue. A pass ends after `send_quantum`
-        # rounds, to watch what it sent earlier.
+        # Send in rounds, one operation of each signing key a round (ADR 0018). What is accepted
+        # meanwhile joins the next round, so a key with one operation waits for one round, not
+        # for another key's whole queue. Receipts are looked for at once (one head, one journal
+        # transaction; a node that does not mine at once gets the transactions back to back):
+        # after a round that served several keys, where someone waits for a turn, else when the
+        # pass ends. A pass ends after `send_quantum` rounds, to watch what it sent earlier.
         rounds = RoundRobin([op for op in unfinished if op.state == "accepted"])
+        just_sent: list[Operation] = []
         for _ in range(self.send_quantum):
             turns = rounds.next_round()
             if not turns:
                 break
-            just_sent: list[Operation] = []
             for operation in turns:
                 if self._stop.is_set():
                     return True
                 signed = self._send(operation)
                 if signed is not None:
                     just_sent.append(signed)
-            self._watch_all(just_sent)
+            if len(turns) > 1:
+                self._watch_all(just_sent)
+                just_sent = []
             rounds.add(self._newly_accepted(rounds.seen))
+        self._watch_all(just_sent)
         self._deferred = rounds.waiting
         return bool(self.journal.counts().keys() & {"accepted", "sent"}) if unfinished else False
 
