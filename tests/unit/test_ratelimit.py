@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fastapi.security.utils import get_authorization_scheme_param
 
 from api import ratelimit
 from api.ratelimit import RateLimiter
+from api.service import bearer_token
 
 
 def test_burst_then_limited() -> None:
@@ -106,3 +108,32 @@ def test_concurrent_callers_share_the_burst() -> None:
         thread.join()
     assert len(allowed) == 80
     assert sum(allowed) == 25
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer tok",
+        "bearer tok",
+        "BEARER tok",
+        "Bearer  tok",
+        "Bearer \ttok\t",
+        "bEaReR     tok   ",
+        "Bearer",
+        "Bearer ",
+        "Bearer\ttok",
+        "Basic dG9rOg==",
+        "tok",
+        "",
+    ],
+)
+def test_the_limiter_reads_a_bearer_token_as_authentication_does(header: str) -> None:
+    """The rate-limit key comes from the token the routes authenticate (FastAPI's HTTPBearer
+    and the strip in api.deps): every spelling they accept is one token, and what they do not
+    accept is no token (the client address's bucket)."""
+    scheme, credentials = get_authorization_scheme_param(header)
+    accepted = bool(header and scheme and credentials) and scheme.lower() == "bearer"
+    expected = credentials.strip() if accepted else None
+    assert bearer_token(header.encode("latin-1")) == expected
+    if expected is not None:
+        assert expected == "tok"
