@@ -329,8 +329,10 @@ def test_errors_before_init(tmp_path: Path) -> None:
     document = write(tmp_path / "a.txt", "a\n")
     line = one_error_line(ledger(tmp_path / "none", "docs", "put", str(document)), 8)
     assert "no document master key" in line
-    line = one_error_line(ledger(tmp_path / "none", "docs", "export", "--car", "x.car"), 3)
-    assert line == "error: no pinned documents to export"
+    # Where there is no ledger, exporting says so and creates nothing (issue 13, item 14).
+    line = one_error_line(ledger(tmp_path / "none", "docs", "export", "--car", "x.car"), 8)
+    assert line.startswith("error: no ledger in the data directory")
+    assert not (tmp_path / "none").exists()
 
 
 def test_help_explains_the_exit_statuses() -> None:
