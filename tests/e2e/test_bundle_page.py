@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from ledger.catalogue import certificate_type
 from ledger.documents import document_hash_of
 from ledger.identity import make_uscc
 from ledger.session import LedgerSession
-from tests.e2e.browser import launch_chromium, open_page, screenshot
+from tests.e2e.browser import open_page, screenshot
 from tests.support.server import running_server
 from tests.support.service import REGION, PreparedService, prepare_service
 
@@ -66,16 +66,6 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
 def base_url(planted: Planted) -> Iterator[str]:
     with running_server(planted.prepared.settings) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

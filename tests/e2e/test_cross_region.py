@@ -19,7 +19,7 @@ from typing import Final
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, FilePayload, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, expect
 from pydantic import SecretStr
 
 from ledger.catalogue import certificate_type
@@ -28,7 +28,7 @@ from ledger.identity import make_uscc
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession, name_hash
 from ledger.tokens import TokenStore
-from tests.e2e.browser import launch_chromium, open_page, screenshot
+from tests.e2e.browser import open_page, screenshot
 from tests.support.anvil import AnvilNode, start_anvil
 from tests.support.server import running_server
 
@@ -78,14 +78,6 @@ def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
             with ServiceDatabase(settings.service_db_path) as database:
                 tokens.append(TokenStore(database).issue("department", department).secret)
         yield Regions(settings_a, settings_b, tokens[0], tokens[1], anvil)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def cli_verify(regions: Regions, document: Path) -> subprocess.CompletedProcess[str]:

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from api.docs import ASSETS_URL
 from ledger.config import Settings
 from ledger.session import LedgerSession
-from tests.e2e.browser import launch_chromium, open_page, screenshot
+from tests.e2e.browser import open_page, screenshot
 from tests.support.server import running_server
 
 #: The service under test; any other host is "the internet", which the test takes away.
@@ -27,16 +27,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     session.close()
     with running_server(settings) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def offline(page: Page) -> list[str]:

@@ -28,14 +28,13 @@ from playwright.sync_api import (
     Request,
     Route,
     expect,
-    sync_playwright,
 )
 
 from api.web.pages import CONTENT_SECURITY_POLICY, STATIC_DIR
 from ledger.documents import DocumentKind, document_hash_of
 from ledger.identity import make_citizen_id
 from ledger.verify import CheckName, Outcome
-from tests.e2e.browser import launch_chromium, open_page, screenshot
+from tests.e2e.browser import open_page, screenshot
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
 
@@ -61,16 +60,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
 def base_url(service: PreparedService) -> Iterator[str]:
     with running_server(service.settings) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def text_file(name: str, content: bytes) -> FilePayload:
