@@ -14,11 +14,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.problems import PROBLEM_MEDIA_TYPE
-from ledger.catalogue import certificate_type
-from ledger.documents import document_hash_of
 from ledger.identity import make_uscc
-from ledger.session import LedgerSession
-from tests.support.service import REGION, PreparedService, prepare_service
+from tests.support.service import PreparedService, file_foreign_part, prepare_service
 
 DEADLINE: Final = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 
@@ -239,36 +236,19 @@ def test_a_part_filed_around_the_library_fails_verification(tmp_path: Path) -> N
     enterprise's licence. Verification compares the holder from the chain (the anchor's event)
     and fails ``bundle.parts`` naming the part, though the certificate alone is VALID."""
     prepared = prepare_service(tmp_path, rate_limit=0)
-    other = make_uscc(organisation_code="MA0HLDR03")
-    assert other != prepared.enterprise
-    session = LedgerSession.open(prepared.settings)
-    licence = certificate_type("business-licence").code
-    with session:
-        sender = session.department_sender(prepared.department_id)
-        foreign = document_hash_of(f"营业执照 {uuid.uuid4()}\n".encode()).hash
-        session.certificates(sender).anchor(
-            foreign, licence, REGION, subject_ref=session.subject_ref(other)
-        )
-        bundle_id, _ = session.open_bundle(
-            prepared.department_id,
-            prepared.enterprise,
-            datetime.now(UTC) + timedelta(days=30),
-            [(prepared.department_id, licence)],
-        )
-        session.bundles(sender).file_part(bundle_id, 0, foreign)
-        assert session.bundles().is_complete(bundle_id)  # what the contract alone believes
+    part = file_foreign_part(prepared, "MA0HLDR03")
     with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        report = verification(test_client, "0x" + bundle_id.hex())
+        report = verification(test_client, "0x" + part.bundle_id.hex())
     assert report["verdict"] == "INVALID"
     assert failed(report) == [
         (
             "bundle.parts",
             f"part 0 (business-licence of department {prepared.department_id}) "
-            f"0x{foreign.hex()}: the certificate is not held by the bundle's enterprise",
+            f"0x{part.foreign.hex()}: the certificate is not held by the bundle's enterprise",
         )
     ]
-    assert [part["verdict"] for part in report["parts"]] == ["VALID"]
-    assert other not in str(report)
+    assert [filed["verdict"] for filed in report["parts"]] == ["VALID"]
+    assert part.holder not in str(report)
     assert prepared.enterprise not in str(report)
 
 

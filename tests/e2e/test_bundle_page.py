@@ -9,21 +9,15 @@ detail naming the part, and list the part with its certificate VALID on its own.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from ledger.catalogue import certificate_type
-from ledger.documents import document_hash_of
-from ledger.identity import make_uscc
-from ledger.session import LedgerSession
 from tests.e2e.browser import open_page, screenshot
 from tests.support.server import running_server
-from tests.support.service import REGION, PreparedService, prepare_service
+from tests.support.service import PreparedService, file_foreign_part, prepare_service
 
 pytestmark = pytest.mark.xdist_group("e2e-pages")
 
@@ -42,24 +36,8 @@ class Planted:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
     prepared = prepare_service(tmp_path_factory.mktemp("bundle-page"))
-    other = make_uscc(organisation_code="MA0PAGE02")
-    assert other != prepared.enterprise
-    licence = certificate_type("business-licence").code
-    session = LedgerSession.open(prepared.settings)
-    with session:
-        sender = session.department_sender(prepared.department_id)
-        foreign = document_hash_of(f"营业执照 {uuid.uuid4()}\n".encode()).hash
-        session.certificates(sender).anchor(
-            foreign, licence, REGION, subject_ref=session.subject_ref(other)
-        )
-        bundle_id, _ = session.open_bundle(
-            prepared.department_id,
-            prepared.enterprise,
-            datetime.now(UTC) + timedelta(days=30),
-            [(prepared.department_id, licence)],
-        )
-        session.bundles(sender).file_part(bundle_id, 0, foreign)
-    return Planted(prepared, "0x" + bundle_id.hex(), "0x" + foreign.hex())
+    part = file_foreign_part(prepared, "MA0PAGE02")
+    return Planted(prepared, "0x" + part.bundle_id.hex(), "0x" + part.foreign.hex())
 
 
 @pytest.fixture(scope="module")

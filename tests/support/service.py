@@ -3,6 +3,7 @@ admin token, an anchored licence, and a citizen with a certificate and a credit 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from eth_utils.crypto import keccak
 from ledger.catalogue import certificate_type, credit_category, scope_codes
 from ledger.config import Settings
 from ledger.contracts import Polarity
+from ledger.documents import document_hash_of
 from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
@@ -123,3 +125,37 @@ def prepare_service(root: Path, **settings_overrides: object) -> PreparedService
         event_id=event_id,
         enterprise=enterprise,
     )
+
+
+@dataclass(frozen=True)
+class ForeignPart:
+    """A bundle whose part 0 holds another enterprise's licence (:func:`file_foreign_part`)."""
+
+    bundle_id: bytes
+    #: The filed licence's hash, and the enterprise that holds it.
+    foreign: bytes
+    holder: str
+
+
+def file_foreign_part(prepared: PreparedService, organisation_code: str) -> ForeignPart:
+    """A bundle of ``prepared.enterprise`` whose part 0 is filed, straight to the contract and
+    around the library's holder check, with a licence another enterprise holds (what an old
+    client or anyone's own code can do)."""
+    other = make_uscc(organisation_code=organisation_code)
+    assert other != prepared.enterprise
+    licence = certificate_type("business-licence").code
+    with LedgerSession.open(prepared.settings) as session:
+        sender = session.department_sender(prepared.department_id)
+        foreign = document_hash_of(f"营业执照 {uuid.uuid4()}\n".encode()).hash
+        session.certificates(sender).anchor(
+            foreign, licence, REGION, subject_ref=session.subject_ref(other)
+        )
+        bundle_id, _ = session.open_bundle(
+            prepared.department_id,
+            prepared.enterprise,
+            datetime.now(UTC) + timedelta(days=30),
+            [(prepared.department_id, licence)],
+        )
+        session.bundles(sender).file_part(bundle_id, 0, foreign)
+        assert session.bundles().is_complete(bundle_id)  # what the contract alone believes
+    return ForeignPart(bundle_id, foreign, other)
