@@ -16,7 +16,7 @@ import {Regions} from "./utils/Regions.sol";
 /// history therefore counts the whole second of a change on the earlier side: a suspension or a
 /// scope withdrawal at time t is recorded from t + 1, a key retired at t was valid through t, a
 /// reinstatement or a grant at t counts from t. Records made earlier in the same block or second
-/// as a change stay valid, which is what DESIGN section 2 requires.
+/// as a change stay valid, as the trust model requires (docs/architecture.md, "Trust model").
 ///
 /// Scopes are uint32: the high byte is the kind (1: certificate type, 2: credit category), which
 /// selects the consumer contract ("sink") that receives the grant replica for its hot path.
