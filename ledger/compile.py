@@ -7,8 +7,8 @@ around the npm ``solc`` package, needs ``npm ci``) or whatever ``LEDGER_SOLC`` n
 ever downloaded.
 
 Every non-abstract contract (one with creation bytecode; libraries excluded) becomes
-``ledger/artifacts/<ContractName>.json``. Running the ledger only reads those files
-(:func:`load_artifact`, through :mod:`importlib.resources`), so it needs no Node.
+``ledger/artifacts/<ContractName>.json``. This is a build-time tool: running the ledger only reads
+those files (:mod:`ledger.artifact`, which imports neither solcx nor yaml), so it needs no Node.
 
 Command line::
 
@@ -28,8 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,20 +37,17 @@ import solcx.exceptions
 import solcx.wrapper
 import yaml
 
-from ledger.errors import LedgerError
+from ledger.artifact import Artifact, read_artifacts
+from ledger.errors import CompilationError, LedgerError
 
 __all__ = [
-    "Artifact",
-    "ArtifactNotFoundError",
     "CompilationError",
     "CompilerSettings",
     "check_artifacts",
     "compile_contracts",
     "find_solc",
-    "load_artifact",
     "load_compiler_settings",
     "main",
-    "read_artifacts",
     "source_hash",
     "write_artifacts",
 ]
@@ -65,25 +61,6 @@ CONFIG_FILE = "brownie-config.yaml"
 SOURCE_PREFIX = "contracts"
 _OUTPUTS = ["abi", "metadata", "evm.bytecode.object", "evm.deployedBytecode.object"]
 _ARTIFACT_FIELDS = ("abi", "bytecode", "deployedBytecode")
-
-
-class CompilationError(LedgerError):
-    """The contracts could not be compiled: a Solidity error, a bad configuration or no compiler.
-
-    ``diagnostics`` holds one ``"file:line:column: Type: message"`` line per compiler error.
-    """
-
-    code = "compilation_error"
-
-    def __init__(self, message: str, diagnostics: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.diagnostics: tuple[str, ...] = tuple(diagnostics)
-
-
-class ArtifactNotFoundError(LedgerError, LookupError):
-    """No compiled artifact exists under that contract name."""
-
-    code = "artifact_not_found"
 
 
 @dataclass(frozen=True)
@@ -106,58 +83,6 @@ class CompilerSettings:
             "viaIR": self.via_ir,
         }
         return settings
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One compiled contract, as stored in ``ledger/artifacts/<contract_name>.json``.
-
-    ``bytecode`` and ``deployed_bytecode`` are ``0x``-prefixed hex strings.
-    """
-
-    contract_name: str
-    source_name: str
-    abi: list[dict[str, Any]]
-    bytecode: str
-    deployed_bytecode: str
-    metadata: str
-    compiler_version: str
-    compiler_settings: dict[str, Any] = field(default_factory=dict)
-    source_hash: str = ""
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "contractName": self.contract_name,
-            "sourceName": self.source_name,
-            "abi": self.abi,
-            "bytecode": self.bytecode,
-            "deployedBytecode": self.deployed_bytecode,
-            "metadata": self.metadata,
-            "compiler": {"version": self.compiler_version, "settings": self.compiler_settings},
-            "sourceHash": self.source_hash,
-        }
-
-    def to_json(self) -> str:
-        """Deterministic text: sorted keys, 2-space indent, trailing newline."""
-        return json.dumps(self.to_json_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> Artifact:
-        try:
-            compiler = data["compiler"]
-            return cls(
-                contract_name=str(data["contractName"]),
-                source_name=str(data["sourceName"]),
-                abi=list(data["abi"]),
-                bytecode=str(data["bytecode"]),
-                deployed_bytecode=str(data["deployedBytecode"]),
-                metadata=str(data["metadata"]),
-                compiler_version=str(compiler["version"]),
-                compiler_settings=dict(compiler["settings"]),
-                source_hash=str(data.get("sourceHash", "")),
-            )
-        except (KeyError, TypeError) as exc:
-            raise CompilationError(f"malformed artifact: missing or invalid field {exc}") from exc
 
 
 # --------------------------------------------------------------------------- configuration
@@ -434,36 +359,6 @@ def write_artifacts(
             if path.stem not in artifacts:
                 path.unlink()
     return written
-
-
-def read_artifacts(artifacts_dir: Path) -> dict[str, Artifact]:
-    """Every ``*.json`` artifact in a directory, keyed by file stem."""
-    if not artifacts_dir.is_dir():
-        return {}
-    result: dict[str, Artifact] = {}
-    for path in sorted(artifacts_dir.glob("*.json")):
-        try:
-            result[path.stem] = Artifact.from_json_dict(json.loads(path.read_text("utf-8")))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CompilationError(f"cannot read artifact {path}: {exc}") from exc
-    return result
-
-
-def load_artifact(name: str, artifacts_dir: Path | None = None) -> Artifact:
-    """Load one contract's artifact, by default from the package data (``ledger/artifacts``)."""
-    if not name or not name.isidentifier():
-        raise ArtifactNotFoundError(f"not a contract name: {name!r}")
-    try:
-        if artifacts_dir is not None:
-            text = (artifacts_dir / f"{name}.json").read_text(encoding="utf-8")
-        else:
-            resource = resources.files("ledger").joinpath("artifacts", f"{name}.json")
-            text = resource.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ArtifactNotFoundError(
-            f"no artifact for contract {name}; run `python -m ledger.compile`"
-        ) from None
-    return Artifact.from_json_dict(json.loads(text))
 
 
 def check_artifacts(compiled: Mapping[str, Artifact], artifacts_dir: Path) -> list[str]:

@@ -24,8 +24,8 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier, TxReceipt
 
+from ledger.artifact import load_artifact
 from ledger.catalogue import CREDIT_CATEGORIES, certificate_type_label
-from ledger.compile import load_artifact
 from ledger.errors import (
     ConfigurationError,
     LedgerError,

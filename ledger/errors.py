@@ -7,6 +7,8 @@ data: identifiers are referred to by kind ("citizen identity number"), never by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class LedgerError(Exception):
     """Root of every error raised by the ledger library."""
@@ -19,6 +21,26 @@ class ConfigurationError(LedgerError):
     """The deployment's settings are missing, malformed or still hold a placeholder secret."""
 
     code = "configuration_error"
+
+
+class CompilationError(LedgerError):
+    """The contracts could not be compiled (a Solidity error, a bad configuration or no
+    compiler), or a committed artifact is malformed.
+
+    ``diagnostics`` holds one ``"file:line:column: Type: message"`` line per compiler error.
+    """
+
+    code = "compilation_error"
+
+    def __init__(self, message: str, diagnostics: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics: tuple[str, ...] = tuple(diagnostics)
+
+
+class ArtifactNotFoundError(LedgerError, LookupError):
+    """No compiled artifact exists under that contract name."""
+
+    code = "artifact_not_found"
 
 
 class InvalidIdentifierError(LedgerError, ValueError):

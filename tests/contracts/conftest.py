@@ -40,7 +40,7 @@ from web3.exceptions import Web3Exception
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ledger.compile import load_artifact
+from ledger.artifact import load_artifact
 from ledger.errors import ContractError
 from ledger.tx import translate_exception
 

@@ -21,7 +21,8 @@ from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3.contract import Contract
 
-from ledger.compile import Artifact, compile_contracts, load_artifact
+from ledger.artifact import Artifact, load_artifact
+from ledger.compile import compile_contracts
 from tests.contracts.conftest import (
     CERTIFICATE_KIND,
     CITY,

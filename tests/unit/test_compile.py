@@ -12,17 +12,14 @@ import solcx
 import solcx.wrapper
 from packaging.version import Version
 
+from ledger.artifact import Artifact, ArtifactNotFoundError, load_artifact, read_artifacts
 from ledger.compile import (
-    Artifact,
-    ArtifactNotFoundError,
     CompilationError,
     check_artifacts,
     compile_contracts,
     find_solc,
-    load_artifact,
     load_compiler_settings,
     main,
-    read_artifacts,
     source_hash,
     write_artifacts,
 )

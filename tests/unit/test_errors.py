@@ -18,7 +18,7 @@ from eth_utils.crypto import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ledger import errors
-from ledger.compile import read_artifacts
+from ledger.artifact import read_artifacts
 from ledger.errors import (
     ConflictError,
     ContractError,
