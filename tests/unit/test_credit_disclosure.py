@@ -7,46 +7,20 @@ tests/integration/test_credit_disclosure.py; here its boundaries are walked one 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 import pytest
 
-from ledger.contracts import Amendment, CreditEvent, Polarity
+from ledger.contracts import Amendment, Polarity
 from ledger.credit import Audience, Disclosure, credit_view, disclosure_of
+from tests.support.credit import AWARD, OCCURRED, TAX
+from tests.support.credit import credit_event as event
 
-TAX: Final = 0x02000002
-AWARD: Final = 0x02000007
 DAY: Final = 86_400
-OCCURRED: Final = datetime(2024, 3, 1, tzinfo=UTC)
-RECORDED: Final = datetime(2024, 3, 5, tzinfo=UTC)
 PERIOD: Final = 30 * DAY
 END: Final = OCCURRED + timedelta(seconds=PERIOD)
 SECOND: Final = timedelta(seconds=1)
-
-
-def event(
-    number: int = 1,
-    *,
-    category: int = TAX,
-    polarity: Polarity = Polarity.NEGATIVE,
-    occurred_at: datetime = OCCURRED,
-    amendment: Amendment = Amendment.NONE,
-    amended_at: datetime | None = None,
-) -> CreditEvent:
-    return CreditEvent(
-        event_id=number.to_bytes(32, "big"),
-        recorder=3,
-        category=category,
-        polarity=polarity,
-        severity=3,
-        occurred_at=occurred_at,
-        recorded_at=RECORDED,
-        amendment=amendment,
-        amended_by=3 if amendment is not Amendment.NONE else 0,
-        amended_at=amended_at,
-        amendment_count=0 if amendment is Amendment.NONE else 1,
-    )
 
 
 def test_a_negative_event_is_disclosed_until_its_period_after_it_occurred() -> None:
