@@ -1,8 +1,8 @@
 """Errors as RFC 9457 problem documents (``application/problem+json``).
 
 Every error the service answers with is a :class:`Problem`. Ledger errors map to a status by
-intent (STYLE.md "Errors"); request validation errors never echo the submitted values; anything
-unexpected becomes a 500 problem that tells nothing of the internals.
+intent (the categories of :mod:`ledger.errors`); request validation errors never echo the
+submitted values; anything unexpected becomes a 500 problem that tells nothing of the internals.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import TokenRejectedError
-from ledger import errors as ledger_errors
 from ledger.errors import (
     ChainUnavailableError,
     ConflictError,
@@ -33,6 +32,7 @@ from ledger.errors import (
     NotFoundError,
     UnknownKeyError,
     ValidationError,
+    error_class,
 )
 from ledger.journal import BacklogFullError
 from ledger.storage import StorageUnavailableError
@@ -75,14 +75,18 @@ _INTENTS: Final[tuple[tuple[type[LedgerError], int], ...]] = (
 
 def status_of_error(class_name: str) -> tuple[int, str]:
     """HTTP status and problem code of a ledger error recorded by its class name (a journaled
-    operation's failure); an unknown name is a 500."""
-    cls = getattr(ledger_errors, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, LedgerError)):
+    operation's failure), the status the error had when raised in a request.
+
+    The class is found among every :class:`LedgerError` subclass wherever it is defined
+    (:func:`ledger.errors.error_class`), not in ``ledger.errors`` alone. A name no class has
+    any more (a journal written by another version of the service) is a 500 ``internal_error``:
+    the write failed for a reason this service cannot classify, which is the server's fault,
+    not the client's, so no 4xx would be true of it.
+    """
+    cls = error_class(class_name)
+    if cls is None:
         return 500, "internal_error"
-    for kind, status in _INTENTS:
-        if issubclass(cls, kind):
-            return status, cls.code
-    return 500, cls.code
+    return _status_of(cls), cls.code
 
 
 #: Problem codes of plain HTTP errors (no ledger error behind them).
@@ -197,16 +201,17 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _status_of(exc: LedgerError) -> int:
+def _status_of(cls: type[LedgerError]) -> int:
+    """The HTTP status of a ledger error class: that of its first intent, else 500."""
     for kind, status in _INTENTS:
-        if isinstance(exc, kind):
+        if issubclass(cls, kind):
             return status
     return 500
 
 
 async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LedgerError)
-    status = _status_of(exc)
+    status = _status_of(type(exc))
     if status == 500:
         _log.error("unhandled ledger error %s", type(exc).__name__, exc_info=exc)
         return problem_response(request, 500, "internal_error", "internal server error")

@@ -113,7 +113,7 @@ class UnknownKeyError(LedgerError, LookupError):
 
 
 # ----------------------------------------------------------------------------------------------
-# Intent categories. The API maps each to one HTTP status (STYLE.md "Errors").
+# Intent categories. The API maps each to one HTTP status (api/problems.py).
 # ----------------------------------------------------------------------------------------------
 
 
@@ -412,3 +412,35 @@ class OwnableUnauthorizedAccount(ContractError, NotAuthorizedError):
 
 class UnknownContractError(ContractError):
     """A contract reverted with data that matches no known error."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Finding a class again from its name, as the service's write journal stores a failure.
+# ----------------------------------------------------------------------------------------------
+
+
+def error_classes() -> dict[str, type[LedgerError]]:
+    """:class:`LedgerError` and every subclass defined so far, wherever it is defined, by name.
+
+    A journaled operation's failure is stored as its class name (``type(exc).__name__``), and
+    some errors belong with their layer (``ledger.storage``, ``ledger.journal``,
+    ``api.security``) rather than here: walking the subclasses finds them all, where a look-up in
+    this module alone would miss them. Only the modules imported so far count: the service
+    imports every module that defines one (tests/api/test_problems.py checks, and that names are
+    unique; should two classes share one, the one nearer to LedgerError wins).
+    """
+    found: dict[str, type[LedgerError]] = {}
+    level: list[type[LedgerError]] = [LedgerError]
+    seen: set[type[LedgerError]] = set(level)
+    while level:
+        for cls in level:
+            found.setdefault(cls.__name__, cls)
+        below = (sub for cls in level for sub in cls.__subclasses__() if sub not in seen)
+        level = list(dict.fromkeys(below))  # a class with two parents in ``level`` comes once
+        seen.update(level)
+    return found
+
+
+def error_class(name: str) -> type[LedgerError] | None:
+    """The ledger error class named ``name`` (a stored failure's class name), or None."""
+    return error_classes().get(name)
