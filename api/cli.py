@@ -1,7 +1,7 @@
 """The ``ledger`` command: the library's CLI (:mod:`ledger.cli`) plus ``ledger serve``.
 
 ``serve`` lives here, not in :mod:`ledger.cli`, so that the library never imports the web stack
-(DESIGN section 3: ``api`` depends on ``ledger``, never the reverse).
+(docs/architecture.md, "Layers and folders": ``api`` depends on ``ledger``, never the reverse).
 """
 
 from __future__ import annotations

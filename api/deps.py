@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes (``Annotated`` aliases, STYLE.md)."""
+"""Dependencies shared by the routes (``Annotated`` aliases)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gas used by every ledger write, next to the peer figures of DESIGN.md section 11.
+"""Gas used by every ledger write, next to the peer figures of docs/benchmarks.md.
 
 Run: ``python bench/gas.py [--backend embedded|anvil] [--runs N] [--breakdown]``. Prints Markdown
 tables (not a test). ``embedded`` (the default) is the py-evm chain of ``ledger init``, in a
@@ -67,7 +67,7 @@ MARKET_REGULATION_SCOPES: Final = (
 #: CIDv1 prefix: version 1, multicodec raw (0x55), multihash sha2-256 (0x12) of 32 bytes.
 CID_PREFIX: Final = bytes((0x01, 0x55, 0x12, 0x20))
 
-# Peer figures, DESIGN.md section 11 (same compiler family).
+# Peer figures (docs/benchmarks.md, "Peer figures"; same compiler family).
 OA_ISSUE: Final = 48_168
 OA_REVOKE: Final = 50_922
 EAS_ATTEST: Final = 180_372

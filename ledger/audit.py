@@ -3,8 +3,8 @@
 A row names the actor (``admin``, ``department:<id>``, ``citizen:<ref>``, ``enterprise:<ref>``,
 ``unauthenticated``), the action (``certificate.anchor``, ``credit.history.read``, ...), its
 target (a document hash, an event id, a department id) and, when a person is concerned, the first
-16 hex digits of the subject reference — never an identity number or credit code (DESIGN
-section 5). The reference prefix lets an auditor with the pepper match rows to a person on
+16 hex digits of the subject reference — never an identity number or credit code (ADR
+0006). The reference prefix lets an auditor with the pepper match rows to a person on
 request, while the log itself reveals nothing to a reader without it.
 """
 

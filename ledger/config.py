@@ -5,8 +5,8 @@ from the environment in production. ``ledger init`` generates them for a local d
 ``DATA_DIR/secrets.json`` (mode 0600), which is read when the environment does not set them.
 Either way the pepper and the master key are validated before use: a missing or placeholder value
 stops the program, because subject references made with a guessable pepper could be reversed by
-brute force, and document keys wrapped under a guessable master key protect nothing (DESIGN
-section 5).
+brute force, and document keys wrapped under a guessable master key protect nothing (ADRs
+0006 and 0008).
 
 Documents go to the embedded store in ``DATA_DIR/documents`` unless ``LEDGER_IPFS_API`` names an
 IPFS node. Documents held by natural persons, and documents of personal certificate types, are

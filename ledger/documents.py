@@ -1,6 +1,6 @@
 """Document hashes: the 32-byte fingerprints the ledger anchors on chain.
 
-Two kinds of document are anchored (DESIGN sections 5, 7 and 8):
+Two kinds of document are anchored:
 
 * **Files** (a scanned licence, a PDF): the hash is keccak256 of the bytes.
 * **Structured certificates**: JSON fields, each with its own random salt. Every field becomes a

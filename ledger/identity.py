@@ -1,7 +1,7 @@
 """Subjects of the ledger: citizens (GB 11643 identity numbers) and enterprises (GB 32100 USCCs).
 
 Everything the ledger stores about a subject is keyed by :func:`subject_ref`, never by the number
-itself (DESIGN section 5). Validation is strict because a typo that slipped through would silently
+itself (ADR 0006). Validation is strict because a typo that slipped through would silently
 create a second, empty credit history for the same person; the check characters of both standards
 exist precisely to catch such typos, so we always verify them.
 
@@ -369,7 +369,7 @@ def validate_pepper(pepper: bytes) -> None:
     """Refuse a pepper that is short, patterned or an obvious placeholder.
 
     Called by the settings at startup so that a deployment with a copied example value refuses to
-    start instead of producing guessable references (DESIGN section 5). Word checks only apply
+    start instead of producing guessable references (ADR 0006). Word checks only apply
     to peppers that look like typed text (or hex-encoded text), so random binary peppers are never
     refused by accident. The message never contains the pepper.
     """

@@ -1,4 +1,4 @@
-"""The write journal (DESIGN section 9, ADR 0012): every chain write is on disk before it is sent.
+"""The write journal (ADR 0012): every chain write is on disk before it is sent.
 
 An operation is one write a caller asked for (anchor a certificate, revoke one, record a credit
 event, ...), journaled as the contract call that carries it out: contract, function, arguments

@@ -6,7 +6,7 @@ locally (keys never leave the process), sent raw, and its receipt awaited. A tra
 mined but reverted (for example because state changed between simulation and mining) is replayed
 with ``eth_call`` at its block to recover the revert reason.
 
-Revert data arrives differently per backend (DESIGN section 10): eth-tester raises
+Revert data arrives differently per backend: eth-tester raises
 ``TransactionFailed`` with the revert bytes printed in its message; JSON-RPC nodes answer with an
 error carrying hex ``data``, which web3 raises as ``ContractCustomError``. Both are decoded against
 the selector table of every ledger contract's ABI into the same exception class.

@@ -1,5 +1,5 @@
 """The transaction manager: sends journaled operations, watches them to their confirmation depth,
-and recovers whatever a crash interrupted (DESIGN section 9, ADR 0012).
+and recovers whatever a crash interrupted (ADR 0012).
 
 One background thread works through the journal (:mod:`ledger.journal`):
 

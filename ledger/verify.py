@@ -1,4 +1,4 @@
-"""Verification of one document against the chain (DESIGN section 8).
+"""Verification of one document against the chain (the checks: docs/architecture.md).
 
 The report has one line per check, each passed, failed or not applicable with the reason, and an
 overall verdict that is VALID only when no check failed. A chain node that cannot answer makes
@@ -79,7 +79,7 @@ class Verdict(StrEnum):
 
 
 class CheckName(StrEnum):
-    """Stable identifiers of the checks, in the order they run (DESIGN section 8)."""
+    """Stable identifiers of the checks, in the order they run."""
 
     PARSED = "document.parsed"
     HASH = "document.hash"

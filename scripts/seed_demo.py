@@ -53,6 +53,7 @@ from ledger.errors import (
     DepartmentRegistryDuplicateDepartment,
     LedgerError,
 )
+from ledger.files import write_atomically
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
 from ledger.parsing import CHINA_STANDARD_TIME, deadline_of, end_of_day, start_of_day
 from ledger.servicedb import ServiceDatabase
@@ -155,7 +156,7 @@ class SubjectSpec:
     def masked(self) -> str:
         """The identifier as printed on a personal document: region and last four only."""
         if self.kind is SubjectKind.ENTERPRISE:
-            return self.identifier  # credit codes are public (DESIGN section 5)
+            return self.identifier  # credit codes are public (docs/architecture.md)
         return self.identifier[:6] + "*" * 8 + self.identifier[-4:]
 
 
@@ -422,26 +423,14 @@ class DocumentFolder:
         if known is None or not path.is_file():
             known = dict(dates)
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _write_atomically(path, build(known), 0o644)
+            write_atomically(path, build(known))
             self._manifest[relative] = known
-            _write_atomically(
+            write_atomically(
                 self._manifest_path,
                 (json.dumps(self._manifest, indent=2, sort_keys=True) + "\n").encode(),
-                0o644,
             )
             self.created += 1
         return StoredDocument(path, document_hash_of(path).hash, known)
-
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 def _iso(day: date | None) -> str | None:
@@ -949,15 +938,8 @@ def demo_tokens(settings: Settings, credentials: Path) -> dict[str, Any]:
 
 def write_private_json(path: Path, document: Mapping[str, Any]) -> None:
     """Write ``document`` to ``path`` with mode 0600 from the start (never readable by others)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    write_atomically(path, text.encode("utf-8"), mode=0o600)
 
 
 @dataclass(frozen=True)

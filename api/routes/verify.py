@@ -1,4 +1,4 @@
-"""``POST /v1/verify``: verify a presented document or a bare document hash (DESIGN section 8).
+"""``POST /v1/verify``: verify a presented document or a bare document hash.
 
 Two parts: the route, which answers every form of the request, and :class:`IndexFront`, which
 answers the commonest one (a hash whose report the verification index holds) before routing.
@@ -97,7 +97,7 @@ async def verify(request: Request) -> Response:
         data: DocumentDigester | None = None,
         proof: BatchProof | None = None,
     ) -> dict[str, Any]:
-        # The stored copy is checked too (DESIGN section 8, step 10): the service has the store.
+        # The stored copy is checked too (``storage.copy``): the service has the store.
         # Copies of other regions' departments live in their stores (unless IPFS is shared).
         options: dict[str, Any] = {
             "confirmations": confirmations,

@@ -1,4 +1,4 @@
-"""Document storage: content-addressed, IPFS-compatible (DESIGN section 7).
+"""Document storage: content-addressed, IPFS-compatible (ADR 0008).
 
 Two backends implement :class:`DocumentStore`: an embedded block store on disk that computes the
 same CIDs as Kubo (``ipfs add --cid-version=1 --raw-leaves``, 256 KiB chunks, balanced DAG), and a

@@ -1,4 +1,4 @@
-"""The embedded document store: IPFS blocks in files under the data directory (DESIGN section 7).
+"""The embedded document store: IPFS blocks in files under the data directory (ADR 0008).
 
 Layout under ``directory``::
 

@@ -1,4 +1,4 @@
-"""Encryption of personal documents and erasure by key destruction (DESIGN section 5).
+"""Encryption of personal documents and erasure by key destruction (ADR 0008).
 
 A document about a natural person is encrypted with AES-256-GCM under a fresh 256-bit key before it
 reaches any storage backend; the chain anchors the hash of the plaintext, the store holds only the
@@ -186,7 +186,7 @@ def _master_cipher(master_key: bytes) -> AESGCM:
     """The master key as a cipher, after refusing what cannot be a real 256-bit secret.
 
     A key of one repeated byte (``bytes(32)``) is what a copied example or an unset variable
-    decoded to zeros looks like; like the pepper (DESIGN section 5), such a deployment must
+    decoded to zeros looks like; like the pepper (ADR 0006), such a deployment must
     refuse to start rather than wrap every document key under a public value.
     """
     if not isinstance(master_key, bytes | bytearray):

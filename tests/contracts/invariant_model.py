@@ -1,7 +1,7 @@
 """A plain-Python model of what the ledger contracts promise, for the stateful invariant tests.
 
 Each class restates one contract's documented rules (the NatSpec of ``contracts/interfaces`` and
-DESIGN.md section 4) as Python: which call must succeed, which must revert and with which error,
+the ADRs) as Python: which call must succeed, which must revert and with which error,
 and what state a success leaves behind. ``test_invariants.py`` predicts every call's outcome with
 this model, sends the call to the chain, and compares the chain with the model after every step.
 
@@ -81,7 +81,7 @@ class DepartmentModel:
 
 @dataclass
 class AccreditationModel:
-    """Who may act now, and how governance changes it (DESIGN section 2)."""
+    """Who may act now, and how governance changes it (docs/architecture.md, "Trust model")."""
 
     departments: dict[int, DepartmentModel]
     keys: dict[str, KeyModel]

@@ -1,4 +1,4 @@
-"""No personal data on chain or on disk (DESIGN section 5), on the embedded chain and on anvil.
+"""No personal data on chain or on disk (ADR 0006), on the embedded chain and on anvil.
 
 Certificates are anchored and credit events recorded for known synthetic citizens and enterprises;
 then every transaction (blocks 0..head), every log (topics and data) and, for the embedded chain,
@@ -35,14 +35,14 @@ from tests.integration.conftest import (
     Backend,
     RegisteredDepartment,
 )
-from tests.integration.test_cli import succeeded
-from tests.integration.test_documents_cli import ledger as cli
-from tests.integration.test_documents_cli import prepare as prepare_cli_ledger
-from tests.integration.test_vault_backends import Person as StorePerson
-from tests.integration.test_vault_backends import make_people as make_store_people
-from tests.integration.test_vault_backends import needles as store_needles
-from tests.integration.test_vault_backends import node_blocks, personal_documents
+from tests.support.cli import ledger as cli
+from tests.support.cli import prepare as prepare_cli_ledger
+from tests.support.cli import succeeded
 from tests.support.ipfs import IpfsNode
+from tests.support.privacy import Person as StorePerson
+from tests.support.privacy import make_people as make_store_people
+from tests.support.privacy import needles as store_needles
+from tests.support.privacy import node_blocks, personal_documents
 
 
 def _with_check_x(region: str, birth: date) -> str:

@@ -1,5 +1,5 @@
 """ledger.storage.vault: sealing documents (AES-256-GCM), the key vault, and the document service
-on the embedded store (erasure by key destruction, DESIGN section 5).
+on the embedded store (erasure by key destruction, ADR 0008).
 
 tests/integration/test_vault_backends.py runs the privacy scan and the erasure story on both
 storage backends (the embedded store and a js-ipfs node).

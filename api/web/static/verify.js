@@ -1,7 +1,8 @@
 // The verification page: a file (dropped or chosen) or a document hash goes to POST /v1/verify,
-// and the report comes back as a verdict and one row per check (DESIGN section 8). Either may go
-// with the batch proof of a certificate anchored in a Merkle batch (its .proof.json file). A
-// joint licensing bundle id goes to GET /v1/bundles/{id}/verification, and its parts are listed.
+// and the report comes back as a verdict and one row per check (docs/architecture.md). Either
+// may go with the batch proof of a certificate anchored in a Merkle batch (its .proof.json file).
+// A joint licensing bundle id goes to GET /v1/bundles/{id}/verification, and its parts are
+// listed.
 
 import {
   ApiError,
