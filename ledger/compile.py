@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ import yaml
 
 from ledger.artifact import Artifact, read_artifacts
 from ledger.errors import CompilationError, LedgerError
+from ledger.files import write_atomically
 
 __all__ = [
     "CompilationError",
@@ -344,15 +344,7 @@ def write_artifacts(
         text = artifact.to_json()
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=artifacts_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, text.encode("utf-8"))
         written.append(path)
     if prune:
         for path in sorted(artifacts_dir.glob("*.json")):
