@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ledger.catalogue import certificate_type
 from ledger.config import Settings
@@ -25,9 +24,9 @@ class Prepared:
     doc_hash: bytes
 
 
-def prepare_ledger(root: Path) -> Prepared:
+def prepare_ledger(root: Path, **settings_overrides: Any) -> Prepared:
     """Deploy, register a department, anchor one file; the session is closed on return."""
-    settings = Settings(data_dir=root / "data")
+    settings = Settings(data_dir=root / "data", **settings_overrides)
     document = f"营业执照 {ENTERPRISE} 北京示例科技有限公司 API test\n".encode()
     session, _ = LedgerSession.initialize(settings)
     with session:
@@ -40,16 +39,3 @@ def prepare_ledger(root: Path) -> Prepared:
             store=False,
         )
     return Prepared(settings, document, outcome.doc_hash)
-
-
-def names_its_route(instance: object, path: str) -> bool:
-    """Whether a problem's ``instance`` is the template of the route ``path`` matched
-    (``/v1/certificates/{document_hash}`` for ``/v1/certificates/0x…``), or ``<unmatched>``.
-    Problems name the template, not the path, which may carry personal data; that they never
-    echo it is what tests/api/test_privacy.py searches for."""
-    if instance == "<unmatched>":
-        return True
-    if not isinstance(instance, str):
-        return False
-    parts = re.split(r"\{[^/{}]+\}", instance)
-    return re.fullmatch("[^/]+".join(re.escape(part) for part in parts), path) is not None

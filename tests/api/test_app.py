@@ -8,9 +8,10 @@ from typing import Any, Final
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import API_PREFIX, create_app
+from api.app import API_PREFIX
 from api.problems import PROBLEM_MEDIA_TYPE
-from tests.api.support import Prepared, names_its_route, prepare_ledger
+from tests.api.support import Prepared, prepare_ledger
+from tests.support.http import assert_problem
 
 #: Small enough that oversized uploads stay cheap in tests.
 LIMIT: Final = 64 * 1024
@@ -18,31 +19,12 @@ LIMIT: Final = 64 * 1024
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
-    return prepare_ledger(tmp_path_factory.mktemp("api"))
-
-
-@pytest.fixture(scope="module")
-def client(prepared: Prepared) -> Iterator[TestClient]:
-    app = create_app(prepared.settings.model_copy(update={"max_upload_bytes": LIMIT}))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+    return prepare_ledger(tmp_path_factory.mktemp("api"), max_upload_bytes=LIMIT)
 
 
 def check(body: dict[str, Any], name: str) -> str:
     [outcome] = [c["outcome"] for c in body["checks"] if c["name"] == name]
     return str(outcome)
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"/problems/{code}"
-    assert body["title"]
-    assert names_its_route(body["instance"], response.request.url.path), body["instance"]
-    return body
 
 
 def test_health(client: TestClient) -> None:

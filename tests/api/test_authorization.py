@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
@@ -26,11 +26,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.problems import PROBLEM_MEDIA_TYPE
 from ledger.documents import document_hash_of
 from ledger.identity import make_citizen_id
-from tests.api.support import names_its_route
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 
 #: Ids of the departments and citizens this module creates.
@@ -45,10 +43,6 @@ FORBIDDEN: Final = (403, "not_authorized")
 SUSPENDED: Final = (403, "department_suspended")
 
 
-def bearer(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
 def hex32(value: bytes) -> str:
     return "0x" + value.hex()
 
@@ -59,18 +53,6 @@ def fresh_document() -> bytes:
 
 def fresh_citizen() -> str:
     return make_citizen_id("110101", date(1980, 1, 1), next(_citizens))
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["code"], body["type"]) == (status, code, f"/problems/{code}")
-    assert body["title"]
-    assert names_its_route(body["instance"], response.request.url.path), body["instance"]
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer ")
-    return body
 
 
 def matrix(**cases: Expected | int) -> list[Any]:
@@ -221,25 +203,24 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
 
 
 @pytest.fixture(scope="module")
-def world(prepared: PreparedService) -> Iterator[World]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as client:
+def world(client: TestClient, prepared: PreparedService) -> World:
 
-        def citizen_token(subject: str) -> str:
-            response = client.post("/v1/dev/token", json={"subject": subject})
-            assert response.status_code == 200, response.text
-            return str(response.json()["token"])
+    def citizen_token(subject: str) -> str:
+        response = client.post("/v1/dev/token", json={"subject": subject})
+        assert response.status_code == 200, response.text
+        return str(response.json()["token"])
 
-        callers = {
-            "right_department": bearer(prepared.department_token),
-            "other_department": bearer(prepared.other_department_token),
-            "suspended_department": bearer(prepared.suspended_department_token),
-            "no_token": {},
-            "citizen": bearer(citizen_token(prepared.citizen)),
-            "another_citizen": bearer(citizen_token(make_citizen_id(sequence=999))),
-            "enterprise": bearer(citizen_token(prepared.enterprise)),
-            "admin": bearer(prepared.admin_token),
-        }
-        yield World(client, prepared, callers)
+    callers = {
+        "right_department": bearer(prepared.department_token),
+        "other_department": bearer(prepared.other_department_token),
+        "suspended_department": bearer(prepared.suspended_department_token),
+        "no_token": {},
+        "citizen": bearer(citizen_token(prepared.citizen)),
+        "another_citizen": bearer(citizen_token(make_citizen_id(sequence=999))),
+        "enterprise": bearer(citizen_token(prepared.enterprise)),
+        "admin": bearer(prepared.admin_token),
+    }
+    return World(client, prepared, callers)
 
 
 # -- department routes --------------------------------------------------------------------------

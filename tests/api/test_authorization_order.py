@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
-from typing import Any, Final
+from typing import Final
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.problems import PROBLEM_MEDIA_TYPE
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 
 FORBIDDEN: Final = (403, "not_authorized")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def hex32(value: bytes) -> str:
@@ -38,12 +33,8 @@ def hex32(value: bytes) -> str:
 
 def refused(response: httpx.Response) -> str:
     """The detail of a 403 ``not_authorized`` problem."""
-    assert (response.status_code, response.headers["content-type"]) == (
-        403,
-        PROBLEM_MEDIA_TYPE,
-    ), response.text
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["code"]) == FORBIDDEN
+    body = assert_problem(response, *FORBIDDEN)
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     detail = str(body["detail"])
     assert "Accreditation" not in detail, "a contract error name is not an answer"
     return detail
@@ -52,12 +43,6 @@ def refused(response: httpx.Response) -> str:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("authorization-order"), rate_limit=0)
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,22 +23,13 @@ from ledger.identity import make_citizen_id
 from ledger.merkle import MerkleTree
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
+from tests.support.http import bearer
 from tests.support.service import PreparedService, prepare_service
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("batches"))
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def certificate(label: str) -> bytes:

@@ -3,44 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.problems import PROBLEM_MEDIA_TYPE
 from ledger.identity import make_uscc
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, file_foreign_part, prepare_service
 
 DEADLINE: Final = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
-
-
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("bundles"), rate_limit=0)
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def anchored(client: TestClient, token: str, enterprise: str) -> str:

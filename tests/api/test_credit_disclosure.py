@@ -8,18 +8,15 @@ event about the citizen occurred 30 days ago.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.problems import PROBLEM_MEDIA_TYPE
 from ledger.catalogue import credit_category
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 
 FALSE_INFORMATION: Final = credit_category("false-information")
@@ -29,22 +26,6 @@ DAY: Final = 86_400
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(Path(tmp_path_factory.mktemp("disclosure")), rate_limit=0)
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    assert response.json()["code"] == code
 
 
 def record(client: TestClient, prepared: PreparedService, days_ago: int, label: str) -> str:
@@ -134,9 +115,9 @@ def test_governance_sets_periods_through_the_api(
     assert (response.json()["days"], response.json()["seconds"]) == (400, 400 * DAY)
     assert periods(client)["contract-default"]["days"] == 400
 
-    problem(client.put(path, json={"days": 1}), 401, "unauthenticated")
+    assert_problem(client.put(path, json={"days": 1}), 401, "unauthenticated")
     department = bearer(prepared.department_token)
-    problem(client.put(path, headers=department, json={"days": 1}), 403, "not_authorized")
+    assert_problem(client.put(path, headers=department, json={"days": 1}), 403, "not_authorized")
     admin = bearer(prepared.admin_token)
     for body in (
         {"days": -1},
@@ -146,8 +127,8 @@ def test_governance_sets_periods_through_the_api(
         {},
         {"days": 1, "x": 1},
     ):
-        problem(client.put(path, headers=admin, json=body), 422, "invalid")
+        assert_problem(client.put(path, headers=admin, json=body), 422, "invalid")
     unknown = client.put("/v1/credit/disclosure-periods/gossip", headers=admin, json={"days": 10})
-    problem(unknown, 422, "invalid")
+    assert_problem(unknown, 422, "invalid")
     assert "gossip" not in unknown.json()["detail"]
     assert periods(client)["contract-default"]["days"] == 400

@@ -12,32 +12,23 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.problems import PROBLEM_MEDIA_TYPE
 from api.service import Service
 from ledger.identity import parse_subject
 from ledger.servicedb import ServiceDatabase
 from ledger.tokens import TokenStore
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("fairness"), rate_limit=0)
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def spellings(token: str) -> list[str]:
@@ -74,7 +65,7 @@ def test_every_spelling_of_a_credential_shares_its_bucket(prepared: PreparedServ
         assert_problem(limited, 429, "too_many_requests")
         assert int(limited.headers["retry-after"]) >= 1
         # Another department has a bucket of its own.
-        other = {"Authorization": f"Bearer {prepared.other_department_token}"}
+        other = bearer(prepared.other_department_token)
         assert client.get("/v1/whoami", headers=other).status_code == 200
 
 
@@ -86,7 +77,7 @@ def test_a_department_has_one_bucket_whichever_of_its_tokens_it_uses(
         more = [tokens.issue("department", prepared.department_id).secret for _ in range(3)]
     with limited_client(prepared) as client:
         statuses = [
-            client.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"}).status_code
+            client.get("/v1/whoami", headers=bearer(token)).status_code
             for token in [prepared.department_token, *more, *more]
         ]
     assert statuses[:3] == [200, 200, 200]
@@ -102,10 +93,7 @@ def test_a_citizen_has_one_bucket_whichever_of_its_tokens_it_uses(
         subject = parse_subject(prepared.citizen)
         tokens = [service.dev_issuer.issue(subject, lifetime=600 + n)[0] for n in range(6)]
         assert len(set(tokens)) == len(tokens)
-        statuses = [
-            client.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"}).status_code
-            for token in tokens
-        ]
+        statuses = [client.get("/v1/whoami", headers=bearer(token)).status_code for token in tokens]
     assert statuses[:3] == [200, 200, 200]
     assert set(statuses[3:]) == {429}
 
@@ -150,7 +138,7 @@ def capped(prepared: PreparedService) -> Iterator[tuple[TestClient, Service]]:
 def anchor(client: TestClient, token: str, holder: str) -> httpx.Response:
     response: httpx.Response = client.post(
         "/v1/certificates",
-        headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"},
+        headers={**bearer(token), "Prefer": "respond-async"},
         files={"file": ("licence.txt", f"营业执照 {uuid.uuid4()}\n".encode(), "text/plain")},
         data={"type": "business-licence", "subject": holder},
     )
@@ -173,7 +161,7 @@ def test_past_its_cap_a_department_is_refused_with_429_and_retry_after(
     # A batch job is a unit of the backlog too.
     batch = client.post(
         "/v1/certificates/batches",
-        headers={"Authorization": f"Bearer {mine}"},
+        headers=bearer(mine),
         files=[("files", ("a.txt", f"batch {uuid.uuid4()}".encode(), "text/plain"))],
         data={"type": "business-licence"},
     )
@@ -224,7 +212,7 @@ def test_a_subjects_dispute_is_not_held_back_by_the_departments_backlog(
     token = client.post("/v1/dev/token", json={"subject": prepared.citizen}).json()["token"]
     dispute = client.post(
         f"/v1/credit/events/0x{prepared.event_id.hex()}/dispute",
-        headers={"Authorization": f"Bearer {token}", "Prefer": "respond-async"},
+        headers={**bearer(token), "Prefer": "respond-async"},
         json={"reason": "not mine"},
     )
     assert dispute.status_code in (200, 202), dispute.text

@@ -6,32 +6,20 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.problems import PROBLEM_MEDIA_TYPE
 from ledger.servicedb import ServiceDatabase
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("operations"), rate_limit=0)
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def document() -> bytes:
@@ -52,14 +40,6 @@ def anchor(
         files={"file": ("licence.txt", data, "text/plain")},
         data={"type": "business-licence", "subject": subject or prepared.enterprise},
     )
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def anchors_in_journal(prepared: PreparedService, document_hash: str) -> list[tuple[Any, ...]]:

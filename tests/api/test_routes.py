@@ -42,7 +42,7 @@ from ledger.identity import (
     validate_uscc,
 )
 from ledger.parsing import end_of_day
-from tests.api.support import names_its_route
+from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 
 #: The document limit of the shared app: small, so oversized uploads stay cheap.
@@ -56,10 +56,6 @@ _department_ids = itertools.count(100)
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def bearer(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def hex32(value: bytes) -> str:
@@ -96,23 +92,6 @@ def ambiguous_identifier() -> str:
 
 def moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem document with ``status`` and ``code``."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"/problems/{code}"
-    assert body["title"]
-    assert names_its_route(body["instance"], response.request.url.path), body["instance"]
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer ")
-    if status in (429, 503):
-        assert int(response.headers["retry-after"]) >= 1
-    return body
 
 
 def check_outcome(report: dict[str, Any], name: str) -> str:
@@ -282,12 +261,6 @@ class Api:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("routes"), max_upload_bytes=LIMIT, rate_limit=0)
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

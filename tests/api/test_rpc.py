@@ -4,27 +4,26 @@ from a real service is tests/e2e/test_one_service.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Final
 
 import pytest
 from fastapi.testclient import TestClient
 from hexbytes import HexBytes
 
-from api.app import create_app
 from api.routes.rpc import MAX_BATCH
 from ledger.errors import AccreditationUnknownSigner, ContractError
 from ledger.serving import reader_key
 from ledger.session import LedgerSession
 from ledger.tx import decode_revert_data
 from tests.api.support import LICENCE, REGION, Prepared, prepare_ledger
+from tests.support.http import bearer
 
 STRANGER: Final = "0x" + "5a" * 20
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
-    return prepare_ledger(tmp_path_factory.mktemp("rpc"))
+    return prepare_ledger(tmp_path_factory.mktemp("rpc"), rate_limit=0)
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +39,12 @@ def anchoring(prepared: Prepared) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(prepared: Prepared, anchoring: dict[str, str]) -> Iterator[TestClient]:
-    del anchoring  # built first: the service holds the chain once it starts
-    app = create_app(prepared.settings.model_copy(update={"rate_limit": 0}))
-    key = reader_key(prepared.settings.pepper_bytes())
-    with TestClient(
-        app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
-    ) as test_client:
-        yield test_client
+def client(anchoring: dict[str, str], client: TestClient, prepared: Prepared) -> TestClient:
+    """tests/api/conftest.py's client, calling as the service's reader. ``anchoring`` comes
+    first, so that it is built before the service starts and holds the chain."""
+    del anchoring
+    client.headers.update(bearer(reader_key(prepared.settings.pepper_bytes())))
+    return client
 
 
 def call(client: TestClient, method: str, params: list[Any] | None = None) -> dict[str, Any]:

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routes.verify import IndexFront
 from ledger.documents import document_hash_of
 from ledger.servicedb import ServiceDatabase
 from ledger.verify import refresh_report
 from ledger.verifyindex import VerificationIndex
 from tests.support.anvil import start_anvil
+from tests.support.http import bearer
 from tests.support.service import PreparedService, prepare_service
 
 
@@ -38,12 +38,6 @@ def prepared(
         yield prepare_service(root, rpc_url=node.url, rate_limit=0)
 
 
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
 def verify(client: TestClient, doc_hash: str) -> dict[str, Any]:
     response = client.post("/v1/verify", json={"documentHash": doc_hash})
     assert response.status_code == 200, response.text
@@ -57,7 +51,7 @@ def failed(report: dict[str, Any]) -> list[str]:
 
 def test_a_cached_report_follows_the_chain(client: TestClient, prepared: PreparedService) -> None:
     index = client.app.state.service.verify_index  # type: ignore[attr-defined]
-    headers = {"Authorization": f"Bearer {prepared.department_token}"}
+    headers = bearer(prepared.department_token)
     anchored = client.post(
         "/v1/certificates",
         headers=headers,

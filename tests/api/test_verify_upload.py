@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from ledger.documents import dump_certificate, hash_file_bytes, salt_fields
 from tests.support.service import PreparedService, prepare_service
 
@@ -22,12 +21,6 @@ BOUNDARY = "cut"
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
     return prepare_service(tmp_path_factory.mktemp("upload"), max_upload_bytes=LIMIT, rate_limit=0)
-
-
-@pytest.fixture(scope="module")
-def client(prepared: PreparedService) -> Iterator[TestClient]:
-    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def part(name: str, content: bytes, filename: str | None = "x.bin") -> bytes:

@@ -30,16 +30,13 @@ from ledger.session import LedgerSession, name_hash
 from ledger.tokens import TokenStore
 from tests.e2e.browser import open_page, screenshot
 from tests.support.anvil import AnvilNode, start_anvil
+from tests.support.http import bearer
 from tests.support.server import running_server
 
 LEDGER: Final = Path(sys.executable).with_name("ledger")
 LICENCE: Final = certificate_type("business-licence")
 REGION_A: Final = (31, 310101, "黄浦区市场监督管理局")
 REGION_B: Final = (44, 440305, "南山区市场监督管理局")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 class Regions:

@@ -21,6 +21,7 @@ from typing import Any, Final
 import httpx
 import pytest
 
+from tests.support.http import bearer
 from tests.support.serve import ServeProcess
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
@@ -34,10 +35,6 @@ ACCESS_LINE: Final = re.compile(
     r'"([A-Z]+) (\S+)" (\d{3}) \d+\.\dms$',
     re.MULTILINE,
 )
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
