@@ -55,9 +55,10 @@ from ledger.audit import AuditLog
 from ledger.config import Settings
 from ledger.identity import USCC_ALPHABET, make_citizen_id
 from ledger.servicedb import ServiceDatabase
-from tests.integration.test_vault_backends import make_people as make_store_people
-from tests.integration.test_vault_backends import node_blocks
+from tests.support.http import bearer
 from tests.support.ipfs import IpfsNode
+from tests.support.privacy import make_people as make_store_people
+from tests.support.privacy import node_blocks
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
 
@@ -76,10 +77,6 @@ def with_check_x() -> str:
 def wrong_check(identifier: str) -> str:
     alphabet = "0123456789X" if identifier[:17].isdigit() else USCC_ALPHABET
     return identifier[:17] + next(c for c in alphabet if c != identifier[17].upper())
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass(frozen=True)

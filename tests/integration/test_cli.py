@@ -20,101 +20,42 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
-from ledger.config import Settings
 from ledger.documents import document_hash_of
-from ledger.identity import citizen_check_character, make_citizen_id, make_uscc
+from ledger.identity import citizen_check_character, make_citizen_id
 from ledger.session import LedgerSession
 from ledger.verify import Verdict, verify_document
 from tests.integration.conftest import (
     BUSINESS_LICENCE,
-    COMMENDATION,
-    RESIDENCE_CERTIFICATE,
     TAX_VIOLATION,
 )
 from tests.support.anvil import free_port
+from tests.support.cli import (
+    CITIZEN,
+    COMMAND_TIMEOUT,
+    DEPARTMENT,
+    ENTERPRISE,
+    EXIT_INVALID,
+    LEDGER,
+    REGION,
+    environment,
+    json_of,
+    ledger,
+    one_error_line,
+    prepare,
+    settings_for,
+    succeeded,
+    write,
+)
 
-LEDGER: Final = Path(sys.executable).parent / "ledger"
-EXIT_INVALID: Final = 10
-COMMAND_TIMEOUT: Final = 120.0
-
-DEPARTMENT: Final = 5
-REGION: Final = 110101
-ENTERPRISE: Final = make_uscc(organisation_code="MA02CL1K7")
 CITIZEN_X: Final = next(
     number
     for number in (make_citizen_id("110105", date(1985, 9, 9), n) for n in range(1000))
     if number.endswith("X")
 )
-CITIZEN: Final = make_citizen_id("320102", date(1979, 4, 30), 318)
-
-
-def _environment() -> dict[str, str]:
-    """This environment without ``LEDGER_*`` settings (``LEDGER_ANVIL`` only locates a binary)."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("LEDGER_") or name == "LEDGER_ANVIL"
-    }
-
-
-def ledger(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``ledger --data-dir DATA_DIR ARGS...`` and capture its output."""
-    assert LEDGER.is_file(), f"console script not installed next to {sys.executable}"
-    return subprocess.run(
-        [str(LEDGER), "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        env=_environment(),
-        check=False,
-    )
-
-
-def succeeded(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
-    assert result.stderr == ""
-    return result.stdout
-
-
-def json_of(result: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(result.stdout)
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    """The error line of a failed command (exactly one line on stderr, nothing on stdout)."""
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert result.stderr.endswith("\n")
-    assert lines[0].startswith("error: ")
-    return lines[0]
-
-
-def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, rpc_url=None, pepper=None, keystore_password=None)
-
-
-def prepare(data_dir: Path, *, department: bool = True) -> None:
-    """``ledger init`` (and ``department add``) done through the library, which is faster."""
-    session, _ = LedgerSession.initialize(settings_for(data_dir))
-    with session:
-        if department:
-            session.add_department(
-                DEPARTMENT,
-                REGION,
-                "东城区行政审批局",
-                [BUSINESS_LICENCE, RESIDENCE_CERTIFICATE, TAX_VIOLATION, COMMENDATION],
-            )
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # ----------------------------------------------------------------------------------------------
@@ -434,7 +375,7 @@ def spawn(
     args: list[str], stderr_path: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], LineReader]]:
     """Start a child with unbuffered output; always SIGKILL and reap it afterwards."""
-    env = {**_environment(), "PYTHONUNBUFFERED": "1"}
+    env = environment({"PYTHONUNBUFFERED": "1"})
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env

@@ -9,7 +9,7 @@ import pytest
 
 from ledger.documents import dump_certificate, salt_fields
 from ledger.session import LedgerSession
-from tests.integration.test_cli import (
+from tests.support.cli import (
     EXIT_INVALID,
     json_of,
     ledger,

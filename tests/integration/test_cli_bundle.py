@@ -12,7 +12,7 @@ from ledger.documents import document_hash_of
 from ledger.errors import BundleHolderMismatchError, LicenceBundlesPartMismatch
 from ledger.identity import make_citizen_id, make_uscc
 from ledger.session import LedgerSession
-from tests.integration.test_cli import (
+from tests.support.cli import (
     EXIT_INVALID,
     json_of,
     ledger,

@@ -19,7 +19,7 @@ from ledger.contracts import Polarity
 from ledger.documents import document_hash_of
 from ledger.session import LedgerSession
 from tests.integration.conftest import BUSINESS_LICENCE, RESIDENCE_CERTIFICATE, TAX_VIOLATION
-from tests.integration.test_cli import (
+from tests.support.cli import (
     CITIZEN,
     DEPARTMENT,
     ENTERPRISE,

@@ -14,7 +14,7 @@ from typing import Final
 
 import pytest
 
-from tests.integration.test_cli import LEDGER
+from tests.support.cli import LEDGER
 
 #: A syntactically valid pepper, so that commands get past it and reach the chain.
 PEPPER: Final = "7f" * 8 + "a3" * 8 + "5c" * 8 + "e1" * 8

@@ -10,7 +10,7 @@ import pytest
 from ledger.servicedb import ServiceDatabase
 from ledger.session import LedgerSession
 from ledger.tokens import TokenStore
-from tests.integration.test_cli import json_of, ledger, one_error_line, settings_for, succeeded
+from tests.support.cli import json_of, ledger, one_error_line, settings_for, succeeded
 
 DEPARTMENT = 7
 

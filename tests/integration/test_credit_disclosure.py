@@ -24,7 +24,7 @@ from tests.integration.conftest import (
     TAX_VIOLATION,
     RegisteredDepartment,
 )
-from tests.integration.test_cli import json_of, ledger, one_error_line, prepare, succeeded, write
+from tests.support.cli import json_of, ledger, one_error_line, prepare, succeeded, write
 
 CITIZEN: Final = make_citizen_id("110105", date(1988, 8, 8), 201)
 REASON: Final = keccak(text="decision 2026-042 of the credit review board")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,14 +24,14 @@ from ledger.storage.embedded import EmbeddedStore
 from ledger.storage.ipfs import IpfsStore
 from ledger.storage.unixfs import compute_cid
 from tests.integration.conftest import BUSINESS_LICENCE, RESIDENCE_CERTIFICATE
-from tests.integration.test_cli import (
-    COMMAND_TIMEOUT,
-    LEDGER,
+from tests.support.anvil import AnvilNode, free_port
+from tests.support.cli import (
     json_of,
+    ledger,
     one_error_line,
     succeeded,
+    write,
 )
-from tests.support.anvil import AnvilNode, free_port
 from tests.support.ipfs import IpfsNode
 
 DEPARTMENT: Final = 9
@@ -40,31 +39,6 @@ REGION: Final = 110101
 CITIZEN: Final = make_citizen_id("110108", date(1992, 7, 21), 35)
 ENTERPRISE: Final = make_uscc(organisation_code="MA03CL7K5")
 EXIT_ERASED: Final = 11
-
-
-def _environment(extra: dict[str, str] | None) -> dict[str, str]:
-    """This environment without ``LEDGER_*`` settings, plus ``extra``."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("LEDGER_") or name == "LEDGER_ANVIL"
-    }
-    environment.update(extra or {})
-    return environment
-
-
-def ledger(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``ledger --data-dir DATA_DIR ARGS...`` with ``env`` added to a clean environment."""
-    return subprocess.run(
-        [str(LEDGER), "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        env=_environment(env),
-        check=False,
-    )
 
 
 def prepare(data_dir: Path, *, rpc_url: str | None = None, ipfs_api: str | None = None) -> None:
@@ -75,11 +49,6 @@ def prepare(data_dir: Path, *, rpc_url: str | None = None, ipfs_api: str | None 
         session.add_department(
             DEPARTMENT, REGION, "东城区政务服务局", [BUSINESS_LICENCE, RESIDENCE_CERTIFICATE]
         )
-
-
-def write(path: Path, content: str) -> Path:
-    path.write_text(content, encoding="utf-8")
-    return path
 
 
 def personal(path: Path) -> Path:

@@ -21,8 +21,8 @@ from ledger.catalogue import ReasonCode, certificate_type
 from ledger.config import Settings
 from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
-from tests.integration.test_cli import EXIT_INVALID, ledger, succeeded
 from tests.support.anvil import AnvilNode
+from tests.support.cli import EXIT_INVALID, ledger, succeeded
 
 DEPARTMENT = 12
 LICENCE = certificate_type("business-licence")
