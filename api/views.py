@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import Literal, cast
 
 from api.schemas import CertificateOut, CreditEventOut, DepartmentOut
-from ledger.catalogue import (
-    ReasonCode,
-    ScopeKind,
-    certificate_type,
-    credit_category,
-)
+from ledger.catalogue import ReasonCode
+from ledger.catalogue import scope_name as catalogue_scope_name
 from ledger.contracts import (
     Amendment,
     CertificateRecord,
@@ -22,7 +18,6 @@ from ledger.contracts import (
     Polarity,
 )
 from ledger.credit import Disclosure
-from ledger.errors import ValidationError
 from ledger.names import DepartmentNames
 
 __all__ = [
@@ -51,14 +46,7 @@ def reason_name(code: int) -> str | None:
 
 def scope_name(code: int) -> str:
     """The catalogue name of an on-chain scope (its number when the catalogue lacks it)."""
-    try:
-        if code >> 24 == ScopeKind.CERTIFICATE:
-            return certificate_type(code).name
-        if code >> 24 == ScopeKind.CREDIT:
-            return credit_category(code).name
-    except ValidationError:
-        pass
-    return str(code)
+    return catalogue_scope_name(code) or str(code)
 
 
 _STATUS: dict[CertificateStatus, Literal["active", "suspended", "revoked", "superseded"]] = {

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from ledger.catalogue import ScopeKind, certificate_type, credit_category
+from ledger.catalogue import scope_name
 from ledger.contracts import (
     CertificateRecord,
     CertificateRegistryClient,
@@ -36,7 +36,6 @@ from ledger.errors import (
     LicenceBundlesUnknownBundle,
     LicenceBundlesUnknownPart,
     NotAuthorizedError,
-    ValidationError,
 )
 from ledger.tx import rpc_guard
 
@@ -54,14 +53,7 @@ MAX_SUPERVISOR_DEPTH: Final = 4
 
 def scope_label(scope: int) -> str:
     """A certificate type or credit category by name (its hex code when not in the catalogue)."""
-    try:
-        if scope >> 24 == ScopeKind.CERTIFICATE:
-            return certificate_type(scope).name
-        if scope >> 24 == ScopeKind.CREDIT:
-            return credit_category(scope).name
-    except ValidationError:
-        pass
-    return f"{scope:#x}"
+    return scope_name(scope) or f"{scope:#x}"
 
 
 def require_accreditation(

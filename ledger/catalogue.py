@@ -29,6 +29,7 @@ __all__ = [
     "reason_code",
     "scope_code",
     "scope_codes",
+    "scope_name",
 ]
 
 
@@ -164,13 +165,28 @@ def certificate_type(value: str | int) -> CertificateType:
     )
 
 
+def scope_name(code: int, kind: ScopeKind | None = None) -> str | None:
+    """The catalogue's name of an on-chain scope code: a certificate type or a credit category,
+    told apart by the kind in the code's high byte (only ``kind``, when given); None when the
+    catalogue has no such entry (retired, or written on chain by other software).
+
+    The one look-up behind every label of a code the chain holds: what the chain holds is
+    shown, never an error about it, and each caller spells a nameless code as its output
+    always has (``type 0x1000001`` in messages, hex or decimal in the API).
+    """
+    entries: dict[int, tuple[CertificateType | CreditCategory, ...]] = {
+        ScopeKind.CERTIFICATE: CERTIFICATE_TYPES,
+        ScopeKind.CREDIT: CREDIT_CATEGORIES,
+    }
+    if kind is not None and code >> 24 != kind:
+        return None
+    return next((entry.name for entry in entries.get(code >> 24, ()) if entry.code == code), None)
+
+
 def certificate_type_label(code: int) -> str:
-    """A type's name for messages, or ``type 0x…`` for a code not (or no longer) catalogued:
-    what the chain holds is shown, never an error about it."""
-    try:
-        return certificate_type(code).name
-    except ValidationError:
-        return f"type {code:#x}"
+    """A certificate type's name for messages, or ``type 0x…`` for a code not (or no longer)
+    catalogued."""
+    return scope_name(code, ScopeKind.CERTIFICATE) or f"type {code:#x}"
 
 
 def credit_category(value: str | int) -> CreditCategory:

@@ -32,6 +32,7 @@ from ledger.catalogue import (
     CREDIT_CATEGORIES,
     ScopeKind,
     certificate_type,
+    certificate_type_label,
     credit_category,
     reason_code,
     scope_codes,
@@ -862,7 +863,7 @@ def verify(
         filed = _hex(part.document_hash) if part.document_hash else "-"
         lines.append(
             f"  part {part.index}: department {part.department_id}, "
-            f"{_type_label(part.cert_type)}: {verdict} {filed}"
+            f"{certificate_type_label(part.cert_type)}: {verdict} {filed}"
         )
     _emit(state, report.to_json(), "\n".join(lines))
     if report.verdict.value != "VALID":
@@ -901,13 +902,6 @@ def _bundle_id(text: str) -> bytes:
         return parse_hash(text)
     except ValidationError:
         raise ValidationError("a bundle id is 64 hex digits (optionally 0x-prefixed)") from None
-
-
-def _type_label(code: int) -> str:
-    try:
-        return certificate_type(code).name
-    except ValidationError:
-        return f"type {code:#x}"
 
 
 # -- joint licensing --------------------------------------------------------------------------
@@ -1031,7 +1025,7 @@ def bundle_show(state: _State, bundle_id: str) -> None:
         filed = _hex(part.doc_hash) if part.doc_hash else "not filed"
         lines.append(
             f"  part {index}: department {part.department_id}, "
-            f"{_type_label(part.cert_type)}: {filed}"
+            f"{certificate_type_label(part.cert_type)}: {filed}"
         )
     _emit(
         state,
@@ -1047,7 +1041,7 @@ def bundle_show(state: _State, bundle_id: str) -> None:
                 {
                     "index": index,
                     "department": part.department_id,
-                    "certType": _type_label(part.cert_type),
+                    "certType": certificate_type_label(part.cert_type),
                     "documentHash": _hex(part.doc_hash) if part.doc_hash else None,
                 }
                 for index, part in enumerate(current.parts)

@@ -30,9 +30,9 @@ from api.schemas import (
 )
 from api.service import Service
 from api.views import hex32
-from ledger.catalogue import certificate_type
+from ledger.catalogue import ScopeKind, certificate_type, scope_name
 from ledger.contracts import LicenceBundlesClient
-from ledger.errors import LicenceBundlesUnknownBundle, ValidationError
+from ledger.errors import LicenceBundlesUnknownBundle
 from ledger.identity import SubjectKind
 from ledger.journal import Operation
 from ledger.parsing import parse_deadline, parse_hash
@@ -47,10 +47,8 @@ _WRITE_ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422,
 
 
 def _type_name(code: int) -> str:
-    try:
-        return certificate_type(code).name
-    except ValidationError:
-        return f"{code:#x}"
+    """A part's certificate type by name (its hex code when not in the catalogue)."""
+    return scope_name(code, ScopeKind.CERTIFICATE) or f"{code:#x}"
 
 
 def bundle_out(client: LicenceBundlesClient, bundle_id: bytes) -> BundleOut:

@@ -1,0 +1,51 @@
+"""How a scope code the chain holds is named: one look-up (``scope_name``), each caller's own
+spelling of a code the catalogue lacks."""
+
+from __future__ import annotations
+
+from api.routes.bundles import _type_name
+from api.views import scope_name as view_scope_name
+from ledger.authorization import scope_label
+from ledger.catalogue import (
+    CERTIFICATE_TYPES,
+    CREDIT_CATEGORIES,
+    ScopeKind,
+    certificate_type_label,
+    scope_code,
+    scope_name,
+)
+
+UNKNOWN_TYPE = scope_code(ScopeKind.CERTIFICATE, 0xFFFFFF)
+UNKNOWN_CATEGORY = scope_code(ScopeKind.CREDIT, 0xFFFFFF)
+CATEGORY = CREDIT_CATEGORIES[0]
+
+
+def test_every_catalogued_scope_is_named() -> None:
+    for kind in CERTIFICATE_TYPES:
+        assert scope_name(kind.code) == kind.name
+    for category in CREDIT_CATEGORIES:
+        assert scope_name(category.code) == category.name
+    for kind in CERTIFICATE_TYPES:
+        assert scope_name(kind.code, ScopeKind.CERTIFICATE) == kind.name
+        assert certificate_type_label(kind.code) == kind.name
+
+
+def test_a_code_the_catalogue_lacks_has_no_name() -> None:
+    assert scope_name(UNKNOWN_TYPE) is None
+    assert scope_name(UNKNOWN_CATEGORY) is None
+    assert scope_name(0) is None
+    assert scope_name(3 << 24 | 1) is None  # no such kind
+    # Only the kind asked for: a credit category is no certificate type.
+    assert scope_name(CATEGORY.code, ScopeKind.CERTIFICATE) is None
+    assert scope_name(CATEGORY.code, ScopeKind.CREDIT) == CATEGORY.name
+
+
+def test_each_output_keeps_its_spelling_of_a_nameless_code() -> None:
+    assert certificate_type_label(UNKNOWN_TYPE) == "type 0x1ffffff"
+    assert certificate_type_label(CATEGORY.code) == f"type {CATEGORY.code:#x}"
+    assert _type_name(UNKNOWN_TYPE) == "0x1ffffff"  # a bundle part in the API
+    assert _type_name(CATEGORY.code) == f"{CATEGORY.code:#x}"
+    assert scope_label(UNKNOWN_CATEGORY) == "0x2ffffff"  # an authorization message
+    assert scope_label(CATEGORY.code) == CATEGORY.name
+    assert view_scope_name(UNKNOWN_TYPE) == str(UNKNOWN_TYPE)  # a record in the API
+    assert view_scope_name(CATEGORY.code) == CATEGORY.name
