@@ -14,9 +14,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
+from ledger.closing import Closing
 from ledger.errors import LedgerError, ServiceRunningError
 from ledger.locks import SharedProcessLock
 
@@ -153,7 +153,7 @@ def lock_service_database(database: Path) -> SharedProcessLock:
     return SharedProcessLock(service_lock_path(database), busy=busy)
 
 
-class ServiceDatabase:
+class ServiceDatabase(Closing):
     """A serialized connection to the service database."""
 
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
@@ -247,14 +247,3 @@ class ServiceDatabase:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Final, Self
 
 from eth_account.signers.local import LocalAccount
@@ -34,6 +33,7 @@ from ledger.authorization import (
 )
 from ledger.catalogue import CertificateType
 from ledger.chain.connection import ChainConnection, connect
+from ledger.closing import Closing
 from ledger.config import Settings, write_local_secrets
 from ledger.contracts import (
     FUNDING_AMOUNT,
@@ -113,7 +113,7 @@ class PreparedAnchor:
     stored: StoredDocument | None
 
 
-class LedgerSession:
+class LedgerSession(Closing):
     """One process's handle on the ledger. Close it (or use ``with``) to release the chain and
     the document store."""
 
@@ -211,17 +211,6 @@ class LedgerSession:
                 close_document_service(documents)
         finally:
             self.connection.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- keys and clients ---------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import requests
 from eth_typing import ChecksumAddress
@@ -22,6 +21,7 @@ from web3.exceptions import Web3Exception
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, Wei
 
+from ledger.closing import Closing
 from ledger.errors import ChainUnavailableError
 
 __all__ = ["ChainConnection", "Funder", "connect", "connect_embedded", "connect_rpc"]
@@ -31,7 +31,7 @@ Funder = Callable[[ChecksumAddress, int], None]
 
 
 @dataclass(eq=False)
-class ChainConnection:
+class ChainConnection(Closing):
     """An open chain. Close it to release the embedded chain's data directory."""
 
     web3: Web3
@@ -56,17 +56,6 @@ class ChainConnection:
     def close(self) -> None:
         """Release the chain (idempotent)."""
         self._close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def connect(

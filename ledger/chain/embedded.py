@@ -90,8 +90,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Self, cast
+from typing import Any, Final, cast
 
 from eth.abc import (
     AtomicDatabaseAPI,
@@ -132,6 +131,7 @@ from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse
 
+from ledger.closing import Closing
 from ledger.errors import (
     ChainUnavailableError,
     DataDirectoryLockedError,
@@ -811,7 +811,7 @@ def _directory_lock(path: Path) -> ProcessLock:
 
 
 @dataclass(eq=False)
-class EmbeddedChain:
+class EmbeddedChain(Closing):
     """Handle on an open embedded chain; close it (or use ``with``) to release the directory."""
 
     web3: Web3
@@ -844,17 +844,6 @@ class EmbeddedChain:
                 self._db.close()
             finally:
                 self._lock.release()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_embedded_chain(data_dir: Path, *, create: bool = True) -> EmbeddedChain:

@@ -27,13 +27,13 @@ import ipaddress
 import re
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import ipfshttpclient
 from ipfshttpclient import exceptions as ipfs_errors
 
+from ledger.closing import Closing
 from ledger.errors import ConfigurationError
 from ledger.storage import (
     DocumentNotFoundError,
@@ -139,7 +139,7 @@ def _drop_strict_pool_argument(client: Any) -> None:
             settings.pop("strict", None)
 
 
-class IpfsStore:
+class IpfsStore(Closing):
     """:class:`~ledger.storage.DocumentStore` on an IPFS node's RPC API.
 
     ``api`` is the node's RPC address (``LEDGER_IPFS_API``), a multiaddr or an http(s) URL.
@@ -190,17 +190,6 @@ class IpfsStore:
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
         return f"<IpfsStore {self._shown}{state}>"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the pooled HTTP connections; the store cannot be used afterwards."""

@@ -40,12 +40,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ledger.closing import Closing
 from ledger.errors import ConfigurationError, InvalidDocumentError, ValidationError
 from ledger.storage import DocumentNotFoundError, DocumentStore, StorageError
 from ledger.storage.unixfs import cid_from_str
@@ -236,7 +236,7 @@ def _now() -> int:
     return int(time.time())
 
 
-class KeyVault:
+class KeyVault(Closing):
     """Document keys at rest, wrapped under the master key; one SQLite file.
 
     The database runs in WAL mode with ``synchronous=FULL`` (a key is on disk before
@@ -410,17 +410,6 @@ class KeyVault:
             if not self._closed:
                 self._closed = True
                 self._connection.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals -----------------------------------------------------------------------------
 
