@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import TokenRejectedError
 from ledger.errors import (
+    BacklogFullError,
     ChainUnavailableError,
     ConflictError,
     DuplicateError,
@@ -34,7 +35,6 @@ from ledger.errors import (
     ValidationError,
     error_class,
 )
-from ledger.journal import BacklogFullError
 from ledger.storage import StorageUnavailableError
 
 __all__ = [

@@ -78,6 +78,27 @@ class ServiceRunningError(DataDirectoryLockedError):
     code = "service_running"
 
 
+class ServiceDatabaseError(LedgerError):
+    """The service database cannot be opened or written."""
+
+    code = "service_database_error"
+
+
+class BacklogFullError(LedgerError):
+    """The department has as many unfinished operations as it may have: it may try again once
+    some are finished (``retry_after`` seconds; ADR 0018)."""
+
+    code = "too_many_operations"
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(
+            f"this department has {limit} unfinished operations, as many as it may have; "
+            "try again when some are finished"
+        )
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class InsufficientFundsError(LedgerError):
     """A signing key has too little balance to pay for gas; an operator must fund it."""
 
@@ -145,6 +166,12 @@ class ValidationError(LedgerError, ValueError):
     """An argument is malformed or out of range."""
 
     code = "invalid"
+
+
+class IdempotencyConflictError(ValidationError):
+    """The ``Idempotency-Key`` was used before for a different request."""
+
+    code = "idempotency_conflict"
 
 
 class BundleHolderMismatchError(ConflictError):

@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import BacklogFullError, IdempotencyConflictError, ValidationError
 from ledger.servicedb import ServiceDatabase
 
 __all__ = [
@@ -74,27 +74,6 @@ _SELECT: Final = (
     "replaced, block, error_code, error, idem_scope, idem_key, request_digest, created_at, "
     "updated_at, sent_at, result FROM operations"
 )
-
-
-class IdempotencyConflictError(ValidationError):
-    """The ``Idempotency-Key`` was used before for a different request."""
-
-    code = "idempotency_conflict"
-
-
-class BacklogFullError(LedgerError):
-    """The department has as many unfinished operations as it may have: it may try again once
-    some are finished (``retry_after`` seconds)."""
-
-    code = "too_many_operations"
-
-    def __init__(self, limit: int, retry_after: int = BACKLOG_RETRY_SECONDS) -> None:
-        super().__init__(
-            f"this department has {limit} unfinished operations, as many as it may have; "
-            "try again when some are finished"
-        )
-        self.limit = limit
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -197,7 +176,7 @@ class Journal:
             and department_id is not None
             and self.backlog(department_id) >= self.max_unfinished
         ):
-            raise BacklogFullError(self.max_unfinished)
+            raise BacklogFullError(self.max_unfinished, BACKLOG_RETRY_SECONDS)
 
     @contextlib.contextmanager
     def admission(self, department_id: int) -> Iterator[None]:
@@ -252,7 +231,7 @@ class Journal:
             if capped:
                 assert department_id is not None
                 if self._backlog_in(connection, department_id) >= self.max_unfinished:
-                    raise BacklogFullError(self.max_unfinished)
+                    raise BacklogFullError(self.max_unfinished, BACKLOG_RETRY_SECONDS)
             connection.execute(
                 "INSERT INTO operations (op_id, kind, department_id, request, state, "
                 "idem_scope, idem_key, request_digest, created_at, updated_at) "

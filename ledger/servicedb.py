@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger.closing import Closing
-from ledger.errors import LedgerError, ServiceRunningError
+from ledger.errors import ServiceDatabaseError, ServiceRunningError
 from ledger.locks import SharedProcessLock
 
 __all__ = ["ServiceDatabase", "ServiceDatabaseError", "lock_service_database", "service_lock_path"]
@@ -120,12 +120,6 @@ _SCHEMA: Final = (
 
 def _has_column(connection: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in connection.execute(f"PRAGMA table_info({table})"))
-
-
-class ServiceDatabaseError(LedgerError):
-    """The service database cannot be opened or written."""
-
-    code = "service_database_error"
 
 
 def service_lock_path(database: Path) -> Path:
