@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final
+from typing import Final, TypeVar
 
 from ledger.errors import ValidationError
 
@@ -153,16 +153,22 @@ class ReasonCode(IntEnum):
     OTHER = 99
 
 
-def certificate_type(value: str | int) -> CertificateType:
-    """Look a certificate type up by name (``business-licence``) or code."""
-    for entry in CERTIFICATE_TYPES:
+_Entry = TypeVar("_Entry", CertificateType, CreditCategory)
+
+
+def _by_name_or_code(entries: tuple[_Entry, ...], value: str | int, what: str) -> _Entry:
+    """The entry named ``value``, or whose code it is (a number, or its decimal text)."""
+    for entry in entries:
         if value in (entry.name, entry.code) or (
             isinstance(value, str) and value == str(entry.code)
         ):
             return entry
-    raise ValidationError(
-        "unknown certificate type; known: " + ", ".join(entry.name for entry in CERTIFICATE_TYPES)
-    )
+    raise ValidationError(f"unknown {what}; known: " + ", ".join(entry.name for entry in entries))
+
+
+def certificate_type(value: str | int) -> CertificateType:
+    """Look a certificate type up by name (``business-licence``) or code."""
+    return _by_name_or_code(CERTIFICATE_TYPES, value, "certificate type")
 
 
 def scope_name(code: int, kind: ScopeKind | None = None) -> str | None:
@@ -191,14 +197,7 @@ def certificate_type_label(code: int) -> str:
 
 def credit_category(value: str | int) -> CreditCategory:
     """Look a credit category up by name or code; ValidationError if none."""
-    for entry in CREDIT_CATEGORIES:
-        if value in (entry.name, entry.code) or (
-            isinstance(value, str) and value == str(entry.code)
-        ):
-            return entry
-    raise ValidationError(
-        "unknown credit category; known: " + ", ".join(entry.name for entry in CREDIT_CATEGORIES)
-    )
+    return _by_name_or_code(CREDIT_CATEGORIES, value, "credit category")
 
 
 def reason_code(value: str | int) -> ReasonCode:

@@ -3,6 +3,8 @@ spelling of a code the catalogue lacks."""
 
 from __future__ import annotations
 
+import pytest
+
 from api.routes.bundles import _type_name
 from api.views import scope_name as view_scope_name
 from ledger.authorization import scope_label
@@ -10,10 +12,13 @@ from ledger.catalogue import (
     CERTIFICATE_TYPES,
     CREDIT_CATEGORIES,
     ScopeKind,
+    certificate_type,
     certificate_type_label,
+    credit_category,
     scope_code,
     scope_name,
 )
+from ledger.errors import ValidationError
 
 UNKNOWN_TYPE = scope_code(ScopeKind.CERTIFICATE, 0xFFFFFF)
 UNKNOWN_CATEGORY = scope_code(ScopeKind.CREDIT, 0xFFFFFF)
@@ -49,3 +54,18 @@ def test_each_output_keeps_its_spelling_of_a_nameless_code() -> None:
     assert scope_label(CATEGORY.code) == CATEGORY.name
     assert view_scope_name(UNKNOWN_TYPE) == str(UNKNOWN_TYPE)  # a record in the API
     assert view_scope_name(CATEGORY.code) == CATEGORY.name
+
+
+def test_types_and_categories_are_found_by_name_code_or_decimal_text() -> None:
+    for kind in CERTIFICATE_TYPES:
+        assert certificate_type(kind.name) is certificate_type(kind.code) is kind
+        assert certificate_type(str(kind.code)) is kind
+    for category in CREDIT_CATEGORIES:
+        assert credit_category(category.name) is credit_category(category.code) is category
+        assert credit_category(str(category.code)) is category
+    with pytest.raises(
+        ValidationError, match=r"^unknown certificate type; known: business-licence, "
+    ):
+        certificate_type(CATEGORY.name)
+    with pytest.raises(ValidationError, match=r"^unknown credit category; known: "):
+        credit_category(CERTIFICATE_TYPES[0].code)
