@@ -39,7 +39,7 @@ def reason_name(code: int) -> str | None:
     if code == 0:
         return None
     try:
-        return ReasonCode(code).name.lower().replace("_", "-")
+        return ReasonCode(code).label
     except ValueError:
         return str(code)
 

@@ -152,6 +152,11 @@ class ReasonCode(IntEnum):
     LICENCE_WITHDRAWN = 8
     OTHER = 99
 
+    @property
+    def label(self) -> str:
+        """The reason as the CLI, the API and messages write it: ``issued-in-error``."""
+        return self.name.lower().replace("_", "-")
+
 
 _Entry = TypeVar("_Entry", CertificateType, CreditCategory)
 
@@ -212,7 +217,7 @@ def reason_code(value: str | int) -> ReasonCode:
         if key in ReasonCode.__members__:
             return ReasonCode[key]
     raise ValidationError(
-        "unknown reason; known: " + ", ".join(m.name.lower().replace("_", "-") for m in ReasonCode)
+        "unknown reason; known: " + ", ".join(reason.label for reason in ReasonCode)
     )
 
 

@@ -690,7 +690,7 @@ def revoke(
         {
             "revoked": _hex(digest),
             "batchRoot": _hex(proof.root),
-            "reason": code.name.lower().replace("_", "-"),
+            "reason": code.label,
             "block": receipt["blockNumber"],
         },
         f"revoked {_hex(digest)} within batch {_hex(proof.root)} "

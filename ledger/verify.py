@@ -782,7 +782,7 @@ def refresh_report(
 
 def _reason_name(code: int) -> str:
     try:
-        return ReasonCode(code).name.lower().replace("_", "-")
+        return ReasonCode(code).label
     except ValueError:
         return f"code {code}"
 

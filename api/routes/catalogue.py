@@ -38,7 +38,7 @@ async def catalogue() -> CatalogueOut:
             )
             for c in CREDIT_CATEGORIES
         ],
-        reasons=[reason.name.lower().replace("_", "-") for reason in ReasonCode],
+        reasons=[reason.label for reason in ReasonCode],
     )
 
 

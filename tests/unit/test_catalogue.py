@@ -11,10 +11,12 @@ from ledger.authorization import scope_label
 from ledger.catalogue import (
     CERTIFICATE_TYPES,
     CREDIT_CATEGORIES,
+    ReasonCode,
     ScopeKind,
     certificate_type,
     certificate_type_label,
     credit_category,
+    reason_code,
     scope_code,
     scope_name,
 )
@@ -69,3 +71,12 @@ def test_types_and_categories_are_found_by_name_code_or_decimal_text() -> None:
         certificate_type(CATEGORY.name)
     with pytest.raises(ValidationError, match=r"^unknown credit category; known: "):
         credit_category(CERTIFICATE_TYPES[0].code)
+
+
+def test_a_reason_is_written_in_kebab_case_and_read_back() -> None:
+    assert ReasonCode.ISSUED_IN_ERROR.label == "issued-in-error"
+    assert ReasonCode.FRAUD.label == "fraud"
+    for reason in ReasonCode:
+        assert reason_code(reason.label) is reason_code(int(reason)) is reason
+    with pytest.raises(ValidationError, match=r"^unknown reason; known: issued-in-error, fraud, "):
+        reason_code("no-such-reason")
