@@ -16,13 +16,14 @@ TEMPORARY_SUFFIX = ".tmp"
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
+def atomic_file(path: Path, *, mode: int = 0o644, exclusive: bool = False) -> Iterator[BinaryIO]:
     """A file that replaces ``path`` only once fully written and fsynced.
 
     The bytes go to a uniquely named temporary file in the same directory (so a crash leaves a
     stray file, never a blocker, and a reader sees the old file or the new one), which is renamed
     over ``path`` when the block ends without an exception. ``mode`` applies from creation: a
-    secret is never readable by others, not even for a moment.
+    secret is never readable by others, not even for a moment. ``exclusive`` never replaces: the
+    file is linked in place, and FileExistsError leaves an existing ``path`` as it was (a key).
     """
     directory = path.parent if str(path.parent) else Path()
     fd, temporary = tempfile.mkstemp(
@@ -34,7 +35,11 @@ def atomic_file(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        if exclusive:
+            os.link(temporary, path)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -9,9 +9,7 @@ records it signed remain valid and an audit may need to show which key that was.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -22,6 +20,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 
 from ledger.errors import ConfigurationError, UnknownKeyError
+from ledger.files import atomic_file
 
 __all__ = ["KeyRecord", "Keystore"]
 
@@ -108,17 +107,9 @@ class Keystore:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         document = Account.encrypt(account.key, self._password, kdf="scrypt", iterations=_SCRYPT_N)
         path = self.directory / f"{role}.json"
-        # A unique temporary name: a crash mid-write leaves only a stray file, never a blocker.
-        fd, name = tempfile.mkstemp(prefix=f".{role}.", suffix=".tmp", dir=self.directory)
-        temporary = Path(name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.link(temporary, path)  # fails if the role exists: keys are never overwritten
-        finally:
-            temporary.unlink(missing_ok=True)
+        # Exclusive: FileExistsError if the role exists, for keys are never overwritten.
+        with atomic_file(path, mode=0o600, exclusive=True) as handle:
+            handle.write(json.dumps(document).encode("utf-8"))
 
     def _unlock(self, path: Path) -> LocalAccount:
         address = self._address_of(path)
