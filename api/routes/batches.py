@@ -27,11 +27,11 @@ from api.routes.certificates import (
     parse_expiry,
     read_upload,
 )
-from api.routes.operations import request_digest
 from api.schemas import BatchErrorOut, BatchItemOut, BatchJobOut
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32
+from api.writes import request_digest
 from ledger.batches import proofs_for, store_batch_manifest
 from ledger.batchjobs import BatchJob
 from ledger.catalogue import certificate_type

@@ -19,7 +19,6 @@ from api.deps import (
 )
 from api.problems import problem_responses
 from api.routes.certificates import department_for_write
-from api.routes.operations import JOURNALED, Prepared, finisher, submit
 from api.schemas import (
     HASH_PATTERN,
     BundleIn,
@@ -30,6 +29,7 @@ from api.schemas import (
 )
 from api.service import Service
 from api.views import hex32
+from api.writes import JOURNALED, Prepared, finisher, submit
 from ledger.catalogue import ScopeKind, certificate_type, scope_name
 from ledger.contracts import LicenceBundlesClient
 from ledger.errors import LicenceBundlesUnknownBundle

@@ -24,17 +24,6 @@ from api.deps import (
     audited,
 )
 from api.problems import ProblemError, problem_responses
-from api.routes.operations import (
-    JOURNALED,
-    Prepared,
-    admit,
-    answer,
-    finisher,
-    idempotency_key,
-    preferred_wait,
-    request_digest,
-    submit,
-)
 from api.schemas import (
     HASH_PATTERN,
     AnchoredOut,
@@ -47,6 +36,17 @@ from api.schemas import (
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32, public_certificate
+from api.writes import (
+    JOURNALED,
+    Prepared,
+    admit,
+    answer,
+    finisher,
+    idempotency_key,
+    preferred_wait,
+    request_digest,
+    submit,
+)
 from ledger.authorization import authorize_certificate_change
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type, reason_code

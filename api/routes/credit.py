@@ -22,7 +22,6 @@ from api.deps import (
 )
 from api.problems import ProblemError, problem_responses
 from api.routes.certificates import department_for_write
-from api.routes.operations import JOURNALED, Prepared, finisher, submit
 from api.schemas import (
     HASH_PATTERN,
     AmendIn,
@@ -41,6 +40,7 @@ from api.schemas import (
 from api.security import Citizen
 from api.service import Service
 from api.views import credit_event_out, hex32
+from api.writes import JOURNALED, Prepared, finisher, submit
 from ledger.authorization import authorize_event_change, require_accreditation
 from ledger.catalogue import CREDIT_CATEGORIES, SECONDS_PER_DAY, ScopeKind, credit_category
 from ledger.contracts import Amendment, CreditLedgerClient, Polarity

@@ -10,16 +10,6 @@ from fastapi.responses import JSONResponse
 
 from api.deps import AdminDep, JsonBody, ServiceDep, audit_target, audited
 from api.problems import problem_responses
-from api.routes.operations import (
-    JOURNALED,
-    Prepared,
-    answer,
-    finisher,
-    idempotency_key,
-    preferred_wait,
-    run_operation,
-    submit,
-)
 from api.schemas import (
     DepartmentCreatedOut,
     DepartmentIn,
@@ -31,6 +21,16 @@ from api.schemas import (
 from api.security import Admin
 from api.service import Service
 from api.views import department_out
+from api.writes import (
+    JOURNALED,
+    Prepared,
+    answer,
+    finisher,
+    idempotency_key,
+    preferred_wait,
+    run_operation,
+    submit,
+)
 from ledger.catalogue import scope_codes
 from ledger.errors import (
     DepartmentRegistryDuplicateDepartment,
