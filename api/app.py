@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.docs import mount_docs
+from api.jobs import resume_jobs
 from api.middleware import GuardMiddleware
 from api.problems import install_problem_handlers
 from api.routes import (
@@ -33,7 +34,6 @@ from api.routes import (
     rpc,
     verify,
 )
-from api.routes.batches import resume_jobs
 from api.service import Service
 from ledger.config import Settings
 

@@ -1,11 +1,10 @@
 """Batch anchoring as an asynchronous job: ``POST /v1/certificates/batches`` answers 202 at once
 with the job's location; the job anchors one Merkle root for every uploaded document
-(ADR 0010) and its status resource then lists each document's proof."""
+(ADR 0010) and its status resource then lists each document's proof. The job itself runs in
+:mod:`api.jobs`."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
@@ -19,7 +18,8 @@ from api.deps import (
     audit_target,
     audited,
 )
-from api.problems import ProblemError, problem_responses, status_of_error
+from api.jobs import start_job
+from api.problems import ProblemError, problem_responses
 from api.routes.certificates import (
     ExpiresForm,
     TypeForm,
@@ -31,25 +31,16 @@ from api.schemas import BatchErrorOut, BatchItemOut, BatchJobOut
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32
-from api.writes import request_digest
-from ledger.batches import proofs_for, store_batch_manifest
+from ledger.batches import proofs_for
 from ledger.batchjobs import BatchJob
 from ledger.catalogue import certificate_type
-from ledger.contracts import RecordKind
 from ledger.documents import document_hash_of
-from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError, ValidationError
-from ledger.journal import BATCH_ANCHOR, Operation
+from ledger.errors import ValidationError
 from ledger.merkle import MerkleTree
-from ledger.storage import StorageUnavailableError
-from ledger.txmanager import Call, CallRecorder
 
 router = APIRouter(tags=["certificates"])
 
 JobPath = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="batch job id")]
-#: A job whose chain or store does not answer is retried this many times, with growing pauses
-#: (then it waits, still accepted, for the next start).
-_ATTEMPTS: Final = 20
-_RETRY_SECONDS: Final = 2.0
 _ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 
 
@@ -156,123 +147,3 @@ def job_out(service: Service, job: BatchJob) -> BatchJobOut:
             )
         ]
     return out
-
-
-#: Journal kind of a batch job's anchoring; the job id is its idempotency key.
-BATCH_KIND: Final = BATCH_ANCHOR
-_JOB_SCOPE: Final = "batch-job"
-
-
-def journal_job(service: Service, job: BatchJob) -> tuple[Operation | None, str | None]:
-    """Step one of a job: settle it if its root is anchored already (a run a crash interrupted,
-    or the same documents sent again), else store the manifest and journal the anchoring, once
-    (the job id is the operation's idempotency key). Returns (the operation, the manifest CID),
-    or (None, None) when the job was settled here."""
-    session = service.session
-    kind = certificate_type(job.cert_type)
-    tree = MerkleTree.build(list(job.leaves))
-    earlier = service.journal.find(_JOB_SCOPE, job.job_id)
-    if earlier is not None:
-        return earlier, earlier.request["response"].get("manifest")
-    record = session.certificates().certificate(tree.root)
-    if record is not None:
-        same_terms = (
-            record.kind is RecordKind.BATCH_ROOT
-            and record.issuer == job.department_id
-            and record.cert_type == kind.code
-            and record.expires_at == job.expires_at
-        )
-        if not same_terms:
-            service.jobs.fail(
-                job.job_id,
-                "duplicate",
-                "these documents are already anchored as a batch (with other terms, or by "
-                "another department)",
-            )
-            return None, None
-        manifest = store_batch_manifest(
-            session, tree, kind, record.region, job.department_id, job.expires_at
-        )
-        service.jobs.finish(
-            job.job_id,
-            root=tree.root,
-            manifest=manifest,
-            block=record.anchored_block,
-            transaction_hash=None,
-        )
-        return None, None
-    department = session.registry().department(job.department_id)
-    if department is None:
-        raise NotFoundError(f"department {job.department_id} is not registered")
-    manifest = store_batch_manifest(
-        session, tree, kind, department.region, job.department_id, job.expires_at
-    )
-    recorder = CallRecorder(session.connection.web3)
-    session.certificates(recorder).anchor_batch(
-        tree.root, kind.code, department.region, job.expires_at
-    )
-    call = Call.from_function(
-        recorder.only_call(), session.deployment, {"department": job.department_id}
-    )
-    operation, _created = service.journal.accept(
-        BATCH_KIND,
-        {"call": call.to_json(), "response": {"root": hex32(tree.root), "manifest": manifest}},
-        department_id=job.department_id,
-        idempotency=(_JOB_SCOPE, job.job_id, request_digest(BATCH_KIND, {"job": job.job_id})),
-    )
-    return operation, manifest
-
-
-def settle_job(service: Service, job: BatchJob, operation: Operation, manifest: str | None) -> None:
-    """Step two: record the journaled anchoring's outcome in the job."""
-    if operation.state == "confirmed":
-        assert operation.block is not None
-        assert operation.tx_hash is not None
-        service.jobs.finish(
-            job.job_id,
-            root=MerkleTree.build(list(job.leaves)).root,
-            manifest=manifest,
-            block=operation.block,
-            transaction_hash=hex32(operation.tx_hash),
-        )
-    elif operation.state == "failed":
-        code = status_of_error(operation.error_code or "")[1]
-        service.jobs.fail(job.job_id, code, operation.error or "the anchoring failed")
-
-
-async def _run_with_retries(service: Service, job: BatchJob) -> None:
-    """Journal the job's anchoring (retrying while the chain or the store is down), then wait
-    for the transaction manager to finish it."""
-    for attempt in range(_ATTEMPTS):
-        try:
-            operation, manifest = await service.read(lambda: journal_job(service, job))
-        except (ChainUnavailableError, StorageUnavailableError):
-            await asyncio.sleep(min(_RETRY_SECONDS * (attempt + 1), 60))
-            continue  # stays accepted: retried shortly, or at the next start
-        except LedgerError as error:
-            code, detail = error.code, str(error)
-            await service.offload(functools.partial(service.jobs.fail, job.job_id, code, detail))
-            return
-        if operation is None:
-            return
-        service.transactions.wake()
-        while True:
-            final = await service.await_operation(operation.op_id, 60)
-            if final.finished:
-                await service.offload(functools.partial(settle_job, service, job, final, manifest))
-                return
-
-
-def start_job(service: Service, job: BatchJob) -> None:
-    """Run ``job`` in the background (the task is kept until it ends)."""
-    task = asyncio.get_running_loop().create_task(_run_with_retries(service, job))
-    service.background.add(task)
-    task.add_done_callback(service.background.discard)
-
-
-def resume_jobs(service: Service) -> int:
-    """Start every job a restart interrupted; returns how many."""
-    unfinished = service.jobs.unfinished()
-    for job in unfinished:
-        start_job(service, job)
-    return len(unfinished)

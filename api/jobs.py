@@ -1,0 +1,150 @@
+"""The batch job runner (ADR 0010): a job accepted by ``POST /v1/certificates/batches``
+(:mod:`api.routes.batches`) is anchored in the background through the journal, retried while
+the chain or the store is down, and resumed at the next start (``resume_jobs``, called by
+:mod:`api.app`). Kept apart from the routes, which only route."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Final
+
+from api.problems import status_of_error
+from api.service import Service
+from api.views import hex32
+from api.writes import request_digest
+from ledger.batches import store_batch_manifest
+from ledger.batchjobs import BatchJob
+from ledger.catalogue import certificate_type
+from ledger.contracts import RecordKind
+from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError
+from ledger.journal import BATCH_ANCHOR, Operation
+from ledger.merkle import MerkleTree
+from ledger.storage import StorageUnavailableError
+from ledger.txmanager import Call, CallRecorder
+
+__all__ = ["BATCH_KIND", "journal_job", "resume_jobs", "settle_job", "start_job"]
+
+#: A job whose chain or store does not answer is retried this many times, with growing pauses
+#: (then it waits, still accepted, for the next start).
+_ATTEMPTS: Final = 20
+_RETRY_SECONDS: Final = 2.0
+
+#: Journal kind of a batch job's anchoring; the job id is its idempotency key.
+BATCH_KIND: Final = BATCH_ANCHOR
+_JOB_SCOPE: Final = "batch-job"
+
+
+def journal_job(service: Service, job: BatchJob) -> tuple[Operation | None, str | None]:
+    """Step one of a job: settle it if its root is anchored already (a run a crash interrupted,
+    or the same documents sent again), else store the manifest and journal the anchoring, once
+    (the job id is the operation's idempotency key). Returns (the operation, the manifest CID),
+    or (None, None) when the job was settled here."""
+    session = service.session
+    kind = certificate_type(job.cert_type)
+    tree = MerkleTree.build(list(job.leaves))
+    earlier = service.journal.find(_JOB_SCOPE, job.job_id)
+    if earlier is not None:
+        return earlier, earlier.request["response"].get("manifest")
+    record = session.certificates().certificate(tree.root)
+    if record is not None:
+        same_terms = (
+            record.kind is RecordKind.BATCH_ROOT
+            and record.issuer == job.department_id
+            and record.cert_type == kind.code
+            and record.expires_at == job.expires_at
+        )
+        if not same_terms:
+            service.jobs.fail(
+                job.job_id,
+                "duplicate",
+                "these documents are already anchored as a batch (with other terms, or by "
+                "another department)",
+            )
+            return None, None
+        manifest = store_batch_manifest(
+            session, tree, kind, record.region, job.department_id, job.expires_at
+        )
+        service.jobs.finish(
+            job.job_id,
+            root=tree.root,
+            manifest=manifest,
+            block=record.anchored_block,
+            transaction_hash=None,
+        )
+        return None, None
+    department = session.registry().department(job.department_id)
+    if department is None:
+        raise NotFoundError(f"department {job.department_id} is not registered")
+    manifest = store_batch_manifest(
+        session, tree, kind, department.region, job.department_id, job.expires_at
+    )
+    recorder = CallRecorder(session.connection.web3)
+    session.certificates(recorder).anchor_batch(
+        tree.root, kind.code, department.region, job.expires_at
+    )
+    call = Call.from_function(
+        recorder.only_call(), session.deployment, {"department": job.department_id}
+    )
+    operation, _created = service.journal.accept(
+        BATCH_KIND,
+        {"call": call.to_json(), "response": {"root": hex32(tree.root), "manifest": manifest}},
+        department_id=job.department_id,
+        idempotency=(_JOB_SCOPE, job.job_id, request_digest(BATCH_KIND, {"job": job.job_id})),
+    )
+    return operation, manifest
+
+
+def settle_job(service: Service, job: BatchJob, operation: Operation, manifest: str | None) -> None:
+    """Step two: record the journaled anchoring's outcome in the job."""
+    if operation.state == "confirmed":
+        assert operation.block is not None
+        assert operation.tx_hash is not None
+        service.jobs.finish(
+            job.job_id,
+            root=MerkleTree.build(list(job.leaves)).root,
+            manifest=manifest,
+            block=operation.block,
+            transaction_hash=hex32(operation.tx_hash),
+        )
+    elif operation.state == "failed":
+        code = status_of_error(operation.error_code or "")[1]
+        service.jobs.fail(job.job_id, code, operation.error or "the anchoring failed")
+
+
+async def _run_with_retries(service: Service, job: BatchJob) -> None:
+    """Journal the job's anchoring (retrying while the chain or the store is down), then wait
+    for the transaction manager to finish it."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            operation, manifest = await service.read(lambda: journal_job(service, job))
+        except (ChainUnavailableError, StorageUnavailableError):
+            await asyncio.sleep(min(_RETRY_SECONDS * (attempt + 1), 60))
+            continue  # stays accepted: retried shortly, or at the next start
+        except LedgerError as error:
+            code, detail = error.code, str(error)
+            await service.offload(functools.partial(service.jobs.fail, job.job_id, code, detail))
+            return
+        if operation is None:
+            return
+        service.transactions.wake()
+        while True:
+            final = await service.await_operation(operation.op_id, 60)
+            if final.finished:
+                await service.offload(functools.partial(settle_job, service, job, final, manifest))
+                return
+
+
+def start_job(service: Service, job: BatchJob) -> None:
+    """Run ``job`` in the background (the task is kept until it ends)."""
+    task = asyncio.get_running_loop().create_task(_run_with_retries(service, job))
+    service.background.add(task)
+    task.add_done_callback(service.background.discard)
+
+
+def resume_jobs(service: Service) -> int:
+    """Start every job a restart interrupted; returns how many."""
+    unfinished = service.jobs.unfinished()
+    for job in unfinished:
+        start_job(service, job)
+    return len(unfinished)
