@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.docs import mount_docs
 from api.jobs import resume_jobs
-from api.middleware import GuardMiddleware
+from api.middleware import GuardMiddleware, IndexFront
 from api.problems import install_problem_handlers
 from api.routes import (
     batches,
@@ -95,7 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.service = None
     install_problem_handlers(app)
-    app.add_middleware(verify.IndexFront)  # inside the guard: added first
+    app.add_middleware(IndexFront)  # inside the guard: added first
     app.add_middleware(GuardMiddleware)
     for module in (
         health,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Any, Final, Literal, cast
+
+import orjson
+from starlette.responses import Response
 
 from api.schemas import CertificateOut, CreditEventOut, DepartmentOut
 from ledger.catalogue import ReasonCode
@@ -21,11 +24,13 @@ from ledger.credit import Disclosure
 from ledger.names import DepartmentNames
 
 __all__ = [
+    "JSON_MEDIA_TYPE",
     "certificate_out",
     "credit_event_out",
     "department_out",
     "public_certificate",
     "reason_name",
+    "report_response",
     "scope_name",
 ]
 
@@ -124,3 +129,13 @@ def department_out(
         signers=[str(address) for address in registry.signers(identifier)],
         registered_at=department.registered_at,
     )
+
+
+#: The media type of a JSON body (a verification request or report).
+JSON_MEDIA_TYPE: Final = "application/json"
+
+
+def report_response(report: dict[str, Any]) -> Response:
+    """The report as the response body: it is ``VerificationOut`` by construction (the schema
+    test checks it), so it is not validated again on every answer."""
+    return Response(orjson.dumps(report), media_type=JSON_MEDIA_TYPE)

@@ -1,7 +1,8 @@
 """``POST /v1/verify``: verify a presented document or a bare document hash.
 
-Two parts: the route, which answers every form of the request, and :class:`IndexFront`, which
-answers the commonest one (a hash whose report the verification index holds) before routing.
+The route answers every form of the request; :class:`api.middleware.IndexFront` answers the
+commonest one (a hash whose report the verification index holds) before routing, with the same
+bytes (:func:`api.views.report_response`).
 """
 
 from __future__ import annotations
@@ -9,19 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-import orjson
 import pydantic
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_service, get_settings
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
-from api.service import Service
+from api.views import JSON_MEDIA_TYPE, report_response
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentDigester
@@ -30,15 +28,10 @@ from ledger.verify import verify_document, verify_hash
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-__all__ = ["IndexFront", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["verification"])
 
-JSON_MEDIA_TYPE: Final = "application/json"
-#: The route's full path (under api.app.API_PREFIX), which IndexFront answers.
-VERIFY_PATH: Final = "/v1/verify"
-#: The largest body IndexFront reads: a hash request is about 80 bytes.
-_FRONT_MAX_BODY: Final = 1024
 #: A batch proof of 64 steps is about 4.5 KiB; anything much larger is not one.
 _MAX_PROOF_BYTES: Final = 16 * 1024
 MULTIPART_MEDIA_TYPE: Final = "multipart/form-data"
@@ -116,128 +109,24 @@ async def verify(request: Request) -> Response:
         doc_hash, raw_proof = _parse_hash(body)
         if raw_proof is not None:
             batch_proof = BatchProof.from_json(raw_proof)
-            return _report_response(await service.read(lambda: full(doc_hash, proof=batch_proof)))
+            return report_response(await service.read(lambda: full(doc_hash, proof=batch_proof)))
         # A hit while the chain was free was answered by IndexFront; here the index is asked
         # again in the thread pool (the chain may have been busy) and computes what it lacks.
         index = service.verify_index
         now = datetime.now(UTC)
-        return _report_response(
+        return report_response(
             await service.read(lambda: index.report(doc_hash, lambda: full(doc_hash), now=now))
         )
     if media_type == MULTIPART_MEDIA_TYPE:
         digester, proof_bytes = await _read_document(request, limit)
         file_proof = BatchProof.loads(proof_bytes) if proof_bytes is not None else None
-        return _report_response(await service.read(lambda: full(data=digester, proof=file_proof)))
+        return report_response(await service.read(lambda: full(data=digester, proof=file_proof)))
     raise ProblemError(
         415,
         "unsupported_media_type",
         f"send {MULTIPART_MEDIA_TYPE} with a 'file' part, or {JSON_MEDIA_TYPE} "
         "with a 'documentHash'",
     )
-
-
-class IndexFront:
-    """Answers ``POST /v1/verify`` by hash from the verification index, before routing.
-
-    ASGI middleware inside :class:`~api.middleware.GuardMiddleware`, so request ids, rate
-    limits, body limits and the access log apply as to any request, and outside FastAPI's
-    routing, whose work for each request costs more than a hit (ADR 0015). It answers only
-    what the route would answer from the index, with the same bytes: a JSON body declared by
-    ``Content-Length`` of at most 1 KiB, accepted by ``VerifyHashIn``, without a batch proof,
-    for a hash whose current report the index holds, while the chain is free. Everything else
-    (a miss, a proof, a document, a malformed, deep or long body, a busy chain, a service
-    starting) goes on to the route with the body replayed, so that errors are answered in one
-    place.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.answered = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != VERIFY_PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        service: Service | None = getattr(scope["app"].state, "service", None)
-        if service is None or not _small_json(scope["headers"]):
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-        try:
-            complete = await _read_small(receive, messages)
-        except HTTPException as refused:  # the guard's depth limit: the route answers it
-            await self.app(scope, _raising(refused), send)
-            return
-        report = await _cached_report(service, messages) if complete else None
-        if report is None:
-            await self.app(scope, _replaying(messages, receive), send)
-            return
-        self.answered += 1
-        await _report_response(report)(scope, receive, send)
-
-
-def _small_json(headers: list[tuple[bytes, bytes]]) -> bool:
-    media_type = declared = b""
-    for name, value in headers:
-        if name == b"content-type":
-            media_type = value.split(b";", 1)[0].strip().lower()
-        elif name == b"content-length":
-            declared = value.strip()
-    return (
-        media_type == JSON_MEDIA_TYPE.encode()
-        and declared.isdigit()
-        and int(declared) <= _FRONT_MAX_BODY
-    )
-
-
-async def _read_small(receive: Receive, messages: list[Message]) -> bool:
-    """Read the body's messages into ``messages``; True when the whole body, at most
-    ``_FRONT_MAX_BODY`` bytes, was read."""
-    size = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return False
-        size += len(message.get("body", b""))
-        if size > _FRONT_MAX_BODY:
-            return False
-        if not message.get("more_body", False):
-            return True
-
-
-async def _cached_report(service: Service, messages: list[Message]) -> dict[str, Any] | None:
-    body = b"".join(message.get("body", b"") for message in messages)
-    try:
-        parsed = VerifyHashIn.model_validate_json(body)
-    except pydantic.ValidationError:
-        return None
-    if parsed.proof is not None:
-        return None
-    return await service.indexed_report(parsed.hash_bytes(), datetime.now(UTC))
-
-
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
-    """``receive`` for the route: the messages already read, then the connection's own."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay
-
-
-def _raising(refused: HTTPException) -> Receive:
-    async def refuse() -> Message:
-        raise refused
-
-    return refuse
-
-
-def _report_response(report: dict[str, Any]) -> Response:
-    """The report as the response body: it is ``VerificationOut`` by construction (the schema
-    test checks it), so it is not validated again on every answer."""
-    return Response(orjson.dumps(report), media_type=JSON_MEDIA_TYPE)
 
 
 def _too_large(limit: int) -> ProblemError:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.verify import IndexFront
+from api.middleware import IndexFront
 from ledger.documents import document_hash_of
 from ledger.servicedb import ServiceDatabase
 from ledger.verify import refresh_report

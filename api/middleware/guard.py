@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MULTIPART_OVERHEAD", "UNMATCHED", "AuditNote", "GuardMiddleware", "RouteTemplates"]
 
-_log = logging.getLogger(__name__)
+# Named for the package, as it was before the package had modules: the name is in log lines.
+_log = logging.getLogger("api.middleware")
 _access = logging.getLogger("api.access")
 
 #: Room for multipart boundaries and part headers on top of the document size limit.
