@@ -1,11 +1,13 @@
-"""Dependencies shared by the routes (``Annotated`` aliases)."""
+"""Dependencies shared by the routes (``Annotated`` aliases), and the checks and form fields
+more than one route module uses (route modules do not import each other)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.middleware import AuditNote
@@ -13,22 +15,30 @@ from api.problems import ProblemError
 from api.security import Admin, Citizen, DepartmentCaller, Principal, TokenRejectedError
 from api.service import Service
 from ledger.config import Settings
-from ledger.errors import ChainUnavailableError
+from ledger.contracts import Department
+from ledger.errors import ChainUnavailableError, DepartmentRegistryUnknownDepartment
+from ledger.parsing import parse_moment
+from ledger.session import LedgerSession
 from ledger.tokens import looks_like_token
 
 __all__ = [
     "AdminDep",
     "CitizenDep",
     "DepartmentDep",
+    "ExpiresForm",
     "JsonBody",
     "MultipartBody",
     "PrincipalDep",
     "ServiceDep",
     "SettingsDep",
     "StaffDep",
+    "TypeForm",
     "audit_note",
     "audit_target",
     "audited",
+    "department_for_write",
+    "parse_expiry",
+    "read_upload",
     "unauthenticated",
 ]
 
@@ -178,3 +188,39 @@ async def require_multipart(request: Request) -> None:
 
 JsonBody = Depends(require_json)
 MultipartBody = Depends(require_multipart)
+
+
+#: Form fields shared by the upload routes (anchoring, superseding, batches).
+TypeForm = Annotated[str, Form(max_length=64, description="certificate type name")]
+ExpiresForm = Annotated[str | None, Form(alias="expiresAt", max_length=40)]
+
+
+def department_for_write(session: LedgerSession, caller: DepartmentCaller) -> Department:
+    """The caller's department, refused with 403 while governance has it suspended."""
+    department = session.registry().department(caller.department_id)
+    if department is None:
+        raise DepartmentRegistryUnknownDepartment({"departmentId": caller.department_id})
+    if department.suspended:
+        raise ProblemError(
+            403,
+            "department_suspended",
+            f"department {caller.department_id} is suspended by governance; writes are refused",
+        )
+    return department
+
+
+def parse_expiry(text: str | None) -> datetime | None:
+    """``YYYY-MM-DD`` (valid through that day, China time) or an ISO time with an offset."""
+    if text is None or not text.strip():
+        return None
+    return parse_moment(text, "expiresAt", end_of_day_for_dates=True)
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """The part's bytes, refused with 413 past ``limit``: one byte more is read to know."""
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ProblemError(
+            413, "content_too_large", f"the document exceeds the upload limit of {limit} bytes"
+        )
+    return data

@@ -11,22 +11,20 @@ from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFil
 
 from api.deps import (
     DepartmentDep,
+    ExpiresForm,
     MultipartBody,
     ServiceDep,
     SettingsDep,
     StaffDep,
+    TypeForm,
     audit_target,
     audited,
-)
-from api.jobs import start_job
-from api.problems import ProblemError, problem_responses
-from api.routes.certificates import (
-    ExpiresForm,
-    TypeForm,
     department_for_write,
     parse_expiry,
     read_upload,
 )
+from api.jobs import start_job
+from api.problems import ProblemError, problem_responses
 from api.schemas import BatchErrorOut, BatchItemOut, BatchJobOut
 from api.security import DepartmentCaller
 from api.service import Service

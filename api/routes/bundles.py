@@ -16,9 +16,9 @@ from api.deps import (
     audit_note,
     audit_target,
     audited,
+    department_for_write,
 )
 from api.problems import problem_responses
-from api.routes.certificates import department_for_write
 from api.schemas import (
     HASH_PATTERN,
     BundleIn,

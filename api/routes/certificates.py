@@ -15,13 +15,18 @@ from fastapi.responses import JSONResponse
 
 from api.deps import (
     DepartmentDep,
+    ExpiresForm,
     JsonBody,
     MultipartBody,
     ServiceDep,
     SettingsDep,
     StaffDep,
+    TypeForm,
     audit_target,
     audited,
+    department_for_write,
+    parse_expiry,
+    read_upload,
 )
 from api.problems import ProblemError, problem_responses
 from api.schemas import (
@@ -50,7 +55,7 @@ from api.writes import (
 from ledger.authorization import authorize_certificate_change
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type, reason_code
-from ledger.contracts import CertificateRegistryClient, Department
+from ledger.contracts import CertificateRegistryClient
 from ledger.errors import (
     CertificateRegistryUnknownCertificate,
     DepartmentRegistryUnknownDepartment,
@@ -58,55 +63,23 @@ from ledger.errors import (
 )
 from ledger.identity import SubjectKind, parse_subject
 from ledger.journal import Operation
-from ledger.parsing import parse_hash, parse_moment
-from ledger.session import LedgerSession
+from ledger.parsing import parse_hash
 from ledger.txmanager import Call, CallRecorder
 
 router = APIRouter(tags=["certificates"])
 
 HashPath = Annotated[str, Path(pattern=HASH_PATTERN, description="document hash, 0x + 64 hex")]
 _WRITE_ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
-#: Form fields shared by the upload routes (anchoring, superseding, batches).
-TypeForm = Annotated[str, Form(max_length=64, description="certificate type name")]
+#: Form fields of the upload routes (anchoring, superseding; the type and expiry, which batches
+#: share, are in api.deps).
 SubjectForm = Annotated[str, Form(max_length=64, description="holder's id number or credit code")]
 SubjectKindForm = Annotated[Literal["citizen", "enterprise"] | None, Form(alias="subjectKind")]
-ExpiresForm = Annotated[str | None, Form(alias="expiresAt", max_length=40)]
 StoreForm = Annotated[bool, Form()]
 #: Journal kind of an anchoring through ``POST /v1/certificates``.
 ANCHOR_KIND: Final = "certificate.anchor"
 #: Journal kind of a replacement through ``POST /v1/certificates/{hash}/supersede``.
 SUPERSEDE_KIND: Final = "certificate.supersede"
 _UPLOAD_DESCRIPTION: Final = "the document as issued (any file, or a structured JSON certificate)"
-
-
-def department_for_write(session: LedgerSession, caller: DepartmentCaller) -> Department:
-    """The caller's department, refused with 403 while governance has it suspended."""
-    department = session.registry().department(caller.department_id)
-    if department is None:
-        raise DepartmentRegistryUnknownDepartment({"departmentId": caller.department_id})
-    if department.suspended:
-        raise ProblemError(
-            403,
-            "department_suspended",
-            f"department {caller.department_id} is suspended by governance; writes are refused",
-        )
-    return department
-
-
-def parse_expiry(text: str | None) -> datetime | None:
-    """``YYYY-MM-DD`` (valid through that day, China time) or an ISO time with an offset."""
-    if text is None or not text.strip():
-        return None
-    return parse_moment(text, "expiresAt", end_of_day_for_dates=True)
-
-
-async def read_upload(upload: UploadFile, limit: int) -> bytes:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ProblemError(
-            413, "content_too_large", f"the document exceeds the upload limit of {limit} bytes"
-        )
-    return data
 
 
 def _public_record(certificates: CertificateRegistryClient, doc_hash: bytes) -> CertificateOut:
