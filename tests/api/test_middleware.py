@@ -1,4 +1,4 @@
-"""Request ids, audit rows and rate limits (api/middleware.py).
+"""Request ids, audit rows and rate limits (api/middleware/guard.py).
 
 They run against the shared service of tests/api/conftest.py (``api``, ``alternate``).
 """
