@@ -36,14 +36,14 @@ from ledger.documents import document_hash_of
 from ledger.errors import ValidationError
 from ledger.merkle import MerkleTree
 
-router = APIRouter(tags=["certificates"])
+router = APIRouter(prefix="/certificates/batches", tags=["certificates"])
 
 JobPath = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="batch job id")]
 _ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 
 
 @router.post(
-    "/certificates/batches",
+    "",
     status_code=202,
     response_model=BatchJobOut,
     responses=_ERRORS,
@@ -102,7 +102,7 @@ async def submit_batch(
 
 
 @router.get(
-    "/certificates/batches/{job_id}",
+    "/{job_id}",
     response_model=BatchJobOut,
     responses=problem_responses(401, 403, 404, 422, 429, 500, 503),
 )

@@ -39,7 +39,7 @@ from ledger.parsing import parse_deadline, parse_hash
 from ledger.txmanager import CallRecorder
 from ledger.verify import verify_bundle
 
-router = APIRouter(tags=["joint licensing"])
+router = APIRouter(prefix="/bundles", tags=["joint licensing"])
 
 BundlePath = Annotated[str, Path(pattern=HASH_PATTERN, description="bundle id, 0x + 64 hex")]
 IndexPath = Annotated[int, Path(ge=0, le=255, description="part index, from 0")]
@@ -76,7 +76,7 @@ def bundle_out(client: LicenceBundlesClient, bundle_id: bytes) -> BundleOut:
 
 
 @router.post(
-    "/bundles",
+    "",
     status_code=201,
     response_model=BundleOut,
     responses={**_WRITE_ERRORS, **JOURNALED},
@@ -138,7 +138,7 @@ def _bundle_after_change(service: Service, operation: Operation) -> dict[str, An
 
 
 @router.get(
-    "/bundles/{bundle_id}",
+    "/{bundle_id}",
     response_model=BundleOut,
     responses=problem_responses(404, 422, 429, 500, 503),
 )
@@ -150,7 +150,7 @@ async def get_bundle(bundle_id: BundlePath, service: ServiceDep) -> BundleOut:
 
 
 @router.post(
-    "/bundles/{bundle_id}/parts/{index}",
+    "/{bundle_id}/parts/{index}",
     response_model=BundleOut,
     responses={**_WRITE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("bundle.file")), JsonBody],
@@ -190,7 +190,7 @@ async def file_part(
 
 
 @router.get(
-    "/bundles/{bundle_id}/verification",
+    "/{bundle_id}/verification",
     response_model=VerificationOut,
     responses=problem_responses(422, 429, 500, 503),
 )

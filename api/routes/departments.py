@@ -41,15 +41,13 @@ from ledger.journal import Operation
 from ledger.names import name_hash
 from ledger.txmanager import CallRecorder
 
-router = APIRouter(tags=["departments"])
+router = APIRouter(prefix="/departments", tags=["departments"])
 
 DepartmentPath = Annotated[int, Path(gt=0, lt=1 << 32, description="department id")]
 _GOVERNANCE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 
 
-@router.get(
-    "/departments", response_model=DepartmentListOut, responses=problem_responses(429, 500, 503)
-)
+@router.get("", response_model=DepartmentListOut, responses=problem_responses(429, 500, 503))
 async def list_departments(service: ServiceDep) -> DepartmentListOut:
     """Every registered department, with scopes and signing keys (public information)."""
     registry = service.session.registry()
@@ -66,7 +64,7 @@ async def list_departments(service: ServiceDep) -> DepartmentListOut:
 
 
 @router.get(
-    "/departments/{department_id}",
+    "/{department_id}",
     response_model=DepartmentOut,
     responses=problem_responses(404, 422, 429, 500, 503),
 )
@@ -84,7 +82,7 @@ async def get_department(department_id: DepartmentPath, service: ServiceDep) -> 
 
 
 @router.post(
-    "/departments",
+    "",
     status_code=201,
     response_model=DepartmentCreatedOut,
     responses={**_GOVERNANCE_ERRORS, **JOURNALED},
@@ -241,7 +239,7 @@ def _department_after_change(service: Service, operation: Operation) -> dict[str
 
 
 @router.post(
-    "/departments/{department_id}/suspend",
+    "/{department_id}/suspend",
     response_model=DepartmentOut,
     responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.suspend"))],
@@ -255,7 +253,7 @@ async def suspend_department(
 
 
 @router.post(
-    "/departments/{department_id}/reinstate",
+    "/{department_id}/reinstate",
     response_model=DepartmentOut,
     responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.reinstate"))],
@@ -269,7 +267,7 @@ async def reinstate_department(
 
 
 @router.post(
-    "/departments/{department_id}/rotate-key",
+    "/{department_id}/rotate-key",
     response_model=KeyRotationOut,
     responses={**_GOVERNANCE_ERRORS, **JOURNALED},
     dependencies=[Depends(audited("department.rotate_key"))],
@@ -305,7 +303,7 @@ async def rotate_key(
 
 
 @router.post(
-    "/departments/{department_id}/tokens",
+    "/{department_id}/tokens",
     status_code=201,
     response_model=TokenOut,
     responses=_GOVERNANCE_ERRORS,

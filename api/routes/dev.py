@@ -11,11 +11,11 @@ from api.problems import ProblemError, problem_responses
 from api.schemas import DevTokenIn, DevTokenOut
 from ledger.identity import SubjectKind, parse_subject
 
-router = APIRouter(tags=["development"])
+router = APIRouter(prefix="/dev", tags=["development"])
 
 
 @router.post(
-    "/dev/token",
+    "/token",
     response_model=DevTokenOut,
     responses=problem_responses(400, 404, 413, 422, 429, 500),
     dependencies=[Depends(audited("dev.token")), JsonBody],

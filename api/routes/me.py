@@ -10,11 +10,11 @@ from api.schemas import CertificateOut, MyCertificatesOut
 from api.views import public_certificate
 from ledger.storage.unixfs import cid_to_str
 
-router = APIRouter(tags=["me"])
+router = APIRouter(prefix="/me", tags=["me"])
 
 
 @router.get(
-    "/me/certificates",
+    "/certificates",
     response_model=MyCertificatesOut,
     responses=problem_responses(401, 403, 429, 500, 503),
     dependencies=[Depends(audited("certificate.holdings.read"))],

@@ -16,7 +16,7 @@ from api.service import Service
 from api.writes import confirmed_result, operation_out
 from ledger.journal import Operation
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(prefix="/operations", tags=["operations"])
 
 OperationPath = Annotated[
     str, Path(pattern=r"^[0-9a-f]{32}$", description="operation id, 32 lower-case hex digits")
@@ -24,7 +24,7 @@ OperationPath = Annotated[
 
 
 @router.get(
-    "/operations/{operation_id}",
+    "/{operation_id}",
     response_model=OperationOut,
     responses=problem_responses(401, 403, 404, 422, 429, 500, 503),
 )

@@ -41,7 +41,7 @@ from ledger.tx import rpc_guard
 
 __all__ = ["MAX_BATCH", "READ_METHODS", "router"]
 
-router = APIRouter(tags=["chain"])
+router = APIRouter(prefix="/rpc", tags=["chain"])
 
 _log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ async def require_chain_reader(
 
 
 @router.post(
-    "/rpc",
+    "",
     dependencies=[Depends(require_chain_reader)],
     responses=problem_responses(400, 401, 403, 413, 429, 500, 503),
     openapi_extra={

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["verification"])
+router = APIRouter(prefix="/verify", tags=["verification"])
 
 #: A batch proof of 64 steps is about 4.5 KiB; anything much larger is not one.
 _MAX_PROOF_BYTES: Final = 16 * 1024
@@ -65,7 +65,7 @@ _REQUEST_BODY: Final[dict[str, Any]] = {
 
 
 @router.post(
-    "/verify",
+    "",
     response_model=VerificationOut,
     responses=problem_responses(400, 413, 415, 422, 429, 500, 503),
     openapi_extra={"requestBody": _REQUEST_BODY},
