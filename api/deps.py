@@ -18,8 +18,8 @@ from ledger.config import Settings
 from ledger.contracts import Department
 from ledger.errors import ChainUnavailableError, DepartmentRegistryUnknownDepartment
 from ledger.parsing import parse_moment
+from ledger.service.tokens import looks_like_token
 from ledger.session import LedgerSession
-from ledger.tokens import looks_like_token
 
 __all__ = [
     "AdminDep",

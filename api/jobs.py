@@ -14,14 +14,14 @@ from api.service import Service
 from api.views import hex32
 from api.writes import request_digest
 from ledger.batches import store_batch_manifest
-from ledger.batchjobs import BatchJob
 from ledger.catalogue import certificate_type
 from ledger.contracts import RecordKind
 from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError
-from ledger.journal import BATCH_ANCHOR, Operation
 from ledger.merkle import MerkleTree
+from ledger.service.batch_jobs import BatchJob
+from ledger.service.journal import BATCH_ANCHOR, Operation
+from ledger.service.transactions import Call, CallRecorder
 from ledger.storage import StorageUnavailableError
-from ledger.txmanager import Call, CallRecorder
 
 __all__ = ["BATCH_KIND", "journal_job", "resume_jobs", "settle_job", "start_job"]
 

@@ -1,6 +1,6 @@
 """Who is calling: API tokens of departments and governance, and identity-provider JWTs.
 
-Departments and governance present the API tokens of :mod:`ledger.tokens`. Citizens and
+Departments and governance present the API tokens of :mod:`ledger.service.tokens`. Citizens and
 enterprises present a JWT from the identity provider named in the settings (issuer, audience, and
 a PEM public key or a JWKS file); its subject claim carries the identity number or credit code,
 which is validated and turned into a subject reference at once and then forgotten: no principal,

@@ -27,21 +27,21 @@ from starlette.concurrency import run_in_threadpool
 from api.heads import SharedHead
 from api.ratelimit import RateLimiter
 from api.security import DevIssuer, IdentityProvider
-from ledger.audit import AuditLog
-from ledger.batchjobs import BatchJobs
 from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.index import CertificateIndex
-from ledger.journal import Journal, Operation
 from ledger.locks import SharedProcessLock
 from ledger.names import DepartmentNames
-from ledger.servicedb import ServiceDatabase, lock_service_database
+from ledger.service.audit import AuditLog
+from ledger.service.batch_jobs import BatchJobs
+from ledger.service.database import ServiceDatabase, lock_service_database
+from ledger.service.journal import Journal, Operation
+from ledger.service.tokens import TokenStore, looks_like_token
+from ledger.service.transactions import TransactionManager
+from ledger.service.verification_index import VerificationIndex
 from ledger.serving import withdraw
 from ledger.session import LedgerSession
-from ledger.tokens import TokenStore, looks_like_token
 from ledger.tx import TransactionSender
-from ledger.txmanager import TransactionManager
-from ledger.verifyindex import VerificationIndex
 
 __all__ = ["Service", "bearer_token"]
 

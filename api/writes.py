@@ -27,8 +27,8 @@ from api.schemas import OperationErrorOut, OperationOut
 from api.service import Service
 from api.views import hex32
 from ledger.config import Settings
-from ledger.journal import Operation
-from ledger.txmanager import Call
+from ledger.service.journal import Operation
+from ledger.service.transactions import Call
 
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 #: Printable ASCII without spaces at either end, as the IETF draft recommends (a UUID fits).
@@ -190,7 +190,8 @@ async def submit(
     """Journal a write and answer it (ADR 0012).
 
     ``prepare`` runs every check that can refuse (its errors are the answer; nothing is
-    journaled) and builds the call, typically with a :class:`~ledger.txmanager.CallRecorder`.
+    journaled) and builds the call, typically with a
+    :class:`~ledger.service.transactions.CallRecorder`.
     ``identity`` is what makes two requests the same one for their ``Idempotency-Key`` (hashes
     and references, never identifiers). Once confirmed, the answer is the kind's
     :func:`finisher` (e.g. the record after a status change); the first answer is kept in the

@@ -10,9 +10,9 @@ licences, its key funded):
   gas-estimated, signed with the department's key, sent raw and its receipt awaited
   (:class:`~ledger.tx.TransactionSender`: what every write did before the journal). No journal.
 * **journal**: N operations of the same call accepted into the write journal, then sent by the
-  transaction manager (:mod:`ledger.txmanager`): per operation one accept, gas estimation, nonce
-  allocation, signing, the ``sent`` record with the raw bytes, the broadcast, the receipt and
-  the ``confirmed`` record, every record one committed SQLite transaction (WAL,
+  transaction manager (:mod:`ledger.service.transactions`): per operation one accept, gas
+  estimation, nonce allocation, signing, the ``sent`` record with the raw bytes, the broadcast,
+  the receipt and the ``confirmed`` record, every record one committed SQLite transaction (WAL,
   ``synchronous=FULL``). Timed from the first accept to the last confirmation. The issue's
   target: the journal costs at most 20% of the raw rate (journal >= 0.8 times raw).
 * **API single**: N ``POST /v1/certificates`` (a 60-byte file each, stored in the document
@@ -55,12 +55,12 @@ import httpx  # noqa: E402
 
 from ledger.catalogue import certificate_type  # noqa: E402
 from ledger.config import Settings  # noqa: E402
-from ledger.journal import Journal  # noqa: E402
-from ledger.servicedb import ServiceDatabase  # noqa: E402
+from ledger.service.database import ServiceDatabase  # noqa: E402
+from ledger.service.journal import Journal  # noqa: E402
+from ledger.service.tokens import TokenStore  # noqa: E402
+from ledger.service.transactions import Call, TransactionManager  # noqa: E402
 from ledger.session import LedgerSession  # noqa: E402
-from ledger.tokens import TokenStore  # noqa: E402
 from ledger.tx import TransactionSender  # noqa: E402
-from ledger.txmanager import Call, TransactionManager  # noqa: E402
 from tests.support.serve import ServerDidNotStartError, serving  # noqa: E402
 
 DEPARTMENT: Final = 7

@@ -1423,8 +1423,8 @@ def token() -> None:
 
 
 def _tokens(state: _State) -> Any:
-    from ledger.servicedb import ServiceDatabase
-    from ledger.tokens import TokenStore
+    from ledger.service.database import ServiceDatabase
+    from ledger.service.tokens import TokenStore
 
     settings = state.settings()
     if not (settings.data_dir / "deployments.json").exists():

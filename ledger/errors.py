@@ -450,7 +450,7 @@ def error_classes() -> dict[str, type[LedgerError]]:
     """:class:`LedgerError` and every subclass defined so far, wherever it is defined, by name.
 
     A journaled operation's failure is stored as its class name (``type(exc).__name__``), and
-    some errors belong with their layer (``ledger.storage``, ``ledger.journal``,
+    some errors belong with their layer (``ledger.storage``, ``ledger.service.journal``,
     ``api.security``) rather than here: walking the subclasses finds them all, where a look-up in
     this module alone would miss them. Only the modules imported so far count: the service
     imports every module that defines one (tests/api/test_problems.py checks, and that names are

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ledger.contracts import CertificateRegistryClient
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 
 __all__ = ["CertificateIndex", "IndexedCertificate"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from eth_utils.crypto import keccak
 
 from ledger.errors import ValidationError
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 
 __all__ = ["DepartmentNames", "name_hash"]
 

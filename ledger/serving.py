@@ -93,7 +93,7 @@ def announced(settings: Settings, host: str, port: int) -> Iterator[RunningServi
     The claim comes first, so that a second service refused at start never overwrites the
     first one's announcement. Fails with NoLedgerError where there is no data directory.
     """
-    from ledger.servicedb import lock_service_database
+    from ledger.service.database import lock_service_database
 
     if not Path(settings.data_dir).is_dir():
         raise NoLedgerError.at(settings.data_dir)

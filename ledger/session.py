@@ -66,7 +66,7 @@ from ledger.errors import (
 from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
 from ledger.keys import Keystore
 from ledger.names import DepartmentNames, name_hash
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 from ledger.serving import rpc_credential
 from ledger.storage.factory import close_document_service, open_document_service
 from ledger.storage.unixfs import cid_from_str
@@ -299,7 +299,8 @@ class LedgerSession(Closing):
 
         Refused before any transaction: a citizen identity number (bundles are for
         enterprises), a deadline already past, no parts or the same part twice. ``sender``
-        replaces the department's key (a :class:`~ledger.txmanager.CallRecorder` to journal it).
+        replaces the department's key (a :class:`~ledger.service.transactions.CallRecorder` to
+        journal it).
         """
         subject = parse_subject(enterprise, SubjectKind.ENTERPRISE)
         if not parts:
@@ -335,8 +336,8 @@ class LedgerSession(Closing):
         certificates have no record of their own to file): the holder is compared only for a
         certificate the contract would take. Before all of them, a department filing another
         department's part is refused (NotAuthorizedError: authorization before existence).
-        ``sender`` replaces the department's key (a :class:`~ledger.txmanager.CallRecorder` to
-        journal it).
+        ``sender`` replaces the department's key (a
+        :class:`~ledger.service.transactions.CallRecorder` to journal it).
         """
         bundles = self.bundles()
         # The caller's right to this part first (ledger/authorization.py), then the rest.

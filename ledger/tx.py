@@ -155,7 +155,7 @@ class TransactionSender:
         self.account = account
         self.receipt_timeout = receipt_timeout
         #: Held while a transaction of this key is signed and sent: nonces stay in order even
-        #: when the transaction manager (:mod:`ledger.txmanager`) sends for the same key.
+        #: when the transaction manager (:mod:`ledger.service.transactions`) sends for the same key.
         self.lock = threading.RLock()
 
     @property

@@ -56,9 +56,9 @@ from ledger.errors import (
 from ledger.files import write_atomically
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
 from ledger.parsing import CHINA_STANDARD_TIME, deadline_of, end_of_day, start_of_day
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
+from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
-from ledger.tokens import TokenStore
 from ledger.tx import TransactionSender
 
 DOCUMENTS_DIR: Final = "demo-documents"

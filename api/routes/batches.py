@@ -30,11 +30,11 @@ from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32
 from ledger.batches import proofs_for
-from ledger.batchjobs import BatchJob
 from ledger.catalogue import certificate_type
 from ledger.documents import document_hash_of
 from ledger.errors import ValidationError
 from ledger.merkle import MerkleTree
+from ledger.service.batch_jobs import BatchJob
 
 router = APIRouter(prefix="/certificates/batches", tags=["certificates"])
 

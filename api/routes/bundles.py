@@ -34,9 +34,9 @@ from ledger.catalogue import ScopeKind, certificate_type, scope_name
 from ledger.contracts import LicenceBundlesClient
 from ledger.errors import LicenceBundlesUnknownBundle
 from ledger.identity import SubjectKind
-from ledger.journal import Operation
 from ledger.parsing import parse_deadline, parse_hash
-from ledger.txmanager import CallRecorder
+from ledger.service.journal import Operation
+from ledger.service.transactions import CallRecorder
 from ledger.verify import verify_bundle
 
 router = APIRouter(prefix="/bundles", tags=["joint licensing"])

@@ -62,9 +62,9 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.identity import SubjectKind, parse_subject
-from ledger.journal import Operation
 from ledger.parsing import parse_hash
-from ledger.txmanager import Call, CallRecorder
+from ledger.service.journal import Operation
+from ledger.service.transactions import Call, CallRecorder
 
 router = APIRouter(tags=["certificates"])
 

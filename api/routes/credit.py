@@ -47,9 +47,9 @@ from ledger.contracts import Amendment, CreditLedgerClient, Polarity
 from ledger.credit import Audience, CreditView, event_disclosure, read_history
 from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
 from ledger.identity import SubjectKind, parse_subject
-from ledger.journal import Operation
 from ledger.parsing import parse_hash, parse_moment
-from ledger.txmanager import CallRecorder
+from ledger.service.journal import Operation
+from ledger.service.transactions import CallRecorder
 
 router = APIRouter(tags=["credit"])
 

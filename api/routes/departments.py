@@ -37,9 +37,9 @@ from ledger.errors import (
     DepartmentRegistryUnknownDepartment,
     ValidationError,
 )
-from ledger.journal import Operation
 from ledger.names import name_hash
-from ledger.txmanager import CallRecorder
+from ledger.service.journal import Operation
+from ledger.service.transactions import CallRecorder
 
 router = APIRouter(prefix="/departments", tags=["departments"])
 

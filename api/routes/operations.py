@@ -14,7 +14,7 @@ from api.schemas import OperationOut
 from api.security import Admin
 from api.service import Service
 from api.writes import confirmed_result, operation_out
-from ledger.journal import Operation
+from ledger.service.journal import Operation
 
 router = APIRouter(prefix="/operations", tags=["operations"])
 

@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ledger.batches import BatchProof, wrap_certificate
-from ledger.batchjobs import BatchJobs
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentKind, document_hash_of, dump_certificate, salt_fields
 from ledger.identity import make_citizen_id
 from ledger.merkle import MerkleTree
-from ledger.servicedb import ServiceDatabase
+from ledger.service.batch_jobs import BatchJobs
+from ledger.service.database import ServiceDatabase
 from ledger.session import LedgerSession
 from tests.support.http import bearer
 from tests.support.service import PreparedService, prepare_service

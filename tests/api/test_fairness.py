@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.service import Service
 from ledger.identity import parse_subject
-from ledger.servicedb import ServiceDatabase
-from ledger.tokens import TokenStore
+from ledger.service.database import ServiceDatabase
+from ledger.service.tokens import TokenStore
 from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 from tests.support.http import assert_problem, bearer
 from tests.support.service import PreparedService, prepare_service
 

@@ -51,10 +51,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import DEV_ISSUER, DEV_KEY_FILE
-from ledger.audit import AuditLog
 from ledger.config import Settings
 from ledger.identity import USCC_ALPHABET, make_citizen_id
-from ledger.servicedb import ServiceDatabase
+from ledger.service.audit import AuditLog
+from ledger.service.database import ServiceDatabase
 from tests.support.http import bearer
 from tests.support.ipfs import IpfsNode
 from tests.support.privacy import make_people as make_store_people

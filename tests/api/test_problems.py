@@ -1,8 +1,8 @@
 """A journaled write's failure, stored by class name, comes back as the problem its error had.
 
 The transaction manager records ``type(exc).__name__``; the API finds the class again among every
-:class:`LedgerError` subclass, wherever it is defined (``ledger.storage``, ``ledger.journal``,
-``api.security``, ...), so none of them silently becomes a 500.
+:class:`LedgerError` subclass, wherever it is defined (``ledger.storage``,
+``ledger.service.journal``, ``api.security``, ...), so none of them silently becomes a 500.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import api
 import ledger
 from api.problems import _status_of, status_of_error
 from ledger.errors import LedgerError, error_classes
-from ledger.journal import Journal
-from ledger.servicedb import ServiceDatabase
-from ledger.txmanager import encode_call
+from ledger.service.database import ServiceDatabase
+from ledger.service.journal import Journal
+from ledger.service.transactions import encode_call
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from api.middleware import IndexFront
 from ledger.documents import document_hash_of
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
+from ledger.service.verification_index import VerificationIndex
 from ledger.verify import refresh_report
-from ledger.verifyindex import VerificationIndex
 from tests.support.anvil import start_anvil
 from tests.support.http import bearer
 from tests.support.service import PreparedService, prepare_service

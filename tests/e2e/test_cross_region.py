@@ -25,9 +25,9 @@ from pydantic import SecretStr
 from ledger.catalogue import certificate_type
 from ledger.config import Settings
 from ledger.identity import make_uscc
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
+from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession, name_hash
-from ledger.tokens import TokenStore
 from tests.e2e.browser import open_page, screenshot
 from tests.support.anvil import AnvilNode, start_anvil
 from tests.support.http import bearer

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from ledger.config import Settings
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 from ledger.session import LedgerSession
 from tests.support.anvil import AnvilNode, start_anvil
 from tests.support.serve import ServeProcess

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
+from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
-from ledger.tokens import TokenStore
 from tests.support.cli import json_of, ledger, one_error_line, settings_for, succeeded
 
 DEPARTMENT = 7

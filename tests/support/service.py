@@ -16,9 +16,9 @@ from ledger.config import Settings
 from ledger.contracts import Polarity
 from ledger.documents import document_hash_of
 from ledger.identity import make_citizen_id, make_uscc, parse_subject
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
+from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
-from ledger.tokens import TokenStore
 
 #: Department 3 (Dongcheng market regulation): the department most tests act as.
 DEPARTMENT: Final = 3

@@ -7,7 +7,7 @@ import pytest
 from ledger.chain.connection import ChainConnection
 from ledger.chain.embedded import EmbeddedChain
 from ledger.closing import Closing
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 from ledger.session import LedgerSession
 from ledger.storage.ipfs import IpfsStore
 from ledger.storage.vault import KeyVault

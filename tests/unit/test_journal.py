@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from api.problems import status_of_error
-from ledger.batchjobs import BatchJobs
 from ledger.documents import DocumentKind
-from ledger.journal import (
+from ledger.service.batch_jobs import BatchJobs
+from ledger.service.database import ServiceDatabase, ServiceDatabaseError
+from ledger.service.journal import (
     BATCH_ANCHOR,
     BacklogFullError,
     IdempotencyConflictError,
     Journal,
     Operation,
 )
-from ledger.servicedb import ServiceDatabase, ServiceDatabaseError
-from ledger.txmanager import Call, RoundRobin, decode_value, encode_call, encode_value
+from ledger.service.transactions import Call, RoundRobin, decode_value, encode_call, encode_value
 
 
 @pytest.fixture

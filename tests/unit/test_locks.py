@@ -12,7 +12,7 @@ import pytest
 
 from ledger.errors import LedgerError, ServiceRunningError
 from ledger.locks import ProcessLock, SharedProcessLock, holder
-from ledger.servicedb import lock_service_database, service_lock_path
+from ledger.service.database import lock_service_database, service_lock_path
 
 
 class BusyError(LedgerError):
@@ -26,7 +26,7 @@ def busy(pid: str) -> BusyError:
 _CHILD = """
 import sys
 from pathlib import Path
-from ledger.servicedb import lock_service_database
+from ledger.service.database import lock_service_database
 from ledger.errors import ServiceRunningError
 try:
     lock_service_database(Path(sys.argv[1]))
@@ -82,7 +82,7 @@ def test_a_killed_owner_leaves_no_lock_behind(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path; "
-            "from ledger.servicedb import lock_service_database; "
+            "from ledger.service.database import lock_service_database; "
             "lock_service_database(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)",
             str(database),
         ],

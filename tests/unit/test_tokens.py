@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import NotFoundError, ValidationError
-from ledger.servicedb import ServiceDatabase
-from ledger.tokens import ADMIN_PREFIX, DEPARTMENT_PREFIX, TokenStore, looks_like_token
+from ledger.service.database import ServiceDatabase
+from ledger.service.tokens import ADMIN_PREFIX, DEPARTMENT_PREFIX, TokenStore, looks_like_token
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The service's own SQLite database: API tokens (hashed), the audit log, the certificate index,
-the departments' names, batch jobs and the write journal (:mod:`ledger.journal`).
+the departments' names, batch jobs and the write journal (:mod:`ledger.service.journal`).
 
 One file (``DATA_DIR/service.sqlite3``) in WAL mode with ``synchronous=FULL``: an issued token or
 an audit row that was acknowledged survives a crash. One connection behind a lock serves every

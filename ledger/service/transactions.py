@@ -1,7 +1,7 @@
 """The transaction manager: sends journaled operations, watches them to their confirmation depth,
 and recovers whatever a crash interrupted (ADR 0012).
 
-One background thread works through the journal (:mod:`ledger.journal`):
+One background thread works through the journal (:mod:`ledger.service.journal`):
 
 * An ``accepted`` operation is simulated first (a contract refusal fails it with the decoded
   reason and nothing is signed), then signed with the next nonce of its key, **recorded as
@@ -53,7 +53,7 @@ from web3.types import Nonce, TxParams, TxReceipt
 
 from ledger.contracts import ChainContext, Deployment, contract
 from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
-from ledger.journal import Journal, Operation
+from ledger.service.journal import Journal, Operation
 from ledger.tx import TransactionSender, translate_exception
 
 __all__ = [

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from ledger.errors import NotFoundError, ValidationError
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 
 __all__ = ["ADMIN_PREFIX", "DEPARTMENT_PREFIX", "IssuedToken", "Role", "TokenRecord", "TokenStore"]
 

@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from ledger.errors import BacklogFullError, IdempotencyConflictError, ValidationError
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 
 __all__ = [
     "BATCH_ANCHOR",

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ledger.documents import DocumentKind
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 
 __all__ = ["BatchJob", "BatchJobs", "JobStatus"]
 

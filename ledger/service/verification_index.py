@@ -39,7 +39,7 @@ from hexbytes import HexBytes
 from web3.types import FilterParams
 
 from ledger.contracts import ChainContext
-from ledger.servicedb import ServiceDatabase
+from ledger.service.database import ServiceDatabase
 from ledger.tx import rpc_guard
 from ledger.verify import refresh_report
 
