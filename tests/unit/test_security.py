@@ -37,8 +37,8 @@ from ledger.identity import (
     make_uscc,
     parse_subject,
     subject_ref,
-    validate_uscc,
 )
+from tests.support.routes import ambiguous_identifier
 
 PEPPER: Final = hashlib.sha256(b"unit tests of api.security").digest()
 AUDIENCE: Final = "gov-ledger"
@@ -53,18 +53,6 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 def reference(identifier: str, kind: SubjectKind | None = None) -> bytes:
     return subject_ref(PEPPER, parse_subject(identifier, kind))
-
-
-def ambiguous_identifier() -> str:
-    """Valid as an identity number and as a credit code alike."""
-    for sequence in range(1000):
-        candidate = make_citizen_id("111101", date(1990, 1, 1), sequence)
-        try:
-            validate_uscc(candidate)
-        except ValueError:
-            continue
-        return candidate
-    raise AssertionError("no ambiguous identifier found")
 
 
 def claims(subject: str | None = CITIZEN, issuer: str = ISSUER, **extra: Any) -> dict[str, Any]:
