@@ -12,7 +12,7 @@ from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ledger.documents as documents
+import ledger.documents.certificate as documents
 from ledger.documents import (
     CERTIFICATE_VERSION,
     MAX_JSON_DEPTH,

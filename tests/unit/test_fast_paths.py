@@ -9,7 +9,7 @@ from eth_hash.auto import keccak as reference_keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import documents
+from ledger.documents import certificate as documents
 from ledger.keccak import keccak256
 
 json_scalars = (
