@@ -12,7 +12,6 @@ from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ledger.documents.certificate as documents
 from ledger.documents import (
     CERTIFICATE_VERSION,
     MAX_JSON_DEPTH,
@@ -22,6 +21,7 @@ from ledger.documents import (
     SaltedField,
     certificate_to_json,
     digest_and_proof,
+    digests,
     document_hash_of,
     dump_certificate,
     hash_file_bytes,
@@ -114,7 +114,7 @@ def test_non_certificates_hash_as_files(content: bytes, tmp_path: Path) -> None:
 def test_large_files_are_streamed_with_the_same_hash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(documents, "_STREAM_CHUNK", 7)
+    monkeypatch.setattr(digests, "_STREAM_CHUNK", 7)
     content = bytes(range(256)) * 40
     path = tmp_path / "scan.bin"
     path.write_bytes(content)
@@ -459,7 +459,7 @@ def test_oversized_certificate_is_an_error_not_a_file(
     with pytest.raises(InvalidDocumentError, match="larger than"):
         document_hash_of(data, max_certificate_bytes=limit)
     # Streamed in chunks small enough that the marker straddles a chunk boundary.
-    monkeypatch.setattr(documents, "_STREAM_CHUNK", 5)
+    monkeypatch.setattr(digests, "_STREAM_CHUNK", 5)
     path = tmp_path / "large.json"
     path.write_bytes(b"\n  " + data)
     with pytest.raises(InvalidDocumentError, match="larger than"):

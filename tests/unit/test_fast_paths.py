@@ -1,6 +1,6 @@
 """The fast paths under documents and Merkle trees give exactly what the reference libraries
 give: keccak256 through safe-pysha3 against eth_hash, and the RFC 8785 writer of
-ledger.documents against the rfc8785 package (bytes, and the same refusals)."""
+ledger.documents.canonical against the rfc8785 package (bytes, and the same refusals)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from eth_hash.auto import keccak as reference_keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.documents import certificate as documents
+from ledger.documents import canonical
 from ledger.keccak import keccak256
 
 json_scalars = (
@@ -37,9 +37,9 @@ def test_keccak_matches_eth_hash(data: bytes) -> None:
 
 def _fast(value: object) -> bytes | type[BaseException]:
     try:
-        return documents._canonical_text(value).encode("utf-8")
-    except documents._NotCanonicalFastError:
-        return documents._NotCanonicalFastError
+        return canonical.canonical_text(value).encode("utf-8")
+    except canonical.NotCanonicalFastError:
+        return canonical.NotCanonicalFastError
     except (rfc8785.CanonicalizationError, UnicodeError) as error:
         return type(error)
 
@@ -55,7 +55,7 @@ def _reference(value: object) -> bytes | type[BaseException]:
 @settings(max_examples=600, deadline=None)
 def test_canonical_writer_matches_rfc8785(value: object) -> None:
     fast = _fast(value)
-    if fast is documents._NotCanonicalFastError:
+    if fast is canonical.NotCanonicalFastError:
         return  # handed to rfc8785 itself by the callers
     reference = _reference(value)
     if isinstance(fast, bytes):
@@ -67,4 +67,4 @@ def test_canonical_writer_matches_rfc8785(value: object) -> None:
 
 def test_canonical_writer_sorts_keys_by_utf16_code_units() -> None:
     value = {"\U0001f600": 1, "\uff61": 2, "a": 3, "": 4}
-    assert documents._canonical_text(value).encode() == rfc8785.dumps(value)
+    assert canonical.canonical_text(value).encode() == rfc8785.dumps(value)
