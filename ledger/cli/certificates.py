@@ -565,8 +565,8 @@ def anchor_batch_command(
     The batch manifest (the document hashes, in order) goes to the document store; each document
     gets its proof in --out. Structured certificates are written back with the proof inside.
     """
-    from ledger.batches import anchor_batch, wrap_certificate
     from ledger.documents import DocumentKind
+    from ledger.documents.batches import anchor_batch, wrap_certificate
 
     kind = certificate_type(type_name)
     expires_at = parse_day_end(expires, "--expires") if expires else None
@@ -702,7 +702,7 @@ def _load_proof(path: Path | None) -> Any:
     """A batch proof from a ``.proof.json`` file or a wrapped certificate holding one."""
     if path is None:
         return None
-    from ledger.batches import BatchProof, embedded_proof
+    from ledger.documents.batches import BatchProof, embedded_proof
 
     data = path.read_bytes()
     inside = embedded_proof(data)  # None for a .proof.json: it is no certificate
@@ -780,7 +780,7 @@ def verify(
     """
     from ledger.contracts import ChainContext, load_deployment
     from ledger.session import DEPLOYMENTS_FILE
-    from ledger.verify import agree, verify_bundle, verify_document, verify_hash
+    from ledger.verification import agree, verify_bundle, verify_document, verify_hash
 
     if sum(given is not None for given in (file, doc_hash, bundle_id)) != 1:
         raise ValidationError("give one of FILE, --hash or --bundle")
@@ -797,7 +797,7 @@ def verify(
     encrypted_types = [certificate_type(name).code for name in settings.encrypt_types]
     reports = []
     # Copies of departments whose keys are not here live in other regions' stores.
-    from ledger.keys import Keystore
+    from ledger.chain.keys import Keystore
 
     local = {
         record.department_id
