@@ -75,6 +75,12 @@ _SELECT: Final = (
     "updated_at, sent_at, result FROM operations"
 )
 
+_INSERT_ACCEPTED: Final = (
+    "INSERT INTO operations (op_id, kind, department_id, request, state, "
+    "idem_scope, idem_key, request_digest, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?)"
+)
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -136,6 +142,41 @@ def _operation(row: tuple[Any, ...]) -> Operation:
         updated_at=_moment(updated_at),
         sent_at=None if sent_at is None else _moment(sent_at),
         result=None if result is None else json.loads(result),
+    )
+
+
+def _accepted(
+    op_id: str,
+    kind: str,
+    department_id: int | None,
+    request: dict[str, Any],
+    idempotency: tuple[str | None, str | None, bytes | None],
+    now: int,
+) -> Operation:
+    """The operation :meth:`Journal.accept` has just inserted, built without reading it back
+    (its ``request`` a copy through JSON, so the caller's dict is not shared)."""
+    scope, key, digest = idempotency
+    moment = _moment(now)
+    return Operation(
+        op_id=op_id,
+        kind=kind,
+        department_id=department_id,
+        request=json.loads(json.dumps(request)),
+        state="accepted",
+        signer=None,
+        nonce=None,
+        tx_hash=None,
+        raw_tx=None,
+        replaced=(),
+        block=None,
+        error_code=None,
+        error=None,
+        idempotency_scope=scope,
+        idempotency_key=key,
+        request_digest=digest,
+        created_at=moment,
+        updated_at=moment,
+        sent_at=None,
     )
 
 
@@ -232,45 +273,11 @@ class Journal:
                 assert department_id is not None
                 if self._backlog_in(connection, department_id) >= self.max_unfinished:
                     raise BacklogFullError(self.max_unfinished, BACKLOG_RETRY_SECONDS)
+            stored = json.dumps(request, sort_keys=True, separators=(",", ":"))
             connection.execute(
-                "INSERT INTO operations (op_id, kind, department_id, request, state, "
-                "idem_scope, idem_key, request_digest, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?)",
-                (
-                    op_id,
-                    kind,
-                    department_id,
-                    json.dumps(request, sort_keys=True, separators=(",", ":")),
-                    scope,
-                    key,
-                    digest,
-                    now,
-                    now,
-                ),
+                _INSERT_ACCEPTED, (op_id, kind, department_id, stored, scope, key, digest, now, now)
             )
-        moment = _moment(now)
-        operation = Operation(
-            op_id=op_id,
-            kind=kind,
-            department_id=department_id,
-            request=json.loads(json.dumps(request)),
-            state="accepted",
-            signer=None,
-            nonce=None,
-            tx_hash=None,
-            raw_tx=None,
-            replaced=(),
-            block=None,
-            error_code=None,
-            error=None,
-            idempotency_scope=scope,
-            idempotency_key=key,
-            request_digest=digest,
-            created_at=moment,
-            updated_at=moment,
-            sent_at=None,
-        )
-        return operation, True
+        return _accepted(op_id, kind, department_id, request, (scope, key, digest), now), True
 
     def find(self, scope: str, key: str) -> Operation | None:
         """The operation created with this idempotency key by this caller, if any."""
