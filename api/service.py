@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from api.heads import SharedHead
 from api.ratelimit import RateLimiter
 from api.security import DevIssuer, IdentityProvider
+from ledger.chain.transactions import TransactionSender
 from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.index import CertificateIndex
@@ -41,7 +42,6 @@ from ledger.service.transactions import TransactionManager
 from ledger.service.verification_index import VerificationIndex
 from ledger.serving import withdraw
 from ledger.session import LedgerSession
-from ledger.tx import TransactionSender
 
 __all__ = ["Service", "bearer_token"]
 

@@ -8,7 +8,8 @@ licences, its key funded):
 
 * **raw web3**: N ``anchorCertificate`` transactions of random hashes, one after another, each
   gas-estimated, signed with the department's key, sent raw and its receipt awaited
-  (:class:`~ledger.tx.TransactionSender`: what every write did before the journal). No journal.
+  (:class:`~ledger.chain.transactions.TransactionSender`: what every write did before the
+  journal). No journal.
 * **journal**: N operations of the same call accepted into the write journal, then sent by the
   transaction manager (:mod:`ledger.service.transactions`): per operation one accept, gas
   estimation, nonce allocation, signing, the ``sent`` record with the raw bytes, the broadcast,
@@ -54,13 +55,13 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 import httpx  # noqa: E402
 
 from ledger.catalogue import certificate_type  # noqa: E402
+from ledger.chain.transactions import TransactionSender  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.service.database import ServiceDatabase  # noqa: E402
 from ledger.service.journal import Journal  # noqa: E402
 from ledger.service.tokens import TokenStore  # noqa: E402
 from ledger.service.transactions import Call, TransactionManager  # noqa: E402
 from ledger.session import LedgerSession  # noqa: E402
-from ledger.tx import TransactionSender  # noqa: E402
 from tests.support.serve import ServerDidNotStartError, serving  # noqa: E402
 
 DEPARTMENT: Final = 7

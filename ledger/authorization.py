@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from ledger.catalogue import scope_name
+from ledger.chain.transactions import rpc_guard
 from ledger.contracts import (
     CertificateRecord,
     CertificateRegistryClient,
@@ -37,7 +38,6 @@ from ledger.errors import (
     LicenceBundlesUnknownPart,
     NotAuthorizedError,
 )
-from ledger.tx import rpc_guard
 
 __all__ = [
     "authorize_bundle_filing",

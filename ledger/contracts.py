@@ -1,8 +1,9 @@
 """Typed clients for the three ledger contracts, and their deployment.
 
 The clients turn Python values (``datetime``, enums, ``bytes``) into the contracts' packed
-arguments and back, send writes through a :class:`~ledger.tx.TransactionSender`, and raise the
-decoded :mod:`ledger.errors` class when a contract refuses. Reads need no sender.
+arguments and back, send writes through a
+:class:`~ledger.chain.transactions.TransactionSender`, and raise the decoded :mod:`ledger.errors`
+class when a contract refuses. Reads need no sender.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from web3.types import BlockIdentifier, TxReceipt
 
 from ledger.artifact import load_artifact
 from ledger.catalogue import CREDIT_CATEGORIES, certificate_type_label
+from ledger.chain.transactions import TransactionSender, rpc_guard
 from ledger.errors import (
     ConfigurationError,
     LedgerError,
@@ -33,7 +35,6 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.files import write_atomically
-from ledger.tx import TransactionSender, rpc_guard
 
 __all__ = [
     "Amendment",

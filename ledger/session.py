@@ -33,6 +33,8 @@ from ledger.authorization import (
 )
 from ledger.catalogue import CertificateType
 from ledger.chain.connection import ChainConnection, connect
+from ledger.chain.keys import Keystore
+from ledger.chain.transactions import TransactionSender, rpc_guard
 from ledger.closing import Closing
 from ledger.config import Settings, write_local_secrets
 from ledger.contracts import (
@@ -64,14 +66,12 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
-from ledger.keys import Keystore
 from ledger.names import DepartmentNames, name_hash
 from ledger.service.database import ServiceDatabase
 from ledger.serving import rpc_credential
 from ledger.storage.factory import close_document_service, open_document_service
 from ledger.storage.unixfs import cid_from_str
 from ledger.storage.vault import DocumentService, StoredDocument
-from ledger.tx import TransactionSender, rpc_guard
 
 __all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession", "PreparedAnchor", "name_hash"]
 

@@ -26,6 +26,7 @@ from typing import Any, Final, TypeVar
 
 from ledger.batches import BatchProof
 from ledger.catalogue import ReasonCode, certificate_type
+from ledger.chain.transactions import rpc_guard
 from ledger.contracts import (
     Bundle,
     CertificateRecord,
@@ -43,7 +44,6 @@ from ledger.parsing import deadline_day
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid
 from ledger.storage.vault import DocumentErasedError, DocumentService, looks_sealed
-from ledger.tx import rpc_guard
 
 __all__ = [
     "BundlePartReport",

@@ -38,6 +38,7 @@ from ledger.catalogue import (
     certificate_type,
     credit_category,
 )
+from ledger.chain.transactions import TransactionSender
 from ledger.config import Settings
 from ledger.contracts import (
     Amendment,
@@ -59,7 +60,6 @@ from ledger.parsing import CHINA_STANDARD_TIME, deadline_of, end_of_day, start_o
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
-from ledger.tx import TransactionSender
 
 DOCUMENTS_DIR: Final = "demo-documents"
 CREDENTIALS_FILE: Final = "demo-credentials.json"

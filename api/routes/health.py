@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from api.deps import ServiceDep
 from api.problems import problem_responses
 from api.schemas import HealthOut, ReadyOut
+from ledger.chain.transactions import rpc_guard
 from ledger.storage.unixfs import compute_cid
-from ledger.tx import rpc_guard
 
 router = APIRouter(tags=["health"])
 

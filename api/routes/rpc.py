@@ -35,9 +35,9 @@ from web3.types import RPCEndpoint
 from api.deps import ServiceDep, get_principal, require_department_or_admin, unauthenticated
 from api.problems import problem_responses
 from api.service import Service
+from ledger.chain.transactions import rpc_guard
 from ledger.errors import LedgerError
 from ledger.serving import READER_KEY_PREFIX, reader_key
-from ledger.tx import rpc_guard
 
 __all__ = ["MAX_BATCH", "READ_METHODS", "router"]
 
@@ -203,8 +203,8 @@ async def _embedded(
 
 def _revert_data(error: BaseException) -> bytes | None:
     """The revert bytes of an eth-tester ``TransactionFailed`` (how a reverted call ends on the
-    embedded chain: its message holds the bytes' repr, ledger.tx reads it the same way); None
-    for any other exception, empty when the reason is not raw bytes."""
+    embedded chain: its message holds the bytes' repr, ledger.chain.transactions reads it the same
+    way); None for any other exception, empty when the reason is not raw bytes."""
     if type(error).__name__ != "TransactionFailed":
         return None
     message = str(error.args[0]) if error.args else ""

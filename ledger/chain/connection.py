@@ -49,7 +49,7 @@ class ChainConnection(Closing):
         """The latest block number."""
         if self._head is not None:
             return self._head()
-        from ledger.tx import rpc_guard
+        from ledger.chain.transactions import rpc_guard
 
         return int(rpc_guard(lambda: self.web3.eth.block_number))
 

@@ -51,10 +51,10 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
+from ledger.chain.transactions import TransactionSender, translate_exception
 from ledger.contracts import ChainContext, Deployment, contract
 from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
 from ledger.service.journal import Journal, Operation
-from ledger.tx import TransactionSender, translate_exception
 
 __all__ = [
     "Call",
@@ -69,7 +69,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: Gas headroom over the estimate (as :class:`~ledger.tx.TransactionSender`).
+#: Gas headroom over the estimate (as :class:`~ledger.chain.transactions.TransactionSender`).
 _GAS_MARGIN: Final = 1.2
 #: Fee increase of a replacement (nodes require at least 10%).
 _FEE_BUMP: Final = 1.25

@@ -38,9 +38,9 @@ from typing import Any, Final
 from hexbytes import HexBytes
 from web3.types import FilterParams
 
+from ledger.chain.transactions import rpc_guard
 from ledger.contracts import ChainContext
 from ledger.service.database import ServiceDatabase
-from ledger.tx import rpc_guard
 from ledger.verify import refresh_report
 
 __all__ = ["VerificationIndex"]

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from hexbytes import HexBytes
 
 from api.routes.rpc import MAX_BATCH
+from ledger.chain.transactions import decode_revert_data
 from ledger.errors import AccreditationUnknownSigner, ContractError
 from ledger.serving import reader_key
 from ledger.session import LedgerSession
-from ledger.tx import decode_revert_data
 from tests.api.support import LICENCE, REGION, Prepared, prepare_ledger
 from tests.support.http import bearer
 

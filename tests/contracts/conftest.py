@@ -41,8 +41,8 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.artifact import load_artifact
+from ledger.chain.transactions import translate_exception
 from ledger.errors import ContractError
-from ledger.tx import translate_exception
 
 # ----------------------------------------------------------------------------------------------
 # Scopes, regions and the cast

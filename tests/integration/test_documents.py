@@ -26,6 +26,7 @@ from pydantic import SecretStr
 
 from ledger import errors
 from ledger.catalogue import CertificateType, certificate_type
+from ledger.chain.transactions import TransactionSender
 from ledger.config import SECRETS_FILE, Settings, write_local_secrets
 from ledger.contracts import CertificateRegistryClient
 from ledger.documents import document_hash_of, dump_certificate, salt_fields
@@ -43,7 +44,6 @@ from ledger.storage.vault import (
     KeyVault,
     StoredDocument,
 )
-from ledger.tx import TransactionSender
 from ledger.verify import CheckName, Outcome, Verdict, VerificationReport, anchored_cid
 from ledger.verify import verify_document as _verify_document
 from tests.integration.conftest import (

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from ledger.chain.transactions import TransactionSender
 from ledger.service.database import ServiceDatabase
 from ledger.service.journal import Journal, Operation
 from ledger.service.transactions import Call, TransactionManager
 from ledger.session import LedgerSession
-from ledger.tx import TransactionSender
 from tests.integration.conftest import (
     BUSINESS_LICENCE,
     DEPARTMENT_ID,

@@ -24,6 +24,7 @@ from hexbytes import HexBytes
 from ledger import errors
 from ledger.batches import BatchProof, anchor_batch, wrap_certificate
 from ledger.catalogue import ReasonCode, certificate_type, credit_category
+from ledger.chain.transactions import TransactionSender
 from ledger.contracts import (
     Amendment,
     CertificateStatus,
@@ -45,7 +46,6 @@ from ledger.identity import SubjectKind, make_citizen_id, make_uscc
 from ledger.merkle import MerkleTree
 from ledger.names import name_hash
 from ledger.session import LedgerSession
-from ledger.tx import TransactionSender
 from ledger.verify import (
     Check,
     CheckName,

@@ -19,6 +19,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ledger import errors
 from ledger.artifact import read_artifacts
+from ledger.chain.transactions import decode_revert_data, error_selectors, translate_exception
 from ledger.errors import (
     ConflictError,
     ContractError,
@@ -28,7 +29,6 @@ from ledger.errors import (
     NotFoundError,
     ValidationError,
 )
-from ledger.tx import decode_revert_data, error_selectors, translate_exception
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = ROOT / "ledger" / "artifacts"

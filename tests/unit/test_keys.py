@@ -1,11 +1,11 @@
-"""ledger/keys.py: a key is written private (never readable by others) and unlocks again."""
+"""ledger/chain/keys.py: a key is written private (never readable by others) and unlocks again."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ledger.chain.keys import Keystore
 from ledger.files import TEMPORARY_SUFFIX
-from ledger.keys import Keystore
 
 
 def test_a_keystore_key_is_written_private_and_unlocks(tmp_path: Path) -> None:
