@@ -4,11 +4,9 @@ Run: ``python scripts/seed_demo.py --data-dir DIR`` after ``ledger --data-dir DI
 demo`` does both). Running it again changes nothing that is already there: departments, anchors,
 status changes, credit events and amendments are each checked on chain before they are sent.
 
-Everything is synthetic. Identity numbers and credit codes are generated with valid check
-characters (birth dates 1980-2000, sequence numbers 9xx; organisation codes ``MA0DEMX..``),
-names are "示例 ..." ("example ..."). The documents go to ``DIR/demo-documents/``; which subject
-holds which document, with the identifiers, goes to ``DIR/demo-credentials.json`` (mode 0600) and
-nowhere else: standard output shows counts only.
+What is seeded (all synthetic) is in ``scripts/demo_data.py``; this module is how. The documents
+go to ``DIR/demo-documents/``; which subject holds which document, with the identifiers, goes to
+``DIR/demo-credentials.json`` (mode 0600) and nowhere else: standard output shows counts only.
 """
 
 # Chinese text is set with full-width punctuation (commas, colons, brackets), which RUF001
@@ -31,6 +29,27 @@ from pathlib import Path
 from typing import Any, Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from demo_data import (
+    AMENDMENT_TITLES,
+    BUNDLE_DAYS,
+    BUNDLES,
+    CERTIFICATE_BY_NAME,
+    CERTIFICATES,
+    CREDIT_EVENTS,
+    DEMO_BANNER,
+    DEPARTMENT_BY_ID,
+    DEPARTMENTS,
+    REGIONS,
+    SPOUSES,
+    SUBJECT_BY_LABEL,
+    SUBJECTS,
+    BundleSpec,
+    CertificateSpec,
+    CreditSpec,
+    DepartmentSpec,
+    SubjectSpec,
+)
 
 from ledger.catalogue import (
     CREDIT_CATEGORIES,
@@ -55,7 +74,7 @@ from ledger.errors import (
     LedgerError,
 )
 from ledger.files import write_atomically
-from ledger.identity import SubjectKind, make_citizen_id, make_uscc
+from ledger.identity import SubjectKind
 from ledger.parsing import CHINA_STANDARD_TIME, deadline_of, end_of_day, start_of_day
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
@@ -66,312 +85,6 @@ CREDENTIALS_FILE: Final = "demo-credentials.json"
 MANIFEST_FILE: Final = "manifest.json"
 #: Dates on certificates are civil dates in China (UTC+8), as in ``ledger anchor --expires``.
 CST: Final = CHINA_STANDARD_TIME
-DEMO_BANNER: Final = "【演示数据 DEMO — 虚构主体，仅供测试 / fictional subject, for testing only】"
-
-# ----------------------------------------------------------------------------------------------
-# What is seeded
-# ----------------------------------------------------------------------------------------------
-
-REGIONS: Final = {110000: "北京市", 310000: "上海市", 440300: "深圳市"}
-
-
-@dataclass(frozen=True)
-class DepartmentSpec:
-    """A department to accredit: id, region (GB/T 2260), official name and scope names."""
-
-    department_id: int
-    region: int
-    name: str
-    kind: str
-    scopes: tuple[str, ...]
-
-    def scope_codes(self) -> list[int]:
-        """On-chain codes of the scopes (certificate types first, then credit categories)."""
-        codes: list[int] = []
-        for scope in self.scopes:
-            try:
-                codes.append(certificate_type(scope).code)
-            except LedgerError:
-                codes.append(credit_category(scope).code)
-        return codes
-
-
-DEPARTMENTS: Final = (
-    DepartmentSpec(
-        110001,
-        110000,
-        "北京市市场监督管理局",
-        "market regulation",
-        ("business-licence", "food-business-licence", "false-information", "contract-default"),
-    ),
-    DepartmentSpec(
-        110002,
-        110000,
-        "国家税务总局北京市税务局",
-        "tax",
-        ("tax-registration", "tax-violation"),
-    ),
-    DepartmentSpec(
-        310001,
-        310000,
-        "上海市人力资源和社会保障局",
-        "social security",
-        ("social-security-registration", "social-insurance-record", "social-security-arrears"),
-    ),
-    DepartmentSpec(
-        310002,
-        310000,
-        "中华人民共和国上海海关",
-        "customs",
-        ("customs-registration", "customs-violation"),
-    ),
-    DepartmentSpec(
-        440301,
-        440300,
-        "深圳市民政局",
-        "civil affairs",
-        ("marriage-certificate", "residence-certificate", "commendation"),
-    ),
-    DepartmentSpec(
-        440302,
-        440300,
-        "深圳市公安局",
-        "public security",
-        ("no-criminal-record", "residence-certificate", "false-information"),
-    ),
-)
-_DEPARTMENT_BY_ID: Final = {spec.department_id: spec for spec in DEPARTMENTS}
-
-
-@dataclass(frozen=True)
-class SubjectSpec:
-    """A synthetic citizen or enterprise."""
-
-    label: str
-    kind: SubjectKind
-    name: str
-    identifier: str
-
-    @property
-    def masked(self) -> str:
-        """The identifier as printed on a personal document: region and last four only."""
-        if self.kind is SubjectKind.ENTERPRISE:
-            return self.identifier  # credit codes are public (docs/architecture.md)
-        return self.identifier[:6] + "*" * 8 + self.identifier[-4:]
-
-
-def _citizen(label: str, name: str, region: str, birth: date, sequence: int) -> SubjectSpec:
-    return SubjectSpec(label, SubjectKind.CITIZEN, name, make_citizen_id(region, birth, sequence))
-
-
-def _enterprise(label: str, name: str, region: str, number: int) -> SubjectSpec:
-    code = make_uscc("9", "1", region, f"MA0DEMX{number:02d}")
-    return SubjectSpec(label, SubjectKind.ENTERPRISE, name, code)
-
-
-SUBJECTS: Final = (
-    _enterprise("E1", "示例科技（北京）有限公司", "110108", 1),
-    _enterprise("E2", "示例国际贸易（上海）有限公司", "310115", 2),
-    _enterprise("E3", "示例餐饮管理（北京）有限公司", "110105", 3),
-    _enterprise("E4", "示例建材（北京）有限公司", "110112", 4),
-    _enterprise("E5", "示例电子（深圳）有限公司", "440305", 5),
-    _citizen("C1", "示例 张三", "110101", date(1985, 3, 12), 901),
-    _citizen("C2", "示例 李四", "310104", date(1990, 7, 8), 912),
-    _citizen("C3", "示例 王五", "440304", date(1988, 11, 23), 933),
-    _citizen("C4", "示例 赵六", "440305", date(1996, 1, 30), 946),
-    _citizen("C5", "示例 孙七", "110105", date(2000, 5, 5), 958),
-)
-_SUBJECT_BY_LABEL: Final = {spec.label: spec for spec in SUBJECTS}
-
-
-@dataclass(frozen=True)
-class CertificateSpec:
-    """A certificate to issue: holder, type, issuing department, validity and its fate."""
-
-    name: str
-    holder: str
-    type_name: str
-    department_id: int
-    #: Record region; a district inside the department's region, or the department's own.
-    region: int | None = None
-    #: Validity in days from first issue; None: no expiry (long-term).
-    valid_days: int | None = None
-    revoke: ReasonCode | None = None
-    #: Name of the certificate this one replaces (renewal or correction).
-    supersedes: str | None = None
-    details: tuple[tuple[str, str], ...] = ()
-
-
-CERTIFICATES: Final = (
-    CertificateSpec(
-        "E1-business-licence",
-        "E1",
-        "business-licence",
-        110001,
-        region=110108,
-        details=(("类型", "有限责任公司"), ("注册资本", "人民币 500 万元")),
-    ),
-    CertificateSpec("E1-tax-registration", "E1", "tax-registration", 110002, region=110108),
-    CertificateSpec("E2-customs-registration", "E2", "customs-registration", 310002, 310115),
-    CertificateSpec(
-        "E2-social-security-registration", "E2", "social-security-registration", 310001, 310115
-    ),
-    CertificateSpec("E3-business-licence", "E3", "business-licence", 110001, region=110105),
-    CertificateSpec(
-        "E3-food-business-licence-v1",
-        "E3",
-        "food-business-licence",
-        110001,
-        region=110105,
-        valid_days=5 * 365,
-        details=(("经营项目", "热食类食品制售"),),
-    ),
-    CertificateSpec(
-        "E3-food-business-licence-v2",
-        "E3",
-        "food-business-licence",
-        110001,
-        region=110105,
-        valid_days=5 * 365 + 180,
-        supersedes="E3-food-business-licence-v1",
-        details=(("经营项目", "热食类食品制售；冷食类食品制售"), ("变更事项", "增加经营项目")),
-    ),
-    CertificateSpec(
-        "E4-business-licence",
-        "E4",
-        "business-licence",
-        110001,
-        region=110112,
-        revoke=ReasonCode.LICENCE_WITHDRAWN,
-    ),
-    CertificateSpec("C1-residence-certificate", "C1", "residence-certificate", 440302, None, 365),
-    CertificateSpec("C2-marriage-certificate", "C2", "marriage-certificate", 440301),
-    CertificateSpec(
-        "C2-social-insurance-record", "C2", "social-insurance-record", 310001, valid_days=90
-    ),
-    CertificateSpec("C3-marriage-certificate", "C3", "marriage-certificate", 440301),
-    CertificateSpec(
-        "C4-no-criminal-record",
-        "C4",
-        "no-criminal-record",
-        440302,
-        valid_days=90,
-        revoke=ReasonCode.ISSUED_IN_ERROR,
-    ),
-    CertificateSpec("C5-residence-certificate", "C5", "residence-certificate", 440301, None, 365),
-)
-
-_CERTIFICATE_BY_NAME: Final = {spec.name: spec for spec in CERTIFICATES}
-_SPOUSES: Final = {"C2": "C3", "C3": "C2"}
-
-
-@dataclass(frozen=True)
-class CreditSpec:
-    """A credit event and the amendments it receives, in order."""
-
-    name: str
-    subject: str
-    category: str
-    department_id: int
-    polarity: Polarity
-    severity: int
-    days_ago: int
-    facts: str
-    amendments: tuple[Amendment, ...] = ()
-
-
-CREDIT_EVENTS: Final = (
-    CreditSpec(
-        "E1-contract-default",
-        "E1",
-        "contract-default",
-        110001,
-        Polarity.NEGATIVE,
-        2,
-        200,
-        "未按合同约定履行供货义务（虚构）",
-        (Amendment.DISPUTED, Amendment.UPHELD),
-    ),
-    CreditSpec(
-        "E1-tax-violation",
-        "E1",
-        "tax-violation",
-        110002,
-        Polarity.NEGATIVE,
-        2,
-        420,
-        "逾期未申报增值税（虚构）",
-        (Amendment.REPAIRED,),
-    ),
-    CreditSpec(
-        "E2-customs-violation",
-        "E2",
-        "customs-violation",
-        310002,
-        Polarity.NEGATIVE,
-        3,
-        150,
-        "申报商品编码不实（虚构）",
-    ),
-    CreditSpec(
-        "E3-false-information",
-        "E3",
-        "false-information",
-        110001,
-        Polarity.NEGATIVE,
-        4,
-        90,
-        "申请食品经营许可时提交虚假材料（虚构）",
-    ),
-    CreditSpec(
-        "E5-commendation",
-        "E5",
-        "commendation",
-        440301,
-        Polarity.POSITIVE,
-        2,
-        60,
-        "热心公益，捐助社区养老服务（虚构）",
-    ),
-    CreditSpec(
-        "C1-commendation",
-        "C1",
-        "commendation",
-        440301,
-        Polarity.POSITIVE,
-        1,
-        30,
-        "见义勇为（虚构）",
-    ),
-    CreditSpec(
-        "C3-social-security-arrears",
-        "C3",
-        "social-security-arrears",
-        310001,
-        Polarity.NEGATIVE,
-        1,
-        300,
-        "灵活就业人员社保欠缴三个月（虚构）",
-    ),
-    CreditSpec(
-        "C4-false-information",
-        "C4",
-        "false-information",
-        440302,
-        Polarity.NEGATIVE,
-        3,
-        45,
-        "办理居住证时提供虚假租赁合同（虚构）",
-    ),
-)
-
-_AMENDMENT_TITLES: Final = {
-    Amendment.DISPUTED: "信用信息异议受理通知书",
-    Amendment.UPHELD: "信用信息异议复核决定书（维持原记录）",
-    Amendment.REPAIRED: "信用修复决定书",
-    Amendment.CORRECTED: "信用信息更正决定书",
-    Amendment.WITHDRAWN: "信用信息撤销决定书",
-}
 
 # ----------------------------------------------------------------------------------------------
 # Documents on disk
@@ -437,6 +150,11 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def _serial(department_id: int) -> str:
+    """A document number: random, so no two demo documents (or runs) hash alike."""
+    return f"DEMO-{department_id}-{secrets.token_hex(4).upper()}"
+
+
 def _text_document(title: str, lines: Sequence[tuple[str, str]]) -> bytes:
     body = [title, DEMO_BANNER, ""]
     body += [f"{label}：{value}" for label, value in lines]
@@ -447,8 +165,8 @@ def _certificate_bytes(
     spec: CertificateSpec, subject: SubjectSpec, dates: Mapping[str, str | None]
 ) -> bytes:
     kind = certificate_type(spec.type_name)
-    issuer = _DEPARTMENT_BY_ID[spec.department_id].name
-    serial = f"DEMO-{spec.department_id}-{secrets.token_hex(4).upper()}"
+    issuer = DEPARTMENT_BY_ID[spec.department_id].name
+    serial = _serial(spec.department_id)
     valid_until = dates["validUntil"] or "长期"
     if kind.personal:
         # Documents about natural persons are structured certificates: every field has its own
@@ -463,8 +181,8 @@ def _certificate_bytes(
             "validUntil": dates["validUntil"],
             "notice": DEMO_BANNER,
         }
-        if spec.holder in _SPOUSES:
-            fields["spouseName"] = _SUBJECT_BY_LABEL[_SPOUSES[spec.holder]].name
+        if spec.holder in SPOUSES:
+            fields["spouseName"] = SUBJECT_BY_LABEL[SPOUSES[spec.holder]].name
         if spec.type_name == "residence-certificate":
             fields["address"] = "示例市示例区示例路 1 号（虚构）"
         fields.update(dict(spec.details))
@@ -492,8 +210,8 @@ def _credit_bytes(spec: CreditSpec, subject: SubjectSpec, dates: Mapping[str, st
         ("类别", f"{category.title_zh}（{category.name}）"),
         ("事实", spec.facts),
         ("发生日期", str(dates["occurredOn"])),
-        ("决定机关", _DEPARTMENT_BY_ID[spec.department_id].name),
-        ("文号", f"DEMO-{spec.department_id}-{secrets.token_hex(4).upper()}"),
+        ("决定机关", DEPARTMENT_BY_ID[spec.department_id].name),
+        ("文号", _serial(spec.department_id)),
     ]
     return _text_document(title, lines)
 
@@ -503,10 +221,10 @@ def _amendment_bytes(spec: CreditSpec, status: Amendment, dates: Mapping[str, st
         ("事项", f"{spec.name} 的信用记录"),
         ("决定", status.name.lower()),
         ("决定日期", str(dates["decidedOn"])),
-        ("决定机关", _DEPARTMENT_BY_ID[spec.department_id].name),
-        ("文号", f"DEMO-{spec.department_id}-{secrets.token_hex(4).upper()}"),
+        ("决定机关", DEPARTMENT_BY_ID[spec.department_id].name),
+        ("文号", _serial(spec.department_id)),
     ]
-    return _text_document(_AMENDMENT_TITLES[status], lines)
+    return _text_document(AMENDMENT_TITLES[status], lines)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -515,40 +233,6 @@ def _amendment_bytes(spec: CreditSpec, status: Amendment, dates: Mapping[str, st
 
 
 @dataclass
-@dataclass(frozen=True)
-class BundleSpec:
-    """A joint licensing bundle (多证联办): the enterprise, the lead department, the
-    certificates it needs (by their names in :data:`CERTIFICATES`) and which of them are filed."""
-
-    name: str
-    holder: str
-    lead: int
-    parts: tuple[str, ...]
-    filed: tuple[str, ...]
-
-
-BUNDLES: Final = (
-    # Complete: both licences of a new Beijing company, filed by their departments.
-    BundleSpec(
-        "E1-company-start",
-        "E1",
-        110001,
-        ("E1-business-licence", "E1-tax-registration"),
-        ("E1-business-licence", "E1-tax-registration"),
-    ),
-    # Waiting: the Shanghai trading company's social security registration is not filed yet.
-    BundleSpec(
-        "E2-import-export",
-        "E2",
-        310002,
-        ("E2-customs-registration", "E2-social-security-registration"),
-        ("E2-customs-registration",),
-    ),
-)
-#: Days from seeding until a demo bundle's deadline.
-BUNDLE_DAYS: Final = 60
-
-
 class Tally:
     """What this run did, and what it found already done."""
 
@@ -592,7 +276,7 @@ class Seeder:
     def subject_ref(self, label: str) -> bytes:
         """HMAC subject reference of a demo subject."""
         if label not in self._refs:
-            spec = _SUBJECT_BY_LABEL[label]
+            spec = SUBJECT_BY_LABEL[label]
             self._refs[label] = self.session.subject_ref(spec.identifier, spec.kind)
         return self._refs[label]
 
@@ -652,7 +336,7 @@ class Seeder:
     def certificates(self) -> None:
         """Anchor every demo certificate for its holder; revoke and supersede as planned."""
         for spec in CERTIFICATES:
-            subject = _SUBJECT_BY_LABEL[spec.holder]
+            subject = SUBJECT_BY_LABEL[spec.holder]
             valid_until = self.today + timedelta(days=spec.valid_days) if spec.valid_days else None
             suffix = ".json" if certificate_type(spec.type_name).personal else ".txt"
             stored = self.folder.ensure(
@@ -675,7 +359,7 @@ class Seeder:
         reader = self.session.certificates()
         client = self.session.certificates(self.sender(spec.department_id))
         kind = certificate_type(spec.type_name)
-        region = spec.region or _DEPARTMENT_BY_ID[spec.department_id].region
+        region = spec.region or DEPARTMENT_BY_ID[spec.department_id].region
         expiry = stored.dates.get("validUntil")
         expires_at = end_of_day(date.fromisoformat(expiry)) if expiry else None
         holder = self.subject_ref(spec.holder)
@@ -715,55 +399,21 @@ class Seeder:
 
     def credit(self) -> None:
         """Record each credit event and bring its amendments up to date."""
-        reader = self.session.credit()
         for spec in CREDIT_EVENTS:
-            subject = _SUBJECT_BY_LABEL[spec.subject]
+            subject = SUBJECT_BY_LABEL[spec.subject]
             evidence = self.folder.ensure(
                 f"evidence/{spec.name}.txt",
                 {"occurredOn": (self.today - timedelta(days=spec.days_ago)).isoformat()},
                 functools.partial(_credit_bytes, spec, subject),
             )
-            occurred_at = start_of_day(date.fromisoformat(str(evidence.dates["occurredOn"])))
-            category = credit_category(spec.category)
-            reference = self.subject_ref(spec.subject)
-            event_id = CreditLedgerClient.event_id(
-                reference, category.code, occurred_at, evidence.digest
-            )
             client = self.session.credit(self.sender(spec.department_id))
-            event = reader.event(event_id)
-            if event is None:
-                try:
-                    client.record(
-                        reference,
-                        category.code,
-                        spec.polarity,
-                        spec.severity,
-                        occurred_at,
-                        evidence.digest,
-                    )
-                    self.tally.credit_new += 1
-                except CreditLedgerDuplicateEvent:
-                    self.tally.credit_existing += 1
-            else:
-                self.tally.credit_existing += 1
-            done = event.amendment_count if event is not None else 0
-            decisions: list[str] = []
-            for step, status in enumerate(spec.amendments):
-                decided = self.today - timedelta(days=max(spec.days_ago - 20 * (step + 1), 0))
-                reason = self.folder.ensure(
-                    f"decisions/{spec.name}-{step + 1}-{status.name.lower()}.txt",
-                    {"decidedOn": decided.isoformat()},
-                    functools.partial(_amendment_bytes, spec, status),
-                )
-                decisions.append(str(reason.path))
-                if step >= done:
-                    client.amend(event_id, status, reason.digest)
-                    self.tally.amendments_new += 1
+            event_id, done = self._record(client, spec, evidence)
+            decisions = self._amend(client, spec, event_id, done)
             self.credit_events.setdefault(spec.subject, []).append(
                 {
                     "name": spec.name,
                     "eventId": "0x" + event_id.hex(),
-                    "category": category.name,
+                    "category": credit_category(spec.category).name,
                     "polarity": spec.polarity.name.lower(),
                     "severity": spec.severity,
                     "department": spec.department_id,
@@ -775,6 +425,47 @@ class Seeder:
                 }
             )
 
+    def _record(
+        self, client: CreditLedgerClient, spec: CreditSpec, evidence: StoredDocument
+    ) -> tuple[bytes, int]:
+        """Record the event unless it is on chain: its id, and how many amendments it has."""
+        occurred_at = start_of_day(date.fromisoformat(str(evidence.dates["occurredOn"])))
+        category = credit_category(spec.category)
+        reference = self.subject_ref(spec.subject)
+        event_id = CreditLedgerClient.event_id(
+            reference, category.code, occurred_at, evidence.digest
+        )
+        event = self.session.credit().event(event_id)
+        if event is not None:
+            self.tally.credit_existing += 1
+            return event_id, event.amendment_count
+        try:
+            client.record(
+                reference, category.code, spec.polarity, spec.severity, occurred_at, evidence.digest
+            )
+            self.tally.credit_new += 1
+        except CreditLedgerDuplicateEvent:
+            self.tally.credit_existing += 1
+        return event_id, 0
+
+    def _amend(
+        self, client: CreditLedgerClient, spec: CreditSpec, event_id: bytes, done: int
+    ) -> list[str]:
+        """Send the planned amendments after the first ``done``: the decision documents' paths."""
+        decisions: list[str] = []
+        for step, status in enumerate(spec.amendments):
+            decided = self.today - timedelta(days=max(spec.days_ago - 20 * (step + 1), 0))
+            reason = self.folder.ensure(
+                f"decisions/{spec.name}-{step + 1}-{status.name.lower()}.txt",
+                {"decidedOn": decided.isoformat()},
+                functools.partial(_amendment_bytes, spec, status),
+            )
+            decisions.append(str(reason.path))
+            if step >= done:
+                client.amend(event_id, status, reason.digest)
+                self.tally.amendments_new += 1
+        return decisions
+
     # -- joint licensing ----------------------------------------------------------------------
 
     def joint_licensing(self) -> None:
@@ -782,7 +473,7 @@ class Seeder:
         parts) and file the parts it plans to have filed."""
         reader = self.session.bundles()
         for spec in BUNDLES:
-            holder = _SUBJECT_BY_LABEL[spec.holder]
+            holder = SUBJECT_BY_LABEL[spec.holder]
             needed = [self._part(name) for name in spec.parts]
             bundle_id = self._existing_bundle(spec, needed)
             if bundle_id is None:
@@ -798,7 +489,7 @@ class Seeder:
                 raise ConfigurationError(f"bundle {spec.name} was opened but cannot be read")
             for index, name in enumerate(spec.parts):
                 if name in spec.filed and bundle.parts[index].doc_hash is None:
-                    department = _CERTIFICATE_BY_NAME[name].department_id
+                    department = CERTIFICATE_BY_NAME[name].department_id
                     self.session.file_bundle_part(
                         department,
                         bundle_id,
@@ -818,7 +509,7 @@ class Seeder:
             )
 
     def _part(self, name: str) -> tuple[int, int]:
-        spec = _CERTIFICATE_BY_NAME[name]
+        spec = CERTIFICATE_BY_NAME[name]
         return spec.department_id, certificate_type(spec.type_name).code
 
     def _existing_bundle(self, spec: BundleSpec, needed: list[tuple[int, int]]) -> bytes | None:
@@ -835,45 +526,9 @@ class Seeder:
 
     def credentials(self) -> dict[str, Any]:
         """Everything a demo user needs to act as a department or look up a subject."""
-        registry = self.session.registry()
-        reader = self.session.certificates()
         deployment = self.session.deployment
-        departments = []
-        for spec in DEPARTMENTS:
-            departments.append(
-                {
-                    "departmentId": spec.department_id,
-                    "name": spec.name,
-                    "kind": spec.kind,
-                    "region": spec.region,
-                    "regionName": REGIONS[spec.region],
-                    "scopes": list(spec.scopes),
-                    "activeKeys": registry.signers(spec.department_id),
-                    "localKeys": [
-                        record.address
-                        for record in self.session.keystore.department_keys(spec.department_id)
-                    ],
-                }
-            )
-        subjects = []
-        for subject in SUBJECTS:
-            documents = []
-            for entry in self.documents.get(subject.label, []):
-                record = reader.certificate(bytes.fromhex(str(entry["hash"])[2:]))
-                status = record.status.name.lower() if record else "not anchored"
-                documents.append({**entry, "status": status})
-            subjects.append(
-                {
-                    "label": subject.label,
-                    "name": subject.name,
-                    "kind": subject.kind.value,
-                    "identifier": subject.identifier,
-                    "subjectRef": "0x" + self.subject_ref(subject.label).hex(),
-                    "documents": documents,
-                    "creditEvents": self.credit_events.get(subject.label, []),
-                    "bundles": self.bundles.get(subject.label, []),
-                }
-            )
+        departments = [self._department_entry(spec) for spec in DEPARTMENTS]
+        subjects = [self._subject_entry(subject) for subject in SUBJECTS]
         return {
             "note": (
                 "Synthetic demo data: every identifier was generated with a valid check character "
@@ -901,6 +556,41 @@ class Seeder:
             "governanceKey": self.session.keystore.governance().address,
             "departments": departments,
             "subjects": subjects,
+        }
+
+    def _department_entry(self, spec: DepartmentSpec) -> dict[str, Any]:
+        """A department as the credentials file shows it, with its keys on chain and on disk."""
+        return {
+            "departmentId": spec.department_id,
+            "name": spec.name,
+            "kind": spec.kind,
+            "region": spec.region,
+            "regionName": REGIONS[spec.region],
+            "scopes": list(spec.scopes),
+            "activeKeys": self.session.registry().signers(spec.department_id),
+            "localKeys": [
+                record.address
+                for record in self.session.keystore.department_keys(spec.department_id)
+            ],
+        }
+
+    def _subject_entry(self, subject: SubjectSpec) -> dict[str, Any]:
+        """A subject with what it holds: documents (with their status now), events, bundles."""
+        reader = self.session.certificates()
+        documents = []
+        for entry in self.documents.get(subject.label, []):
+            record = reader.certificate(bytes.fromhex(str(entry["hash"])[2:]))
+            status = record.status.name.lower() if record else "not anchored"
+            documents.append({**entry, "status": status})
+        return {
+            "label": subject.label,
+            "name": subject.name,
+            "kind": subject.kind.value,
+            "identifier": subject.identifier,
+            "subjectRef": "0x" + self.subject_ref(subject.label).hex(),
+            "documents": documents,
+            "creditEvents": self.credit_events.get(subject.label, []),
+            "bundles": self.bundles.get(subject.label, []),
         }
 
 
