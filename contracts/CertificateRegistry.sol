@@ -1,10 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
 import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
 import {AccreditationCache} from "./utils/AccreditationCache.sol";
+import {
+    CERT_TERMS_BITS,
+    CERT_TERMS_REGION_SHIFT,
+    CERT_TERMS_TYPE_SHIFT,
+    LEAF_REVOKED_AT_SHIFT,
+    LEAF_REVOKED_BY_SHIFT,
+    RECORD_ANCHORED_AT_SHIFT,
+    RECORD_ANCHORED_BLOCK_SHIFT,
+    RECORD_CERT_TYPE_SHIFT,
+    RECORD_EXPIRES_AT_SHIFT,
+    RECORD_KIND_SHIFT,
+    RECORD_REASON_SHIFT,
+    RECORD_REGION_SHIFT,
+    RECORD_STATUS_SHIFT
+} from "./utils/RecordLayout.sol";
 
 /// @title Certificate registry
 /// @notice Departments anchor the fingerprints of the certificates and licences they issue and
@@ -16,15 +32,24 @@ import {AccreditationCache} from "./utils/AccreditationCache.sol";
 /// functions are named so that their selectors sort first in the dispatcher.
 contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
     /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ICertificateRegistry
+    string public constant VERSION = "1.0.0";
+
+    /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Packed record layout (low to high bits): issuer 32 | certType 32 | region 24 |
-    /// anchoredAt 40 | expiresAt 40 | anchoredBlock 40 | status 8 | kind 8 | reasonCode 16.
+    /// anchoredAt 40 | expiresAt 40 | anchoredBlock 40 | status 8 | kind 8 | reasonCode 16
+    /// (offsets RECORD_*_SHIFT in utils/RecordLayout.sol).
     mapping(bytes32 docHash => uint256 packed) private _records;
     mapping(bytes32 oldHash => bytes32 newHash) private _successors;
     /// @dev Revoked certificates inside batches, by keccak256(abi.encode(root, docHash)); packed
-    /// (low to high bits): reasonCode 16 | actor 32 | revokedAt 40. Keyed by document hash rather
+    /// (low to high bits): reasonCode 16 | actor 32 | revokedAt 40 (offsets LEAF_*_SHIFT in
+    /// utils/RecordLayout.sol). Keyed by document hash rather
     /// than leaf position: with sorted pairs a proof does not fix a position (docs/adr/0010).
     mapping(bytes32 leafKey => uint256 packed) private _revokedLeaves;
 
@@ -71,9 +96,9 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
 
     /// @inheritdoc ICertificateRegistry
     function anchorBatchedCertificates(bytes32 root, uint256 terms) external {
-        if (terms >> 96 != 0) revert CertificateRegistryInvalidTerms(terms);
-        uint32 certType = uint32(terms >> 64);
-        uint24 region = uint24(terms >> 40);
+        if (terms >> CERT_TERMS_BITS != 0) revert CertificateRegistryInvalidTerms(terms);
+        uint32 certType = uint32(terms >> CERT_TERMS_TYPE_SHIFT);
+        uint24 region = uint24(terms >> CERT_TERMS_REGION_SHIFT);
         uint32 issuer = _authorize(msg.sender, certType, region);
         _anchor(root, issuer, certType, region, uint40(terms), Kind.BatchRoot);
         emit CertificateBatchAnchored(root);
@@ -95,9 +120,10 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
             revert CertificateRegistryNotInBatch(root, docHash);
         }
         if (reasonCode == 0) revert CertificateRegistryMissingReason();
-        bytes32 key = _leafKey(root, docHash);
+        bytes32 key = Hashes.efficientKeccak256(root, docHash);
         if (_revokedLeaves[key] != 0) revert CertificateRegistryLeafAlreadyRevoked(root, docHash);
-        _revokedLeaves[key] = uint256(reasonCode) | (uint256(actor) << 16) | (block.timestamp << 48);
+        _revokedLeaves[key] = uint256(reasonCode) | (uint256(actor) << LEAF_REVOKED_BY_SHIFT)
+            | (block.timestamp << LEAF_REVOKED_AT_SHIFT);
         emit CertificateLeafRevoked(root, docHash, reasonCode, actor);
     }
 
@@ -148,8 +174,8 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
         Certificate memory record = _unpack(_records[root]);
         if (record.kind != Kind.BatchRoot || record.status == Status.None) return (Status.None, 0, 0, 0);
         if (!MerkleProof.verifyCalldata(proof, root, _leafNode(docHash))) return (Status.None, 0, 0, 0);
-        uint256 revoked = _revokedLeaves[_leafKey(root, docHash)];
-        (revokedBy, revokedAt) = (uint32(revoked >> 16), uint40(revoked >> 48));
+        uint256 revoked = _revokedLeaves[Hashes.efficientKeccak256(root, docHash)];
+        (revokedBy, revokedAt) = (uint32(revoked >> LEAF_REVOKED_BY_SHIFT), uint40(revoked >> LEAF_REVOKED_AT_SHIFT));
         if (revoked != 0 && record.status != Status.Revoked) {
             return (Status.Revoked, uint16(revoked), revokedBy, revokedAt);
         }
@@ -163,7 +189,8 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
 
     /// @inheritdoc ICertificateRegistry
     function encodeTerms(uint32 certType, uint24 region, uint40 expiresAt) external pure returns (uint256 terms) {
-        return (uint256(certType) << 64) | (uint256(region) << 40) | uint256(expiresAt);
+        return (uint256(certType) << CERT_TERMS_TYPE_SHIFT) | (uint256(region) << CERT_TERMS_REGION_SHIFT)
+            | uint256(expiresAt);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -171,9 +198,9 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
     //////////////////////////////////////////////////////////////*/
 
     function _anchorTerms(bytes32 docHash, uint256 terms) private {
-        if (terms >> 96 != 0) revert CertificateRegistryInvalidTerms(terms);
-        uint32 certType = uint32(terms >> 64);
-        uint24 region = uint24(terms >> 40);
+        if (terms >> CERT_TERMS_BITS != 0) revert CertificateRegistryInvalidTerms(terms);
+        uint32 certType = uint32(terms >> CERT_TERMS_TYPE_SHIFT);
+        uint24 region = uint24(terms >> CERT_TERMS_REGION_SHIFT);
         uint40 expiresAt = uint40(terms);
         uint32 issuer = _authorize(msg.sender, certType, region);
         _anchor(docHash, issuer, certType, region, expiresAt, Kind.Document);
@@ -198,9 +225,10 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
             existing := sload(slot)
         }
         if (existing != 0) revert CertificateRegistryAlreadyAnchored(docHash);
-        uint256 packed = uint256(issuer) | (uint256(certType) << 32) | (uint256(region) << 64) | (block.timestamp << 88)
-            | (uint256(expiresAt) << 128) | (block.number << 168) | (uint256(uint8(Status.Active)) << 208)
-            | (uint256(uint8(kind)) << 216);
+        uint256 packed = uint256(issuer) | (uint256(certType) << RECORD_CERT_TYPE_SHIFT)
+            | (uint256(region) << RECORD_REGION_SHIFT) | (block.timestamp << RECORD_ANCHORED_AT_SHIFT)
+            | (uint256(expiresAt) << RECORD_EXPIRES_AT_SHIFT) | (block.number << RECORD_ANCHORED_BLOCK_SHIFT)
+            | (uint256(uint8(Status.Active)) << RECORD_STATUS_SHIFT) | (uint256(uint8(kind)) << RECORD_KIND_SHIFT);
         assembly ("memory-safe") {
             sstore(slot, packed)
         }
@@ -225,37 +253,33 @@ contract CertificateRegistry is ICertificateRegistry, AccreditationCache {
         }
     }
 
-    function _leafKey(bytes32 root, bytes32 docHash) private pure returns (bytes32 key) {
-        assembly ("memory-safe") {
-            mstore(0x00, root)
-            mstore(0x20, docHash)
-            key := keccak256(0x00, 0x40)
-        }
-    }
-
     function _existing(bytes32 docHash) private view returns (Certificate memory record) {
         record = _unpack(_records[docHash]);
         if (record.status == Status.None) revert CertificateRegistryUnknownCertificate(docHash);
     }
 
     function _pack(Certificate memory record) private pure returns (uint256) {
-        return uint256(record.issuer) | (uint256(record.certType) << 32) | (uint256(record.region) << 64)
-            | (uint256(record.anchoredAt) << 88) | (uint256(record.expiresAt) << 128)
-            | (uint256(record.anchoredBlock) << 168) | (uint256(uint8(record.status)) << 208)
-            | (uint256(uint8(record.kind)) << 216) | (uint256(record.reasonCode) << 224);
+        return uint256(record.issuer) | (uint256(record.certType) << RECORD_CERT_TYPE_SHIFT)
+            | (uint256(record.region) << RECORD_REGION_SHIFT)
+            | (uint256(record.anchoredAt) << RECORD_ANCHORED_AT_SHIFT)
+            | (uint256(record.expiresAt) << RECORD_EXPIRES_AT_SHIFT)
+            | (uint256(record.anchoredBlock) << RECORD_ANCHORED_BLOCK_SHIFT)
+            | (uint256(uint8(record.status)) << RECORD_STATUS_SHIFT)
+            | (uint256(uint8(record.kind)) << RECORD_KIND_SHIFT)
+            | (uint256(record.reasonCode) << RECORD_REASON_SHIFT);
     }
 
     function _unpack(uint256 packed) private pure returns (Certificate memory) {
         return Certificate({
             issuer: uint32(packed),
-            certType: uint32(packed >> 32),
-            region: uint24(packed >> 64),
-            anchoredAt: uint40(packed >> 88),
-            expiresAt: uint40(packed >> 128),
-            anchoredBlock: uint40(packed >> 168),
-            status: Status(uint8(packed >> 208)),
-            kind: Kind(uint8(packed >> 216)),
-            reasonCode: uint16(packed >> 224)
+            certType: uint32(packed >> RECORD_CERT_TYPE_SHIFT),
+            region: uint24(packed >> RECORD_REGION_SHIFT),
+            anchoredAt: uint40(packed >> RECORD_ANCHORED_AT_SHIFT),
+            expiresAt: uint40(packed >> RECORD_EXPIRES_AT_SHIFT),
+            anchoredBlock: uint40(packed >> RECORD_ANCHORED_BLOCK_SHIFT),
+            status: Status(uint8(packed >> RECORD_STATUS_SHIFT)),
+            kind: Kind(uint8(packed >> RECORD_KIND_SHIFT)),
+            reasonCode: uint16(packed >> RECORD_REASON_SHIFT)
         });
     }
 }

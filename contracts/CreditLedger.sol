@@ -4,6 +4,20 @@ pragma solidity ^0.8.24;
 import {ICreditLedger} from "./interfaces/ICreditLedger.sol";
 import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
 import {AccreditationCache} from "./utils/AccreditationCache.sol";
+import {
+    AMENDMENT_AT_SHIFT,
+    AMENDMENT_BY_SHIFT,
+    AMENDMENT_COUNT_SHIFT,
+    CREDIT_TERMS_BITS,
+    CREDIT_TERMS_CATEGORY_SHIFT,
+    CREDIT_TERMS_POLARITY_SHIFT,
+    CREDIT_TERMS_SEVERITY_SHIFT,
+    EVENT_CATEGORY_SHIFT,
+    EVENT_OCCURRED_AT_SHIFT,
+    EVENT_POLARITY_SHIFT,
+    EVENT_RECORDED_AT_SHIFT,
+    EVENT_SEVERITY_SHIFT
+} from "./utils/RecordLayout.sol";
 
 /// @title Credit ledger
 /// @notice Departments record credit events about subjects; events are append-only and amended
@@ -27,14 +41,19 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
 
     uint8 private constant _MAX_SEVERITY = 5;
 
+    /// @inheritdoc ICreditLedger
+    string public constant VERSION = "1.0.0";
+
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Packed event (low to high bits): recorder 32 | category 32 | polarity 8 | severity 8 |
-    /// occurredAt 40 | recordedAt 40. Written once, never again.
+    /// occurredAt 40 | recordedAt 40 (offsets EVENT_*_SHIFT in utils/RecordLayout.sol). Written once,
+    /// never again.
     mapping(bytes32 eventId => uint256 packed) private _events;
-    /// @dev Packed amendment state: status 8 | amendedBy 32 | amendedAt 40 | count 16.
+    /// @dev Packed amendment state: status 8 | amendedBy 32 | amendedAt 40 | count 16 (offsets
+    /// AMENDMENT_*_SHIFT in utils/RecordLayout.sol).
     mapping(bytes32 eventId => uint256 packed) private _amendments;
     mapping(uint32 category => uint40 period) private _disclosurePeriods;
 
@@ -74,9 +93,9 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
         if (!allowed || (status == Amendment.Repaired && creditEvent.polarity != Polarity.Negative)) {
             revert CreditLedgerInvalidTransition(eventId, current, status);
         }
-        uint256 count = uint16(state >> 80) + 1;
-        _amendments[eventId] =
-            uint256(uint8(status)) | (uint256(actor) << 8) | (block.timestamp << 40) | (count << 80);
+        uint256 count = uint16(state >> AMENDMENT_COUNT_SHIFT) + 1;
+        _amendments[eventId] = uint256(uint8(status)) | (uint256(actor) << AMENDMENT_BY_SHIFT)
+            | (block.timestamp << AMENDMENT_AT_SHIFT) | (count << AMENDMENT_COUNT_SHIFT);
         emit CreditEventAmended(eventId, status, reasonHash, actor);
     }
 
@@ -101,9 +120,9 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
         uint256 state = _amendments[eventId];
         return AmendmentState({
             status: Amendment(uint8(state)),
-            amendedBy: uint32(state >> 8),
-            amendedAt: uint40(state >> 40),
-            count: uint16(state >> 80)
+            amendedBy: uint32(state >> AMENDMENT_BY_SHIFT),
+            amendedAt: uint40(state >> AMENDMENT_AT_SHIFT),
+            count: uint16(state >> AMENDMENT_COUNT_SHIFT)
         });
     }
 
@@ -135,8 +154,9 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
         pure
         returns (uint256 terms)
     {
-        return (uint256(category) << 56) | (uint256(uint8(polarity)) << 48) | (uint256(severity) << 40)
-            | uint256(occurredAt);
+        return (uint256(category) << CREDIT_TERMS_CATEGORY_SHIFT)
+            | (uint256(uint8(polarity)) << CREDIT_TERMS_POLARITY_SHIFT)
+            | (uint256(severity) << CREDIT_TERMS_SEVERITY_SHIFT) | uint256(occurredAt);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -144,11 +164,13 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
     //////////////////////////////////////////////////////////////*/
 
     function _record(bytes32 subjectRef, uint256 terms, bytes32 evidenceHash) private returns (bytes32 eventId) {
-        if (terms >> 88 != 0 || uint8(terms >> 48) > uint8(Polarity.Positive)) revert CreditLedgerInvalidTerms(terms);
-        uint32 category = uint32(terms >> 56);
+        if (terms >> CREDIT_TERMS_BITS != 0 || uint8(terms >> CREDIT_TERMS_POLARITY_SHIFT) > uint8(Polarity.Positive)) {
+            revert CreditLedgerInvalidTerms(terms);
+        }
+        uint32 category = uint32(terms >> CREDIT_TERMS_CATEGORY_SHIFT);
         uint32 recorder = _authorize(msg.sender, category, 0);
         if (subjectRef == bytes32(0) || evidenceHash == bytes32(0)) revert CreditLedgerInvalidReference();
-        uint8 severity = uint8(terms >> 40);
+        uint8 severity = uint8(terms >> CREDIT_TERMS_SEVERITY_SHIFT);
         if (severity == 0 || severity > _MAX_SEVERITY) revert CreditLedgerInvalidSeverity(severity);
         uint40 occurredAt = uint40(terms);
         if (occurredAt > block.timestamp) revert CreditLedgerOccurredInFuture(occurredAt);
@@ -156,18 +178,20 @@ contract CreditLedger is ICreditLedger, AccreditationCache {
         if (_events[eventId] != 0) revert CreditLedgerDuplicateEvent(eventId);
         // The terms' low 88 bits are already laid out as occurredAt | severity | polarity | category;
         // the stored word puts recorder first and appends recordedAt.
-        _events[eventId] = uint256(recorder) | (uint256(category) << 32) | (((terms >> 48) & 0xff) << 64)
-            | (uint256(severity) << 72) | (uint256(occurredAt) << 80) | (block.timestamp << 120);
+        _events[eventId] = uint256(recorder) | (uint256(category) << EVENT_CATEGORY_SHIFT)
+            | (((terms >> CREDIT_TERMS_POLARITY_SHIFT) & 0xff) << EVENT_POLARITY_SHIFT)
+            | (uint256(severity) << EVENT_SEVERITY_SHIFT) | (uint256(occurredAt) << EVENT_OCCURRED_AT_SHIFT)
+            | (block.timestamp << EVENT_RECORDED_AT_SHIFT);
     }
 
     function _unpack(uint256 packed) private pure returns (CreditEvent memory) {
         return CreditEvent({
             recorder: uint32(packed),
-            category: uint32(packed >> 32),
-            polarity: Polarity(uint8(packed >> 64)),
-            severity: uint8(packed >> 72),
-            occurredAt: uint40(packed >> 80),
-            recordedAt: uint40(packed >> 120)
+            category: uint32(packed >> EVENT_CATEGORY_SHIFT),
+            polarity: Polarity(uint8(packed >> EVENT_POLARITY_SHIFT)),
+            severity: uint8(packed >> EVENT_SEVERITY_SHIFT),
+            occurredAt: uint40(packed >> EVENT_OCCURRED_AT_SHIFT),
+            recordedAt: uint40(packed >> EVENT_RECORDED_AT_SHIFT)
         });
     }
 }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IAccreditationSink} from "./interfaces/IAccreditationSink.sol";
 import {IDepartmentRegistry} from "./interfaces/IDepartmentRegistry.sol";
+import {SCOPE_KIND_SHIFT} from "./utils/RecordLayout.sol";
 import {Regions} from "./utils/Regions.sol";
 
 /// @title Department registry
@@ -31,6 +32,8 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
     uint256 public constant MAX_SIGNERS = 4;
     /// @notice Highest scope kind (1: certificate types, 2: credit categories).
     uint8 public constant MAX_KIND = 2;
+    /// @inheritdoc IDepartmentRegistry
+    string public constant VERSION = "1.0.0";
 
     uint40 private constant _OPEN = type(uint40).max;
 
@@ -270,7 +273,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
         uint32[] storage current = _scopes[departmentId];
         for (uint256 i = 0; i < scopes.length; ++i) {
             uint32 scope = scopes[i];
-            uint8 kind = uint8(scope >> 24);
+            uint8 kind = uint8(scope >> SCOPE_KIND_SHIFT);
             if (kind == 0 || kind > MAX_KIND || scope & 0xffffff == 0) revert DepartmentRegistryInvalidScope(scope);
             if (_indexOf(current, scope) != type(uint256).max) {
                 revert DepartmentRegistryDuplicateScope(departmentId, scope);
@@ -347,7 +350,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
             if (address(sink) == address(0)) continue;
             uint256 count = 0;
             for (uint256 j = 0; j < scopes.length; ++j) {
-                if (uint8(scopes[j] >> 24) == kind) ++count;
+                if (uint8(scopes[j] >> SCOPE_KIND_SHIFT) == kind) ++count;
             }
             if (count == 0) continue;
             IAccreditationSink.GrantUpdate[] memory updates =
@@ -356,7 +359,7 @@ contract DepartmentRegistry is IDepartmentRegistry, Ownable2Step {
             for (uint256 i = 0; i < signers.length; ++i) {
                 SignerKey memory key = _keys[signers[i]];
                 for (uint256 j = 0; j < scopes.length; ++j) {
-                    if (uint8(scopes[j] >> 24) != kind) continue;
+                    if (uint8(scopes[j] >> SCOPE_KIND_SHIFT) != kind) continue;
                     updates[n++] = IAccreditationSink.GrantUpdate({
                         signer: signers[i],
                         scope: scopes[j],

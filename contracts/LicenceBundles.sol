@@ -18,6 +18,8 @@ contract LicenceBundles is ILicenceBundles {
 
     /// @notice Most parts a bundle may name.
     uint256 public constant MAX_PARTS = 16;
+    /// @inheritdoc ILicenceBundles
+    string public constant VERSION = "1.0.0";
 
     IDepartmentRegistry private immutable _registry;
     ICertificateRegistry private immutable _certificates;

@@ -186,10 +186,17 @@ interface ICertificateRegistry {
     /// @return The replacement's hash.
     function successorOf(bytes32 docHash) external view returns (bytes32);
 
-    /// @notice Packs anchoring terms into one word: certType << 64 | region << 40 | expiresAt.
+    /// @notice Packs anchoring terms into one word: certType << 64 | region << 40 | expiresAt
+    /// (CERT_TERMS_TYPE_SHIFT and CERT_TERMS_REGION_SHIFT in utils/RecordLayout.sol).
     /// @param certType Certificate type.
     /// @param region GB/T 2260 region code.
     /// @param expiresAt First second of expiry (0: never).
     /// @return terms The packed word.
     function encodeTerms(uint32 certType, uint24 region, uint40 expiresAt) external pure returns (uint256 terms);
+
+    /// @notice The version of this contract (semantic versioning), so a client can check on chain
+    /// that it talks to the contract it was built for: the major number changes with any change a
+    /// client built for an earlier version cannot use (ABI, storage layout, packed terms).
+    /// @return The version string, e.g. "1.0.0".
+    function VERSION() external view returns (string memory);
 }

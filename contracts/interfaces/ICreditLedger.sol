@@ -147,7 +147,8 @@ interface ICreditLedger {
     /// @return Seconds.
     function disclosurePeriodOf(uint32 category) external view returns (uint40);
 
-    /// @notice Packs recording terms: category << 56 | polarity << 48 | severity << 40 | occurredAt.
+    /// @notice Packs recording terms: category << 56 | polarity << 48 | severity << 40 | occurredAt
+    /// (CREDIT_TERMS_*_SHIFT in utils/RecordLayout.sol).
     /// @param category Credit category.
     /// @param polarity Negative or positive.
     /// @param severity 1 (minor) to 5.
@@ -157,4 +158,10 @@ interface ICreditLedger {
         external
         pure
         returns (uint256 terms);
+
+    /// @notice The version of this contract (semantic versioning), so a client can check on chain
+    /// that it talks to the contract it was built for: the major number changes with any change a
+    /// client built for an earlier version cannot use (ABI, storage layout, packed terms).
+    /// @return The version string, e.g. "1.0.0".
+    function VERSION() external view returns (string memory);
 }

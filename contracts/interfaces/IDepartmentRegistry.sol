@@ -152,4 +152,10 @@ interface IDepartmentRegistry {
     /// @notice The governance authority (the registry's owner).
     /// @return The owner address.
     function owner() external view returns (address);
+
+    /// @notice The version of this contract (semantic versioning), so a client can check on chain
+    /// that it talks to the contract it was built for: the major number changes with any change a
+    /// client built for an earlier version cannot use (ABI, storage layout, packed terms).
+    /// @return The version string, e.g. "1.0.0".
+    function VERSION() external view returns (string memory);
 }

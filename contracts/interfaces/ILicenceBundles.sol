@@ -102,4 +102,10 @@ interface ILicenceBundles {
     /// @param bundleId The bundle.
     /// @return complete True when the bundle is complete at this moment.
     function isComplete(bytes32 bundleId) external view returns (bool complete);
+
+    /// @notice The version of this contract (semantic versioning), so a client can check on chain
+    /// that it talks to the contract it was built for: the major number changes with any change a
+    /// client built for an earlier version cannot use (ABI, storage layout, packed terms).
+    /// @return The version string, e.g. "1.0.0".
+    function VERSION() external view returns (string memory);
 }

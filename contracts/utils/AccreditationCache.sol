@@ -4,6 +4,13 @@ pragma solidity ^0.8.24;
 import {IAccreditationSink} from "../interfaces/IAccreditationSink.sol";
 import {IDepartmentRegistry} from "../interfaces/IDepartmentRegistry.sol";
 import {Regions} from "./Regions.sol";
+import {
+    GRANT_ACTIVE_SHIFT,
+    GRANT_REGION_SHIFT,
+    GRANT_VALID_FROM_SHIFT,
+    GRANT_VALID_UNTIL_SHIFT,
+    SCOPE_KIND_SHIFT
+} from "./RecordLayout.sol";
 
 /// @title Accreditation cache
 /// @notice Replica of the department registry's grants for one kind of scope, written only by the
@@ -56,7 +63,8 @@ abstract contract AccreditationCache is IAccreditationSink {
     IDepartmentRegistry public immutable DEPARTMENT_REGISTRY;
 
     /// @dev Grants live at keccak256(signer . scope . _GRANTS_SEED) (20 + 4 + 32 bytes), one word each,
-    /// packed low to high: departmentId 32 | region 24 | validFrom 40 | validUntil 40 | active 8.
+    /// packed low to high: departmentId 32 | region 24 | validFrom 40 | validUntil 40 | active 8
+    /// (offsets GRANT_*_SHIFT in RecordLayout.sol).
     /// Computing the slot directly saves the second hash a mapping of hashed keys would need.
     /// _GRANTS_SEED = keccak256("gov-ledger.accreditation-cache.grants") - 1 (ERC-7201 style).
     bytes32 private constant _GRANTS_SEED = 0x481dbbe432b61b12068a34ca68d88620ed6d355ae9344373ec9eef793ea628eb;
@@ -76,8 +84,9 @@ abstract contract AccreditationCache is IAccreditationSink {
         _checkRegistry();
         for (uint256 i = 0; i < updates.length; ++i) {
             GrantUpdate calldata u = updates[i];
-            uint256 packed = uint256(u.departmentId) | (uint256(u.region) << 32) | (uint256(u.validFrom) << 56)
-                | (uint256(u.validUntil) << 96) | (u.active ? uint256(1) << 136 : 0);
+            uint256 packed = uint256(u.departmentId) | (uint256(u.region) << GRANT_REGION_SHIFT)
+                | (uint256(u.validFrom) << GRANT_VALID_FROM_SHIFT) | (uint256(u.validUntil) << GRANT_VALID_UNTIL_SHIFT)
+                | (u.active ? uint256(1) << GRANT_ACTIVE_SHIFT : 0);
             bytes32 slot = _grantSlot(u.signer, u.scope);
             assembly ("memory-safe") {
                 sstore(slot, packed)
@@ -103,10 +112,10 @@ abstract contract AccreditationCache is IAccreditationSink {
         uint256 packed = _loadGrant(signer, scope);
         return Grant({
             departmentId: uint32(packed),
-            region: uint24(packed >> 32),
-            validFrom: uint40(packed >> 56),
-            validUntil: uint40(packed >> 96),
-            active: (packed >> 136) & 1 == 1
+            region: uint24(packed >> GRANT_REGION_SHIFT),
+            validFrom: uint40(packed >> GRANT_VALID_FROM_SHIFT),
+            validUntil: uint40(packed >> GRANT_VALID_UNTIL_SHIFT),
+            active: (packed >> GRANT_ACTIVE_SHIFT) & 1 == 1
         });
     }
 
@@ -118,8 +127,9 @@ abstract contract AccreditationCache is IAccreditationSink {
     function _authorize(address signer, uint32 scope, uint24 region) internal view returns (uint32) {
         uint256 grant = _loadGrant(signer, scope);
         if (
-            (grant >> 136) & 1 == 1 && uint40(grant >> 56) <= block.timestamp
-                && block.timestamp < uint40(grant >> 96) && Regions.covers(uint24(grant >> 32), region)
+            (grant >> GRANT_ACTIVE_SHIFT) & 1 == 1 && uint40(grant >> GRANT_VALID_FROM_SHIFT) <= block.timestamp
+                && block.timestamp < uint40(grant >> GRANT_VALID_UNTIL_SHIFT)
+                && Regions.covers(uint24(grant >> GRANT_REGION_SHIFT), region)
         ) {
             return uint32(grant);
         }
@@ -148,7 +158,7 @@ abstract contract AccreditationCache is IAccreditationSink {
     /// @dev The failure path: ask the registry for the precise reason and revert with it.
     function _revertDenied(address signer, uint32 scope, uint24 region) private view {
         // A scope of another kind is never pushed to this contract, whatever the registry says.
-        if (DEPARTMENT_REGISTRY.sinkOf(uint8(scope >> 24)) != address(this)) {
+        if (DEPARTMENT_REGISTRY.sinkOf(uint8(scope >> SCOPE_KIND_SHIFT)) != address(this)) {
             revert AccreditationScopeNotGranted(signer, scope);
         }
         IDepartmentRegistry.Denial denial =

@@ -46,6 +46,7 @@ CERTIFICATE_REGISTRY_SOURCES: Final = (
     "interfaces/IDepartmentRegistry.sol",
     "interfaces/IAccreditationSink.sol",
     "utils/AccreditationCache.sol",
+    "utils/RecordLayout.sol",
     "utils/Regions.sol",
 )
 
