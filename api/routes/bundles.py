@@ -37,7 +37,7 @@ from ledger.identity import SubjectKind
 from ledger.parsing import parse_deadline, parse_hash
 from ledger.service.journal import Operation
 from ledger.service.transactions import CallRecorder
-from ledger.verify import verify_bundle
+from ledger.verification import verify_bundle
 
 router = APIRouter(prefix="/bundles", tags=["joint licensing"])
 

@@ -23,7 +23,7 @@ from api.views import JSON_MEDIA_TYPE, report_response
 from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentDigester
-from ledger.verify import verify_document, verify_hash
+from ledger.verification import verify_document, verify_hash
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

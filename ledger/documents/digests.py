@@ -8,7 +8,7 @@ rule to bytes or to a file on disk (streamed when it is too large to be a certif
 the same errors.
 
 Not here: the certificate format and its hashes (:mod:`ledger.documents.certificate`), and
-checking a batch proof (:mod:`ledger.documents.batches`, :mod:`ledger.verify`).
+checking a batch proof (:mod:`ledger.documents.batches`, :mod:`ledger.verification`).
 """
 
 from __future__ import annotations

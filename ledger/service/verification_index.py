@@ -41,7 +41,7 @@ from web3.types import FilterParams
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts import ChainContext
 from ledger.service.database import ServiceDatabase
-from ledger.verify import refresh_report
+from ledger.verification import refresh_report
 
 __all__ = ["VerificationIndex"]
 

@@ -18,7 +18,7 @@ from api.middleware import IndexFront
 from ledger.documents import document_hash_of
 from ledger.service.database import ServiceDatabase
 from ledger.service.verification_index import VerificationIndex
-from ledger.verify import refresh_report
+from ledger.verification import refresh_report
 from tests.support.anvil import start_anvil
 from tests.support.http import bearer
 from tests.support.service import PreparedService, prepare_service

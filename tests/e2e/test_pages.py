@@ -33,7 +33,7 @@ from playwright.sync_api import (
 from api.web.pages import CONTENT_SECURITY_POLICY, STATIC_DIR
 from ledger.documents import DocumentKind, document_hash_of
 from ledger.identity import make_citizen_id
-from ledger.verify import CheckName, Outcome
+from ledger.verification import CheckName, Outcome
 from tests.e2e.browser import open_page, screenshot
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service

@@ -27,7 +27,7 @@ import pytest
 from ledger.documents import document_hash_of
 from ledger.identity import citizen_check_character, make_citizen_id
 from ledger.session import LedgerSession
-from ledger.verify import Verdict, verify_document
+from ledger.verification import Verdict, verify_document
 from tests.integration.conftest import (
     BUSINESS_LICENCE,
     TAX_VIOLATION,

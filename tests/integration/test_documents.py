@@ -44,8 +44,8 @@ from ledger.storage.vault import (
     KeyVault,
     StoredDocument,
 )
-from ledger.verify import CheckName, Outcome, Verdict, VerificationReport, anchored_cid
-from ledger.verify import verify_document as _verify_document
+from ledger.verification import CheckName, Outcome, Verdict, VerificationReport, anchored_cid
+from ledger.verification import verify_document as _verify_document
 from tests.integration.conftest import (
     DEPARTMENT_ID,
     DEPARTMENT_NAME,

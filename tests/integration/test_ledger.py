@@ -46,7 +46,7 @@ from ledger.identity import SubjectKind, make_citizen_id, make_uscc
 from ledger.merkle import MerkleTree
 from ledger.names import name_hash
 from ledger.session import LedgerSession
-from ledger.verify import (
+from ledger.verification import (
     Check,
     CheckName,
     Outcome,
