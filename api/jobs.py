@@ -13,11 +13,11 @@ from api.problems import status_of_error
 from api.service import Service
 from api.views import hex32
 from api.writes import request_digest
-from ledger.batches import store_batch_manifest
 from ledger.catalogue import certificate_type
 from ledger.contracts import RecordKind
+from ledger.documents.batches import store_batch_manifest
+from ledger.documents.merkle import MerkleTree
 from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError
-from ledger.merkle import MerkleTree
 from ledger.service.batch_jobs import BatchJob
 from ledger.service.journal import BATCH_ANCHOR, Operation
 from ledger.service.transactions import Call, CallRecorder

@@ -461,7 +461,7 @@ class BatchItemOut(_Camel):
     index: int
     document_hash: str
     kind: Literal["file", "certificate"]
-    #: ``ledger.batches.BatchProof`` JSON: a file's ``.proof.json``, or what goes into a
+    #: ``ledger.documents.batches.BatchProof`` JSON: a file's ``.proof.json``, or what goes into a
     #: structured certificate's ``"proof"`` member.
     proof: dict[str, Any]
 

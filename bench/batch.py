@@ -9,7 +9,7 @@ region 110101 expiring in about five years, through
 :class:`~ledger.contracts.CertificateRegistryClient` as the CLI and API use it), that gas divided
 by N next to OpenAttestation's ``issue(root)`` divided by N (the issue's target: at most 4.8 gas a
 certificate at 10,000), and the time to build the tree and every proof
-(:class:`~ledger.merkle.MerkleTree`) over random hashes.
+(:class:`~ledger.documents.merkle.MerkleTree`) over random hashes.
 
 **Wrapping and offline verification** (second and third tables), for N = 1,000 and 10,000, each
 side in its own language with its own library, on the same N documents with the same values:
@@ -24,26 +24,28 @@ building the raw documents, serializing the wrapped ones or any file IO.
 
 * *Wrap*, ours: :func:`~ledger.documents.salt_fields` for every document (a fresh 128-bit salt a
   field, the checks, the leaf hashes, the size check), :func:`~ledger.documents.target_hash` of
-  each, :meth:`MerkleTree.build <ledger.merkle.MerkleTree.build>` over the N target hashes,
-  :meth:`~ledger.merkle.MerkleTree.proofs`, and each certificate's wrapped JSON data
+  each, :meth:`MerkleTree.build <ledger.documents.merkle.MerkleTree.build>` over the N target
+  hashes, :meth:`~ledger.documents.merkle.MerkleTree.proofs`, and each certificate's wrapped
+  JSON data
   (:func:`~ledger.documents.certificate_to_json`) with its
-  :class:`~ledger.batches.BatchProof` attached (root, path, chain id and registry of the
+  :class:`~ledger.documents.batches.BatchProof` attached (root, path, chain id and registry of the
   deployment; no manifest is stored). OpenAttestation: ``wrapDocuments`` (v2) over the N
   documents: a uuid v4 salt a value, schema validation, the leaf hashes and the target hash of
   each, the Merkle tree and every proof attached, giving the wrapped objects in memory.
 * *Verify*, ours, from each wrapped certificate's canonical JSON bytes in memory:
   :func:`~ledger.documents.load_certificate` (strict parsing and every check),
-  :meth:`BatchProof.from_json <ledger.batches.BatchProof.from_json>` on its proof, the proof's
-  chain id and registry compared with the deployment's, and
-  :func:`~ledger.merkle.verify_proof` from the recomputed target hash to the root: everything
-  ``verify_document`` checks that needs no chain. OpenAttestation: ``verifySignature`` on every
+  :meth:`BatchProof.from_json <ledger.documents.batches.BatchProof.from_json>` on its proof, the
+  proof's chain id and registry compared with the deployment's, and
+  :func:`~ledger.documents.merkle.verify_proof` from the recomputed target hash to the root:
+  everything ``verify_document`` checks that needs no chain.
+  OpenAttestation: ``verifySignature`` on every
   wrapped document (target hash recomputed, proof checked to the Merkle root), on the objects
   ``JSON.parse`` gave (the ratio is taken against this figure, the faster of OpenAttestation's
   two); its JSON.parse + verifySignature from the text is shown beside it. The column "through
   verify_document's steps" is ours as the verifier reads a presented certificate:
   :func:`~ledger.documents.digest_and_proof` (one parse gives the document hash and the embedded
   proof's JSON, no certificate object built), :meth:`BatchProof.from_json
-  <ledger.batches.BatchProof.from_json>` on that JSON, then the same proof check.
+  <ledger.documents.batches.BatchProof.from_json>` on that JSON, then the same proof check.
 
 Throughput is N divided by the mean time of the runs. Targets (issue #5): wrapping at least 3
 times OpenAttestation's throughput at 10,000, offline verification at least 2 times.
@@ -78,7 +80,6 @@ from eth_typing import ChecksumAddress  # noqa: E402
 ROOT: Final = Path(__file__).resolve().parents[1]
 
 from bench.gas import OA_ISSUE, REGION, machine_line, open_backend  # noqa: E402
-from ledger.batches import BatchProof  # noqa: E402
 from ledger.catalogue import certificate_type  # noqa: E402
 from ledger.documents import (  # noqa: E402
     JSONValue,
@@ -88,7 +89,8 @@ from ledger.documents import (  # noqa: E402
     salt_fields,
     target_hash,
 )
-from ledger.merkle import MerkleTree, verify_proof  # noqa: E402
+from ledger.documents.batches import BatchProof  # noqa: E402
+from ledger.documents.merkle import MerkleTree, verify_proof  # noqa: E402
 
 SIZES: Final = (1, 100, 10_000)
 THROUGHPUT_SIZES: Final = (1_000, 10_000)

@@ -29,11 +29,11 @@ from api.schemas import BatchErrorOut, BatchItemOut, BatchJobOut
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32
-from ledger.batches import proofs_for
 from ledger.catalogue import certificate_type
 from ledger.documents import document_hash_of
+from ledger.documents.batches import proofs_for
+from ledger.documents.merkle import MerkleTree
 from ledger.errors import ValidationError
-from ledger.merkle import MerkleTree
 from ledger.service.batch_jobs import BatchJob
 
 router = APIRouter(prefix="/certificates/batches", tags=["certificates"])

@@ -53,9 +53,9 @@ from api.writes import (
     submit,
 )
 from ledger.authorization import authorize_certificate_change
-from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type, reason_code
 from ledger.contracts import CertificateRegistryClient
+from ledger.documents.batches import BatchProof
 from ledger.errors import (
     CertificateRegistryUnknownCertificate,
     DepartmentRegistryUnknownDepartment,

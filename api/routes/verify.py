@@ -20,9 +20,9 @@ from api.deps import get_service, get_settings
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
 from api.views import JSON_MEDIA_TYPE, report_response
-from ledger.batches import BatchProof
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentDigester
+from ledger.documents.batches import BatchProof
 from ledger.verification import verify_document, verify_hash
 
 if TYPE_CHECKING:

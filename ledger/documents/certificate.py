@@ -11,7 +11,7 @@ Wrapped form of a certificate (``dump_certificate`` / ``load_certificate``)::
     {"version": "gov-ledger/cert/v1", "type": "<certificate type>",
      "fields": {"<name>": {"salt": "<32 hex>", "value": <any JSON>}, ...},
      "obfuscated": ["<64 hex leaf hash>", ...],
-     "proof": {...}}            # only in a Merkle batch: ledger.batches.BatchProof
+     "proof": {...}}            # only in a Merkle batch: ledger.documents.batches.BatchProof
 
 Only the fields and obfuscated leaves are covered by the target hash; ``type`` is a routing hint,
 and verifiers must take the certificate type from the on-chain anchor. Error messages describe
@@ -41,6 +41,8 @@ from ledger.documents.canonical import (
     json_string,
     utf16_key,
 )
+from ledger.documents.keccak import keccak256 as keccak
+from ledger.documents.keccak import keccak256_hasher
 from ledger.documents.strict_json import (
     MAX_JSON_DEPTH,
     JSONValue,
@@ -49,8 +51,6 @@ from ledger.documents.strict_json import (
     require_unicode,
 )
 from ledger.errors import InvalidDocumentError
-from ledger.keccak import keccak256 as keccak
-from ledger.keccak import keccak256_hasher
 
 __all__ = [
     "CERTIFICATE_VERSION",
@@ -137,9 +137,9 @@ class SaltedCertificate:
     fields: Mapping[str, SaltedField]
     obfuscated: tuple[bytes, ...] = field(default=())
     #: Where the certificate is anchored when it is part of a Merkle batch: the proof to the
-    #: batch root and the anchor reference (``ledger.batches.BatchProof``'s JSON). Not covered
-    #: by the target hash, like a signature block: it says where to look, and every claim in it
-    #: is checked against the chain.
+    #: batch root and the anchor reference (``ledger.documents.batches.BatchProof``'s JSON).
+    #: Not covered by the target hash, like a signature block: it says where to look, and
+    #: every claim in it is checked against the chain.
     proof: JSONValue = field(default=None, compare=False)
     #: The leaf hashes, sorted: computed once, at construction, from the private copies above.
     _leaves: tuple[bytes, ...] = field(init=False, default=(), repr=False, compare=False)

@@ -23,10 +23,10 @@ from ledger.documents.certificate import (
     DEFAULT_MAX_CERTIFICATE_BYTES,
     check_certificate,
 )
+from ledger.documents.keccak import keccak256 as keccak
+from ledger.documents.keccak import keccak256_hasher
 from ledger.documents.strict_json import JSONValue, parse_json
 from ledger.errors import InvalidDocumentError
-from ledger.keccak import keccak256 as keccak
-from ledger.keccak import keccak256_hasher
 
 __all__ = [
     "DigestAndProof",
@@ -67,7 +67,7 @@ class DigestAndProof(NamedTuple):
 
     digest: DocumentDigest
     #: A certificate's ``"proof"`` member as parsed, not yet checked
-    #: (``ledger.batches.BatchProof.from_json`` reads it strictly); None for a file or a
+    #: (``ledger.documents.batches.BatchProof.from_json`` reads it strictly); None for a file or a
     #: certificate without one.
     proof: JSONValue
 

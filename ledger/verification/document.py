@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from ledger.batches import BatchProof
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts import (
@@ -38,8 +37,9 @@ from ledger.contracts import (
     RecordKind,
 )
 from ledger.documents import DocumentDigester, DocumentKind, digest_and_proof, document_hash_of
+from ledger.documents.batches import BatchProof
+from ledger.documents.merkle import verify_proof
 from ledger.errors import LedgerError, NotDeployedError, ValidationError
-from ledger.merkle import verify_proof
 from ledger.parsing import deadline_day
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
 from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid

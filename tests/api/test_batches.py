@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger.batches import BatchProof, wrap_certificate
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentKind, document_hash_of, dump_certificate, salt_fields
+from ledger.documents.batches import BatchProof, wrap_certificate
+from ledger.documents.merkle import MerkleTree
 from ledger.identity import make_citizen_id
-from ledger.merkle import MerkleTree
 from ledger.service.batch_jobs import BatchJobs
 from ledger.service.database import ServiceDatabase
 from ledger.session import LedgerSession

@@ -19,7 +19,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from ledger import errors
-from ledger.merkle import MerkleTree
+from ledger.documents.merkle import MerkleTree
 from tests.contracts.conftest import (
     BEIJING,
     BUSINESS_LICENCE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger import errors
-from ledger.merkle import MerkleTree, leaf_node
+from ledger.documents.merkle import MerkleTree, leaf_node
 from tests.contracts.conftest import (
     BUSINESS_LICENCE,
     CITY,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.batches import anchor_hashes
 from ledger.catalogue import ReasonCode, certificate_type
 from ledger.config import Settings
 from ledger.contracts import CertificateStatus
-from ledger.merkle import verify_proof
+from ledger.documents.batches import anchor_hashes
+from ledger.documents.merkle import verify_proof
 from ledger.session import LedgerSession
 
 SIZE = 10_000

@@ -22,7 +22,6 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
 from ledger import errors
-from ledger.batches import BatchProof, anchor_batch, wrap_certificate
 from ledger.catalogue import ReasonCode, certificate_type, credit_category
 from ledger.chain.transactions import TransactionSender
 from ledger.contracts import (
@@ -42,8 +41,9 @@ from ledger.documents import (
     obfuscate,
     salt_fields,
 )
+from ledger.documents.batches import BatchProof, anchor_batch, wrap_certificate
+from ledger.documents.merkle import MerkleTree
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
-from ledger.merkle import MerkleTree
 from ledger.names import name_hash
 from ledger.session import LedgerSession
 from ledger.verification import (

@@ -1,4 +1,4 @@
-"""Batch proofs read strictly (ledger.batches.BatchProof), with no chain."""
+"""Batch proofs read strictly (ledger.documents.batches.BatchProof), with no chain."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from eth_typing import ChecksumAddress
 
-from ledger.batches import PROOF_VERSION, BatchProof, embedded_proof
 from ledger.documents import certificate_to_json, dump_certificate, salt_fields
+from ledger.documents.batches import PROOF_VERSION, BatchProof, embedded_proof
 from ledger.errors import InvalidDocumentError
 
 REGISTRY = ChecksumAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")

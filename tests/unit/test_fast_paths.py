@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.documents import canonical
-from ledger.keccak import keccak256
+from ledger.documents.keccak import keccak256
 
 json_scalars = (
     st.none()

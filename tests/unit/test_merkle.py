@@ -9,8 +9,8 @@ from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.documents.merkle import MerkleTree, hash_pair, leaf_node, process_proof, verify_proof
 from ledger.errors import ValidationError
-from ledger.merkle import MerkleTree, hash_pair, leaf_node, process_proof, verify_proof
 
 hashes = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=70, unique=True)
 

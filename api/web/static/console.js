@@ -106,7 +106,7 @@ const state = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Evidence fingerprints (ledger/documents.py: a file's hash is keccak256 of its bytes)
+// Evidence fingerprints (ledger/documents/digests.py: a file's hash is keccak256 of its bytes)
 // ---------------------------------------------------------------------------------------------
 
 const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0d, 0x0a]);

@@ -6,6 +6,9 @@ nodes, can pass for one); inner nodes are ``keccak256(min(a, b) ++ max(a, b))`` 
 sorted, so a proof is just the list of siblings from the leaf up, the form OpenZeppelin's
 ``MerkleProof`` checks on chain. A level with an odd number of nodes passes its last node up
 unchanged.
+
+Not here: what a batch anchors and hands out (the manifest and the proofs,
+:mod:`ledger.documents.batches`) and how a document hash is computed (:mod:`ledger.documents`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
+from ledger.documents.keccak import keccak256 as keccak
+from ledger.documents.keccak import keccak256_hasher
 from ledger.errors import ValidationError
-from ledger.keccak import keccak256 as keccak
-from ledger.keccak import keccak256_hasher
 
 __all__ = ["MerkleTree", "hash_pair", "leaf_node", "process_proof", "verify_proof"]
 

@@ -1,15 +1,19 @@
 """Anchoring many certificates at once: a Merkle batch, its manifest and its proofs (ADR 0010).
 
 :func:`anchor_batch` hashes every document (files and structured certificates alike), builds the
-tree (:mod:`ledger.merkle`), stores the batch manifest in the document store (hashes only: it
-lists the leaves in order, with the type, region and expiry the anchor carries), anchors the
-root in one transaction, and returns one :class:`BatchProof` per document.
+tree (:mod:`ledger.documents.merkle`), stores the batch manifest in the document store (hashes
+only: it lists the leaves in order, with the type, region and expiry the anchor carries),
+anchors the root in one transaction, and returns one :class:`BatchProof` per document.
 
 A :class:`BatchProof` is what a verifier needs besides the document: the path to the root and the
 anchor reference (chain id, registry address, manifest CID). A structured certificate carries it
 inside (``"proof"``, :func:`wrap_certificate`); a file gets it beside it
 (``<file>.proof.json``). Every claim in it is checked against the chain: it tells where to look,
 not what to believe.
+
+Not here: the tree itself (:mod:`ledger.documents.merkle`), the service's batch jobs that run this
+in the background (:mod:`ledger.service.batch_jobs`, ``api/jobs.py``), and checking a presented
+proof against the chain (:mod:`ledger.verification`).
 """
 
 from __future__ import annotations
@@ -37,13 +41,13 @@ from ledger.documents import (
     document_hash_of,
     load_certificate,
 )
+from ledger.documents.merkle import MerkleTree
 from ledger.errors import (
     CertificateRegistryAlreadyAnchored,
     InvalidDocumentError,
     NotFoundError,
     ValidationError,
 )
-from ledger.merkle import MerkleTree
 from ledger.session import LedgerSession
 
 __all__ = [
