@@ -23,7 +23,7 @@ from api.views import JSON_MEDIA_TYPE, report_response
 from ledger.catalogue import certificate_type
 from ledger.documents import DocumentDigester
 from ledger.documents.batches import BatchProof
-from ledger.verification import verify_document, verify_hash
+from ledger.verification import AnchorOptions, verify_document, verify_hash
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -92,7 +92,7 @@ async def verify(request: Request) -> Response:
     ) -> dict[str, Any]:
         # The stored copy is checked too (``storage.copy``): the service has the store.
         # Copies of other regions' departments live in their stores (unless IPFS is shared).
-        options: dict[str, Any] = {
+        options: AnchorOptions = {
             "confirmations": confirmations,
             "documents": service.session.documents(),
             "encrypted_types": encrypted,
