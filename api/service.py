@@ -30,11 +30,11 @@ from api.security import DevIssuer, IdentityProvider
 from ledger.chain.transactions import TransactionSender
 from ledger.config import Settings
 from ledger.errors import LedgerError
-from ledger.index import CertificateIndex
 from ledger.locks import SharedProcessLock
 from ledger.names import DepartmentNames
 from ledger.service.audit import AuditLog
 from ledger.service.batch_jobs import BatchJobs
+from ledger.service.certificate_index import CertificateIndex
 from ledger.service.database import ServiceDatabase, lock_service_database
 from ledger.service.journal import Journal, Operation
 from ledger.service.tokens import TokenStore, looks_like_token
@@ -42,6 +42,7 @@ from ledger.service.transactions import TransactionManager
 from ledger.service.verification_index import VerificationIndex
 from ledger.serving import withdraw
 from ledger.session import LedgerSession
+from ledger.writes import Signer
 
 __all__ = ["Service", "bearer_token"]
 
@@ -322,10 +323,8 @@ def _settle(future: asyncio.Future[Operation], operation: Operation) -> None:
 
 def _signer(session: LedgerSession, signer: Mapping[str, Any]) -> TransactionSender:
     """The sender of a journaled operation's signer (``{"department": id}`` or
-    ``{"governance": true}``): the department's current key."""
-    if signer.get("governance") is True:
-        return session.governance_sender()
-    return session.department_sender(int(signer["department"]))
+    ``{"governance": true}``, :class:`~ledger.writes.Signer`): its current key."""
+    return session.signer_sender(Signer.from_json(signer))
 
 
 def _after_failure(session: LedgerSession, operation: Operation) -> None:

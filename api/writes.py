@@ -13,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from web3.contract.contract import ContractFunction
 
 from api.problems import ProblemError, status_of_error
 from api.schemas import OperationErrorOut, OperationOut
@@ -29,6 +28,7 @@ from api.views import hex32
 from ledger.config import Settings
 from ledger.service.journal import Operation
 from ledger.service.transactions import Call
+from ledger.writes import PreparedWrite
 
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 #: Printable ASCII without spaces at either end, as the IETF draft recommends (a UUID fits).
@@ -79,10 +79,10 @@ def request_digest(kind: str, fields: dict[str, Any]) -> bytes:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A write made ready by its route: the call, who signs it, and its answer's own fields."""
+    """A write made ready by its use case (:mod:`ledger.writes`), and the fields its answer
+    reports until it is confirmed (JSON, as the journal keeps them)."""
 
-    function: ContractFunction
-    signer: Mapping[str, Any]
+    write: PreparedWrite[Any]
     fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,7 +136,7 @@ async def run_operation(
     scope: str,
     department_id: int | None,
     kind: str,
-    identity: dict[str, Any],
+    identity: dict[str, Any] | Callable[[], dict[str, Any]],
     prepare: Callable[[], Prepared],
 ) -> Operation:
     """Journal one write (or find the one journaled under ``key``) and wait for it up to
@@ -145,8 +145,8 @@ async def run_operation(
     A department asking for a write while its backlog is full is refused (429, ADR 0018)
     before ``prepare`` does any work; a write the department did not ask for itself (``scope``
     is another caller: a subject's dispute signed with the recording department's key) is not
-    held back by that department's backlog."""
-    digest = request_digest(kind, identity)
+    held back by that department's backlog. ``identity`` may be a function, for identities that
+    need reads (it runs with them, after the backlog check)."""
     journal = service.journal
     own = department_id is not None and scope == f"department:{department_id}"
     if own:
@@ -154,19 +154,29 @@ async def run_operation(
         await admit(service, department_id, scope=scope, key=key)
 
     def accept() -> Operation:
+        digest = request_digest(kind, identity() if callable(identity) else identity)
         if key is not None:
             earlier = journal.find(scope, key)
             if earlier is not None:
                 return journal.check_same(earlier, kind, digest)
         prepared = prepare()
-        call = Call.from_function(prepared.function, service.session.deployment, prepared.signer)
-        operation, _created = journal.accept(
-            kind,
-            {"call": call.to_json(), "response": prepared.fields},
-            department_id=department_id,
-            idempotency=None if key is None else (scope, key, digest),
-            capped=own,
+        write = prepared.write
+        call = Call.from_function(
+            write.function, service.session.deployment, write.signer.to_json()
         )
+        try:
+            operation, created = journal.accept(
+                kind,
+                {"call": call.to_json(), "response": prepared.fields},
+                department_id=department_id,
+                idempotency=None if key is None else (scope, key, digest),
+                capped=own,
+            )
+        except BaseException as failure:
+            write.failed(failure)
+            raise
+        if not created:  # a concurrent duplicate won the key: its write is the one
+            write.dropped()
         return operation
 
     operation = await service.read(accept)
@@ -190,8 +200,7 @@ async def submit(
     """Journal a write and answer it (ADR 0012).
 
     ``prepare`` runs every check that can refuse (its errors are the answer; nothing is
-    journaled) and builds the call, typically with a
-    :class:`~ledger.service.transactions.CallRecorder`.
+    journaled) and returns the use case's prepared write (:mod:`ledger.writes`).
     ``identity`` is what makes two requests the same one for their ``Idempotency-Key`` (hashes
     and references, never identifiers). Once confirmed, the answer is the kind's
     :func:`finisher` (e.g. the record after a status change); the first answer is kept in the

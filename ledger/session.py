@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Self
+from typing import Any, Final, Self
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -72,6 +72,7 @@ from ledger.serving import rpc_credential
 from ledger.storage.factory import close_document_service, open_document_service
 from ledger.storage.unixfs import cid_from_str
 from ledger.storage.vault import DocumentService, StoredDocument
+from ledger.writes.prepared import PreparedWrite, Signer
 
 __all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession", "PreparedAnchor", "name_hash"]
 
@@ -239,6 +240,23 @@ class LedgerSession(Closing):
         raise UnknownKeyError(
             f"no active signing key of department {department_id} in this data directory"
         )
+
+    def signer_sender(self, signer: Signer) -> TransactionSender:
+        """The sender of ``signer``'s current key."""
+        if signer.department_id is None:
+            return self.governance_sender()
+        return self.department_sender(signer.department_id)
+
+    def send(self, write: PreparedWrite[Any]) -> TxReceipt:
+        """Send a prepared write now (the CLI's way; the service journals it instead) and wait
+        for its receipt. On failure, what the write stored is taken back when the failure proves
+        nothing landed (:meth:`~ledger.writes.prepared.PreparedWrite.failed`), and the error is
+        raised."""
+        try:
+            return self.signer_sender(write.signer).transact(write.function)
+        except BaseException as failure:
+            write.failed(failure)
+            raise
 
     def registry(self, sender: TransactionSender | None = None) -> DepartmentRegistryClient:
         """Department registry client (writes need a governance ``sender``)."""

@@ -38,6 +38,7 @@ from ledger.parsing import parse_deadline, parse_hash
 from ledger.service.journal import Operation
 from ledger.service.transactions import CallRecorder
 from ledger.verification import verify_bundle
+from ledger.writes import PreparedWrite, Signer
 
 router = APIRouter(prefix="/bundles", tags=["joint licensing"])
 
@@ -107,8 +108,9 @@ async def open_bundle(
         if note is not None:
             note.target = hex32(bundle_id)
         return Prepared(
-            recorder.only_call(),
-            {"department": caller.department_id},
+            PreparedWrite(
+                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
+            ),
             {"bundleId": hex32(bundle_id)},
         )
 
@@ -174,7 +176,10 @@ async def file_part(
         recorder = CallRecorder(session.connection.web3)
         session.file_bundle_part(caller.department_id, digest, index, doc_hash, sender=recorder)
         return Prepared(
-            recorder.only_call(), {"department": caller.department_id}, {"bundleId": hex32(digest)}
+            PreparedWrite(
+                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
+            ),
+            {"bundleId": hex32(digest)},
         )
 
     return await submit(

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
@@ -44,27 +45,29 @@ from api.views import hex32, public_certificate
 from api.writes import (
     JOURNALED,
     Prepared,
-    admit,
     answer,
     finisher,
     idempotency_key,
     preferred_wait,
-    request_digest,
+    run_operation,
     submit,
 )
 from ledger.authorization import authorize_certificate_change
-from ledger.catalogue import certificate_type, reason_code
-from ledger.contracts import CertificateRegistryClient
+from ledger.catalogue import CertificateType, certificate_type, reason_code
+from ledger.contracts import CertificateRecord, CertificateRegistryClient
 from ledger.documents.batches import BatchProof
 from ledger.errors import (
     CertificateRegistryUnknownCertificate,
     DepartmentRegistryUnknownDepartment,
     ValidationError,
 )
-from ledger.identity import SubjectKind, parse_subject
+from ledger.identity import Subject, SubjectKind, parse_subject
 from ledger.parsing import parse_hash
 from ledger.service.journal import Operation
-from ledger.service.transactions import Call, CallRecorder
+from ledger.service.transactions import CallRecorder
+from ledger.session import LedgerSession
+from ledger.writes import PreparedWrite, Signer
+from ledger.writes.certificates import anchor
 
 router = APIRouter(tags=["certificates"])
 
@@ -117,105 +120,124 @@ async def anchor_certificate(
     answers the same operation, without anchoring twice."""
     data = await read_upload(file, settings.max_upload_bytes)
     kind = certificate_type(type)
-    expiry = parse_expiry(expires_at)
-    holder_kind = SubjectKind(subject_kind) if subject_kind else None
-    key = idempotency_key(request)
-    wait = preferred_wait(request, settings)
-    fields = _AnchorFields(kind.name, subject, holder_kind, expiry, store)
-    await admit(service, caller.department_id, scope=caller.actor, key=key)
-    # Only reads, the document store and the journal: no transaction is sent from here.
-    operation = await service.read(lambda: _accept_anchor(service, caller, data, fields, key))
-    audit_target(request, str(operation.request["response"]["documentHash"]))
-    return await _answer_anchor(service, operation, wait)
+    anchoring = _Anchoring(data, kind, subject, subject_kind, parse_expiry(expires_at), store)
+    session = service.session
+
+    def prepare() -> Prepared:
+        department = department_for_write(session, caller)
+        return _prepare_anchor(session, caller, anchoring, department.region)
+
+    final = await _journal_anchor(request, service, caller, anchoring, prepare)
+    audit_target(request, str(final.request["response"]["documentHash"]))
+    return _answer_anchor(final)
 
 
 @dataclass(frozen=True)
-class _AnchorFields:
-    type_name: str
+class _Anchoring:
+    """What an upload asks to anchor (or to anchor as a replacement)."""
+
+    data: bytes
+    cert_type: CertificateType
     subject: str
-    subject_kind: SubjectKind | None
+    subject_kind: Literal["citizen", "enterprise"] | None
     expiry: datetime | None
     store: bool
-    #: (old hash, reason code, the old record's region) for a replacement.
-    supersedes: tuple[bytes, int, int] | None = None
+    #: (old hash, reason code) for a replacement.
+    supersedes: tuple[bytes, int] | None = None
 
     @property
     def kind(self) -> str:
         return ANCHOR_KIND if self.supersedes is None else SUPERSEDE_KIND
 
-
-def _accept_anchor(
-    service: Service,
-    caller: DepartmentCaller,
-    data: bytes,
-    fields: _AnchorFields,
-    key: str | None,
-) -> Operation:
-    """Check, store the copy and journal the anchoring; the transaction manager sends it."""
-    session = service.session
-    department = department_for_write(session, caller)
-    holder = parse_subject(fields.subject, fields.subject_kind)
-    reference = session.reference(holder)
-    idempotency = None
-    if key is not None:
-        digest = request_digest(
-            fields.kind,
-            {
-                "document": hashlib.sha256(data).hexdigest(),
-                "type": fields.type_name,
-                "subjectRef": reference.hex(),
-                "expiresAt": fields.expiry.isoformat() if fields.expiry else None,
-                "store": fields.store,
-                "supersedes": None
-                if fields.supersedes is None
-                else [hex32(fields.supersedes[0]), fields.supersedes[1]],
-            },
+    def holder(self) -> Subject:
+        return parse_subject(
+            self.subject, SubjectKind(self.subject_kind) if self.subject_kind else None
         )
-        idempotency = (caller.actor, key, digest)
-        earlier = service.journal.find(caller.actor, key)
-        if earlier is not None:  # answered from the journal; nothing stored or sent again
-            return service.journal.check_same(earlier, fields.kind, digest)
-    kind = certificate_type(fields.type_name)
-    replaced = None if fields.supersedes is None else fields.supersedes[:2]
-    prepared = session.prepare_anchor(
-        data,
-        kind,
-        holder=holder,
+
+    def identity(self, session: LedgerSession) -> dict[str, Any]:
+        """What makes two uploads the same request for their ``Idempotency-Key``: the document
+        by its hash, the holder by its subject reference."""
+        return {
+            "document": hashlib.sha256(self.data).hexdigest(),
+            "type": self.cert_type.name,
+            "subjectRef": session.reference(self.holder()).hex(),
+            "expiresAt": self.expiry.isoformat() if self.expiry else None,
+            "store": self.store,
+            "supersedes": None
+            if self.supersedes is None
+            else [hex32(self.supersedes[0]), self.supersedes[1]],
+        }
+
+
+def _prepare_anchor(
+    session: LedgerSession, caller: DepartmentCaller, anchoring: _Anchoring, region: int
+) -> Prepared:
+    """The anchoring use case (:func:`ledger.writes.certificates.anchor`: checks, the stored
+    copy, the call) and the fields its answer reports until it is confirmed."""
+    write = anchor(
+        session,
+        anchoring.data,
+        anchoring.cert_type,
+        holder=anchoring.holder(),
         department_id=caller.department_id,
-        region=department.region if fields.supersedes is None else fields.supersedes[2],
-        expires_at=fields.expiry,
-        store=fields.store,
-        supersedes=replaced,
+        region=region,
+        expires_at=anchoring.expiry,
+        store=anchoring.store,
+        supersedes=anchoring.supersedes,
     )
-    answer_fields = AnchoredOut(
-        document_hash=hex32(prepared.doc_hash),
-        type=kind.name,
-        region=prepared.region,
+    facts = write.facts
+    fields = AnchoredOut(
+        document_hash=hex32(facts.doc_hash),
+        type=anchoring.cert_type.name,
+        region=facts.region,
         department_id=caller.department_id,
-        cid=prepared.cid,
-        encrypted=prepared.encrypted,
+        cid=facts.cid,
+        encrypted=facts.encrypted,
         block_number=0,
         transaction_hash="",
-        supersedes=None if replaced is None else hex32(replaced[0]),
+        supersedes=None if anchoring.supersedes is None else hex32(anchoring.supersedes[0]),
     ).model_dump(by_alias=True, exclude={"block_number", "transaction_hash"})
-    call = Call.from_function(
-        prepared.function, session.deployment, {"department": caller.department_id}
+    return Prepared(write, fields)
+
+
+async def _journal_anchor(
+    request: Request,
+    service: Service,
+    caller: DepartmentCaller,
+    anchoring: _Anchoring,
+    prepare: Callable[[], Prepared],
+) -> Operation:
+    """Journal an anchoring (or replacement) like every write (:func:`api.writes.run_operation`);
+    the operation once confirmed, failed, or still pending after the preferred wait."""
+    session = service.session
+
+    def identity() -> dict[str, Any]:
+        department_for_write(session, caller)  # authorization first (ADR 0023)
+        return anchoring.identity(session)
+
+    # Only reads, the document store and the journal here: the transaction manager sends.
+    return await run_operation(
+        service,
+        key=idempotency_key(request),
+        wait=preferred_wait(request, service.settings),
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind=anchoring.kind,
+        identity=identity,
+        prepare=prepare,
     )
-    try:
-        operation, created = service.journal.accept(
-            fields.kind,
-            {"call": call.to_json(), "response": answer_fields},
-            department_id=caller.department_id,
-            idempotency=idempotency,
-        )
-    except BaseException as failure:
-        if prepared.stored is not None:
-            session.after_failed_anchor(prepared.stored, failure)
-        raise
-    if not created and prepared.stored is not None and prepared.encrypted:
-        # A concurrent duplicate won the key: its own (differently encrypted) copy is the one.
-        session.documents().discard(prepared.stored.cid)
-    return operation
+
+
+def _answer_anchor(final: Operation) -> JSONResponse:
+    """201 with the new certificate's ``Location`` once confirmed, else 202 with the operation
+    (or the operation's problem)."""
+    document_hash = final.request["response"]["documentHash"]
+    return answer(
+        final,
+        status=201,
+        model=AnchoredOut.model_validate,
+        headers={"Location": f"/v1/certificates/{document_hash}"},
+    )
 
 
 @router.get(
@@ -257,8 +279,9 @@ async def _status_change(
         else:
             writer.revoke(doc_hash, code)
         return Prepared(
-            recorder.only_call(),
-            {"department": caller.department_id},
+            PreparedWrite(
+                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
+            ),
             {"documentHash": hex32(doc_hash)},
         )
 
@@ -351,8 +374,9 @@ async def revoke_certificate(
         recorder = CallRecorder(session.connection.web3)
         session.certificates(recorder).revoke_leaf(proof.root, doc_hash, proof.path, code)
         return Prepared(
-            recorder.only_call(),
-            {"department": caller.department_id},
+            PreparedWrite(
+                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
+            ),
             {"documentHash": hex32(proof.root)},
         )
 
@@ -396,38 +420,31 @@ async def supersede_certificate(
     data = await read_upload(file, settings.max_upload_bytes)
     code = int(reason_code(reason))
     expiry = parse_expiry(expires_at)
-    holder_kind = SubjectKind(subject_kind) if subject_kind else None
-    key = idempotency_key(request)
-    wait = preferred_wait(request, settings)
-    reader = service.session.certificates()
+    session = service.session
 
-    def accept() -> Operation:
-        old = reader.certificate(old_hash)
+    def old_record() -> CertificateRecord:
+        old = session.certificates().certificate(old_hash)
         if old is None:
             raise CertificateRegistryUnknownCertificate({"docHash": old_hash})
-        type_name = certificate_type(old.cert_type).name
-        fields = _AnchorFields(
-            type_name, subject, holder_kind, expiry, store, (old_hash, code, old.region)
-        )
-        return _accept_anchor(service, caller, data, fields, key)
+        return old
 
-    await admit(service, caller.department_id, scope=caller.actor, key=key)
-    operation = await service.read(accept)
-    return await _answer_anchor(service, operation, wait)
-
-
-async def _answer_anchor(service: Service, operation: Operation, wait: float) -> JSONResponse:
-    """Have the anchoring (or replacement) sent, and answer 201 with the new certificate's
-    ``Location`` once confirmed within ``wait``, else 202 with the operation."""
-    service.transactions.wake()
-    final = await service.await_operation(operation.op_id, wait)
-    document_hash = final.request["response"]["documentHash"]
-    return answer(
-        final,
-        status=201,
-        model=AnchoredOut.model_validate,
-        headers={"Location": f"/v1/certificates/{document_hash}"},
+    old = await service.read(old_record)
+    replacement = _Anchoring(
+        data,
+        certificate_type(old.cert_type),
+        subject,
+        subject_kind,
+        expiry,
+        store,
+        (old_hash, code),
     )
+
+    def prepare() -> Prepared:
+        department_for_write(session, caller)
+        # The replacement keeps the old one's type and region.
+        return _prepare_anchor(session, caller, replacement, old_record().region)
+
+    return _answer_anchor(await _journal_anchor(request, service, caller, replacement, prepare))
 
 
 #: What a list cursor carries: ``<block>.<log index>``, two plain decimals of at most 18 digits

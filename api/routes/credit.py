@@ -50,6 +50,7 @@ from ledger.identity import SubjectKind, parse_subject
 from ledger.parsing import parse_hash, parse_moment
 from ledger.service.journal import Operation
 from ledger.service.transactions import CallRecorder
+from ledger.writes import PreparedWrite, Signer
 
 router = APIRouter(tags=["credit"])
 
@@ -111,7 +112,10 @@ async def record_event(
             subject, category.code, polarity, body.severity, occurred, evidence
         )
         return Prepared(
-            recorder.only_call(), {"department": caller.department_id}, {"eventId": hex32(event_id)}
+            PreparedWrite(
+                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
+            ),
+            {"eventId": hex32(event_id)},
         )
 
     return await submit(
@@ -182,7 +186,10 @@ async def _amend(
         recorder = CallRecorder(session.connection.web3)
         session.credit(recorder).amend(event_id, status, digest)
         return Prepared(
-            recorder.only_call(), {"department": signer_department}, {"eventId": hex32(event_id)}
+            PreparedWrite(
+                recorder.only_call(), Signer.from_json({"department": signer_department}), None
+            ),
+            {"eventId": hex32(event_id)},
         )
 
     return await submit(
@@ -420,7 +427,10 @@ async def set_disclosure_period(
     def prepare() -> Prepared:
         recorder = CallRecorder(session.connection.web3)
         session.credit(recorder).set_disclosure_period(entry.code, seconds)
-        return Prepared(recorder.only_call(), {"governance": True}, {"code": entry.code})
+        return Prepared(
+            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
+            {"code": entry.code},
+        )
 
     return await submit(
         request,

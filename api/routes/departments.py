@@ -40,6 +40,7 @@ from ledger.errors import (
 from ledger.names import name_hash
 from ledger.service.journal import Operation
 from ledger.service.transactions import CallRecorder
+from ledger.writes import PreparedWrite, Signer
 
 router = APIRouter(prefix="/departments", tags=["departments"])
 
@@ -125,7 +126,10 @@ async def register_department(
             raise DepartmentRegistryDuplicateDepartment({"departmentId": body.id})
         recorder = CallRecorder(session.connection.web3)
         session.registry(recorder).register(body.id, body.region, digest, codes)
-        return Prepared(recorder.only_call(), {"governance": True}, {"id": body.id})
+        return Prepared(
+            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
+            {"id": body.id},
+        )
 
     def accredit_key() -> Prepared:
         registry = session.registry()
@@ -137,7 +141,10 @@ async def register_department(
         address = session.unaccredited_key(body.id)
         recorder = CallRecorder(session.connection.web3)
         session.registry(recorder).add_signer(body.id, address, None, body.valid_until)
-        return Prepared(recorder.only_call(), {"governance": True}, {"signer": address})
+        return Prepared(
+            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
+            {"signer": address},
+        )
 
     existing = await service.read(lambda: session.registry().department(body.id))
     resumed = existing is not None and existing.signer_count == 0 and existing.region == body.region
@@ -210,7 +217,10 @@ async def _change(
             registry.suspend(department_id)
         else:
             registry.reinstate(department_id)
-        return Prepared(recorder.only_call(), {"governance": True}, {"id": department_id})
+        return Prepared(
+            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
+            {"id": department_id},
+        )
 
     kind = "department.suspend" if suspend else "department.reinstate"
     return await submit(
@@ -288,7 +298,10 @@ async def rotate_key(
         new = session.keystore.create_department_key(department_id).address
         recorder = CallRecorder(session.connection.web3)
         session.registry(recorder).rotate_signer(old, new)
-        return Prepared(recorder.only_call(), {"governance": True}, {"retired": old, "signer": new})
+        return Prepared(
+            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
+            {"retired": old, "signer": new},
+        )
 
     return await submit(
         request,
