@@ -5,6 +5,9 @@ so "the certificates of department N" cannot be asked of a node directly. The in
 anchor events of new blocks, looks each record's issuer up once, and stores (hash, issuer, block,
 log index) in the service database. It is a cache of the chain: deleting it loses nothing, and it
 is keyed by the registry's address, so a new deployment starts a new index.
+
+Only the service reads it (a department's certificate listing); the verification reports the
+service keeps between requests are another cache, :mod:`ledger.service.verification_index`.
 """
 
 from __future__ import annotations
