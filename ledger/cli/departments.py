@@ -1,0 +1,124 @@
+"""``ledger department``: registering departments, listing them, suspending and reinstating
+them and rotating their signing keys (governance).
+
+Not here: the certificates and credit events a department writes (their own modules).
+"""
+
+from __future__ import annotations
+
+import click
+
+from ledger.catalogue import scope_codes
+from ledger.cli.app import cli
+from ledger.cli.common import State, emit, json_option, open_session
+
+__all__ = ["department"]
+
+
+@cli.group()
+def department() -> None:
+    """Accredit and manage departments (governance)."""
+
+
+@department.command("add")
+@click.option("--id", "department_id", type=click.IntRange(1, 2**32 - 1), required=True)
+@click.option(
+    "--region", type=click.IntRange(100000, 999999), required=True, help="GB/T 2260 code."
+)
+@click.option("--name", required=True, help="Official name (only its hash goes on chain).")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, help="Certificate type or credit category."
+)
+@json_option
+@click.pass_obj
+def department_add(
+    state: State, department_id: int, region: int, name: str, scopes: tuple[str, ...]
+) -> None:
+    """Register a department and give it a signing key."""
+    codes = scope_codes(scopes)
+    with open_session(state) as session:
+        signer = session.add_department(department_id, region, name, codes)
+        emit(
+            state,
+            {"departmentId": department_id, "region": region, "scopes": codes, "signer": signer},
+            f"department {department_id} registered in region {region} with {len(codes)} scope(s); "
+            f"signing key {signer}",
+        )
+
+
+@department.command("list")
+@json_option
+@click.pass_obj
+def department_list(state: State) -> None:
+    """List registered departments."""
+    with open_session(state, read_only=True) as session:
+        registry = session.registry()
+        rows = []
+        for department_id in registry.department_ids():
+            record = registry.department(department_id)
+            if record is None:
+                continue
+            rows.append(
+                {
+                    "departmentId": department_id,
+                    "region": record.region,
+                    "suspended": record.suspended,
+                    "supervisor": record.supervisor,
+                    "scopes": registry.scopes(department_id),
+                    "signers": registry.signers(department_id),
+                }
+            )
+        lines = [
+            f"{r['departmentId']:>6}  region {r['region']}  "
+            f"{'SUSPENDED' if r['suspended'] else 'active   '}  scopes {len(r['scopes'])}  "
+            f"keys {len(r['signers'])}"
+            for r in rows
+        ]
+        emit(state, {"departments": rows}, "\n".join(lines) or "no departments")
+
+
+def _set_suspension(state: State, department_id: int, *, suspended: bool) -> None:
+    with open_session(state) as session:
+        registry = session.registry(session.governance_sender())
+        if suspended:
+            registry.suspend(department_id)
+        else:
+            registry.reinstate(department_id)
+        emit(
+            state,
+            {"departmentId": department_id, "suspended": suspended},
+            f"department {department_id} {'suspended' if suspended else 'reinstated'}",
+        )
+
+
+@department.command("suspend")
+@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@json_option
+@click.pass_obj
+def department_suspend(state: State, department_id: int) -> None:
+    """Suspend a department: its keys can no longer anchor or record."""
+    _set_suspension(state, department_id, suspended=True)
+
+
+@department.command("reinstate")
+@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@json_option
+@click.pass_obj
+def department_reinstate(state: State, department_id: int) -> None:
+    """Lift a department's suspension."""
+    _set_suspension(state, department_id, suspended=False)
+
+
+@department.command("rotate-key")
+@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@json_option
+@click.pass_obj
+def department_rotate_key(state: State, department_id: int) -> None:
+    """Replace a department's signing key (records signed before stay valid)."""
+    with open_session(state) as session:
+        old, new = session.rotate_department_key(department_id)
+        emit(
+            state,
+            {"departmentId": department_id, "retired": old, "signer": new},
+            f"department {department_id}: key {old} retired, {new} active",
+        )
