@@ -20,8 +20,8 @@ from ledger.contracts import (
     DepartmentRegistryClient,
     Polarity,
 )
-from ledger.credit import Disclosure
 from ledger.names import DepartmentNames
+from ledger.score import Disclosure
 
 __all__ = [
     "JSON_MEDIA_TYPE",

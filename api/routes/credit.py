@@ -44,10 +44,10 @@ from api.writes import JOURNALED, Prepared, finisher, submit
 from ledger.authorization import authorize_event_change, require_accreditation
 from ledger.catalogue import CREDIT_CATEGORIES, SECONDS_PER_DAY, ScopeKind, credit_category
 from ledger.contracts import Amendment, CreditLedgerClient, Polarity
-from ledger.credit import Audience, CreditView, event_disclosure, read_history
 from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
 from ledger.identity import SubjectKind, parse_subject
 from ledger.parsing import parse_hash, parse_moment
+from ledger.score import Audience, CreditView, event_disclosure, read_history
 from ledger.service.journal import Operation
 from ledger.service.transactions import CallRecorder
 from ledger.writes import PreparedWrite, Signer
@@ -65,7 +65,7 @@ def reason_hash(text: str) -> bytes:
 
 
 def history_out(kind: SubjectKind, view: CreditView) -> HistoryOut:
-    """The history as its audience may see it (ADR 0020: ``ledger.credit`` decides)."""
+    """The history as its audience may see it (ADR 0020: ``ledger.score`` decides)."""
     score = view.score
     return HistoryOut(
         subject_kind=kind.value,

@@ -1,7 +1,7 @@
 """Disclosure periods (ADR 0020) and the order of a history, on the embedded chain and on anvil,
 and through the ``ledger`` command line.
 
-The rule of ``ledger.credit`` must give the answer of the contract's own ``isDisclosed`` for
+The rule of ``ledger.score`` must give the answer of the contract's own ``isDisclosed`` for
 the same event and moment, so a verifier holding only a node agrees with the service.
 """
 
@@ -15,8 +15,8 @@ from eth_utils.crypto import keccak
 
 from ledger.catalogue import CREDIT_CATEGORIES, SECONDS_PER_DAY
 from ledger.contracts import Amendment, Polarity
-from ledger.credit import Audience, disclosure_of, read_history
 from ledger.identity import make_citizen_id
+from ledger.score import Audience, disclosure_of, read_history
 from ledger.session import LedgerSession
 from tests.integration.conftest import (
     COMMENDATION,

@@ -1,5 +1,5 @@
 """Credit events as plain values, for the unit tests of the score and the disclosure rule
-(ledger/credit.py): no chain, every field chosen by the test."""
+(ledger/score.py): no chain, every field chosen by the test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The disclosure rule and the views built on it (ledger/credit.py, ADR 0020), on plain values.
+"""The disclosure rule and the views built on it (ledger/score.py, ADR 0020), on plain values.
 
 The same rule is checked against the contract's own ``isDisclosed`` on a real chain in
 tests/integration/test_credit_disclosure.py; here its boundaries are walked one second at a time.
@@ -13,7 +13,7 @@ from typing import Final
 import pytest
 
 from ledger.contracts import Amendment, Polarity
-from ledger.credit import Audience, Disclosure, credit_view, disclosure_of
+from ledger.score import Audience, Disclosure, credit_view, disclosure_of
 from tests.support.credit import AWARD, OCCURRED, TAX
 from tests.support.credit import credit_event as event
 

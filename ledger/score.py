@@ -1,4 +1,5 @@
-"""Credit histories as they may be shown, and their scores (one place for the CLI and the API).
+"""The credit score policy (``gov-ledger/score/v1``), and the disclosure rule it scores under:
+credit histories as they may be shown and their scores, one place for the CLI and the API.
 
 The chain holds the events; what may be shown of them, and a score, are interpretations, so
 they live here. Disclosure (ADR 0020) is the rule of ``CreditLedger.isDisclosed`` computed from
@@ -12,6 +13,9 @@ are scored, so the subject's score is the one a department sees.
 A score carries the version of the policy that produced it and the ids of the events it counted.
 Changing the weights means a new policy version, never a silent change of old scores' meaning.
 Times are compared with the reader's clock in UTC (see :func:`read_history`).
+
+Not here: the credit events themselves, recorded and read on chain by
+:class:`~ledger.contracts.CreditLedgerClient`.
 """
 
 from __future__ import annotations

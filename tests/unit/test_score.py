@@ -1,4 +1,4 @@
-"""The score policy ``gov-ledger/score/v1`` (ledger/credit.py) at the edges of its documented
+"""The score policy ``gov-ledger/score/v1`` (ledger/score.py) at the edges of its documented
 rules (docs/guide-citizen.md, "The score"; docs/guide-department.md, "Resolve a dispute"):
 
 - start at 100;
@@ -21,7 +21,7 @@ from typing import Final
 import pytest
 
 from ledger.contracts import Amendment, CreditEvent, Polarity
-from ledger.credit import POLICY_VERSION, Audience, Score, credit_view, score_history
+from ledger.score import POLICY_VERSION, Audience, Score, credit_view, score_history
 from tests.support.credit import AWARD, OCCURRED, TAX, credit_event
 
 NOW: Final = OCCURRED + timedelta(days=100)
