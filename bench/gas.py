@@ -45,10 +45,10 @@ from web3.types import RPCEndpoint, TxReceipt  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 
-from ledger.artifact import load_artifact  # noqa: E402
 from ledger.catalogue import ReasonCode, certificate_type, credit_category  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.contracts import Amendment, Polarity, deploy  # noqa: E402
+from ledger.contracts.artifacts import load_artifact  # noqa: E402
 from ledger.documents.merkle import MerkleTree  # noqa: E402
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc  # noqa: E402
 from ledger.session import LedgerSession, name_hash  # noqa: E402

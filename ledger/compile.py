@@ -8,7 +8,8 @@ ever downloaded.
 
 Every non-abstract contract (one with creation bytecode; libraries excluded) becomes
 ``ledger/artifacts/<ContractName>.json``. This is a build-time tool: running the ledger only reads
-those files (:mod:`ledger.artifact`, which imports neither solcx nor yaml), so it needs no Node.
+those files (:mod:`ledger.contracts.artifacts`, which imports neither solcx nor yaml), so it needs
+no Node.
 
 Command line::
 
@@ -36,7 +37,7 @@ import solcx.exceptions
 import solcx.wrapper
 import yaml
 
-from ledger.artifact import Artifact, read_artifacts
+from ledger.contracts.artifacts import Artifact, read_artifacts
 from ledger.errors import CompilationError, LedgerError
 from ledger.files import write_atomically
 

@@ -67,7 +67,7 @@ def error_selectors() -> Mapping[
     bytes, tuple[type[ContractError], tuple[str, ...], tuple[str, ...]]
 ]:
     """Selector -> (exception class, ABI types, argument names) for every ledger contract error."""
-    from ledger.artifact import load_artifact
+    from ledger.contracts.artifacts import load_artifact
 
     table: dict[bytes, tuple[type[ContractError], tuple[str, ...], tuple[str, ...]]] = {}
     for artifact in (load_artifact(name) for name in CONTRACT_NAMES):

@@ -40,8 +40,10 @@ from web3.exceptions import Web3Exception
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ledger.artifact import load_artifact
 from ledger.chain.transactions import translate_exception
+from ledger.contracts import Amendment as Amendment
+from ledger.contracts import CertificateStatus, Polarity
+from ledger.contracts.artifacts import load_artifact
 from ledger.errors import ContractError
 
 # ----------------------------------------------------------------------------------------------
@@ -113,32 +115,10 @@ class Denial(IntEnum):
     REGION_NOT_COVERED = 6
 
 
-class Status(IntEnum):
-    """``ICertificateRegistry.Status``."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    REVOKED = 3
-    SUPERSEDED = 4
-
-
-class Polarity(IntEnum):
-    """``ICreditLedger.Polarity``."""
-
-    NEGATIVE = 0
-    POSITIVE = 1
-
-
-class Amendment(IntEnum):
-    """``ICreditLedger.Amendment``."""
-
-    NONE = 0
-    CORRECTED = 1
-    WITHDRAWN = 2
-    REPAIRED = 3
-    DISPUTED = 4
-    UPHELD = 5
+#: The contracts' enums are the library's (ledger.contracts), not spelled a second time here:
+#: Polarity and Amendment (imported above, for the test modules) as they are, and
+#: ``ICertificateRegistry.Status`` under the interface's name.
+Status = CertificateStatus
 
 
 def enum_id(value: object) -> str | None:

@@ -21,8 +21,8 @@ from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3.contract import Contract
 
-from ledger.artifact import Artifact, load_artifact
 from ledger.compile import compile_contracts
+from ledger.contracts.artifacts import Artifact, load_artifact
 from tests.contracts.conftest import (
     CERTIFICATE_KIND,
     CITY,

@@ -10,7 +10,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxParams
 
 from ledger import errors
-from ledger.artifact import load_artifact
+from ledger.contracts.artifacts import load_artifact
 from tests.contracts.conftest import (
     BEIJING,
     BEIJING_DISTRICTS,

@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.stateful import run_state_machine_as_test
 
-from ledger.artifact import Artifact
+from ledger.contracts.artifacts import Artifact
 from tests.contracts.conftest import Amendment, Polarity
 from tests.contracts.invariant_machine import (
     DAY,

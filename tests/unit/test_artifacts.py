@@ -1,5 +1,5 @@
 """The committed artifacts are what the committed sources compile to (recompiles, ~10 s), and the
-ledger reads them (ledger/artifact.py) without the compiler.
+ledger reads them (ledger/contracts/artifacts.py) without the compiler.
 
 Grouped for xdist (``--dist loadgroup``) so one worker compiles once for the whole module.
 """
@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger.artifact import Artifact, ArtifactNotFoundError, load_artifact, read_artifacts
 from ledger.compile import check_artifacts, compile_contracts, source_hash
+from ledger.contracts.artifacts import (
+    Artifact,
+    ArtifactNotFoundError,
+    load_artifact,
+    read_artifacts,
+)
 
 pytestmark = pytest.mark.xdist_group("solc")
 

@@ -12,7 +12,6 @@ import solcx
 import solcx.wrapper
 from packaging.version import Version
 
-from ledger.artifact import Artifact, ArtifactNotFoundError, load_artifact, read_artifacts
 from ledger.compile import (
     CompilationError,
     check_artifacts,
@@ -22,6 +21,12 @@ from ledger.compile import (
     main,
     source_hash,
     write_artifacts,
+)
+from ledger.contracts.artifacts import (
+    Artifact,
+    ArtifactNotFoundError,
+    load_artifact,
+    read_artifacts,
 )
 from ledger.errors import LedgerError
 

@@ -18,8 +18,8 @@ from eth_utils.crypto import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ledger import errors
-from ledger.artifact import read_artifacts
 from ledger.chain.transactions import decode_revert_data, error_selectors, translate_exception
+from ledger.contracts.artifacts import read_artifacts
 from ledger.errors import (
     ConflictError,
     ContractError,

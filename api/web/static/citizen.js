@@ -245,7 +245,7 @@ function disclosureCell(event) {
 }
 
 // The events are shown in the order the API gives (oldest occurrence first, ties in recording
-// order: ledger/contracts.py decides it once for the CLI, the API and this page).
+// order: ledger/contracts/credit.py decides it once for the CLI, the API and this page).
 function renderEvents() {
   eventsArea.removeAttribute("aria-busy");
   const events = state.credit?.events ?? [];
