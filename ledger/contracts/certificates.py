@@ -30,9 +30,7 @@ from ledger.contracts.values import (
 )
 from ledger.errors import ValidationError
 
-__all__ = [
-    "CertificateRegistryClient",
-]
+__all__ = ["CertificateRegistryClient"]
 
 
 class CertificateRegistryClient:

@@ -14,9 +14,7 @@ from ledger.chain.transactions import TransactionSender
 from ledger.contracts.deployment import Deployment
 from ledger.errors import ConfigurationError
 
-__all__ = [
-    "ChainContext",
-]
+__all__ = ["ChainContext"]
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,7 @@ from ledger.contracts.values import (
 )
 from ledger.errors import ValidationError
 
-__all__ = [
-    "CreditLedgerClient",
-]
+__all__ = ["CreditLedgerClient"]
 
 
 def _logs(event_type: Any, filters: dict[str, Any], start: int) -> list[Any]:

@@ -26,9 +26,7 @@ from ledger.contracts.values import (
     _time,
 )
 
-__all__ = [
-    "DepartmentRegistryClient",
-]
+__all__ = ["DepartmentRegistryClient"]
 
 
 class DepartmentRegistryClient:
