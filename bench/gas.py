@@ -1,9 +1,11 @@
 """Gas used by every ledger write, next to the peer figures of docs/benchmarks.md.
 
-Run: ``python bench/gas.py [--backend embedded|anvil] [--runs N] [--breakdown]``. Prints Markdown
-tables (not a test). ``embedded`` (the default) is the py-evm chain of ``ledger init``, in a
-temporary data directory; ``anvil`` starts the anvil node from node_modules (cancun rules, like the
-artifacts). ``--breakdown`` (anvil only) also splits the hot-path operations' gas by opcode.
+Run: ``python bench/gas.py [--backend embedded|anvil] [--runs N] [--seed N] [--breakdown]``.
+Prints Markdown tables (not a test). ``embedded`` (the default) is the py-evm chain of
+``ledger init``, in a temporary data directory; ``anvil`` starts the anvil node from node_modules
+(cancun rules, like the artifacts). ``--breakdown`` (anvil only) also splits the hot-path
+operations' gas by opcode. ``--seed`` fixes the random inputs, so that two commits compare to the
+unit.
 
 Every figure is ``gasUsed`` from the transaction receipt, averaged over N runs. Each run goes
 through the library the way the CLI and the API do (:class:`~ledger.session.LedgerSession` and
@@ -29,7 +31,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import hashlib  # noqa: E402
 import platform  # noqa: E402
-import secrets  # noqa: E402
+import random  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -64,6 +66,8 @@ MARKET_REGULATION_SCOPES: Final = (
     credit_category("false-information").code,
     credit_category("contract-default").code,
 )
+#: Selector of CreditLedger.setDisclosurePeriod, which deploy() calls once a credit category.
+SET_DISCLOSURE_PERIOD: Final = bytes(Web3.keccak(text="setDisclosurePeriod(uint32,uint40)")[:4])
 #: CIDv1 prefix: version 1, multicodec raw (0x55), multihash sha2-256 (0x12) of 32 bytes.
 CID_PREFIX: Final = bytes((0x01, 0x55, 0x12, 0x20))
 
@@ -92,6 +96,7 @@ ROWS: Final = (
     Row("deploy:CertificateRegistry", "deploy CertificateRegistry"),
     Row("deploy:CreditLedger", "deploy CreditLedger"),
     Row("deploy:setSink", "setSink (one of two)"),
+    Row("deploy:setDisclosurePeriod", "setDisclosurePeriod (each period deploy() sets)"),
     Row("deploy:LicenceBundles", "deploy LicenceBundles"),
     Row("deploy:total", "deployment total (4 contracts + 2 setSink)"),
     Row("registerDepartment", "registerDepartment (4 scopes)"),
@@ -175,9 +180,27 @@ class Recorder:
         )
 
 
+class Inputs:
+    """Where the random inputs come from: the system's generator, or a seeded one (``--seed``)
+    so that two commits are measured on the same hashes, CIDs and leaf, and compare to the unit
+    (the keys, hence the addresses in some calldata, stay random)."""
+
+    source: random.Random = random.SystemRandom()
+
+    @classmethod
+    def token_bytes(cls, size: int) -> bytes:
+        """``size`` random bytes."""
+        return cls.source.randbytes(size)
+
+    @classmethod
+    def randbelow(cls, bound: int) -> int:
+        """A random integer in [0, ``bound``)."""
+        return cls.source.randrange(bound)
+
+
 def random_cid() -> bytes:
     """A 36-byte binary CIDv1 (raw leaves, sha2-256), as the document store computes them."""
-    return CID_PREFIX + hashlib.sha256(secrets.token_bytes(64)).digest()
+    return CID_PREFIX + hashlib.sha256(Inputs.token_bytes(64)).digest()
 
 
 def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
@@ -191,8 +214,16 @@ def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
         block = web3.eth.get_block(number, full_transactions=True)
         for transaction in block["transactions"]:
             assert not isinstance(transaction, bytes)
-            if transaction["from"] == sender.address:
-                receipts.append(web3.eth.get_transaction_receipt(transaction["hash"]))
+            if transaction["from"] != sender.address:
+                continue
+            receipt = web3.eth.get_transaction_receipt(transaction["hash"])
+            # The disclosure periods deploy() sets (docs/adr/0020) are configuration, measured
+            # on their own line, not part of the deployment total.
+            selector = bytes(web3.eth.get_transaction(transaction["hash"])["input"][:4])
+            if selector == SET_DISCLOSURE_PERIOD:
+                recorder.add("deploy:setDisclosurePeriod", receipt)
+            else:
+                receipts.append(receipt)
     if len(receipts) != 6:
         raise RuntimeError(f"expected 6 deployment transactions, found {len(receipts)}")
     keys = (
@@ -230,21 +261,21 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
         make_uscc(region=str(REGION), organisation_code=f"MA0B{run:05d}"), SubjectKind.ENTERPRISE
     )
 
-    bare = secrets.token_bytes(32)
+    bare = Inputs.token_bytes(32)
     recorder.add("anchorCertificate", certificates.anchor(bare, BUSINESS_LICENCE, REGION, expires))
-    tree = MerkleTree.build([secrets.token_bytes(32) for _ in range(10_000)])
+    tree = MerkleTree.build([Inputs.token_bytes(32) for _ in range(10_000)])
     recorder.add(
         "anchorBatchedCertificates",
         certificates.anchor_batch(tree.root, BUSINESS_LICENCE, REGION, expires),
     )
-    leaf = secrets.randbelow(len(tree))
+    leaf = Inputs.randbelow(len(tree))
     recorder.add(
         "revokeLeaf",
         certificates.revoke_leaf(tree.root, tree.leaves[leaf], tree.proof(leaf), ReasonCode.FRAUD),
     )
     recorder.add("revoke", certificates.revoke(bare, ReasonCode.ISSUED_IN_ERROR))
 
-    held = secrets.token_bytes(32)
+    held = Inputs.token_bytes(32)
     recorder.add(
         "anchorCertificateFor",
         certificates.anchor(
@@ -257,7 +288,7 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
         "supersede",
         certificates.supersede(
             held,
-            secrets.token_bytes(32),
+            Inputs.token_bytes(32),
             ReasonCode.RENEWAL,
             expires + timedelta(days=1),
             subject_ref=holder,
@@ -272,18 +303,18 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
     )
     occurred = datetime.now(UTC) - timedelta(days=30 + run)
     event_id, receipt = credit.record(
-        citizen, CONTRACT_DEFAULT, Polarity.NEGATIVE, 2, occurred, secrets.token_bytes(32)
+        citizen, CONTRACT_DEFAULT, Polarity.NEGATIVE, 2, occurred, Inputs.token_bytes(32)
     )
     recorder.add("record", receipt)
-    recorder.add("amend:first", credit.amend(event_id, Amendment.DISPUTED, secrets.token_bytes(32)))
-    recorder.add("amend:second", credit.amend(event_id, Amendment.UPHELD, secrets.token_bytes(32)))
+    recorder.add("amend:first", credit.amend(event_id, Amendment.DISPUTED, Inputs.token_bytes(32)))
+    recorder.add("amend:second", credit.amend(event_id, Amendment.UPHELD, Inputs.token_bytes(32)))
     _, receipt = credit.record(
         holder,
         CONTRACT_DEFAULT,
         Polarity.NEGATIVE,
         3,
         occurred,
-        secrets.token_bytes(32),
+        Inputs.token_bytes(32),
         evidence_cid=random_cid(),
     )
     recorder.add("recordWithEvidence", receipt)
@@ -473,6 +504,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("embedded", "anvil"), default="embedded")
     parser.add_argument("--runs", type=int, default=5, help="runs per operation (default 5)")
     parser.add_argument(
+        "--seed",
+        type=int,
+        help="draw the random hashes from a generator seeded with this (to compare two commits)",
+    )
+    parser.add_argument(
         "--breakdown",
         action="store_true",
         help="also split the hot-path operations' gas by opcode (anvil only: needs its tracer)",
@@ -483,6 +519,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--runs must be at least 1")
     if args.breakdown and args.backend != "anvil":
         parser.error("--breakdown needs --backend anvil (the embedded chain has no tracer)")
+
+    if args.seed is not None:
+        Inputs.source = random.Random(args.seed)
 
     started = time.perf_counter()
     with open_backend(args.backend, trace=args.breakdown) as (session, description):
