@@ -87,6 +87,11 @@ class LicenceBundlesClient:
         self.context = context
         self.contract = contract(context.web3, "LicenceBundles", address)
 
+    def version(self) -> str:
+        """The contract's ``VERSION()`` (semantic versioning): which version of the contract this
+        client talks to."""
+        return str(rpc_guard(lambda: self.contract.functions.VERSION().call()))
+
     def open(
         self,
         bundle_id: bytes,

@@ -19,6 +19,7 @@ from web3.types import BlockIdentifier, TxReceipt
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts.context import ChainContext
 from ledger.contracts.deployment import contract
+from ledger.contracts.layout import CERT_TERMS_REGION_SHIFT, CERT_TERMS_TYPE_SHIFT
 from ledger.contracts.values import (
     CertificateRecord,
     CertificateStatus,
@@ -47,7 +48,16 @@ class CertificateRegistryClient:
         """Pack anchoring terms like ``CertificateRegistry.encodeTerms``."""
         if not 0 < cert_type < 1 << 32 or not 100000 <= region <= 999999:
             raise ValidationError("certificate type or region out of range")
-        return (cert_type << 64) | (region << 40) | _seconds(expires_at)
+        return (
+            (cert_type << CERT_TERMS_TYPE_SHIFT)
+            | (region << CERT_TERMS_REGION_SHIFT)
+            | _seconds(expires_at)
+        )
+
+    def version(self) -> str:
+        """The contract's ``VERSION()`` (semantic versioning): which version of the contract this
+        client talks to."""
+        return str(rpc_guard(lambda: self.contract.functions.VERSION().call()))
 
     def anchor(
         self,

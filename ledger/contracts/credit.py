@@ -18,6 +18,11 @@ from web3.types import TxReceipt
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts.context import ChainContext
 from ledger.contracts.deployment import contract
+from ledger.contracts.layout import (
+    CREDIT_TERMS_CATEGORY_SHIFT,
+    CREDIT_TERMS_POLARITY_SHIFT,
+    CREDIT_TERMS_SEVERITY_SHIFT,
+)
 from ledger.contracts.values import (
     Amendment,
     CreditEvent,
@@ -50,7 +55,17 @@ class CreditLedgerClient:
         """Pack recording terms like ``CreditLedger.encodeTerms``."""
         if not 0 < category < 1 << 32 or not 0 <= severity < 256:
             raise ValidationError("credit category or severity out of range")
-        return (category << 56) | (int(polarity) << 48) | (severity << 40) | _seconds(occurred_at)
+        return (
+            (category << CREDIT_TERMS_CATEGORY_SHIFT)
+            | (int(polarity) << CREDIT_TERMS_POLARITY_SHIFT)
+            | (severity << CREDIT_TERMS_SEVERITY_SHIFT)
+            | _seconds(occurred_at)
+        )
+
+    def version(self) -> str:
+        """The contract's ``VERSION()`` (semantic versioning): which version of the contract this
+        client talks to."""
+        return str(rpc_guard(lambda: self.contract.functions.VERSION().call()))
 
     @staticmethod
     def event_id(

@@ -38,6 +38,11 @@ class DepartmentRegistryClient:
             context.web3, "DepartmentRegistry", context.deployment.department_registry
         )
 
+    def version(self) -> str:
+        """The contract's ``VERSION()`` (semantic versioning): which version of the contract this
+        client talks to."""
+        return str(rpc_guard(lambda: self.contract.functions.VERSION().call()))
+
     def _send(self, function: Any) -> TxReceipt:
         return self.context.require_sender().transact(function)
 
