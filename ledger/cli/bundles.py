@@ -13,6 +13,7 @@ from ledger.cli.app import cli
 from ledger.cli.common import (
     State,
     department_for,
+    department_option,
     emit,
     json_option,
     open_session,
@@ -55,7 +56,7 @@ def _parse_part(text: str) -> tuple[int, int]:
     metavar="DEPARTMENT:TYPE",
     help="A licence the bundle needs, e.g. 3:food-licence; give one --part per licence.",
 )
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @json_option
 @click.pass_obj
 def bundle_open(
@@ -90,7 +91,7 @@ def bundle_open(
 @click.argument("bundle_id", metavar="BUNDLE_ID")
 @click.argument("index", type=click.IntRange(0, 255))
 @click.argument("doc_hash", metavar="HASH")
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @json_option
 @click.pass_obj
 def bundle_file(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import click
 
@@ -21,6 +22,7 @@ from ledger.cli.app import cli
 from ledger.cli.common import (
     State,
     department_for,
+    department_option,
     emit,
     json_option,
     load_proof,
@@ -45,7 +47,7 @@ __all__ = ["anchor", "anchor_batch_command", "reinstate", "revoke", "suspend"]
 @click.option(
     "--region", type=click.IntRange(100000, 999999), help="Region (default: the department's)."
 )
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @click.option(
     "--no-store",
     is_flag=True,
@@ -93,9 +95,7 @@ def anchor(
             "department": department_id,
             "region": outcome.region,
             "expiresAt": expires_at.isoformat() if expires_at else None,
-            "block": receipt["blockNumber"],
-            "transaction": to_hex(bytes(receipt["transactionHash"])),
-            "gasUsed": receipt["gasUsed"],
+            **_transaction_fields(receipt),
             "cid": outcome.cid,
             "encrypted": outcome.encrypted,
         }
@@ -106,6 +106,15 @@ def anchor(
             how = "encrypted" if outcome.encrypted else "in clear"
             text += f"\nstored as {outcome.cid} ({how})"
         emit(state, data_out, text)
+
+
+def _transaction_fields(receipt: Any) -> dict[str, Any]:
+    """What ``anchor`` and ``anchor-batch`` report of the transaction that anchored."""
+    return {
+        "block": receipt["blockNumber"],
+        "transaction": to_hex(bytes(receipt["transactionHash"])),
+        "gasUsed": receipt["gasUsed"],
+    }
 
 
 def _status_change(
@@ -144,7 +153,7 @@ def _status_change(
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--type", "type_name", required=True, help="Certificate type of every document.")
 @click.option("--expires", help="Last day of validity of every document (YYYY-MM-DD).")
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @click.option(
     "--out",
     "out_dir",
@@ -169,8 +178,7 @@ def anchor_batch_command(
     The batch manifest (the document hashes, in order) goes to the document store; each document
     gets its proof in --out. Structured certificates are written back with the proof inside.
     """
-    from ledger.documents import DocumentKind
-    from ledger.documents.batches import anchor_batch, wrap_certificate
+    from ledger.documents.batches import anchor_batch
 
     kind = certificate_type(type_name)
     expires_at = parse_day_end(expires, "--expires") if expires else None
@@ -187,29 +195,15 @@ def anchor_batch_command(
             show_pos=True,
             hidden=not sys.stderr.isatty(),
         ) as bar:
-            done = 0
-
-            def advance(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
-
             outcome = anchor_batch(
                 session,
                 documents,
                 kind,
                 department_id=department,
                 expires_at=expires_at,
-                progress=advance,
+                progress=_advancing(bar),
             )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for path, data, document_kind, proof in zip(
-        paths, documents, outcome.kinds, outcome.proofs, strict=True
-    ):
-        if document_kind is DocumentKind.CERTIFICATE:
-            write_atomically(out_dir / path.name, wrap_certificate(data, proof))
-        else:
-            write_atomically(out_dir / f"{path.name}.proof.json", proof.dumps())
+    _write_proofs(out_dir, paths, documents, outcome)
     receipt = outcome.receipt
     summary = {
         "root": to_hex(outcome.root),
@@ -218,9 +212,7 @@ def anchor_batch_command(
         "department": department,
         "region": outcome.region,
         "manifest": outcome.manifest_cid,
-        "block": receipt["blockNumber"],
-        "transaction": to_hex(bytes(receipt["transactionHash"])),
-        "gasUsed": receipt["gasUsed"],
+        **_transaction_fields(receipt),
     }
     write_atomically(out_dir / "batch.json", json.dumps(summary, indent=2).encode())
     emit(
@@ -230,6 +222,35 @@ def anchor_batch_command(
         f"{receipt['blockNumber']} ({receipt['gasUsed']} gas)\nmanifest {outcome.manifest_cid}; "
         f"proofs in {out_dir}",
     )
+
+
+def _advancing(bar: Any) -> Callable[[int], None]:
+    """The progress callback of :func:`~ledger.documents.batches.anchor_batch` (documents hashed
+    so far) moving ``bar`` (which counts steps) along."""
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        bar.update(count - done)
+        done = count
+
+    return advance
+
+
+def _write_proofs(out_dir: Path, paths: list[Path], documents: list[bytes], outcome: Any) -> None:
+    """Each document's proof in ``out_dir``: a structured certificate written back with its
+    proof inside, any other file's proof beside its name as NAME.proof.json."""
+    from ledger.documents import DocumentKind
+    from ledger.documents.batches import wrap_certificate
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, data, document_kind, proof in zip(
+        paths, documents, outcome.kinds, outcome.proofs, strict=True
+    ):
+        if document_kind is DocumentKind.CERTIFICATE:
+            write_atomically(out_dir / path.name, wrap_certificate(data, proof))
+        else:
+            write_atomically(out_dir / f"{path.name}.proof.json", proof.dumps())
 
 
 def _batch_sources(source: Path) -> list[Path]:
@@ -262,7 +283,7 @@ _reason_help = "Reason: issued-in-error, fraud, holder-request, court-order, inv
 @cli.command()
 @click.argument("doc_hash", metavar="HASH")
 @click.option("--reason", required=True, help=_reason_help)
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @click.option(
     "--proof",
     "proof_file",
@@ -305,7 +326,7 @@ def revoke(
 @cli.command()
 @click.argument("doc_hash", metavar="HASH")
 @click.option("--reason", required=True, help=_reason_help)
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @json_option
 @click.pass_obj
 def suspend(state: State, doc_hash: str, reason: str, department_id: int | None) -> None:
@@ -315,7 +336,7 @@ def suspend(state: State, doc_hash: str, reason: str, department_id: int | None)
 
 @cli.command()
 @click.argument("doc_hash", metavar="HASH")
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @json_option
 @click.pass_obj
 def reinstate(state: State, doc_hash: str, department_id: int | None) -> None:

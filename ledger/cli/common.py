@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 
@@ -24,8 +24,10 @@ from ledger.parsing import parse_hash
 from ledger.storage.vault import DocumentService
 
 __all__ = [
+    "DEPARTMENT_ID",
     "State",
     "department_for",
+    "department_option",
     "document_service",
     "emit",
     "existing",
@@ -39,6 +41,12 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: A department's id as the department registry takes it (a uint32 other than 0).
+DEPARTMENT_ID: Final = click.IntRange(1, 2**32 - 1)
+#: ``--department``: the department that acts, which the commands that write infer when the
+#: data directory holds the keys of only one (:func:`department_for`).
+department_option: Final = click.option("--department", "department_id", type=DEPARTMENT_ID)
 
 
 @dataclass

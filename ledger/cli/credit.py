@@ -18,6 +18,7 @@ from ledger.cli.app import cli
 from ledger.cli.common import (
     State,
     department_for,
+    department_option,
     emit,
     json_option,
     open_session,
@@ -52,7 +53,7 @@ def credit() -> None:
 @click.option(
     "--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
 )
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @json_option
 @click.pass_obj
 def credit_record(
@@ -103,7 +104,7 @@ def credit_record(
     required=True,
     help="Decision document explaining the amendment (its hash goes on chain).",
 )
-@click.option("--department", "department_id", type=click.IntRange(1, 2**32 - 1))
+@department_option
 @json_option
 @click.pass_obj
 def credit_amend(
@@ -150,33 +151,9 @@ def credit_history(
         reference = session.subject_ref(subject, subject_kind_of(subject_kind))
         view = read_history(session.credit(), reference, audience)
         names = {c.code: c.name for c in CREDIT_CATEGORIES}
-        rows: list[dict[str, Any]] = []
-        lines: list[str] = []
-        for item in view.events:
-            e, until = item.event, item.disclosure.until
-            row: dict[str, Any] = {
-                "eventId": to_hex(e.event_id),
-                "category": names.get(e.category, hex(e.category)),
-                "polarity": e.polarity.name.lower(),
-                "severity": e.severity,
-                "occurredAt": e.occurred_at.astimezone(_CST).isoformat(),
-                "recordedAt": e.recorded_at.astimezone(_CST).isoformat(),
-                "recorder": e.recorder,
-                "amendment": e.amendment.name.lower(),
-                "disclosed": item.disclosure.disclosed,
-                "disclosedUntil": until.astimezone(_CST).isoformat() if until else None,
-            }
-            rows.append(row)
-            lines.append(
-                f"{row['occurredAt'][:10]}  {row['category']:<24} {row['polarity']:<8} "
-                f"severity {row['severity']}  "
-                f"{row['amendment'] if row['amendment'] != 'none' else ''}  {row['eventId']}"
-                + (
-                    ""
-                    if until is None or item.disclosure.disclosed
-                    else f"  not disclosed since {row['disclosedUntil'][:10]}"
-                )
-            )
+        entries = [_history_entry(item, names) for item in view.events]
+        rows = [row for row, _ in entries]
+        lines = [line for _, line in entries]
         score = view.score
         lines.append(
             f"score {score.value} (policy {score.policy}, from {len(score.counted)} event(s))"
@@ -194,6 +171,35 @@ def credit_history(
             },
             "\n".join(lines),
         )
+
+
+def _history_entry(item: Any, names: dict[int, str]) -> tuple[dict[str, Any], str]:
+    """One event of ``credit history`` (an item of the history view): its JSON row and its line
+    of text, dates in China time."""
+    e, until = item.event, item.disclosure.until
+    row: dict[str, Any] = {
+        "eventId": to_hex(e.event_id),
+        "category": names.get(e.category, hex(e.category)),
+        "polarity": e.polarity.name.lower(),
+        "severity": e.severity,
+        "occurredAt": e.occurred_at.astimezone(_CST).isoformat(),
+        "recordedAt": e.recorded_at.astimezone(_CST).isoformat(),
+        "recorder": e.recorder,
+        "amendment": e.amendment.name.lower(),
+        "disclosed": item.disclosure.disclosed,
+        "disclosedUntil": until.astimezone(_CST).isoformat() if until else None,
+    }
+    line = (
+        f"{row['occurredAt'][:10]}  {row['category']:<24} {row['polarity']:<8} "
+        f"severity {row['severity']}  "
+        f"{row['amendment'] if row['amendment'] != 'none' else ''}  {row['eventId']}"
+        + (
+            ""
+            if until is None or item.disclosure.disclosed
+            else f"  not disclosed since {row['disclosedUntil'][:10]}"
+        )
+    )
+    return row, line
 
 
 @credit.group("disclosure")

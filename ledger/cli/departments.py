@@ -10,7 +10,7 @@ import click
 
 from ledger.catalogue import scope_codes
 from ledger.cli.app import cli
-from ledger.cli.common import State, emit, json_option, open_session
+from ledger.cli.common import DEPARTMENT_ID, State, emit, json_option, open_session
 
 __all__ = ["department"]
 
@@ -21,7 +21,7 @@ def department() -> None:
 
 
 @department.command("add")
-@click.option("--id", "department_id", type=click.IntRange(1, 2**32 - 1), required=True)
+@click.option("--id", "department_id", type=DEPARTMENT_ID, required=True)
 @click.option(
     "--region", type=click.IntRange(100000, 999999), required=True, help="GB/T 2260 code."
 )
@@ -91,26 +91,32 @@ def _set_suspension(state: State, department_id: int, *, suspended: bool) -> Non
         )
 
 
-@department.command("suspend")
-@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
-@json_option
-@click.pass_obj
-def department_suspend(state: State, department_id: int) -> None:
-    """Suspend a department: its keys can no longer anchor or record."""
-    _set_suspension(state, department_id, suspended=True)
+def _suspension_command(name: str, *, suspended: bool, help_text: str) -> click.Command:
+    """``department suspend`` or ``department reinstate``: the two differ only in which way
+    they turn a department's suspension, so one definition serves both."""
+
+    @department.command(name, help=help_text)
+    @click.argument("department_id", type=DEPARTMENT_ID)
+    @json_option
+    @click.pass_obj
+    def command(state: State, department_id: int) -> None:
+        _set_suspension(state, department_id, suspended=suspended)
+
+    return command
 
 
-@department.command("reinstate")
-@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
-@json_option
-@click.pass_obj
-def department_reinstate(state: State, department_id: int) -> None:
-    """Lift a department's suspension."""
-    _set_suspension(state, department_id, suspended=False)
+department_suspend = _suspension_command(
+    "suspend",
+    suspended=True,
+    help_text="Suspend a department: its keys can no longer anchor or record.",
+)
+department_reinstate = _suspension_command(
+    "reinstate", suspended=False, help_text="Lift a department's suspension."
+)
 
 
 @department.command("rotate-key")
-@click.argument("department_id", type=click.IntRange(1, 2**32 - 1))
+@click.argument("department_id", type=DEPARTMENT_ID)
 @json_option
 @click.pass_obj
 def department_rotate_key(state: State, department_id: int) -> None:

@@ -7,12 +7,13 @@ it too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from ledger.cli.app import cli
-from ledger.cli.common import State, document_service, emit, existing, json_option
+from ledger.cli.common import F, State, document_service, emit, existing, json_option
 from ledger.errors import ConfigurationError, NotFoundError
 from ledger.files import write_atomically
 from ledger.storage import StorageUnavailableError
@@ -30,6 +31,16 @@ def docs() -> None:
     are in DATA_DIR/vault.sqlite3, wrapped under the master key (LEDGER_MASTER_KEY or
     DATA_DIR/secrets.json). An erased document fails with exit status 11.
     """
+
+
+def _file_to_write(*names: str, help_text: str) -> Callable[[F], F]:
+    """The required option naming the file a command writes (``docs get``, ``docs export``)."""
+    return click.option(
+        *names,
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        required=True,
+        help=help_text,
+    )
 
 
 @docs.command("put")
@@ -51,12 +62,8 @@ def docs_put(state: State, file: Path, encrypt: bool) -> None:
 
 @docs.command("get")
 @click.argument("cid", metavar="CID")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    required=True,
-    help="File to write (replaced atomically once the document is complete).",
+@_file_to_write(
+    "-o", "--output", help_text="File to write (replaced atomically once the document is complete)."
 )
 @json_option
 @click.pass_obj
@@ -78,13 +85,7 @@ def docs_get(state: State, cid: str, output: Path) -> None:
 
 @docs.command("export")
 @click.argument("cids", metavar="[CID]...", nargs=-1)
-@click.option(
-    "--car",
-    "out",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    required=True,
-    help="CARv1 file to write (for `ipfs dag import`).",
-)
+@_file_to_write("--car", "out", help_text="CARv1 file to write (for `ipfs dag import`).")
 @json_option
 @click.pass_obj
 def docs_export(state: State, cids: tuple[str, ...], out: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ledger.cli.app import cli
-from ledger.cli.common import State, emit, json_option, open_session
+from ledger.cli.common import DEPARTMENT_ID, State, emit, json_option, open_session
 from ledger.errors import DataDirectoryLockedError, NotDeployedError, NotFoundError
 
 __all__ = ["token"]
@@ -34,9 +34,7 @@ def _tokens(state: State) -> Any:
 
 @token.command("issue")
 @click.option("--admin", "admin", is_flag=True, help="A governance (admin) token.")
-@click.option(
-    "--department", "department_id", type=click.IntRange(1, 2**32 - 1), help="Department id."
-)
+@click.option("--department", "department_id", type=DEPARTMENT_ID, help="Department id.")
 @click.option("--label", default="", help="What the token is for (e.g. an office).")
 @json_option
 @click.pass_obj

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,6 +31,9 @@ from ledger.config import Settings
 from ledger.errors import ConfigurationError, DataDirectoryLockedError, ValidationError
 from ledger.parsing import parse_hash
 from ledger.storage.vault import DocumentService
+
+if TYPE_CHECKING:
+    from ledger.verification import VerificationReport, VerifyOptions
 
 __all__ = ["verify"]
 
@@ -82,9 +86,7 @@ def verify(
     is fetched (from the embedded store or LEDGER_IPFS_API), decrypted where the key is here, and
     compared too (check storage.copy). A bare --rpc verifier without one skips that check.
     """
-    from ledger.contracts import ChainContext, load_deployment
-    from ledger.session import DEPLOYMENTS_FILE
-    from ledger.verification import agree, verify_bundle, verify_document, verify_hash
+    from ledger.verification import agree
 
     if sum(given is not None for given in (file, doc_hash, bundle_id)) != 1:
         raise ValidationError("give one of FILE, --hash or --bundle")
@@ -95,68 +97,89 @@ def verify(
         raise ValidationError("each --rpc node must be a different URL")
     nodes: list[str | None] = list(rpc_urls) or [None]
     settings = state.settings(rpc_url=nodes[0])
-    required = settings.confirmations if confirmations is None else confirmations
-    source = file.read_bytes() if file is not None else None
-    proof = load_proof(proof_file)
-    encrypted_types = [certificate_type(name).code for name in settings.encrypt_types]
-    reports = []
-    # Copies of departments whose keys are not here live in other regions' stores.
-    from ledger.chain.keys import Keystore
-
-    local = {
-        record.department_id
-        for record in Keystore(settings.data_dir / "keys", "").records()
-        if record.department_id is not None
-    }
+    presented = _Presented(
+        bundle=presented_bundle,
+        source=file.read_bytes() if file is not None else None,
+        doc_hash=doc_hash,
+        proof=load_proof(proof_file),
+        confirmations=settings.confirmations if confirmations is None else confirmations,
+        encrypted_types=[certificate_type(name).code for name in settings.encrypt_types],
+        local_issuers=_local_issuers(settings),
+    )
     with contextlib.ExitStack() as stack:
         documents = (
             stack.enter_context(_verifier_documents(settings))
             if settings.data_dir.is_dir()
             else None
         )
-        for node in nodes:
-            node_settings = state.settings(rpc_url=node)
-            connection = stack.enter_context(_read_connection(state, node_settings))
-            deployment_file = deployments or settings.data_dir / DEPLOYMENTS_FILE
-            context = ChainContext(
-                connection.web3, load_deployment(deployment_file, connection.web3)
-            )
-            if presented_bundle is not None:
-                reports.append(
-                    verify_bundle(
-                        presented_bundle,
-                        context,
-                        confirmations=required,
-                        documents=documents,
-                        encrypted_types=encrypted_types,
-                        local_issuers=local,
-                    )
-                )
-            elif source is not None:
-                reports.append(
-                    verify_document(
-                        source,
-                        context,
-                        confirmations=required,
-                        documents=documents,
-                        encrypted_types=encrypted_types,
-                        proof=proof,
-                        local_issuers=local,
-                    )
-                )
-            else:
-                reports.append(
-                    verify_hash(
-                        parse_hash(doc_hash or ""),
-                        context,
-                        confirmations=required,
-                        documents=documents,
-                        encrypted_types=encrypted_types,
-                        proof=proof,
-                        local_issuers=local,
-                    )
-                )
+        reports = [
+            presented.report_on(_chain_context(state, stack, node, deployments), documents)
+            for node in nodes
+        ]
     report = agree(reports, [node or "the embedded chain" for node in nodes])
+    emit(state, report.to_json(), _report_text(report))
+    if report.verdict.value != "VALID":
+        raise SystemExit(EXIT_INVALID)
+
+
+@dataclass(frozen=True)
+class _Presented:
+    """What ``ledger verify`` checks on each node: a bundle, a document or a hash (the first
+    given), and what the checks take beside it."""
+
+    bundle: bytes | None
+    source: bytes | None
+    doc_hash: str | None
+    proof: Any
+    confirmations: int
+    encrypted_types: list[int]
+    local_issuers: set[int]
+
+    def report_on(self, context: Any, documents: DocumentService | None) -> VerificationReport:
+        """The report of one node (its ``context``), stored copies read from ``documents``."""
+        from ledger.verification import verify_bundle, verify_document, verify_hash
+
+        options: VerifyOptions = {
+            "confirmations": self.confirmations,
+            "documents": documents,
+            "encrypted_types": self.encrypted_types,
+            "local_issuers": self.local_issuers,
+        }
+        if self.bundle is not None:
+            return verify_bundle(self.bundle, context, **options)
+        if self.source is not None:
+            return verify_document(self.source, context, proof=self.proof, **options)
+        return verify_hash(parse_hash(self.doc_hash or ""), context, proof=self.proof, **options)
+
+
+def _local_issuers(settings: Settings) -> set[int]:
+    """The departments whose keys are here: copies of the others live in other regions' stores."""
+    from ledger.chain.keys import Keystore
+
+    return {
+        record.department_id
+        for record in Keystore(settings.data_dir / "keys", "").records()
+        if record.department_id is not None
+    }
+
+
+def _chain_context(
+    state: State, stack: contextlib.ExitStack[Any], node: str | None, deployments: Path | None
+) -> Any:
+    """The contracts on ``node`` (None: the command line's chain), its connection closed with
+    ``stack``; ``deployments`` names them, or the data directory's deployments file."""
+    from ledger.contracts import ChainContext, load_deployment
+    from ledger.session import DEPLOYMENTS_FILE
+
+    node_settings = state.settings(rpc_url=node)
+    connection = stack.enter_context(_read_connection(state, node_settings))
+    deployment_file = deployments or node_settings.data_dir / DEPLOYMENTS_FILE
+    return ChainContext(connection.web3, load_deployment(deployment_file, connection.web3))
+
+
+def _report_text(report: VerificationReport) -> str:
+    """The readable form of a verification report: the verdict, one line a check, one a bundle
+    part."""
     marks = {"passed": "ok  ", "failed": "FAIL", "not_applicable": "n/a "}
     lines = [
         f"{report.verdict.value}  {to_hex(report.document_hash) if report.document_hash else ''}"
@@ -169,9 +192,7 @@ def verify(
             f"  part {part.index}: department {part.department_id}, "
             f"{certificate_type_label(part.cert_type)}: {verdict} {filed}"
         )
-    emit(state, report.to_json(), "\n".join(lines))
-    if report.verdict.value != "VALID":
-        raise SystemExit(EXIT_INVALID)
+    return "\n".join(lines)
 
 
 def _read_connection(state: State, settings: Settings) -> Any:
