@@ -261,6 +261,15 @@ def compile_contracts(
             f"{binary} is solc {version}, but {CONFIG_FILE} asks for {settings.version}"
         )
     solc_settings = settings.solc_settings()
+    output = _run_solc(root, binary, sources, solc_settings)
+    return _artifacts_of(output, sources, version, solc_settings)
+
+
+def _run_solc(
+    root: Path, binary: Path, sources: Mapping[str, str], solc_settings: dict[str, Any]
+) -> dict[str, Any]:
+    """solc's standard-JSON output for ``sources``; a :class:`CompilationError` naming file and
+    line for each Solidity error, or saying why the compiler could not run."""
     input_json: dict[str, Any] = {
         "language": "Solidity",
         "sources": {name: {"content": text} for name, text in sources.items()},
@@ -283,7 +292,18 @@ def compile_contracts(
         ) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise CompilationError(f"the compiler {binary} could not be run: {exc}") from exc
+    return output
 
+
+def _artifacts_of(
+    output: Mapping[str, Any],
+    sources: Mapping[str, str],
+    version: str,
+    solc_settings: dict[str, Any],
+) -> dict[str, Artifact]:
+    """The artifacts of the deployable contracts in solc's ``output``, sorted by name: not the
+    interfaces, abstract contracts and libraries; refused when one links a library or two share
+    a name."""
     libraries = _library_names(output)
     digest = _hash_sources(sources)
     artifacts: dict[str, Artifact] = {}
