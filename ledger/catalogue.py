@@ -44,11 +44,16 @@ class ScopeKind(IntEnum):
     CREDIT = 2
 
 
+#: Offset of the kind in a scope code, as ``SCOPE_KIND_SHIFT`` in contracts/utils/RecordLayout.sol
+#: (here rather than in ledger/contracts/layout.py, which imports this module's package).
+SCOPE_KIND_SHIFT: Final = 24
+
+
 def scope_code(kind: ScopeKind, number: int) -> int:
     """The on-chain ``uint32`` for scope ``number`` of ``kind``."""
-    if not 0 < number < 1 << 24:
+    if not 0 < number < 1 << SCOPE_KIND_SHIFT:
         raise ValidationError("scope number out of range")
-    return (int(kind) << 24) | number
+    return (int(kind) << SCOPE_KIND_SHIFT) | number
 
 
 @dataclass(frozen=True)
@@ -189,9 +194,12 @@ def scope_name(code: int, kind: ScopeKind | None = None) -> str | None:
         ScopeKind.CERTIFICATE: CERTIFICATE_TYPES,
         ScopeKind.CREDIT: CREDIT_CATEGORIES,
     }
-    if kind is not None and code >> 24 != kind:
+    if kind is not None and code >> SCOPE_KIND_SHIFT != kind:
         return None
-    return next((entry.name for entry in entries.get(code >> 24, ()) if entry.code == code), None)
+    return next(
+        (entry.name for entry in entries.get(code >> SCOPE_KIND_SHIFT, ()) if entry.code == code),
+        None,
+    )
 
 
 def certificate_type_label(code: int) -> str:

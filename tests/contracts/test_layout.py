@@ -11,6 +11,7 @@ from typing import Final
 import pytest
 from hexbytes import HexBytes
 
+from ledger import catalogue
 from ledger.contracts import (
     CertificateRegistryClient,
     ChainContext,
@@ -43,6 +44,7 @@ def test_python_terms_offsets_are_the_solidity_ones() -> None:
     assert len(solidity) >= len(layout.__all__)
     for name in layout.__all__:
         assert getattr(layout, name) == solidity[name], name
+    assert solidity["SCOPE_KIND_SHIFT"] == catalogue.SCOPE_KIND_SHIFT
 
 
 @pytest.mark.parametrize(
