@@ -187,14 +187,44 @@ class JsonDepthGauge:
 
 
 class GuardMiddleware:
+    """The guard around the API (module docstring): one method per concern, in the order it
+    enforces them."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.templates = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Guard one request: give it an id (:meth:`_identify`), then everything else inside
+        :meth:`_guarded`, whose failures are answered here; the audit row and the access-log
+        line go with the response's head (:class:`_Exchange`)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers, exchange = self._identify(scope, send)
+        try:
+            await self._guarded(exchange, headers, receive)
+        except ClientDisconnect:
+            # Raised by Starlette when the body ends in a disconnect: nothing to answer, nothing
+            # unexpected. One line, not a traceback.
+            await exchange.audit(500)
+            exchange.gone = True
+            if not exchange.answered:
+                exchange.log_access("-")
+            return
+        except Exception as error:
+            if not await self._answer_unhandled(exchange, receive, error):
+                raise  # the response is cut short: the server closes the connection
+            return
+        except BaseException:
+            await exchange.audit(500)
+            raise
+        await exchange.audit(500)  # no response was started: nothing was answered
+
+    def _identify(self, scope: Scope, send: Send) -> tuple[dict[str, bytes], _Exchange]:
+        """The request's headers by lower-case name, and the exchange that follows it: its id
+        (the client's when it is a UUID, else a new one) and its route's template, both in the
+        request's state."""
         started = time.perf_counter()
         state = scope.setdefault("state", {})
         headers = {key.decode("latin-1").lower(): value for key, value in scope["headers"]}
@@ -204,149 +234,101 @@ class GuardMiddleware:
         # What a problem document names as its ``instance``: the template, never the path.
         state["route"] = self.templates.of(scope)
         service: Service | None = getattr(scope["app"].state, "service", None)
-        audited = False
-        answered = False  # the response has started
-        finished = False  # ... and was sent whole
-        gone = False  # the client went away before its body was complete
+        return headers, _Exchange(scope, state, send, self.templates, service, request_id, started)
 
-        async def audit(status: int) -> None:
-            nonlocal audited
-            if not audited:
-                audited = True
-                # Most reads ask for no row: they need no hop to the thread pool.
-                if state.get("audit") is not None and service is not None:
-                    await run_in_threadpool(self._audit, scope, service, request_id, status)
-
-        def log_access(status: str) -> None:
-            # The route's template, never the path as sent (module docstring). A client gone
-            # before its body was complete is this one line, with no status: nobody got one.
-            _access.info(
-                '%s "%s %s" %s %.1fms%s',
-                request_id,
-                scope["method"],
-                self.templates.of(scope),
-                "-" if gone else status,
-                (time.perf_counter() - started) * 1000,
-                " client disconnected before the body was complete" if gone else "",
-            )
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal answered, finished
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                finished = True
-            elif message["type"] == "http.response.start":
-                answered = True
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode("ascii")),
-                ]
-                status = int(message["status"])
-                # The row is durable before the caller learns the outcome.
-                await audit(status)
-                log_access(str(status))
-            await send(message)
-
-        async def guarded() -> None:
-            # All the guard does for a request, in one function so that an exception anywhere
-            # in it (the rate limiter's look-up included) is answered like one raised by the
-            # application (below).
-            settings = scope["app"].state.settings
-            path: str = scope["path"]
-            if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
-                key = await self._limit_key(scope, headers, service)
-                wait = service.limiter.acquire(key)
-                if wait > 0:
-                    response = problem_response(
-                        Request(scope),
-                        429,
-                        "too_many_requests",
-                        "too many requests; slow down",
-                        headers={"Retry-After": service.limiter.retry_after(wait)},
-                    )
-                    await response(scope, receive, send_with_id)
-                    return
-            content_type = headers.get("content-type", b"").decode("latin-1").lower()
-            multipart = content_type.startswith("multipart/")
-            # The limit named in problems is the one settings state (the document's, for uploads).
-            shown = settings.max_upload_bytes if multipart else settings.max_json_bytes
-            limit = shown + MULTIPART_OVERHEAD if multipart else shown
-            state["body_limit"] = limit
-            declared = headers.get("content-length")
-            if declared is not None:
-                if not declared.strip().isdigit():
-                    response = problem_response(
-                        Request(scope), 400, "bad_request", "malformed Content-Length"
-                    )
-                    await response(scope, receive, send_with_id)
-                    return
-                if int(declared) > limit:
-                    response = problem_response(
-                        Request(scope),
-                        413,
-                        "content_too_large",
-                        f"the request exceeds the upload limit of {shown} bytes",
-                    )
-                    await response(scope, receive, send_with_id)
-                    return
-            received = 0
-            json_body = content_type.startswith("application/json") or "+json" in content_type
-            gauge = JsonDepthGauge(settings.max_json_depth) if json_body else None
-            body_timeout: float = settings.body_timeout
-            deadline = asyncio.get_running_loop().time() + body_timeout
-            complete = False  # the whole body was received
-
-            async def counted_receive() -> Message:
-                nonlocal received, complete, gone
-                if complete:  # waiting for a disconnect, say: no deadline
-                    return await receive()
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        message = await receive()
-                except TimeoutError:
-                    raise BodyTimeout(body_timeout) from None
-                if message["type"] == "http.request":
-                    chunk = message.get("body", b"")
-                    complete = not message.get("more_body", False)
-                    received += len(chunk)
-                    if received > limit:
-                        raise BodyTooLarge(shown)
-                    if gauge is not None:
-                        gauge.feed(chunk)
-                elif message["type"] == "http.disconnect":
-                    complete = gone = True
-                return message
-
-            await self.app(scope, counted_receive, send_with_id)
-
-        try:
-            await guarded()
-        except ClientDisconnect:
-            # Raised by Starlette when the body ends in a disconnect: nothing to answer, nothing
-            # unexpected. One line, not a traceback.
-            await audit(500)
-            gone = True
-            if not answered:
-                log_access("-")
+    async def _guarded(
+        self, exchange: _Exchange, headers: dict[str, bytes], receive: Receive
+    ) -> None:
+        """All the guard does for a request once it has an id, in one call so that an exception
+        anywhere in it (the rate limiter's look-up included) is answered like one raised by the
+        application (:meth:`__call__`): the rate limit, the declared body length, then the body
+        as it arrives (:class:`_BodyReader`) while the application runs."""
+        scope = exchange.scope
+        settings = scope["app"].state.settings
+        if await self._rate_limited(exchange, headers, receive):
             return
-        except Exception as error:
-            await audit(500)
-            if answered and not finished:
-                raise  # the response is cut short: the server closes the connection
-            _log.error("request %s: unhandled %s", request_id, type(error).__name__, exc_info=error)
-            if finished:  # after a whole answer (a background task): the connection is sound
-                return
-            # Answered here, inside the guard, so that the 500 carries the request id and has
-            # its access-log line, and the connection stays usable.
+        content_type = headers.get("content-type", b"").decode("latin-1").lower()
+        multipart = content_type.startswith("multipart/")
+        # The limit named in problems is the one settings state (the document's, for uploads).
+        shown = settings.max_upload_bytes if multipart else settings.max_json_bytes
+        limit = shown + MULTIPART_OVERHEAD if multipart else shown
+        exchange.state["body_limit"] = limit
+        declared = headers.get("content-length")
+        if await self._refused_length(exchange, declared, limit, shown, receive):
+            return
+        json_body = content_type.startswith("application/json") or "+json" in content_type
+        gauge = JsonDepthGauge(settings.max_json_depth) if json_body else None
+        body = _BodyReader(receive, exchange, limit, shown, gauge, settings.body_timeout)
+        await self.app(scope, body, exchange.send)
+
+    async def _rate_limited(
+        self, exchange: _Exchange, headers: dict[str, bytes], receive: Receive
+    ) -> bool:
+        """Whether the caller's bucket is empty, answered 429 with ``Retry-After``: for ``/v1``
+        routes but the health probes."""
+        scope = exchange.scope
+        service = exchange.service
+        path: str = scope["path"]
+        if path.startswith("/v1/") and path not in _UNLIMITED and service is not None:
+            key = await self._limit_key(scope, headers, service)
+            wait = service.limiter.acquire(key)
+            if wait > 0:
+                response = problem_response(
+                    Request(scope),
+                    429,
+                    "too_many_requests",
+                    "too many requests; slow down",
+                    headers={"Retry-After": service.limiter.retry_after(wait)},
+                )
+                await exchange.answer(response, receive)
+                return True
+        return False
+
+    @staticmethod
+    async def _refused_length(
+        exchange: _Exchange, declared: bytes | None, limit: int, shown: int, receive: Receive
+    ) -> bool:
+        """Whether the ``Content-Length`` is malformed (answered 400) or over the route's limit
+        (answered 413, naming ``shown``), before a byte of the body is read."""
+        if declared is None:
+            return False
+        if not declared.strip().isdigit():
             response = problem_response(
-                Request(scope), 500, "internal_error", "internal server error"
+                Request(exchange.scope), 400, "bad_request", "malformed Content-Length"
             )
-            await response(scope, receive, send_with_id)
-            return
-        except BaseException:
-            await audit(500)
-            raise
-        await audit(500)  # no response was started: nothing was answered
+        elif int(declared) > limit:
+            response = problem_response(
+                Request(exchange.scope),
+                413,
+                "content_too_large",
+                f"the request exceeds the upload limit of {shown} bytes",
+            )
+        else:
+            return False
+        await exchange.answer(response, receive)
+        return True
+
+    @staticmethod
+    async def _answer_unhandled(exchange: _Exchange, receive: Receive, error: Exception) -> bool:
+        """Answer an exception that escaped the application: a 500 problem with the request id
+        and its access-log line, on a connection kept alive; nothing more after a whole answer
+        (a background task failed). False when the response was cut short: the caller re-raises,
+        and the server closes the connection."""
+        await exchange.audit(500)
+        if exchange.answered and not exchange.finished:
+            return False
+        _log.error(
+            "request %s: unhandled %s", exchange.request_id, type(error).__name__, exc_info=error
+        )
+        if exchange.finished:  # after a whole answer (a background task): the connection is sound
+            return True
+        # Answered here, inside the guard, so that the 500 carries the request id and has
+        # its access-log line, and the connection stays usable.
+        response = problem_response(
+            Request(exchange.scope), 500, "internal_error", "internal server error"
+        )
+        await exchange.answer(response, receive)
+        return True
 
     @staticmethod
     async def _limit_key(scope: Scope, headers: dict[str, bytes], service: Service) -> str:
@@ -366,15 +348,86 @@ class GuardMiddleware:
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 
-    @staticmethod
-    def _audit(scope: Scope, service: Service | None, request_id: str, status: int) -> None:
-        note = scope.get("state", {}).get("audit")
+
+class _Exchange:
+    """One request as the guard follows it: its id, how far its response has gone, its audit
+    row (appended once, before the response's head is sent) and its access-log line."""
+
+    __slots__ = (
+        "_send",
+        "_templates",
+        "answered",
+        "audited",
+        "finished",
+        "gone",
+        "request_id",
+        "scope",
+        "service",
+        "started",
+        "state",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        state: dict[str, Any],
+        send: Send,
+        templates: RouteTemplates,
+        service: Service | None,
+        request_id: str,
+        started: float,
+    ) -> None:
+        self.scope = scope
+        self.state = state
+        self._send = send
+        self._templates = templates
+        self.service = service
+        self.request_id = request_id
+        self.started = started
+        self.audited = False
+        self.answered = False  # the response has started
+        self.finished = False  # ... and was sent whole
+        self.gone = False  # the client went away before its body was complete
+
+    async def answer(self, response: ASGIApp, receive: Receive) -> None:
+        """Send the guard's own ``response`` (a refusal, or the last-resort 500)."""
+        await response(self.scope, receive, self.send)
+
+    async def send(self, message: Message) -> None:
+        """Send ``message``; the response's head gets the request id, and its audit row and
+        access-log line go first."""
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            self.finished = True
+        elif message["type"] == "http.response.start":
+            self.answered = True
+            message.setdefault("headers", [])
+            message["headers"] = [
+                *message["headers"],
+                (b"x-request-id", self.request_id.encode("ascii")),
+            ]
+            status = int(message["status"])
+            # The row is durable before the caller learns the outcome.
+            await self.audit(status)
+            self.log_access(str(status))
+        await self._send(message)
+
+    async def audit(self, status: int) -> None:
+        """Append the audit row the route asked for, with ``status``; once, whatever calls."""
+        if not self.audited:
+            self.audited = True
+            # Most reads ask for no row: they need no hop to the thread pool.
+            if self.state.get("audit") is not None and self.service is not None:
+                await run_in_threadpool(self._append_row, status)
+
+    def _append_row(self, status: int) -> None:
+        note = self.scope.get("state", {}).get("audit")
+        service = self.service
         if note is None or service is None:
             return
         assert isinstance(note, AuditNote)
         try:
             service.audit.append(
-                request_id=request_id,
+                request_id=self.request_id,
                 actor=note.actor,
                 action=note.action,
                 outcome=status,
@@ -382,4 +435,75 @@ class GuardMiddleware:
                 subject_ref=note.subject_ref,
             )
         except Exception as error:  # the operation is done; its failure must still be seen
-            _log.error("audit row for request %s not written: %s", request_id, error)
+            _log.error("audit row for request %s not written: %s", self.request_id, error)
+
+    def log_access(self, status: str) -> None:
+        """The access-log line: the route's template, never the path as sent (module
+        docstring). A client gone before its body was complete is this one line, with no
+        status: nobody got one."""
+        _access.info(
+            '%s "%s %s" %s %.1fms%s',
+            self.request_id,
+            self.scope["method"],
+            self._templates.of(self.scope),
+            "-" if self.gone else status,
+            (time.perf_counter() - self.started) * 1000,
+            " client disconnected before the body was complete" if self.gone else "",
+        )
+
+
+class _BodyReader:
+    """The ``receive`` the application gets: the body is held to its deadline (408 after it),
+    counted against its limit (413 as soon as the bytes read pass it) and, for JSON, gauged for
+    depth; a disconnect before the body was complete is noted on the exchange."""
+
+    __slots__ = (
+        "_complete",
+        "_deadline",
+        "_exchange",
+        "_gauge",
+        "_limit",
+        "_receive",
+        "_received",
+        "_shown",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        receive: Receive,
+        exchange: _Exchange,
+        limit: int,
+        shown: int,
+        gauge: JsonDepthGauge | None,
+        timeout: float,
+    ) -> None:
+        self._receive = receive
+        self._exchange = exchange
+        self._limit = limit
+        self._shown = shown
+        self._gauge = gauge
+        self._timeout = timeout
+        self._deadline = asyncio.get_running_loop().time() + timeout
+        self._received = 0
+        self._complete = False  # the whole body was received
+
+    async def __call__(self) -> Message:
+        if self._complete:  # waiting for a disconnect, say: no deadline
+            return await self._receive()
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                message = await self._receive()
+        except TimeoutError:
+            raise BodyTimeout(self._timeout) from None
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            self._complete = not message.get("more_body", False)
+            self._received += len(chunk)
+            if self._received > self._limit:
+                raise BodyTooLarge(self._shown)
+            if self._gauge is not None:
+                self._gauge.feed(chunk)
+        elif message["type"] == "http.disconnect":
+            self._complete = self._exchange.gone = True
+        return message
