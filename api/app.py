@@ -9,8 +9,8 @@ import gc
 import importlib.util
 import logging
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import FastAPI
@@ -49,6 +49,29 @@ _log = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> FastAPI:
     """The service for ``settings``; the ledger is opened at startup and closed at shutdown."""
+    app = FastAPI(
+        title="Government certificate and credit ledger",
+        version="1",
+        summary="Anchor, verify and revoke certificates; record and read credit events.",
+        lifespan=_lifespan(settings),
+        # Served by api.docs from a pinned package instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
+    )
+    mount_docs(app)
+    app.state.settings = settings
+    app.state.service = None
+    install_problem_handlers(app)
+    _add_middleware(app)
+    _include_routers(app, settings)
+    _mount_web_pages(app)
+    return app
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What runs around the service's life: open the ledger and the service database, finish
+    the journal's unfinished operations and resume interrupted batch jobs; at the end, let
+    running jobs finish (30 seconds at most) and close."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,21 +105,18 @@ def create_app(settings: Settings) -> FastAPI:
                 await asyncio.wait(set(service.background), timeout=30)
             await run_in_threadpool(service.close)
 
-    app = FastAPI(
-        title="Government certificate and credit ledger",
-        version="1",
-        summary="Anchor, verify and revoke certificates; record and read credit events.",
-        lifespan=lifespan,
-        # Served by api.docs from a pinned package instead of a CDN.
-        docs_url=None,
-        redoc_url=None,
-    )
-    mount_docs(app)
-    app.state.settings = settings
-    app.state.service = None
-    install_problem_handlers(app)
+    return lifespan
+
+
+def _add_middleware(app: FastAPI) -> None:
+    """The guard outermost (:mod:`api.middleware`), the index front inside it."""
     app.add_middleware(IndexFront)  # inside the guard: added first
     app.add_middleware(GuardMiddleware)
+
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    """Every router under :data:`API_PREFIX`; the development token issuer's only when
+    ``settings`` enable it."""
     for module in (
         health,
         catalogue,
@@ -113,11 +133,14 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_issuer:
         app.include_router(dev.router, prefix=API_PREFIX)
+
+
+def _mount_web_pages(app: FastAPI) -> None:
+    """The web pages (:mod:`api.web.pages`), when that package is installed."""
     if importlib.util.find_spec("api.web.pages") is not None:
         from api.web.pages import mount_web
 
         mount_web(app)
-    return app
 
 
 def log_config() -> dict[str, Any]:
