@@ -101,55 +101,7 @@ class Service:
         try:
             claim = lock_service_database(settings.service_db_path)
             database = ServiceDatabase(settings.service_db_path)
-            dev = (
-                DevIssuer(settings.data_dir, settings.oidc_audience)
-                if settings.dev_issuer
-                else None
-            )
-            identity = IdentityProvider(settings, dev)
-            embedded = session.connection.kind == "embedded"
-            lock: contextlib.AbstractContextManager[object] = threading.RLock()
-            write_lock: contextlib.AbstractContextManager[object] = (
-                lock if embedded else threading.RLock()
-            )
-            journal = Journal(database, max_unfinished=settings.max_unfinished)
-            transactions = TransactionManager(
-                session.context,
-                journal,
-                functools.partial(_signer, session),
-                # The embedded chain takes one lock for everything; a node serves the manager's
-                # thread concurrently (each key's own lock keeps its nonces in order).
-                chain_lock=lock if embedded else contextlib.nullcontext(),
-                confirmations=settings.confirmations,
-                stuck_after=settings.stuck_after,
-                on_failed=functools.partial(_after_failure, session),
-            )
-            return cls(
-                settings=settings,
-                session=session,
-                database=database,
-                tokens=TokenStore(database),
-                names=DepartmentNames(database),
-                jobs=BatchJobs(database),
-                audit=AuditLog(database),
-                identity=identity,
-                dev_issuer=dev,
-                index=CertificateIndex(database, session.certificates()),
-                limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
-                journal=journal,
-                transactions=transactions,
-                verify_index=VerificationIndex(
-                    database,
-                    session.context,
-                    confirmations=settings.confirmations,
-                    max_age=settings.verify_cache_seconds,
-                    head=session.connection.head,
-                ),
-                shared_head=None if embedded else SharedHead(session.connection.head),
-                read_lock=lock if embedded else contextlib.nullcontext(),
-                write_lock=write_lock,
-                claim=claim,
-            )
+            return cls._assemble(settings, session, database, claim)
         except BaseException:
             if database is not None:
                 database.close()
@@ -157,6 +109,62 @@ class Service:
                 claim.release()
             session.close()
             raise
+
+    @classmethod
+    def _assemble(
+        cls,
+        settings: Settings,
+        session: LedgerSession,
+        database: ServiceDatabase,
+        claim: SharedProcessLock,
+    ) -> Service:
+        """The service's parts over an open ledger session and service database (which
+        :meth:`open` closes again if this fails), with the locks the chain's kind needs."""
+        dev = DevIssuer(settings.data_dir, settings.oidc_audience) if settings.dev_issuer else None
+        identity = IdentityProvider(settings, dev)
+        embedded = session.connection.kind == "embedded"
+        lock: contextlib.AbstractContextManager[object] = threading.RLock()
+        write_lock: contextlib.AbstractContextManager[object] = (
+            lock if embedded else threading.RLock()
+        )
+        journal = Journal(database, max_unfinished=settings.max_unfinished)
+        transactions = TransactionManager(
+            session.context,
+            journal,
+            functools.partial(_signer, session),
+            # The embedded chain takes one lock for everything; a node serves the manager's
+            # thread concurrently (each key's own lock keeps its nonces in order).
+            chain_lock=lock if embedded else contextlib.nullcontext(),
+            confirmations=settings.confirmations,
+            stuck_after=settings.stuck_after,
+            on_failed=functools.partial(_after_failure, session),
+        )
+        return cls(
+            settings=settings,
+            session=session,
+            database=database,
+            tokens=TokenStore(database),
+            names=DepartmentNames(database),
+            jobs=BatchJobs(database),
+            audit=AuditLog(database),
+            identity=identity,
+            dev_issuer=dev,
+            index=CertificateIndex(database, session.certificates()),
+            limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
+            journal=journal,
+            transactions=transactions,
+            verify_index=VerificationIndex(
+                database,
+                session.context,
+                confirmations=settings.confirmations,
+                max_age=settings.verify_cache_seconds,
+                head=session.connection.head,
+            ),
+            shared_head=None if embedded else SharedHead(session.connection.head),
+            read_lock=lock if embedded else contextlib.nullcontext(),
+            write_lock=write_lock,
+            claim=claim,
+        )
 
     def close(self) -> None:
         try:
