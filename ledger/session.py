@@ -69,8 +69,8 @@ from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
 from ledger.names import DepartmentNames, name_hash
 from ledger.service.database import ServiceDatabase
 from ledger.serving import rpc_credential
+from ledger.storage.cid import cid_from_str
 from ledger.storage.factory import close_document_service, open_document_service
-from ledger.storage.unixfs import cid_from_str
 from ledger.storage.vault import DocumentService, StoredDocument
 from ledger.writes.prepared import PreparedWrite, Signer
 

@@ -8,7 +8,7 @@ from api.deps import CitizenDep, ServiceDep, audited
 from api.problems import problem_responses
 from api.schemas import CertificateOut, MyCertificatesOut
 from api.views import public_certificate
-from ledger.storage.unixfs import cid_to_str
+from ledger.storage.cid import cid_to_str
 
 router = APIRouter(prefix="/me", tags=["me"])
 

@@ -32,7 +32,7 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.storage import DocumentNotFoundError, StorageUnavailableError
-from ledger.storage.unixfs import InvalidCidError
+from ledger.storage.cid import InvalidCidError
 from ledger.storage.vault import DocumentErasedError, VaultError
 
 __all__ = ["EXIT_CODES", "EXIT_ERASED", "EXIT_INVALID", "cli", "main"]

@@ -16,7 +16,7 @@ that lost one of its blocks. A crash mid-``put`` leaves at worst complete but un
 which :meth:`EmbeddedStore.collect_garbage` removes.
 
 Every block is re-hashed when it is read: a flipped bit on disk raises
-:class:`~ledger.storage.unixfs.CorruptBlockError` instead of returning wrong bytes.
+:class:`~ledger.storage.cid.CorruptBlockError` instead of returning wrong bytes.
 
 CAR (v1) export and import let the same content move to and from any IPFS node unchanged
 (``ipfs dag import`` / ``ipfs dag export``).
@@ -33,23 +33,19 @@ from typing import BinaryIO, Final
 
 from ledger.files import TEMPORARY_SUFFIX, atomic_file, write_atomically
 from ledger.storage import DocumentNotFoundError, DocumentStat, StorageError
-from ledger.storage.unixfs import (
+from ledger.storage.cid import (
     CODEC_RAW,
-    BlockBytes,
     CorruptBlockError,
     InvalidCidError,
     MalformedBlockError,
-    build_dag,
-    child_cids,
     cid_from_str,
     cid_to_str,
-    decode_node,
     decode_varint,
     encode_varint,
-    iter_file,
     parse_cid,
     verify_block,
 )
+from ledger.storage.unixfs import BlockBytes, build_dag, child_cids, decode_node, iter_file
 
 __all__ = ["CarFormatError", "EmbeddedStore", "MissingBlockError"]
 

@@ -16,7 +16,7 @@ Errors: a node that cannot be reached, drops the connection or does not answer w
 ``timeout`` raises :class:`~ledger.storage.StorageUnavailableError` (after ``retries`` more
 attempts with backoff, all within ``timeout``); content the node does not hold raises
 :class:`~ledger.storage.DocumentNotFoundError`; a malformed CID raises
-:class:`~ledger.storage.unixfs.InvalidCidError` before any request, as in the embedded store.
+:class:`~ledger.storage.cid.InvalidCidError` before any request, as in the embedded store.
 Messages name the operation and the node's host and port, never a CID or document bytes.
 """
 
@@ -41,7 +41,8 @@ from ledger.storage import (
     StorageError,
     StorageUnavailableError,
 )
-from ledger.storage.unixfs import DEFAULT_CHUNK_SIZE, InvalidCidError, cid_from_str
+from ledger.storage.cid import InvalidCidError, cid_from_str
+from ledger.storage.unixfs import DEFAULT_CHUNK_SIZE
 
 __all__ = ["CHUNKER", "DEFAULT_LOOKUP_TIMEOUT", "IpfsStore", "parse_api_address"]
 

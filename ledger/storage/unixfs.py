@@ -22,60 +22,55 @@ CAR export imports unchanged. The facts it reproduces, each pinned by a known-an
   sets it) and ``Tsize`` = the child's block length plus its own links' Tsize (the bytes of the
   whole subtree); ``Data`` is UnixFS ``{Type: File (2), filesize, blocksizes}`` with ``filesize``
   always present and ``blocksizes`` unpacked (proto2 ``repeated uint64``), one per child giving
-  the file bytes under it;
-- CIDv1 = ``varint(1) varint(codec) 0x12 0x20 sha256``; its string is multibase base32 lower
-  (``b`` prefix, no padding). CIDv0 (only for dag-pb without raw leaves) is the bare multihash in
-  base58btc (``Qm...``).
+  the file bytes under it.
 
 Throughput matters (the bench target is 0.85x plain sha256): every chunk is hashed straight from a
 ``memoryview`` slice of the input, with no per-byte Python work and no copy of the data.
+
+Not here: the CIDs themselves (binary and string forms, varints, checking a block against its
+CID) are :mod:`ledger.storage.cid`; storing blocks is :mod:`ledger.storage.embedded`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Final, TypeAlias
 
-from ledger.storage import StorageError
+from ledger.storage.cid import (
+    CODEC_RAW,
+    DAG_PB_V1_PREFIX,
+    MULTIHASH_PREFIX,
+    RAW_V1_PREFIX,
+    InvalidCidError,
+    MalformedBlockError,
+    cid_to_str,
+    decode_varint,
+    encode_varint,
+    parse_cid,
+)
 
 __all__ = [
     "BLOCK_SIZE_LIMIT",
-    "CODEC_DAG_PB",
-    "CODEC_RAW",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MAX_LINKS",
     "EMPTY_FILE_CID",
     "BlockBytes",
     "BlockSink",
-    "CidParts",
-    "CorruptBlockError",
     "Dag",
-    "InvalidCidError",
-    "MalformedBlockError",
     "PBLink",
     "PBNode",
     "UnixFSData",
     "UnixFSType",
-    "block_matches",
     "build_dag",
     "child_cids",
-    "cid_from_str",
-    "cid_to_str",
     "compute_cid",
     "decode_node",
     "decode_unixfs",
-    "decode_varint",
     "encode_node",
     "encode_unixfs",
-    "encode_varint",
     "iter_file",
-    "make_cid",
-    "parse_cid",
-    "verify_block",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -89,22 +84,8 @@ DEFAULT_MAX_LINKS: Final = 174
 #: boxo ``helpers.BlockSizeLimit``: Kubo refuses to make a leaf larger than this.
 BLOCK_SIZE_LIMIT: Final = 1_048_576
 
-#: Multicodec of raw leaf blocks.
-CODEC_RAW: Final = 0x55
-#: Multicodec of dag-pb (protobuf) nodes.
-CODEC_DAG_PB: Final = 0x70
-#: Multihash code of sha2-256, the only hash Kubo uses by default (and the only one stored here).
-_SHA2_256: Final = 0x12
-_SHA2_256_LENGTH: Final = 32
-_MULTIHASH_PREFIX: Final = bytes((_SHA2_256, _SHA2_256_LENGTH))
-_RAW_V1_PREFIX: Final = bytes((1, CODEC_RAW)) + _MULTIHASH_PREFIX
-_DAG_PB_V1_PREFIX: Final = bytes((1, CODEC_DAG_PB)) + _MULTIHASH_PREFIX
-
 #: ``ipfs add --cid-version=1 --raw-leaves`` of zero bytes: the raw block of sha256("").
 EMPTY_FILE_CID: Final = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
-
-_BASE58_ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_INDEX: Final = {char: index for index, char in enumerate(_BASE58_ALPHABET)}
 
 #: Bytes of one block as the builder hands them out: ``memoryview`` slices of the caller's input
 #: for leaves (no copy), ``bytes`` for everything else.
@@ -122,183 +103,6 @@ class UnixFSType:
     METADATA: Final = 3
     SYMLINK: Final = 4
     HAMT_SHARD: Final = 5
-
-
-# ----------------------------------------------------------------------------------------------
-# Errors
-# ----------------------------------------------------------------------------------------------
-
-
-class InvalidCidError(StorageError, ValueError):
-    """A CID string or binary CID is malformed or uses a codec or hash this store does not keep."""
-
-    code = "invalid_cid"
-
-
-class MalformedBlockError(StorageError):
-    """A block decodes to no valid dag-pb / UnixFS file node, or the DAG is inconsistent."""
-
-    code = "malformed_block"
-
-
-class CorruptBlockError(StorageError):
-    """A block's bytes do not hash to its CID: the stored copy is damaged or was tampered with."""
-
-    code = "corrupt_block"
-
-
-# ----------------------------------------------------------------------------------------------
-# Varints (unsigned LEB128, as protobuf and multiformats use)
-# ----------------------------------------------------------------------------------------------
-
-_SMALL_VARINTS: Final = tuple(bytes((value,)) for value in range(0x80))
-
-
-def encode_varint(value: int) -> bytes:
-    """Unsigned LEB128; the one-byte cases come from a table because nodes are full of them."""
-    if value < 0:
-        raise ValueError("varint must not be negative")
-    if value < 0x80:
-        return _SMALL_VARINTS[value]
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def decode_varint(buffer: bytes | memoryview, offset: int = 0) -> tuple[int, int]:
-    """``(value, next offset)``; at most 64 bits, so hostile input cannot build huge integers."""
-    result = 0
-    shift = 0
-    while True:
-        if offset >= len(buffer):
-            raise MalformedBlockError("truncated varint")
-        byte = buffer[offset]
-        offset += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, offset
-        shift += 7
-        if shift >= 64:
-            raise MalformedBlockError("varint longer than 64 bits")
-
-
-# ----------------------------------------------------------------------------------------------
-# CIDs
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CidParts:
-    """The fields of a binary CID."""
-
-    #: 0 (bare multihash, dag-pb implied) or 1.
-    version: int
-    #: Multicodec of the block: :data:`CODEC_RAW` or :data:`CODEC_DAG_PB`.
-    codec: int
-    #: The 32-byte sha2-256 digest of the block.
-    digest: bytes
-
-
-def make_cid(codec: int, digest: bytes, *, version: int = 1) -> bytes:
-    """Binary CID of a block with this sha2-256 ``digest``."""
-    if len(digest) != _SHA2_256_LENGTH:
-        raise ValueError("a sha2-256 digest is 32 bytes")
-    if version == 0:
-        if codec != CODEC_DAG_PB:
-            raise ValueError("CIDv0 can only name dag-pb blocks")
-        return _MULTIHASH_PREFIX + digest
-    if version != 1:
-        raise ValueError("CID version must be 0 or 1")
-    return b"\x01" + encode_varint(codec) + _MULTIHASH_PREFIX + digest
-
-
-def parse_cid(cid: bytes) -> CidParts:
-    """Split and validate a binary CID; only raw / dag-pb blocks under sha2-256 are accepted."""
-    if len(cid) == 2 + _SHA2_256_LENGTH and cid.startswith(_MULTIHASH_PREFIX):
-        return CidParts(0, CODEC_DAG_PB, bytes(cid[2:]))
-    try:
-        version, offset = decode_varint(cid)
-        codec, offset = decode_varint(cid, offset)
-        hash_code, offset = decode_varint(cid, offset)
-        length, offset = decode_varint(cid, offset)
-    except MalformedBlockError as error:
-        raise InvalidCidError(f"malformed CID: {error}") from None
-    if version != 1:
-        raise InvalidCidError(f"unsupported CID version {version}")
-    if codec not in (CODEC_RAW, CODEC_DAG_PB):
-        raise InvalidCidError(f"unsupported codec 0x{codec:x} (only raw and dag-pb are stored)")
-    if hash_code != _SHA2_256 or length != _SHA2_256_LENGTH:
-        raise InvalidCidError(f"unsupported multihash 0x{hash_code:x} (only sha2-256)")
-    digest = bytes(cid[offset:])
-    if len(digest) != length:
-        raise InvalidCidError("CID digest has the wrong length")
-    return CidParts(version, codec, digest)
-
-
-def cid_to_str(cid: bytes) -> str:
-    """The string Kubo prints: base32 lower with a ``b`` prefix for v1, base58btc for v0."""
-    if len(cid) == 2 + _SHA2_256_LENGTH and cid.startswith(_MULTIHASH_PREFIX):
-        return _base58_encode(cid)
-    return "b" + base64.b32encode(cid).decode("ascii").rstrip("=").lower()
-
-
-def cid_from_str(text: str) -> bytes:
-    """Binary CID of a ``b...`` (CIDv1 base32) or ``Qm...`` (CIDv0) string.
-
-    Only the canonical spelling is accepted (it must round-trip through :func:`cid_to_str`), so a
-    CID string maps to exactly one file name in the block store.
-    """
-    if not isinstance(text, str) or not text:
-        raise InvalidCidError("empty CID")
-    if text.startswith("Qm") and len(text) == 46:
-        cid = _base58_decode(text)
-    elif text.startswith("b"):
-        body = text[1:].upper()
-        try:
-            cid = base64.b32decode(body + "=" * (-len(body) % 8))
-        except (binascii.Error, ValueError):
-            raise InvalidCidError("CID is not valid base32") from None
-    else:
-        raise InvalidCidError("expected a CIDv1 in base32 ('b...') or a CIDv0 ('Qm...')")
-    parse_cid(cid)
-    if cid_to_str(cid) != text:
-        raise InvalidCidError("CID is not in canonical form")
-    return cid
-
-
-def _base58_encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    digits: list[str] = []
-    while number:
-        number, remainder = divmod(number, 58)
-        digits.append(_BASE58_ALPHABET[remainder])
-    leading_zeros = len(data) - len(data.lstrip(b"\x00"))
-    return "1" * leading_zeros + "".join(reversed(digits))
-
-
-def _base58_decode(text: str) -> bytes:
-    number = 0
-    for char in text:
-        index = _BASE58_INDEX.get(char)
-        if index is None:
-            raise InvalidCidError("CID is not valid base58")
-        number = number * 58 + index
-    leading_ones = len(text) - len(text.lstrip("1"))
-    return b"\x00" * leading_ones + number.to_bytes((number.bit_length() + 7) // 8, "big")
-
-
-def block_matches(cid: bytes, block: BlockBytes) -> bool:
-    """Whether ``block`` hashes to ``cid`` (the CID must be valid)."""
-    return hashlib.sha256(block).digest() == parse_cid(cid).digest
-
-
-def verify_block(cid: bytes, block: BlockBytes) -> None:
-    """Raise :class:`CorruptBlockError` unless ``block`` is the content ``cid`` names."""
-    if not block_matches(cid, block):
-        raise CorruptBlockError(f"block {cid_to_str(cid)} does not match its hash")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -637,7 +441,7 @@ class _BalancedBuilder:
 
     def _leaf(self, chunk: BlockBytes) -> _Entry:
         if self._raw_leaves:
-            cid = _RAW_V1_PREFIX + hashlib.sha256(chunk).digest()
+            cid = RAW_V1_PREFIX + hashlib.sha256(chunk).digest()
             self._emit(cid, chunk)
             return cid, len(chunk), len(chunk)
         # Without raw leaves boxo wraps the chunk as UnixFS File; the empty file has no Data field.
@@ -670,8 +474,8 @@ class _BalancedBuilder:
     def _dag_pb_cid(self, block: bytes) -> bytes:
         digest = hashlib.sha256(block).digest()
         if self._cid_version == 0:
-            return _MULTIHASH_PREFIX + digest
-        return _DAG_PB_V1_PREFIX + digest
+            return MULTIHASH_PREFIX + digest
+        return DAG_PB_V1_PREFIX + digest
 
     def _emit(self, cid: bytes, block: BlockBytes) -> None:
         if cid in self._seen:

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ledger.closing import Closing
 from ledger.errors import ConfigurationError, InvalidDocumentError, ValidationError
 from ledger.storage import DocumentNotFoundError, DocumentStore, StorageError
-from ledger.storage.unixfs import cid_from_str
+from ledger.storage.cid import cid_from_str
 
 __all__ = [
     "DOCUMENT_AAD",

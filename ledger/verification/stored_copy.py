@@ -19,7 +19,7 @@ from ledger.contracts import CertificateRecord, CertificateRegistryClient
 from ledger.documents import document_hash_of
 from ledger.errors import LedgerError, ValidationError
 from ledger.storage import DocumentNotFoundError, StorageError, StorageUnavailableError
-from ledger.storage.unixfs import InvalidCidError, cid_to_str, parse_cid
+from ledger.storage.cid import InvalidCidError, cid_to_str, parse_cid
 from ledger.storage.vault import DocumentErasedError, DocumentService, looks_sealed
 from ledger.verification.report import CheckName, Outcome, ReportBuilder
 

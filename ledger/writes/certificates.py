@@ -17,7 +17,7 @@ from ledger.catalogue import CertificateType
 from ledger.documents import DocumentKind, document_hash_of
 from ledger.errors import CertificateRegistryAlreadyAnchored, NotFoundError, UnknownKeyError
 from ledger.identity import Subject
-from ledger.storage.unixfs import cid_from_str
+from ledger.storage.cid import cid_from_str
 from ledger.writes.prepared import PreparedWrite, Signer, Undo
 
 if TYPE_CHECKING:

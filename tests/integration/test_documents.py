@@ -34,10 +34,11 @@ from ledger.errors import ChainUnavailableError, ConfigurationError
 from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.session import AnchorOutcome, LedgerSession
 from ledger.storage import StorageUnavailableError
+from ledger.storage.cid import cid_from_str
 from ledger.storage.embedded import EmbeddedStore
 from ledger.storage.factory import close_document_service, open_store
 from ledger.storage.ipfs import IpfsStore
-from ledger.storage.unixfs import cid_from_str, compute_cid
+from ledger.storage.unixfs import compute_cid
 from ledger.storage.vault import (
     DocumentErasedError,
     DocumentService,

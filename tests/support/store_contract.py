@@ -29,7 +29,7 @@ from typing import ClassVar, Final
 import pytest
 
 from ledger.storage import DocumentNotFoundError, DocumentStat, DocumentStore
-from ledger.storage.unixfs import InvalidCidError
+from ledger.storage.cid import InvalidCidError
 
 CHUNK: Final = 262_144
 MIB: Final = 1024 * 1024

@@ -22,23 +22,20 @@ from ledger.storage import (
     DocumentStore,
     StorageError,
 )
-from ledger.storage.embedded import CarFormatError, EmbeddedStore, MissingBlockError
-from ledger.storage.unixfs import (
+from ledger.storage.cid import (
     CODEC_DAG_PB,
     CODEC_RAW,
-    DEFAULT_CHUNK_SIZE,
-    EMPTY_FILE_CID,
     CorruptBlockError,
     InvalidCidError,
     cid_from_str,
     cid_to_str,
-    compute_cid,
-    decode_node,
     decode_varint,
     encode_varint,
     make_cid,
     parse_cid,
 )
+from ledger.storage.embedded import CarFormatError, EmbeddedStore, MissingBlockError
+from ledger.storage.unixfs import DEFAULT_CHUNK_SIZE, EMPTY_FILE_CID, compute_cid, decode_node
 
 MIB: Final = 1024 * 1024
 #: A CID nothing in these tests stores.

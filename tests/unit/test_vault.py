@@ -27,8 +27,8 @@ from ledger.documents import hash_file_bytes
 from ledger.errors import ChainUnavailableError, ConfigurationError, ValidationError
 from ledger.identity import make_citizen_id
 from ledger.storage import DocumentNotFoundError, DocumentStat, DocumentStore, StorageError
+from ledger.storage.cid import InvalidCidError
 from ledger.storage.embedded import EmbeddedStore
-from ledger.storage.unixfs import InvalidCidError
 from ledger.storage.vault import (
     DOCUMENT_AAD,
     KEY_BYTES,
