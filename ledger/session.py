@@ -13,11 +13,9 @@ is discarded, unless the transaction may still land.
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Self
 
@@ -27,7 +25,6 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from ledger.authorization import (
-    authorize_bundle_filing,
     authorize_certificate_change,
     require_accreditation,
 )
@@ -40,13 +37,11 @@ from ledger.config import Settings, write_local_secrets
 from ledger.contracts import (
     FUNDING_AMOUNT,
     CertificateRegistryClient,
-    CertificateStatus,
     ChainContext,
     CreditLedgerClient,
     DepartmentRegistryClient,
     Deployment,
     LicenceBundlesClient,
-    RecordKind,
     deploy,
     deploy_bundles,
     load_deployment,
@@ -54,7 +49,6 @@ from ledger.contracts import (
 )
 from ledger.documents import DocumentKind, document_hash_of
 from ledger.errors import (
-    BundleHolderMismatchError,
     CertificateRegistryAlreadyAnchored,
     ChainUnavailableError,
     DepartmentRegistryDuplicateDepartment,
@@ -63,7 +57,6 @@ from ledger.errors import (
     NotDeployedError,
     NotFoundError,
     UnknownKeyError,
-    ValidationError,
 )
 from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
 from ledger.names import DepartmentNames, name_hash
@@ -276,11 +269,9 @@ class LedgerSession(Closing):
             self.context if sender is None else self.context.signed_by(sender)
         )
 
-    def bundles(self, sender: TransactionSender | None = None) -> LicenceBundlesClient:
-        """Joint licensing client (writes need a department ``sender``)."""
-        return LicenceBundlesClient(
-            self.context if sender is None else self.context.signed_by(sender)
-        )
+    def bundles(self) -> LicenceBundlesClient:
+        """Joint licensing client (its writes are prepared by :mod:`ledger.writes.bundles`)."""
+        return LicenceBundlesClient(self.context)
 
     def documents(self) -> DocumentService:
         """The document store and key vault of this deployment (opened on first use)."""
@@ -298,88 +289,6 @@ class LedgerSession(Closing):
     def reference(self, subject: Subject) -> bytes:
         """The subject reference of a validated subject (what the chain keys it by)."""
         return subject_ref(self.settings.pepper_bytes(), subject)
-
-    # -- joint licensing ----------------------------------------------------------------------
-
-    def open_bundle(
-        self,
-        department_id: int,
-        enterprise: str,
-        deadline: datetime,
-        parts: Sequence[tuple[int, int]],
-        *,
-        sender: TransactionSender | None = None,
-    ) -> tuple[bytes, TxReceipt]:
-        """Open a joint licensing bundle led by ``department_id`` for the enterprise with credit
-        code ``enterprise``, naming the (department, certificate type) ``parts`` it needs by
-        ``deadline``; returns the new bundle's id (random: it says nothing of the enterprise)
-        and the receipt.
-
-        Refused before any transaction: a citizen identity number (bundles are for
-        enterprises), a deadline already past, no parts or the same part twice. ``sender``
-        replaces the department's key (a :class:`~ledger.service.transactions.CallRecorder` to
-        journal it).
-        """
-        subject = parse_subject(enterprise, SubjectKind.ENTERPRISE)
-        if not parts:
-            raise ValidationError("a bundle needs at least one part")
-        if len(set(parts)) != len(parts):
-            raise ValidationError("a bundle names each (department, certificate type) once")
-        if deadline <= datetime.now(UTC):
-            raise ValidationError("the bundle's deadline has already passed")
-        reference = subject_ref(self.settings.pepper_bytes(), subject)
-        bundle_id = secrets.token_bytes(32)
-        client = self.bundles(sender or self.department_sender(department_id))
-        return bundle_id, client.open(bundle_id, reference, deadline, parts)
-
-    def file_bundle_part(
-        self,
-        department_id: int,
-        bundle_id: bytes,
-        index: int,
-        doc_hash: bytes,
-        *,
-        sender: TransactionSender | None = None,
-    ) -> TxReceipt:
-        """File ``department_id``'s certificate ``doc_hash`` as part ``index`` of a bundle: the
-        one filing path of the CLI and the API.
-
-        Refused before any transaction with :class:`~ledger.errors.BundleHolderMismatchError`
-        when the certificate is not held by the bundle's enterprise (ADR 0019): the holder is
-        the subject reference of the certificate's ``CertificateAnchoredFor`` event, which the
-        bundle contract cannot read, so this is where it is compared (and verification compares
-        it again from the chain, for a part filed some other way). The contract's own refusals
-        come first (unknown bundle or part, another department's part, a part already filed, a
-        certificate unknown, inactive, of another issuer or type, or a batch root: batched
-        certificates have no record of their own to file): the holder is compared only for a
-        certificate the contract would take. Before all of them, a department filing another
-        department's part is refused (NotAuthorizedError: authorization before existence).
-        ``sender`` replaces the department's key (a
-        :class:`~ledger.service.transactions.CallRecorder` to journal it).
-        """
-        bundles = self.bundles()
-        # The caller's right to this part first (ledger/authorization.py), then the rest.
-        authorize_bundle_filing(self.registry(), bundles, department_id, bundle_id, index)
-        certificates = self.certificates()
-        bundle = bundles.bundle(bundle_id)
-        record = certificates.certificate(doc_hash)
-        if (
-            bundle is not None
-            and index < len(bundle.parts)
-            and bundle.parts[index].department_id == department_id
-            and bundle.parts[index].doc_hash is None
-            and record is not None
-            and record.kind is RecordKind.DOCUMENT
-            and record.status is CertificateStatus.ACTIVE
-            and record.issuer == department_id
-            and record.cert_type == bundle.parts[index].cert_type
-        ):
-            anchored = certificates.anchored_for(record)
-            problem = bundle.holder_problem(None if anchored is None else anchored[0])
-            if problem is not None:
-                raise BundleHolderMismatchError(f"{bundle.parts[index].label(index)}: {problem}")
-        client = self.bundles(sender or self.department_sender(department_id))
-        return client.file_part(bundle_id, index, doc_hash)
 
     # -- governance workflows -----------------------------------------------------------------
 

@@ -79,6 +79,7 @@ from ledger.parsing import CHINA_STANDARD_TIME, deadline_of, end_of_day, start_o
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
+from ledger.writes.bundles import file_part, open_bundle
 
 DOCUMENTS_DIR: Final = "demo-documents"
 CREDENTIALS_FILE: Final = "demo-credentials.json"
@@ -478,9 +479,9 @@ class Seeder:
             bundle_id = self._existing_bundle(spec, needed)
             if bundle_id is None:
                 deadline = deadline_of(self.today + timedelta(days=BUNDLE_DAYS))
-                bundle_id, _receipt = self.session.open_bundle(
-                    spec.lead, holder.identifier, deadline, needed
-                )
+                opening = open_bundle(self.session, spec.lead, holder.identifier, deadline, needed)
+                self.sender(spec.lead).transact(opening.function)
+                bundle_id = opening.facts.bundle_id
                 self.tally.bundles_new += 1
             else:
                 self.tally.bundles_existing += 1
@@ -490,13 +491,10 @@ class Seeder:
             for index, name in enumerate(spec.parts):
                 if name in spec.filed and bundle.parts[index].doc_hash is None:
                     department = CERTIFICATE_BY_NAME[name].department_id
-                    self.session.file_bundle_part(
-                        department,
-                        bundle_id,
-                        index,
-                        self._anchored_hash(name),
-                        sender=self.sender(department),
+                    filing = file_part(
+                        self.session, department, bundle_id, index, self._anchored_hash(name)
                     )
+                    self.sender(department).transact(filing.function)
                     self.tally.parts_filed += 1
             self.bundles.setdefault(spec.holder, []).append(
                 {

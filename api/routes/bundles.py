@@ -36,9 +36,8 @@ from ledger.errors import LicenceBundlesUnknownBundle
 from ledger.identity import SubjectKind
 from ledger.parsing import parse_deadline, parse_hash
 from ledger.service.journal import Operation
-from ledger.service.transactions import CallRecorder
 from ledger.verification import verify_bundle
-from ledger.writes import PreparedWrite, Signer
+from ledger.writes import bundles as bundle_writes
 
 router = APIRouter(prefix="/bundles", tags=["joint licensing"])
 
@@ -101,18 +100,13 @@ async def open_bundle(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        recorder = CallRecorder(session.connection.web3)
-        bundle_id, _ = session.open_bundle(
-            caller.department_id, body.enterprise, deadline, parts, sender=recorder
+        write = bundle_writes.open_bundle(
+            session, caller.department_id, body.enterprise, deadline, parts
         )
+        bundle_id = hex32(write.facts.bundle_id)
         if note is not None:
-            note.target = hex32(bundle_id)
-        return Prepared(
-            PreparedWrite(
-                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
-            ),
-            {"bundleId": hex32(bundle_id)},
-        )
+            note.target = bundle_id
+        return Prepared(write, {"bundleId": bundle_id})
 
     return await submit(
         request,
@@ -173,14 +167,8 @@ async def file_part(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        recorder = CallRecorder(session.connection.web3)
-        session.file_bundle_part(caller.department_id, digest, index, doc_hash, sender=recorder)
-        return Prepared(
-            PreparedWrite(
-                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
-            ),
-            {"bundleId": hex32(digest)},
-        )
+        write = bundle_writes.file_part(session, caller.department_id, digest, index, doc_hash)
+        return Prepared(write, {"bundleId": hex32(write.facts.bundle_id)})
 
     return await submit(
         request,

@@ -22,6 +22,7 @@ from ledger.cli.common import (
 )
 from ledger.errors import NotFoundError, ValidationError
 from ledger.parsing import deadline_day, parse_deadline, parse_hash
+from ledger.writes.bundles import file_part, open_bundle
 
 __all__ = ["bundle"]
 
@@ -71,7 +72,9 @@ def bundle_open(
     wanted = [_parse_part(text) for text in parts]
     with open_session(state) as session:
         lead = department_for(session, department_id)
-        bundle_id, receipt = session.open_bundle(lead, enterprise, due, wanted)
+        opening = open_bundle(session, lead, enterprise, due, wanted)
+        receipt = session.send(opening)
+    bundle_id = opening.facts.bundle_id
     emit(
         state,
         {
@@ -102,7 +105,7 @@ def bundle_file(
     digest = parse_hash(doc_hash)
     with open_session(state) as session:
         department_id = department_for(session, department_id)
-        receipt = session.file_bundle_part(department_id, bundle_digest, index, digest)
+        receipt = session.send(file_part(session, department_id, bundle_digest, index, digest))
         current = session.bundles().bundle(bundle_digest)
     assert current is not None
     complete = current.completed_at is not None

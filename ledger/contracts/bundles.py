@@ -1,8 +1,9 @@
 """The client of ``LicenceBundles`` (joint licensing, ADR 0011) and its value types:
 :class:`Bundle` and :class:`BundlePart`.
 
-It opens bundles, files parts and reads them; whether a bundle verifies (every part live, held by
-the bundle's enterprise) is decided in :mod:`ledger.verification`, not here.
+It builds the calls that open bundles and file parts (sending them is the caller's:
+:mod:`ledger.writes.bundles` prepares them) and reads bundles; whether a bundle verifies (every
+part live, held by the bundle's enterprise) is decided in :mod:`ledger.verification`, not here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from web3.types import BlockIdentifier, TxReceipt
+from web3.contract.contract import ContractFunction
+from web3.types import BlockIdentifier
 
 from ledger.catalogue import certificate_type_label
 from ledger.chain.transactions import rpc_guard
@@ -76,7 +78,7 @@ class Bundle:
 
 
 class LicenceBundlesClient:
-    """Joint licensing (ADR 0011): open a bundle, file parts, read bundles."""
+    """Joint licensing (ADR 0011): the calls that open a bundle and file parts; reads bundles."""
 
     def __init__(self, context: ChainContext) -> None:
         address = context.deployment.licence_bundles
@@ -98,23 +100,20 @@ class LicenceBundlesClient:
         subject_ref: bytes,
         deadline: datetime,
         parts: Sequence[tuple[int, int]],
-    ) -> TxReceipt:
-        """Open a bundle naming (department, certificate type) parts; the sender leads it."""
-        return self.context.require_sender().transact(
-            self.contract.functions.openBundle(
-                _bytes32(bundle_id, "bundle id"),
-                _bytes32(subject_ref, "subject reference"),
-                _seconds(deadline),
-                [list(part) for part in parts],
-            )
+    ) -> ContractFunction:
+        """The call that opens a bundle naming (department, certificate type) parts; its
+        signer's department leads it."""
+        return self.contract.functions.openBundle(
+            _bytes32(bundle_id, "bundle id"),
+            _bytes32(subject_ref, "subject reference"),
+            _seconds(deadline),
+            [list(part) for part in parts],
         )
 
-    def file_part(self, bundle_id: bytes, index: int, doc_hash: bytes) -> TxReceipt:
-        """File the sender's department's certificate as part ``index``."""
-        return self.context.require_sender().transact(
-            self.contract.functions.filePart(
-                _bytes32(bundle_id, "bundle id"), index, _bytes32(doc_hash, "document hash")
-            )
+    def file_part(self, bundle_id: bytes, index: int, doc_hash: bytes) -> ContractFunction:
+        """The call that files its signer's department's certificate as part ``index``."""
+        return self.contract.functions.filePart(
+            _bytes32(bundle_id, "bundle id"), index, _bytes32(doc_hash, "document hash")
         )
 
     def bundle(self, bundle_id: bytes, *, block: BlockIdentifier = "latest") -> Bundle | None:

@@ -12,6 +12,7 @@ from ledger.documents import document_hash_of
 from ledger.errors import BundleHolderMismatchError, LicenceBundlesPartMismatch
 from ledger.identity import make_citizen_id, make_uscc
 from ledger.session import LedgerSession
+from ledger.writes.bundles import file_part
 from tests.support.cli import (
     EXIT_INVALID,
     json_of,
@@ -254,7 +255,7 @@ def test_a_part_must_be_held_by_the_bundles_enterprise(data_dir: Path, tmp_path:
         tax_type = certificate_type("tax-registration").code
         session.certificates(session.department_sender(TAX)).anchor(bare, tax_type, 110101)
         with pytest.raises(BundleHolderMismatchError, match="anchored without a holder"):
-            session.file_bundle_part(TAX, bytes.fromhex(bundle_id[2:]), 1, bare)
+            session.send(file_part(session, TAX, bytes.fromhex(bundle_id[2:]), 1, bare))
         # A batch root has no holder either, and no batched certificate is a record of its own:
         # the contract takes documents only, so a batch never becomes a part.
         root = document_hash_of(b"a batch of business licences").hash
@@ -263,13 +264,13 @@ def test_a_part_must_be_held_by_the_bundles_enterprise(data_dir: Path, tmp_path:
             root, licence_type, 110101
         )
         with pytest.raises(LicenceBundlesPartMismatch):
-            session.file_bundle_part(MARKET, bytes.fromhex(bundle_id[2:]), 0, root)
+            session.send(file_part(session, MARKET, bytes.fromhex(bundle_id[2:]), 0, root))
         # Straight to the contract: it takes both.
-        session.bundles(session.department_sender(MARKET)).file_part(
-            bytes.fromhex(bundle_id[2:]), 0, bytes.fromhex(foreign[2:])
+        session.department_sender(MARKET).transact(
+            session.bundles().file_part(bytes.fromhex(bundle_id[2:]), 0, bytes.fromhex(foreign[2:]))
         )
-        session.bundles(session.department_sender(TAX)).file_part(
-            bytes.fromhex(bundle_id[2:]), 1, bare
+        session.department_sender(TAX).transact(
+            session.bundles().file_part(bytes.fromhex(bundle_id[2:]), 1, bare)
         )
     assert json_of(ledger(data_dir, "--json", "bundle", "show", bundle_id))["complete"] is True
     verified = ledger(data_dir, "verify", "--bundle", bundle_id)

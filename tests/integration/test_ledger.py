@@ -56,6 +56,7 @@ from ledger.verification import (
     verify_document,
     verify_hash,
 )
+from ledger.writes.bundles import open_bundle
 from tests.integration.conftest import (
     BACKENDS,
     BUSINESS_LICENCE,
@@ -1041,36 +1042,33 @@ def test_joint_licensing_bundle(
         DEPARTMENT_REGION,
         subject_ref=subject,
     )
-    lead = LicenceBundlesClient(
-        ledger_session.context.signed_by(ledger_session.department_sender(1))
-    )
-    tax = LicenceBundlesClient(
-        ledger_session.context.signed_by(ledger_session.department_sender(tax_office))
-    )
+    bundles = LicenceBundlesClient(ledger_session.context)
+    lead = ledger_session.department_sender(1)
+    tax = ledger_session.department_sender(tax_office)
     bundle_id = keccak(b"bundle: registration 900")
     deadline = datetime.now(UTC) + timedelta(days=30)
     parts = [
         (department.department_id, BUSINESS_LICENCE),
         (tax_office, certificate_type("tax-registration").code),
     ]
-    lead.open(bundle_id, subject, deadline, parts)
-    opened = lead.bundle(bundle_id)
+    lead.transact(bundles.open(bundle_id, subject, deadline, parts))
+    opened = bundles.bundle(bundle_id)
     assert opened is not None
     assert (opened.lead, opened.subject_ref, opened.filed) == (department.department_id, subject, 0)
-    lead.file_part(bundle_id, 0, licence_hash)
-    assert not lead.is_complete(bundle_id)
+    lead.transact(bundles.file_part(bundle_id, 0, licence_hash))
+    assert not bundles.is_complete(bundle_id)
     with pytest.raises(errors.LicenceBundlesWrongDepartment):
-        lead.file_part(bundle_id, 1, tax_registration)
-    tax.file_part(bundle_id, 1, tax_registration)
-    complete = lead.bundle(bundle_id)
+        lead.transact(bundles.file_part(bundle_id, 1, tax_registration))
+    tax.transact(bundles.file_part(bundle_id, 1, tax_registration))
+    complete = bundles.bundle(bundle_id)
     assert complete is not None
     assert complete.completed_at is not None
     assert [part.doc_hash for part in complete.parts] == [licence_hash, tax_registration]
-    assert lead.is_complete(bundle_id)
+    assert bundles.is_complete(bundle_id)
     ledger_session.certificates(ledger_session.department_sender(1)).revoke(
         licence_hash, ReasonCode.FRAUD
     )
-    assert not lead.is_complete(bundle_id)
+    assert not bundles.is_complete(bundle_id)
 
 
 def test_bundle_verification_names_missing_and_revoked_parts(
@@ -1088,22 +1086,30 @@ def test_bundle_verification_names_missing_and_revoked_parts(
         sender=ledger_session.department_sender(tax_office),
     )
     with pytest.raises(errors.InvalidIdentifierError):
-        ledger_session.open_bundle(
+        open_bundle(
+            ledger_session,
             1,
             CITIZEN,
             datetime.now(UTC) + timedelta(days=30),
             [(department.department_id, BUSINESS_LICENCE)],
         )
     with pytest.raises(errors.ValidationError, match="already passed"):
-        ledger_session.open_bundle(
-            1, ENTERPRISE, datetime.now(UTC) - timedelta(days=1), [(1, BUSINESS_LICENCE)]
+        open_bundle(
+            ledger_session,
+            1,
+            ENTERPRISE,
+            datetime.now(UTC) - timedelta(days=1),
+            [(1, BUSINESS_LICENCE)],
         )
-    bundle_id, receipt = ledger_session.open_bundle(
+    opening = open_bundle(
+        ledger_session,
         1,
         ENTERPRISE,
         datetime.now(UTC) + timedelta(days=30),
         [(department.department_id, BUSINESS_LICENCE), (tax_office, tax_type)],
     )
+    receipt = ledger_session.send(opening)
+    bundle_id = opening.facts.bundle_id
     assert receipt["status"] == 1
     assert ledger_session.bundles().bundle(bundle_id) is not None
 
@@ -1113,16 +1119,16 @@ def test_bundle_verification_names_missing_and_revoked_parts(
         assert report.to_json()["parts"][0]["department"] == department.department_id
         return only_failure(report)
 
-    ledger_session.bundles(ledger_session.department_sender(1)).file_part(
-        bundle_id, 0, licence_hash
+    ledger_session.department_sender(1).transact(
+        ledger_session.bundles().file_part(bundle_id, 0, licence_hash)
     )
     missing = bundle_failure()
     assert missing.name is CheckName.BUNDLE
     assert missing.detail == (
         f"part 1 (tax-registration of department {tax_office}) is not filed (not yet)"
     )
-    ledger_session.bundles(ledger_session.department_sender(tax_office)).file_part(
-        bundle_id, 1, tax_hash
+    ledger_session.department_sender(tax_office).transact(
+        ledger_session.bundles().file_part(bundle_id, 1, tax_hash)
     )
     complete = verify_bundle(bundle_id, ledger_session.context)
     assert complete.verdict is Verdict.VALID, complete.failures

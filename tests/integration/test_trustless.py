@@ -21,6 +21,7 @@ from ledger.catalogue import ReasonCode, certificate_type
 from ledger.config import Settings
 from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
+from ledger.writes.bundles import open_bundle
 from tests.support.anvil import AnvilNode
 from tests.support.cli import EXIT_INVALID, ledger, succeeded
 
@@ -223,17 +224,20 @@ def test_a_bundle_through_nodes_alone(anvil: AnvilNode, tmp_path: Path) -> None:
             ).doc_hash
             for kind, department in ((LICENCE, DEPARTMENT), (tax, DEPARTMENT + 1))
         ]
-        bundle_id, _ = session.open_bundle(
+        opening = open_bundle(
+            session,
             DEPARTMENT,
             enterprise,
             datetime.now(UTC) + timedelta(days=30),
             [(DEPARTMENT, LICENCE.code), (DEPARTMENT + 1, tax.code)],
         )
+        session.send(opening)
+        bundle_id = opening.facts.bundle_id
         for index, (doc_hash, department) in enumerate(
             zip(hashes, (DEPARTMENT, DEPARTMENT + 1), strict=True)
         ):
-            filer = session.bundles(session.department_sender(department))
-            filer.file_part(bundle_id, index, doc_hash)
+            filer = session.department_sender(department)
+            filer.transact(session.bundles().file_part(bundle_id, index, doc_hash))
 
         def verify() -> subprocess.CompletedProcess[str]:
             return ledger(

@@ -19,6 +19,7 @@ from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
+from ledger.writes.bundles import open_bundle
 
 #: Department 3 (Dongcheng market regulation): the department most tests act as.
 DEPARTMENT: Final = 3
@@ -150,12 +151,15 @@ def file_foreign_part(prepared: PreparedService, organisation_code: str) -> Fore
         session.certificates(sender).anchor(
             foreign, licence, REGION, subject_ref=session.subject_ref(other)
         )
-        bundle_id, _ = session.open_bundle(
+        opening = open_bundle(
+            session,
             prepared.department_id,
             prepared.enterprise,
             datetime.now(UTC) + timedelta(days=30),
             [(prepared.department_id, licence)],
         )
-        session.bundles(sender).file_part(bundle_id, 0, foreign)
+        session.send(opening)
+        bundle_id = opening.facts.bundle_id
+        sender.transact(session.bundles().file_part(bundle_id, 0, foreign))
         assert session.bundles().is_complete(bundle_id)  # what the contract alone believes
     return ForeignPart(bundle_id, foreign, other)
