@@ -19,8 +19,9 @@ from ledger.documents.batches import store_batch_manifest
 from ledger.documents.merkle import MerkleTree
 from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError
 from ledger.service.batch_jobs import BatchJob
+from ledger.service.calls import Call
 from ledger.service.journal import BATCH_ANCHOR, Operation
-from ledger.service.transactions import Call, CallRecorder
+from ledger.service.transactions import CallRecorder
 from ledger.storage import StorageUnavailableError
 
 __all__ = ["BATCH_KIND", "journal_job", "resume_jobs", "settle_job", "start_job"]

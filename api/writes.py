@@ -26,8 +26,8 @@ from api.schemas import OperationErrorOut, OperationOut
 from api.service import Service
 from api.views import hex32
 from ledger.config import Settings
+from ledger.service.calls import Call
 from ledger.service.journal import Operation
-from ledger.service.transactions import Call
 from ledger.writes import PreparedWrite
 
 IDEMPOTENCY_HEADER: Final = "idempotency-key"

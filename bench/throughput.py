@@ -57,10 +57,11 @@ import httpx  # noqa: E402
 from ledger.catalogue import certificate_type  # noqa: E402
 from ledger.chain.transactions import TransactionSender  # noqa: E402
 from ledger.config import Settings  # noqa: E402
+from ledger.service.calls import Call  # noqa: E402
 from ledger.service.database import ServiceDatabase  # noqa: E402
 from ledger.service.journal import Journal  # noqa: E402
 from ledger.service.tokens import TokenStore  # noqa: E402
-from ledger.service.transactions import Call, TransactionManager  # noqa: E402
+from ledger.service.transactions import TransactionManager  # noqa: E402
 from ledger.session import LedgerSession  # noqa: E402
 from tests.support.serve import ServerDidNotStartError, serving  # noqa: E402
 

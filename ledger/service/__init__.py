@@ -2,11 +2,12 @@
 
 The chain and the document store are the ledger's truth; the service adds state of its own that
 the library's writes do not need: its SQLite database (:mod:`ledger.service.database`), the write
-journal (:mod:`ledger.service.journal`) and the transaction manager that sends it
-(:mod:`ledger.service.transactions`), API tokens (:mod:`ledger.service.tokens`), the audit log
-(:mod:`ledger.service.audit`), batch anchoring jobs (:mod:`ledger.service.batch_jobs`), the
-certificates by issuing department (:mod:`ledger.service.certificate_index`) and the
-verification reports kept between requests (:mod:`ledger.service.verification_index`).
+journal (:mod:`ledger.service.journal`), the contract calls it keeps (:mod:`ledger.service.calls`)
+and the transaction manager that sends them (:mod:`ledger.service.transactions`), API tokens
+(:mod:`ledger.service.tokens`), the audit log (:mod:`ledger.service.audit`), batch anchoring jobs
+(:mod:`ledger.service.batch_jobs`), the certificates by issuing department
+(:mod:`ledger.service.certificate_index`) and the verification reports kept between requests
+(:mod:`ledger.service.verification_index`).
 
 It lives under ``ledger/`` rather than ``api/`` because none of it speaks HTTP: nothing here
 imports FastAPI, so it can be tested and reached without the web layer. ``api`` is its user. The

@@ -29,6 +29,9 @@ Recovery at start-up is the same pass run before the service answers: sent opera
 completed or re-sent, accepted ones sent. A transaction recorded before the crash is re-sent
 byte for byte, so it lands at most once; an operation is never signed twice with two nonces
 unless the first nonce is provably spent on something else.
+
+Not here: how an operation's contract call is kept in the journal and rebuilt from it
+(:mod:`ledger.service.calls`).
 """
 
 from __future__ import annotations
@@ -52,18 +55,16 @@ from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
 from ledger.chain.transactions import TransactionSender, translate_exception
-from ledger.contracts import ChainContext, Deployment, contract
+from ledger.contracts import ChainContext
 from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
+from ledger.service.calls import Call, build_function
 from ledger.service.journal import Journal, Operation
 
 __all__ = [
-    "Call",
     "CallRecorder",
     "RoundRobin",
     "SignerResolver",
     "TransactionManager",
-    "decode_value",
-    "encode_call",
     "signing_key",
 ]
 
@@ -73,107 +74,10 @@ _log = logging.getLogger(__name__)
 _GAS_MARGIN: Final = 1.2
 #: Fee increase of a replacement (nodes require at least 10%).
 _FEE_BUMP: Final = 1.25
-_BYTES_TAG: Final = "$bytes"
 
 #: Resolves an operation's signer (``{"department": id}`` or ``{"governance": true}``) to the
 #: transaction sender of its current key.
 SignerResolver = Callable[[Mapping[str, Any]], TransactionSender]
-
-
-def encode_value(value: object) -> object:
-    """A contract argument as JSON: bytes tagged, sequences as lists."""
-    if isinstance(value, bytes | bytearray | HexBytes):
-        return {_BYTES_TAG: bytes(value).hex()}
-    if isinstance(value, list | tuple):
-        return [encode_value(item) for item in value]
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    raise ValidationError(f"cannot journal a contract argument of type {type(value).__name__}")
-
-
-def decode_value(value: object) -> object:
-    """The inverse of :func:`encode_value`."""
-    if isinstance(value, dict):
-        return bytes.fromhex(str(value[_BYTES_TAG]))
-    if isinstance(value, list):
-        return [decode_value(item) for item in value]
-    return value
-
-
-@dataclass(frozen=True)
-class Call:
-    """The contract call that carries out an operation."""
-
-    contract: str
-    function: str
-    args: tuple[object, ...]
-    signer: Mapping[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "contract": self.contract,
-            "function": self.function,
-            "args": [encode_value(arg) for arg in self.args],
-            "signer": dict(self.signer),
-        }
-
-    @classmethod
-    def from_function(
-        cls, function: ContractFunction, deployment: Deployment, signer: Mapping[str, Any]
-    ) -> Call:
-        """The call ``function`` (built by a ledger client) makes, to be journaled."""
-        names = {
-            getattr(deployment, field): name
-            for name, field in _ADDRESS_FIELDS.items()
-            if getattr(deployment, field) is not None
-        }
-        name = names.get(function.address)
-        if name is None:
-            raise ValidationError("the call is not to a contract of this deployment")
-        return cls(name, str(function.fn_name), tuple(function.args), signer)
-
-    @classmethod
-    def from_request(cls, request: Mapping[str, Any]) -> Call:
-        call = request["call"]
-        return cls(
-            contract=str(call["contract"]),
-            function=str(call["function"]),
-            args=tuple(decode_value(arg) for arg in call["args"]),
-            signer=dict(call["signer"]),
-        )
-
-
-def encode_call(
-    contract_name: str, function: str, args: Sequence[object], signer: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The ``call`` member of an operation's request."""
-    return Call(contract_name, function, tuple(args), signer).to_json()
-
-
-_ADDRESS_FIELDS: Final = {
-    "DepartmentRegistry": "department_registry",
-    "CertificateRegistry": "certificate_registry",
-    "CreditLedger": "credit_ledger",
-    "LicenceBundles": "licence_bundles",
-}
-
-
-def build_function(
-    context: ChainContext, call: Call, cache: dict[str, Contract] | None = None
-) -> ContractFunction:
-    """The web3 function object of ``call`` on this deployment (``cache`` keeps the contract
-    objects, whose construction from the ABI costs more than the call itself)."""
-    instance = None if cache is None else cache.get(call.contract)
-    if instance is None:
-        field = _ADDRESS_FIELDS.get(call.contract)
-        address = getattr(context.deployment, field) if field else None
-        if address is None:
-            raise ValidationError(f"this deployment has no {call.contract} contract")
-        instance = contract(context.web3, call.contract, address)
-        if cache is not None:
-            cache[call.contract] = instance
-    function: ContractFunction = instance.functions[call.function](*call.args)
-    return function
 
 
 class CallRecorder(TransactionSender):

@@ -20,9 +20,9 @@ import api
 import ledger
 from api.problems import _status_of, status_of_error
 from ledger.errors import LedgerError, error_classes
+from ledger.service.calls import encode_call
 from ledger.service.database import ServiceDatabase
 from ledger.service.journal import Journal
-from ledger.service.transactions import encode_call
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from ledger.chain.transactions import TransactionSender
+from ledger.service.calls import Call
 from ledger.service.database import ServiceDatabase
 from ledger.service.journal import Journal, Operation
-from ledger.service.transactions import Call, TransactionManager
+from ledger.service.transactions import TransactionManager
 from ledger.session import LedgerSession
 from tests.integration.conftest import (
     BUSINESS_LICENCE,

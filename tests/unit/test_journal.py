@@ -1,4 +1,5 @@
-"""The write journal's bookkeeping (no chain): states, idempotency keys, call encoding."""
+"""The write journal's bookkeeping (no chain): states, idempotency keys, backlogs, rounds; the
+encoding of the calls it keeps is tests/unit/test_calls.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from api.problems import status_of_error
 from ledger.documents import DocumentKind
 from ledger.service.batch_jobs import BatchJobs
+from ledger.service.calls import encode_call
 from ledger.service.database import ServiceDatabase, ServiceDatabaseError
 from ledger.service.journal import (
     BATCH_ANCHOR,
@@ -18,7 +20,7 @@ from ledger.service.journal import (
     Journal,
     Operation,
 )
-from ledger.service.transactions import Call, RoundRobin, decode_value, encode_call, encode_value
+from ledger.service.transactions import RoundRobin
 
 
 @pytest.fixture
@@ -104,16 +106,6 @@ def test_idempotency_keys(journal: Journal) -> None:
     )
     assert created_other
     assert other_scope.op_id != first.op_id
-
-
-def test_call_arguments_round_trip() -> None:
-    args = [b"\x00" * 32, 7, [b"\x01", b"\x02"], [[3, 4], [5, 6]], "text", True]
-    encoded = encode_call("LicenceBundles", "openBundle", args, {"department": 1})
-    call = Call.from_request({"call": encoded})
-    assert call.args == tuple(decode_value(encode_value(arg)) for arg in args)
-    assert call.args[0] == b"\x00" * 32
-    assert call.args[3] == [[3, 4], [5, 6]]
-    assert call.signer == {"department": 1}
 
 
 def test_recorded_errors_map_to_problems() -> None:
