@@ -47,13 +47,7 @@ def verify_bundle(
     """
     report = ReportBuilder()
     moment = options.get("now") or datetime.now(UTC)
-    confirmations = options.get("confirmations", 0)
-    for name in (CheckName.PARSED, CheckName.HASH):
-        report.add(name, Outcome.NOT_APPLICABLE, "a bundle id was presented")
-    report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "a bundle: each part is checked itself")
-    report.add(CheckName.AGREEMENT, Outcome.NOT_APPLICABLE, "one node asked")
-    for name in (CheckName.ACCREDITED, CheckName.STATUS, CheckName.DATES, CheckName.STORED_COPY):
-        report.add(name, Outcome.NOT_APPLICABLE, "checked for each part (bundle.parts)")
+    _skip_per_part_checks(report)
 
     def finish(parts: tuple[BundlePartReport, ...] = ()) -> VerificationReport:
         return report.finish(bundle_id, BUNDLE_KIND, moment, None, parts)
@@ -83,32 +77,67 @@ def verify_bundle(
     # Every part is judged at the bundle's moment.
     part_options: VerifyOptions = {**options, "now": moment}
     parts, problems = _verify_parts(bundle, context, moment, part_options)
-    complete = report.read(CheckName.BUNDLE, lambda: bundles.is_complete(bundle_id, block=head))
-    if complete is not None:
-        if problems:
-            report.add(CheckName.BUNDLE, Outcome.FAILED, "; ".join(problems))
-        elif not complete:
-            report.add(
-                CheckName.BUNDLE, Outcome.FAILED, "the bundle contract reports it incomplete"
-            )
-        else:
-            report.add(
-                CheckName.BUNDLE,
-                Outcome.PASSED,
-                f"all {len(bundle.parts)} part(s) filed, each certificate VALID",
-            )
-    last = report.read(CheckName.FINALITY, lambda: bundles.last_filing_block(bundle_id, until=head))
-    if CheckName.FINALITY not in report.checks:
-        if last is None:
-            report.add(CheckName.FINALITY, Outcome.NOT_APPLICABLE, "no part filed")
-        else:
-            depth = head - last + 1
-            report.add(
-                CheckName.FINALITY,
-                Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
-                f"{depth} confirmation(s) since the latest filing, {confirmations} required",
-            )
+    _check_complete(report, bundles, bundle_id, bundle, head, problems)
+    _check_finality(report, bundles, bundle_id, head, options.get("confirmations", 0))
     return finish(tuple(parts))
+
+
+def _skip_per_part_checks(report: ReportBuilder) -> None:
+    """The checks a bundle does not answer itself: no document or hash was presented, and
+    what a certificate is checked for is checked for each part (``bundle.parts``)."""
+    for name in (CheckName.PARSED, CheckName.HASH):
+        report.add(name, Outcome.NOT_APPLICABLE, "a bundle id was presented")
+    report.add(CheckName.MERKLE, Outcome.NOT_APPLICABLE, "a bundle: each part is checked itself")
+    report.add(CheckName.AGREEMENT, Outcome.NOT_APPLICABLE, "one node asked")
+    for name in (CheckName.ACCREDITED, CheckName.STATUS, CheckName.DATES, CheckName.STORED_COPY):
+        report.add(name, Outcome.NOT_APPLICABLE, "checked for each part (bundle.parts)")
+
+
+def _check_complete(
+    report: ReportBuilder,
+    bundles: LicenceBundlesClient,
+    bundle_id: bytes,
+    bundle: Bundle,
+    head: int,
+    problems: list[str],
+) -> None:
+    """``bundle.parts``: the parts' ``problems``, else the bundle contract's own
+    ``isComplete``, which must agree."""
+    complete = report.read(CheckName.BUNDLE, lambda: bundles.is_complete(bundle_id, block=head))
+    if complete is None:
+        return
+    if problems:
+        report.add(CheckName.BUNDLE, Outcome.FAILED, "; ".join(problems))
+    elif not complete:
+        report.add(CheckName.BUNDLE, Outcome.FAILED, "the bundle contract reports it incomplete")
+    else:
+        report.add(
+            CheckName.BUNDLE,
+            Outcome.PASSED,
+            f"all {len(bundle.parts)} part(s) filed, each certificate VALID",
+        )
+
+
+def _check_finality(
+    report: ReportBuilder,
+    bundles: LicenceBundlesClient,
+    bundle_id: bytes,
+    head: int,
+    confirmations: int,
+) -> None:
+    """``finality.confirmations``, counted from the latest filing."""
+    last = report.read(CheckName.FINALITY, lambda: bundles.last_filing_block(bundle_id, until=head))
+    if CheckName.FINALITY in report.checks:  # the read failed
+        return
+    if last is None:
+        report.add(CheckName.FINALITY, Outcome.NOT_APPLICABLE, "no part filed")
+        return
+    depth = head - last + 1
+    report.add(
+        CheckName.FINALITY,
+        Outcome.PASSED if depth >= confirmations else Outcome.FAILED,
+        f"{depth} confirmation(s) since the latest filing, {confirmations} required",
+    )
 
 
 def _verify_parts(

@@ -147,8 +147,8 @@ def _verify_anchor(
 ) -> VerificationReport:
     """The checks of an anchor, in the order of :class:`CheckName`, every read pinned to one block.
 
-    One function on purpose: each check decides whether the next can run at all (no anchor,
-    nothing more to ask), and reading them in one place is how the order stays the documented one.
+    The steps are called here, in the documented order: a check that fails early (no proof to
+    the root, no anchor) ends the report, since nothing more can be asked.
     """
     certificates = CertificateRegistryClient(context)
     registry = DepartmentRegistryClient(context)
@@ -162,46 +162,10 @@ def _verify_anchor(
     else:
         anchored_hash = proof.root
 
-    # Pin every read to one block, so the checks describe one consistent state of the chain.
-    head = report.read(CheckName.ANCHORED, lambda: int(context.web3.eth.block_number))
-    if head is None:
-        return report.finish(doc_hash, kind, now, None)
-    lookup = report.read(
-        CheckName.ANCHORED, lambda: certificates.certificate(anchored_hash, block=head)
-    )
-    if CheckName.ANCHORED in report.checks:  # the read failed
-        return report.finish(doc_hash, kind, now, None)
-    if lookup is None:
-        missing = "no anchor for this batch root" if proof else "no anchor for this document hash"
-        report.add(CheckName.ANCHORED, Outcome.FAILED, missing)
-        return report.finish(doc_hash, kind, now, None)
-    record: CertificateRecord = lookup
-    if proof is not None and record.kind is not RecordKind.BATCH_ROOT:
-        report.add(CheckName.ANCHORED, Outcome.FAILED, "the proof's root is not a batch root")
+    head, record = _check_anchored(report, certificates, context, anchored_hash, proof)
+    if head is None or record is None:
         return report.finish(doc_hash, kind, now, record)
-    report.add(
-        CheckName.ANCHORED,
-        Outcome.PASSED,
-        ("batch " if proof else "")
-        + f"anchored in block {record.anchored_block} at {record.anchored_at.isoformat()} "
-        f"by department {record.issuer}",
-    )
-
-    accredited = report.read(
-        CheckName.ACCREDITED,
-        lambda: registry.is_department_authorized(
-            record.issuer, record.cert_type, record.region, record.anchored_at, block=head
-        ),
-    )
-    if accredited is not None:
-        report.add(
-            CheckName.ACCREDITED,
-            Outcome.PASSED if accredited else Outcome.FAILED,
-            f"department {record.issuer} "
-            + ("was" if accredited else "was not")
-            + f" accredited for type {record.cert_type:#x} in region {record.region} when anchored",
-        )
-
+    _check_accredited(report, registry, record, head)
     if proof is None:
         _check_status(report, record, certificates)
     else:
@@ -222,6 +186,66 @@ def _verify_anchor(
             "a batched certificate has no stored copy of its own",
         )
     return report.finish(doc_hash, kind, now, record)
+
+
+def _check_anchored(
+    report: ReportBuilder,
+    certificates: CertificateRegistryClient,
+    context: ChainContext,
+    anchored_hash: bytes,
+    proof: BatchProof | None,
+) -> tuple[int | None, CertificateRecord | None]:
+    """``anchor.exists``: the block every later read is pinned to and the anchor's record.
+
+    The block is None when the check failed; the record is still returned when one was found
+    (a proof whose root is anchored, but not as a batch root), so that the report names it.
+    """
+    # Pin every read to one block, so the checks describe one consistent state of the chain.
+    head = report.read(CheckName.ANCHORED, lambda: int(context.web3.eth.block_number))
+    if head is None:
+        return None, None
+    lookup = report.read(
+        CheckName.ANCHORED, lambda: certificates.certificate(anchored_hash, block=head)
+    )
+    if CheckName.ANCHORED in report.checks:  # the read failed
+        return None, None
+    if lookup is None:
+        missing = "no anchor for this batch root" if proof else "no anchor for this document hash"
+        report.add(CheckName.ANCHORED, Outcome.FAILED, missing)
+        return None, None
+    record: CertificateRecord = lookup
+    if proof is not None and record.kind is not RecordKind.BATCH_ROOT:
+        report.add(CheckName.ANCHORED, Outcome.FAILED, "the proof's root is not a batch root")
+        return None, record
+    report.add(
+        CheckName.ANCHORED,
+        Outcome.PASSED,
+        ("batch " if proof else "")
+        + f"anchored in block {record.anchored_block} at {record.anchored_at.isoformat()} "
+        f"by department {record.issuer}",
+    )
+    return head, record
+
+
+def _check_accredited(
+    report: ReportBuilder, registry: DepartmentRegistryClient, record: CertificateRecord, head: int
+) -> None:
+    """``issuer.accredited``: the issuer held the accreditation for the type and region when it
+    anchored."""
+    accredited = report.read(
+        CheckName.ACCREDITED,
+        lambda: registry.is_department_authorized(
+            record.issuer, record.cert_type, record.region, record.anchored_at, block=head
+        ),
+    )
+    if accredited is not None:
+        report.add(
+            CheckName.ACCREDITED,
+            Outcome.PASSED if accredited else Outcome.FAILED,
+            f"department {record.issuer} "
+            + ("was" if accredited else "was not")
+            + f" accredited for type {record.cert_type:#x} in region {record.region} when anchored",
+        )
 
 
 def _check_proof(

@@ -58,47 +58,20 @@ def check_stored_copy(
     certificates: CertificateRegistryClient,
     storage: StoredCopy,
 ) -> None:
-    """Add ``storage.copy`` to ``report`` for the copy anchored with ``record``."""
+    """Add ``storage.copy`` to ``report`` for the copy anchored with ``record``: its CID is
+    read from the chain, the copy fetched, then compared with the anchored hash."""
     name = CheckName.STORED_COPY
     documents = storage.documents
     if documents is None:
         report.add(name, Outcome.NOT_APPLICABLE, "not checked: this verifier has no document store")
         return
-    binary = report.read(name, lambda: anchored_cid(certificates, record))
-    if name in report.checks:  # the read failed
+    cid = _anchored_cid_text(report, record, certificates)
+    if cid is None:
         return
-    if binary is None:
-        report.add(name, Outcome.NOT_APPLICABLE, "no stored copy was anchored with this record")
+    fetched = _fetch_copy(report, record, documents, cid, storage)
+    if fetched is None:
         return
-    try:
-        parse_cid(binary)
-        cid = cid_to_str(binary)
-    except InvalidCidError:
-        report.add(name, Outcome.FAILED, "the CID anchored with this record is malformed")
-        return
-    try:
-        data = documents.fetch_document(cid)
-        key = documents.vault.get_key(cid)
-    except DocumentErasedError:
-        report.add(name, Outcome.NOT_APPLICABLE, _erased_detail(documents, cid, storage.presented))
-        return
-    except DocumentNotFoundError:
-        if storage.local_issuers is not None and record.issuer not in storage.local_issuers:
-            report.add(
-                name,
-                Outcome.NOT_APPLICABLE,
-                f"stored copy {cid} is kept in the store of department {record.issuer}'s "
-                "region, not in this verifier's",
-            )
-        else:
-            report.add(name, Outcome.FAILED, f"stored copy {cid} is not in the document store")
-        return
-    except StorageUnavailableError as exc:
-        report.add(name, Outcome.FAILED, f"document store unreachable: {exc}")
-        return
-    except StorageError as exc:
-        report.add(name, Outcome.FAILED, f"stored copy {cid} could not be read: {exc}")
-        return
+    data, key = fetched
     try:
         stored_hash = document_hash_of(data).hash
     except LedgerError:
@@ -119,6 +92,63 @@ def check_stored_copy(
         )
     else:
         report.add(name, Outcome.FAILED, f"stored copy {cid} does not match the anchored hash")
+
+
+def _anchored_cid_text(
+    report: ReportBuilder, record: CertificateRecord, certificates: CertificateRegistryClient
+) -> str | None:
+    """The CID anchored with ``record`` in text form; None once ``storage.copy`` is decided
+    without a copy (the read failed, no copy was anchored, the CID is malformed)."""
+    name = CheckName.STORED_COPY
+    binary = report.read(name, lambda: anchored_cid(certificates, record))
+    if name in report.checks:  # the read failed
+        return None
+    if binary is None:
+        report.add(name, Outcome.NOT_APPLICABLE, "no stored copy was anchored with this record")
+        return None
+    try:
+        parse_cid(binary)
+        return cid_to_str(binary)
+    except InvalidCidError:
+        report.add(name, Outcome.FAILED, "the CID anchored with this record is malformed")
+        return None
+
+
+def _fetch_copy(
+    report: ReportBuilder,
+    record: CertificateRecord,
+    documents: DocumentService,
+    cid: str,
+    storage: StoredCopy,
+) -> tuple[bytes, bytes | None] | None:
+    """The stored copy (decrypted where this verifier holds its key) and that key; None once
+    ``storage.copy`` is decided without it (erased, kept in another region's store, missing,
+    or the store cannot answer)."""
+    name = CheckName.STORED_COPY
+    try:
+        data = documents.fetch_document(cid)
+        key = documents.vault.get_key(cid)
+    except DocumentErasedError:
+        report.add(name, Outcome.NOT_APPLICABLE, _erased_detail(documents, cid, storage.presented))
+        return None
+    except DocumentNotFoundError:
+        if storage.local_issuers is not None and record.issuer not in storage.local_issuers:
+            report.add(
+                name,
+                Outcome.NOT_APPLICABLE,
+                f"stored copy {cid} is kept in the store of department {record.issuer}'s "
+                "region, not in this verifier's",
+            )
+        else:
+            report.add(name, Outcome.FAILED, f"stored copy {cid} is not in the document store")
+        return None
+    except StorageUnavailableError as exc:
+        report.add(name, Outcome.FAILED, f"document store unreachable: {exc}")
+        return None
+    except StorageError as exc:
+        report.add(name, Outcome.FAILED, f"stored copy {cid} could not be read: {exc}")
+        return None
+    return data, key
 
 
 def _erased_detail(documents: DocumentService, cid: str, presented: bool) -> str:
