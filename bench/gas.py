@@ -49,7 +49,7 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 
 from ledger.catalogue import ReasonCode, certificate_type, credit_category  # noqa: E402
 from ledger.config import Settings  # noqa: E402
-from ledger.contracts import Amendment, Polarity, deploy  # noqa: E402
+from ledger.contracts import Amendment, CreditLedgerClient, Polarity, deploy  # noqa: E402
 from ledger.contracts.artifacts import load_artifact  # noqa: E402
 from ledger.documents.merkle import MerkleTree  # noqa: E402
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc  # noqa: E402
@@ -296,19 +296,23 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
         ),
     )
 
-    credit = session.credit(sender)
+    credit = session.credit()
     citizen = session.subject_ref(
         make_citizen_id(str(REGION), date(1985, 1, 1) + timedelta(days=97 * run), 900 + run),
         SubjectKind.CITIZEN,
     )
     occurred = datetime.now(UTC) - timedelta(days=30 + run)
-    event_id, receipt = credit.record(
-        citizen, CONTRACT_DEFAULT, Polarity.NEGATIVE, 2, occurred, Inputs.token_bytes(32)
+    evidence = Inputs.token_bytes(32)
+    recorder.add(
+        "record",
+        sender.transact(
+            credit.record(citizen, CONTRACT_DEFAULT, Polarity.NEGATIVE, 2, occurred, evidence)
+        ),
     )
-    recorder.add("record", receipt)
-    recorder.add("amend:first", credit.amend(event_id, Amendment.DISPUTED, Inputs.token_bytes(32)))
-    recorder.add("amend:second", credit.amend(event_id, Amendment.UPHELD, Inputs.token_bytes(32)))
-    _, receipt = credit.record(
+    event_id = CreditLedgerClient.event_id(citizen, CONTRACT_DEFAULT, occurred, evidence)
+    for row, status in (("amend:first", Amendment.DISPUTED), ("amend:second", Amendment.UPHELD)):
+        recorder.add(row, sender.transact(credit.amend(event_id, status, Inputs.token_bytes(32))))
+    with_evidence = credit.record(
         holder,
         CONTRACT_DEFAULT,
         Polarity.NEGATIVE,
@@ -317,7 +321,7 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
         Inputs.token_bytes(32),
         evidence_cid=random_cid(),
     )
-    recorder.add("recordWithEvidence", receipt)
+    recorder.add("recordWithEvidence", sender.transact(with_evidence))
 
     replacement = session.keystore.create_department_key(department_id)
     recorder.add("rotateSigner", governance.rotate_signer(account.address, replacement.address))

@@ -263,11 +263,9 @@ class LedgerSession(Closing):
             self.context if sender is None else self.context.signed_by(sender)
         )
 
-    def credit(self, sender: TransactionSender | None = None) -> CreditLedgerClient:
-        """Credit ledger client (writes need a department ``sender``)."""
-        return CreditLedgerClient(
-            self.context if sender is None else self.context.signed_by(sender)
-        )
+    def credit(self) -> CreditLedgerClient:
+        """Credit ledger client (its writes are prepared by :mod:`ledger.writes.credit`)."""
+        return CreditLedgerClient(self.context)
 
     def bundles(self) -> LicenceBundlesClient:
         """Joint licensing client (its writes are prepared by :mod:`ledger.writes.bundles`)."""

@@ -321,15 +321,15 @@ class Seeder:
 
         ``ledger init`` sets them when it deploys (ADR 0020), so on a fresh data directory this
         only checks them; a directory initialized before that gets them here."""
-        reader = self.session.credit()
-        writer: CreditLedgerClient | None = None
+        credit = self.session.credit()
+        governance: TransactionSender | None = None
         for category in CREDIT_CATEGORIES:
             seconds = category.disclosure_days * 86_400
-            if reader.disclosure_period(category.code) == seconds:
+            if credit.disclosure_period(category.code) == seconds:
                 self.tally.disclosure_existing += 1
                 continue
-            writer = writer or self.session.credit(self.session.governance_sender())
-            writer.set_disclosure_period(category.code, seconds)
+            governance = governance or self.session.governance_sender()
+            governance.transact(credit.set_disclosure_period(category.code, seconds))
             self.tally.disclosure_set += 1
 
     # -- certificates -------------------------------------------------------------------------
@@ -407,9 +407,9 @@ class Seeder:
                 {"occurredOn": (self.today - timedelta(days=spec.days_ago)).isoformat()},
                 functools.partial(_credit_bytes, spec, subject),
             )
-            client = self.session.credit(self.sender(spec.department_id))
-            event_id, done = self._record(client, spec, evidence)
-            decisions = self._amend(client, spec, event_id, done)
+            sender = self.sender(spec.department_id)
+            event_id, done = self._record(sender, spec, evidence)
+            decisions = self._amend(sender, spec, event_id, done)
             self.credit_events.setdefault(spec.subject, []).append(
                 {
                     "name": spec.name,
@@ -427,7 +427,7 @@ class Seeder:
             )
 
     def _record(
-        self, client: CreditLedgerClient, spec: CreditSpec, evidence: StoredDocument
+        self, sender: TransactionSender, spec: CreditSpec, evidence: StoredDocument
     ) -> tuple[bytes, int]:
         """Record the event unless it is on chain: its id, and how many amendments it has."""
         occurred_at = start_of_day(date.fromisoformat(str(evidence.dates["occurredOn"])))
@@ -436,13 +436,21 @@ class Seeder:
         event_id = CreditLedgerClient.event_id(
             reference, category.code, occurred_at, evidence.digest
         )
-        event = self.session.credit().event(event_id)
+        credit = self.session.credit()
+        event = credit.event(event_id)
         if event is not None:
             self.tally.credit_existing += 1
             return event_id, event.amendment_count
         try:
-            client.record(
-                reference, category.code, spec.polarity, spec.severity, occurred_at, evidence.digest
+            sender.transact(
+                credit.record(
+                    reference,
+                    category.code,
+                    spec.polarity,
+                    spec.severity,
+                    occurred_at,
+                    evidence.digest,
+                )
             )
             self.tally.credit_new += 1
         except CreditLedgerDuplicateEvent:
@@ -450,7 +458,7 @@ class Seeder:
         return event_id, 0
 
     def _amend(
-        self, client: CreditLedgerClient, spec: CreditSpec, event_id: bytes, done: int
+        self, sender: TransactionSender, spec: CreditSpec, event_id: bytes, done: int
     ) -> list[str]:
         """Send the planned amendments after the first ``done``: the decision documents' paths."""
         decisions: list[str] = []
@@ -463,7 +471,7 @@ class Seeder:
             )
             decisions.append(str(reason.path))
             if step >= done:
-                client.amend(event_id, status, reason.digest)
+                sender.transact(self.session.credit().amend(event_id, status, reason.digest))
                 self.tally.amendments_new += 1
         return decisions
 

@@ -3,6 +3,7 @@ read by the subject and by departments accredited for the category."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from eth_utils.crypto import keccak
@@ -37,20 +38,19 @@ from api.schemas import (
     ScoreOut,
     SubjectIn,
 )
-from api.security import Citizen
 from api.service import Service
 from api.views import credit_event_out, hex32
 from api.writes import JOURNALED, Prepared, finisher, submit
-from ledger.authorization import authorize_event_change, require_accreditation
 from ledger.catalogue import CREDIT_CATEGORIES, SECONDS_PER_DAY, ScopeKind, credit_category
-from ledger.contracts import Amendment, CreditLedgerClient, Polarity
+from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
 from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
 from ledger.identity import SubjectKind, parse_subject
 from ledger.parsing import parse_hash, parse_moment
 from ledger.score import Audience, CreditView, event_disclosure, read_history
 from ledger.service.journal import Operation
-from ledger.service.transactions import CallRecorder
-from ledger.writes import PreparedWrite, Signer
+from ledger.writes import PreparedWrite
+from ledger.writes import credit as writes
+from ledger.writes.credit import Amended
 
 router = APIRouter(tags=["credit"])
 
@@ -106,17 +106,17 @@ async def record_event(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        require_accreditation(session.registry(), caller.department_id, category.code, 0)
-        recorder = CallRecorder(session.connection.web3)
-        session.credit(recorder).record(
-            subject, category.code, polarity, body.severity, occurred, evidence
+        write = writes.record(
+            session,
+            subject,
+            category.code,
+            polarity,
+            body.severity,
+            occurred,
+            evidence,
+            department_id=caller.department_id,
         )
-        return Prepared(
-            PreparedWrite(
-                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
-            ),
-            {"eventId": hex32(event_id)},
-        )
+        return Prepared(write, {"eventId": hex32(write.facts.event_id)})
 
     return await submit(
         request,
@@ -146,14 +146,15 @@ async def _amend(
     status: Amendment,
     reason: str,
     department_id: int | None,
-    subject: Citizen | None = None,
+    prepare_write: Callable[[CreditEvent, bytes], PreparedWrite[Amended]],
     *,
-    only_disputed: bool = False,
     scope: str,
     kind: str,
 ) -> JSONResponse:
-    """Amend an event with the key of ``department_id`` (a department acting), or, for a
-    subject's dispute, with the key of the department that recorded it."""
+    """Journal the amendment ``prepare_write`` makes (a use case of :mod:`ledger.writes.credit`,
+    given the event and the reason's hash) under the department that signs it:
+    ``department_id`` acting, or, for a subject's dispute (None), the one that recorded the
+    event."""
     event_id = parse_hash(event_hex)
     audit_target(request, hex32(event_id))
     session = service.session
@@ -162,20 +163,11 @@ async def _amend(
     event = await service.read(lambda: reader.event(event_id))
     if event is None:
         raise CreditLedgerUnknownEvent({"eventId": event_id})
-    signer_department = department_id if subject is None else event.recorder
-    assert signer_department is not None
+    signer_department = department_id if department_id is not None else event.recorder
 
     def prepare() -> Prepared:
-        if subject is None:  # a department acting: its rights first, then the event's state
-            authorize_event_change(session.registry(), reader, signer_department, event_id)
-        if only_disputed and event.amendment is not Amendment.DISPUTED:
-            raise ProblemError(
-                409, "conflict", "only a disputed event is resolved; amend it instead"
-            )
-        if subject is not None and not _is_about(reader, event_id, subject.subject_ref):
-            raise ProblemError(403, "not_authorized", "only the event's subject may dispute it")
         try:
-            session.department_sender(signer_department)
+            write = prepare_write(event, digest)
         except UnknownKeyError:
             raise ProblemError(
                 409,
@@ -183,14 +175,7 @@ async def _amend(
                 f"this service holds no key of department {signer_department}; "
                 "file the dispute with the service of the recording department",
             ) from None
-        recorder = CallRecorder(session.connection.web3)
-        session.credit(recorder).amend(event_id, status, digest)
-        return Prepared(
-            PreparedWrite(
-                recorder.only_call(), Signer.from_json({"department": signer_department}), None
-            ),
-            {"eventId": hex32(event_id)},
-        )
+        return Prepared(write, {"eventId": hex32(write.facts.event_id)})
 
     return await submit(
         request,
@@ -216,10 +201,6 @@ def _event_after_amendment(service: Service, operation: Operation) -> dict[str, 
     return credit_event_out(updated, event_disclosure(credit, updated)).model_dump(
         mode="json", by_alias=True
     )
-
-
-def _is_about(reader: CreditLedgerClient, event_id: bytes, subject_ref: bytes) -> bool:
-    return any(event.event_id == event_id for event in reader.history(subject_ref))
 
 
 @router.get(
@@ -252,7 +233,8 @@ async def amend_event(
     event_id: EventPath, body: AmendIn, request: Request, caller: DepartmentDep, service: ServiceDep
 ) -> JSONResponse:
     """Correct, withdraw or repair (信用修复) an event; the original stays on record."""
-    await service.read(lambda: department_for_write(service.session, caller))
+    session = service.session
+    await service.read(lambda: department_for_write(session, caller))
     status = Amendment[body.status.upper()]
     return await _amend(
         request,
@@ -261,6 +243,9 @@ async def amend_event(
         status,
         body.reason,
         caller.department_id,
+        lambda event, digest: writes.amend(
+            session, event.event_id, status, digest, department_id=caller.department_id
+        ),
         scope=caller.actor,
         kind="credit.amend",
     )
@@ -280,7 +265,8 @@ async def resolve_event(
     service: ServiceDep,
 ) -> JSONResponse:
     """Resolve a dispute: uphold the event, or correct or withdraw it."""
-    await service.read(lambda: department_for_write(service.session, caller))
+    session = service.session
+    await service.read(lambda: department_for_write(session, caller))
     status = Amendment[body.outcome.upper()]
     return await _amend(
         request,
@@ -289,7 +275,9 @@ async def resolve_event(
         status,
         body.reason,
         caller.department_id,
-        only_disputed=True,
+        lambda event, digest: writes.resolve(
+            session, event.event_id, status, digest, department_id=caller.department_id
+        ),
         scope=caller.actor,
         kind="credit.resolve",
     )
@@ -305,6 +293,7 @@ async def dispute_event(
     event_id: EventPath, body: DisputeIn, request: Request, caller: CitizenDep, service: ServiceDep
 ) -> JSONResponse:
     """The subject disputes an event about it; the recording department must then resolve it."""
+    session = service.session
     return await _amend(
         request,
         service,
@@ -312,7 +301,7 @@ async def dispute_event(
         Amendment.DISPUTED,
         body.reason,
         None,
-        subject=caller,
+        lambda event, digest: writes.dispute(session, event, caller.subject_ref, digest),
         scope=caller.actor,
         kind="credit.dispute",
     )
@@ -425,12 +414,8 @@ async def set_disclosure_period(
     session = service.session
 
     def prepare() -> Prepared:
-        recorder = CallRecorder(session.connection.web3)
-        session.credit(recorder).set_disclosure_period(entry.code, seconds)
-        return Prepared(
-            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
-            {"code": entry.code},
-        )
+        write = writes.set_disclosure_period(session, entry.code, seconds)
+        return Prepared(write, {"code": write.facts.category})
 
     return await submit(
         request,

@@ -12,7 +12,6 @@ from typing import Any, Final
 
 import click
 
-from ledger.authorization import authorize_event_change, require_accreditation
 from ledger.catalogue import CREDIT_CATEGORIES, credit_category
 from ledger.cli.app import cli
 from ledger.cli.common import (
@@ -29,6 +28,7 @@ from ledger.contracts import Amendment, Polarity
 from ledger.errors import ValidationError
 from ledger.identity import SubjectKind
 from ledger.parsing import CHINA_STANDARD_TIME, parse_day_start, parse_hash
+from ledger.writes import credit as writes
 
 __all__ = ["credit"]
 
@@ -77,12 +77,18 @@ def credit_record(
     evidence_hash = document_hash_of(evidence).hash
     with open_session(state) as session:
         reference = session.subject_ref(subject, subject_kind_of(subject_kind))
-        department_id = department_for(session, department_id)
-        require_accreditation(session.registry(), department_id, entry.code, 0)
-        sender = session.department_sender(department_id)
-        event_id, receipt = session.credit(sender).record(
-            reference, entry.code, Polarity[polarity.upper()], severity, occurred_at, evidence_hash
+        write = writes.record(
+            session,
+            reference,
+            entry.code,
+            Polarity[polarity.upper()],
+            severity,
+            occurred_at,
+            evidence_hash,
+            department_id=department_for(session, department_id),
         )
+        receipt = session.send(write)
+        event_id = write.facts.event_id
         emit(
             state,
             {"eventId": to_hex(event_id), "category": entry.name, "block": receipt["blockNumber"]},
@@ -116,10 +122,14 @@ def credit_amend(
     digest = parse_hash(event_id)
     reason_hash = document_hash_of(reason).hash
     with open_session(state) as session:
-        department_id = department_for(session, department_id)
-        authorize_event_change(session.registry(), session.credit(), department_id, digest)
-        sender = session.department_sender(department_id)
-        receipt = session.credit(sender).amend(digest, Amendment[status.upper()], reason_hash)
+        write = writes.amend(
+            session,
+            digest,
+            Amendment[status.upper()],
+            reason_hash,
+            department_id=department_for(session, department_id),
+        )
+        receipt = session.send(write)
         emit(
             state,
             {"eventId": to_hex(digest), "status": status, "block": receipt["blockNumber"]},
@@ -257,8 +267,8 @@ def credit_disclosure_set(state: State, category: str, days: int) -> None:
 
     entry = credit_category(category)
     with open_session(state) as session:
-        writer = session.credit(session.governance_sender())
-        receipt = writer.set_disclosure_period(entry.code, days * SECONDS_PER_DAY)
+        write = writes.set_disclosure_period(session, entry.code, days * SECONDS_PER_DAY)
+        receipt = session.send(write)
         emit(
             state,
             {"category": entry.name, "days": days, "block": receipt["blockNumber"]},

@@ -1,5 +1,7 @@
-"""The client of ``CreditLedger``: record and amend credit events, read them with their
-amendments and evidence, list a subject's history, and the disclosure periods.
+"""The client of ``CreditLedger``: the calls that record and amend credit events and set the
+disclosure periods (built here, sent by the caller: the use cases of :mod:`ledger.writes.credit`
+are how the CLI and the service write), and the reads of events with their amendments and
+evidence, a subject's history, and the disclosure periods.
 
 What a history means (the score, who may see which event) is the score policy in
 :mod:`ledger.score`, not here.
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from web3 import Web3
-from web3.types import TxReceipt
+from web3.contract.contract import ContractFunction
 
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts.context import ChainContext
@@ -42,7 +44,7 @@ def _logs(event_type: Any, filters: dict[str, Any], start: int) -> list[Any]:
 
 
 class CreditLedgerClient:
-    """Credit events: record, amend, read, and list by subject."""
+    """Credit events: the calls that record and amend them; read, and list by subject."""
 
     def __init__(self, context: ChainContext) -> None:
         self.context = context
@@ -93,34 +95,28 @@ class CreditLedgerClient:
         evidence_hash: bytes,
         *,
         evidence_cid: bytes | None = None,
-    ) -> tuple[bytes, TxReceipt]:
-        """Record a credit event; returns its id and the receipt."""
+    ) -> ContractFunction:
+        """The call that records a credit event (``recordWithEvidence`` with an evidence CID);
+        the event's id is :meth:`event_id` of the same terms."""
         subject = _bytes32(subject_ref, "subject reference")
         evidence = _bytes32(evidence_hash, "evidence hash")
         terms = self.encode_terms(category, polarity, severity, occurred_at)
-        sender = self.context.require_sender()
         if evidence_cid:
-            function = self.contract.functions.recordWithEvidence(
+            return self.contract.functions.recordWithEvidence(
                 subject, terms, evidence, evidence_cid
             )
-        else:
-            function = self.contract.functions.record(subject, terms, evidence)
-        receipt = sender.transact(function)
-        return self.event_id(subject, category, occurred_at, evidence), receipt
+        return self.contract.functions.record(subject, terms, evidence)
 
-    def amend(self, event_id: bytes, status: Amendment, reason_hash: bytes) -> TxReceipt:
-        """Amend an event (corrected, withdrawn, repaired, disputed, upheld)."""
-        return self.context.require_sender().transact(
-            self.contract.functions.amend(
-                _bytes32(event_id, "event id"), int(status), _bytes32(reason_hash, "reason hash")
-            )
+    def amend(self, event_id: bytes, status: Amendment, reason_hash: bytes) -> ContractFunction:
+        """The call that amends an event (corrected, withdrawn, repaired, disputed, upheld)."""
+        return self.contract.functions.amend(
+            _bytes32(event_id, "event id"), int(status), _bytes32(reason_hash, "reason hash")
         )
 
-    def set_disclosure_period(self, category: int, seconds: int) -> TxReceipt:
-        """Governance: how long negative events of ``category`` are shown publicly (0: always)."""
-        return self.context.require_sender().transact(
-            self.contract.functions.setDisclosurePeriod(category, seconds)
-        )
+    def set_disclosure_period(self, category: int, seconds: int) -> ContractFunction:
+        """The governance call that sets how long negative events of ``category`` are shown
+        publicly (0: always)."""
+        return self.contract.functions.setDisclosurePeriod(category, seconds)
 
     def disclosure_period(self, category: int) -> int:
         """Seconds; 0 means no limit."""

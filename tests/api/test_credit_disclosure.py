@@ -50,8 +50,8 @@ def test_lookup_hides_events_past_their_period_and_the_subject_sees_them_marked(
     client: TestClient, prepared: PreparedService
 ) -> None:
     session = client.app.state.service.session  # type: ignore[attr-defined]
-    governance = session.credit(session.governance_sender())
-    governance.set_disclosure_period(FALSE_INFORMATION.code, 20 * DAY)
+    governance = session.governance_sender()
+    governance.transact(session.credit().set_disclosure_period(FALSE_INFORMATION.code, 20 * DAY))
     # Recorded out of order: the 5-day-old fact first, then the 10-day-old one.
     five = record(client, prepared, 5, "five days ago")
     ten = record(client, prepared, 10, "ten days ago")

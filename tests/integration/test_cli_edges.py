@@ -30,6 +30,7 @@ from tests.support.cli import (
     settings_for,
     write,
 )
+from tests.support.credit import record_event
 
 OTHER: Final = 6
 #: The exit statuses of ``ledger --help``.
@@ -60,7 +61,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
         session.certificates(session.department_sender(DEPARTMENT)).anchor(
             digest, RESIDENCE_CERTIFICATE, REGION, subject_ref=session.subject_ref(CITIZEN)
         )
-        event_id, _receipt = session.credit(session.department_sender(DEPARTMENT)).record(
+        event_id, _receipt = record_event(
+            session.department_sender(DEPARTMENT),
+            session.credit(),
             session.subject_ref(CITIZEN),
             TAX_VIOLATION,
             Polarity.NEGATIVE,

@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     RegisteredDepartment,
 )
 from tests.support.cli import json_of, ledger, one_error_line, prepare, succeeded, write
+from tests.support.credit import record_event
 
 CITIZEN: Final = make_citizen_id("110105", date(1988, 8, 8), 201)
 REASON: Final = keccak(text="decision 2026-042 of the credit review board")
@@ -43,26 +44,28 @@ def test_the_rule_agrees_with_the_contract_and_third_parties_see_disclosed_event
     ledger_session: LedgerSession, department: RegisteredDepartment
 ) -> None:
     subject = ledger_session.subject_ref(CITIZEN)
-    governance = ledger_session.credit(ledger_session.governance_sender())
-    governance.set_disclosure_period(TAX_VIOLATION, 30 * SECONDS_PER_DAY)
-    credit = ledger_session.credit(ledger_session.department_sender(department.department_id))
+    governance = ledger_session.governance_sender()
+    credit = ledger_session.credit()
+    governance.transact(credit.set_disclosure_period(TAX_VIOLATION, 30 * SECONDS_PER_DAY))
+    sender = ledger_session.department_sender(department.department_id)
     today = datetime.now(UTC).replace(microsecond=0)
 
     def record(category: int, polarity: Polarity, days_ago: int, label: str) -> bytes:
-        event_id, _receipt = credit.record(
-            subject, category, polarity, 2, today - days_ago * DAY, keccak(text=label)
+        occurred_at = today - days_ago * DAY
+        event_id, _receipt = record_event(
+            sender, credit, subject, category, polarity, 2, occurred_at, keccak(text=label)
         )
         return event_id
 
     expired = record(TAX_VIOLATION, Polarity.NEGATIVE, 60, "expired")
     current = record(TAX_VIOLATION, Polarity.NEGATIVE, 10, "current")
     withdrawn = record(CONTRACT_DEFAULT, Polarity.NEGATIVE, 10, "withdrawn")
-    credit.amend(withdrawn, Amendment.WITHDRAWN, REASON)
+    sender.transact(credit.amend(withdrawn, Amendment.WITHDRAWN, REASON))
     disputed = record(TAX_VIOLATION, Polarity.NEGATIVE, 5, "disputed")
-    credit.amend(disputed, Amendment.DISPUTED, REASON)
+    sender.transact(credit.amend(disputed, Amendment.DISPUTED, REASON))
     reopened = record(CONTRACT_DEFAULT, Polarity.NEGATIVE, 2, "corrected, then disputed")
-    credit.amend(reopened, Amendment.CORRECTED, REASON)
-    credit.amend(reopened, Amendment.DISPUTED, REASON)
+    sender.transact(credit.amend(reopened, Amendment.CORRECTED, REASON))
+    sender.transact(credit.amend(reopened, Amendment.DISPUTED, REASON))
     award = record(COMMENDATION, Polarity.POSITIVE, 3000, "award")
 
     reader = ledger_session.credit()
@@ -98,7 +101,7 @@ def test_the_rule_agrees_with_the_contract_and_third_parties_see_disclosed_event
     assert own.score == public.score
 
     # Governance lifts the period: the event is disclosed again, at once.
-    governance.set_disclosure_period(TAX_VIOLATION, 0)
+    governance.transact(credit.set_disclosure_period(TAX_VIOLATION, 0))
     again = read_history(reader, subject, Audience.THIRD_PARTY, now=today)
     assert expired in [item.event.event_id for item in again.events]
 
@@ -107,18 +110,22 @@ def test_history_is_oldest_occurrence_first_ties_in_recording_order(
     ledger_session: LedgerSession, department: RegisteredDepartment
 ) -> None:
     subject = ledger_session.subject_ref(CITIZEN)
-    credit = ledger_session.credit(ledger_session.department_sender(department.department_id))
+    sender = ledger_session.department_sender(department.department_id)
+    credit = ledger_session.credit()
+
+    def record(category: int, polarity: Polarity, occurred_at: datetime, evidence: bytes) -> bytes:
+        event_id, _receipt = record_event(
+            sender, credit, subject, category, polarity, 1, occurred_at, evidence
+        )
+        return event_id
+
     june = datetime(2025, 6, 1, tzinfo=UTC)
     recorded = [
-        credit.record(subject, CONTRACT_DEFAULT, Polarity.NEGATIVE, 1, june, keccak(text=label))[0]
+        record(CONTRACT_DEFAULT, Polarity.NEGATIVE, june, keccak(text=label))
         for label in ("june, recorded first", "june, recorded second")
     ]
-    january, _ = credit.record(
-        subject, TAX_VIOLATION, Polarity.NEGATIVE, 1, datetime(2025, 1, 10, tzinfo=UTC), REASON
-    )
-    later, _ = credit.record(
-        subject, COMMENDATION, Polarity.POSITIVE, 1, datetime(2025, 6, 2, tzinfo=UTC), REASON
-    )
+    january = record(TAX_VIOLATION, Polarity.NEGATIVE, datetime(2025, 1, 10, tzinfo=UTC), REASON)
+    later = record(COMMENDATION, Polarity.POSITIVE, datetime(2025, 6, 2, tzinfo=UTC), REASON)
     history = ledger_session.credit().history(subject)
     assert [event.event_id for event in history] == [january, *recorded, later]
 

@@ -73,6 +73,7 @@ from tests.integration.conftest import (
     RegisteredDepartment,
     open_backend,
 )
+from tests.support.credit import record_event
 
 ENTERPRISE: Final = make_uscc(organisation_code="MA01TEQ7K")
 CITIZEN: Final = make_citizen_id("310104", date(1988, 7, 14), 412)
@@ -388,7 +389,9 @@ def test_department_suspension_blocks_new_records_but_keeps_earlier_ones_valid(
         anchor_bytes(session, licence(15), sender=sender)
     assert refused.value.arguments == {"signer": department.signer.lower()}
     with pytest.raises(errors.AccreditationDepartmentSuspended):
-        session.credit(sender).record(
+        record_event(
+            sender,
+            session.credit(),
             session.subject_ref(ENTERPRISE),
             TAX_VIOLATION,
             Polarity.NEGATIVE,
@@ -543,7 +546,9 @@ def test_scope_not_granted_is_refused(
 
     customs = credit_category("customs-violation").code
     with pytest.raises(errors.AccreditationScopeNotGranted) as refused_credit:
-        ledger_session.credit(ledger_session.department_sender(1)).record(
+        record_event(
+            ledger_session.department_sender(1),
+            ledger_session.credit(),
             ledger_session.subject_ref(ENTERPRISE),
             customs,
             Polarity.NEGATIVE,
@@ -598,7 +603,8 @@ def test_credit_history_lists_events_oldest_occurrence_first_with_amendments(
     assert ledger_session.subject_ref(citizen.lower()) == subject
     assert ledger_session.subject_ref(citizen, SubjectKind.CITIZEN) == subject
     other = ledger_session.subject_ref(ENTERPRISE)
-    credit = ledger_session.credit(ledger_session.department_sender(1))
+    sender = ledger_session.department_sender(1)
+    credit = ledger_session.credit()
 
     plan = [
         (TAX_VIOLATION, Polarity.NEGATIVE, 3, datetime(2024, 6, 1, tzinfo=UTC), None),
@@ -608,12 +614,27 @@ def test_credit_history_lists_events_oldest_occurrence_first_with_amendments(
     recorded: list[tuple[bytes, bytes, int]] = []
     for index, (category, polarity, severity, occurred_at, cid) in enumerate(plan):
         evidence = keccak(text=f"evidence {index}")
-        event_id, receipt = credit.record(
-            subject, category, polarity, severity, occurred_at, evidence, evidence_cid=cid
+        event_id, receipt = record_event(
+            sender,
+            credit,
+            subject,
+            category,
+            polarity,
+            severity,
+            occurred_at,
+            evidence,
+            evidence_cid=cid,
         )
         recorded.append((event_id, evidence, receipt["blockNumber"]))
-    credit.record(
-        other, TAX_VIOLATION, Polarity.NEGATIVE, 1, datetime(2022, 5, 5, tzinfo=UTC), keccak(b"x")
+    sender.transact(
+        credit.record(
+            other,
+            TAX_VIOLATION,
+            Polarity.NEGATIVE,
+            1,
+            datetime(2022, 5, 5, tzinfo=UTC),
+            keccak(b"x"),
+        )
     )
 
     history = ledger_session.credit().history(subject)
@@ -638,9 +659,9 @@ def test_credit_history_lists_events_oldest_occurrence_first_with_amendments(
     assert len(ledger_session.credit().history(other)) == 1
 
     first, second, third = (r[0] for r in recorded)
-    credit.amend(first, Amendment.DISPUTED, REASON_DOCUMENT)
-    credit.amend(first, Amendment.UPHELD, REASON_DOCUMENT)
-    credit.amend(second, Amendment.WITHDRAWN, REASON_DOCUMENT)
+    sender.transact(credit.amend(first, Amendment.DISPUTED, REASON_DOCUMENT))
+    sender.transact(credit.amend(first, Amendment.UPHELD, REASON_DOCUMENT))
+    sender.transact(credit.amend(second, Amendment.WITHDRAWN, REASON_DOCUMENT))
 
     amended = ledger_session.credit().history(subject)
     assert [e.event_id for e in amended] == [second, third, first]  # amendments add no events
@@ -660,32 +681,48 @@ def test_credit_duplicates_and_invalid_transitions_are_refused(
     ledger_session: LedgerSession, department: RegisteredDepartment
 ) -> None:
     subject = ledger_session.subject_ref(ENTERPRISE)
-    credit = ledger_session.credit(ledger_session.department_sender(1))
+    sender = ledger_session.department_sender(1)
+    credit = ledger_session.credit()
     occurred_at = datetime(2024, 4, 1, tzinfo=UTC)
-    negative, _ = credit.record(
-        subject, TAX_VIOLATION, Polarity.NEGATIVE, 4, occurred_at, keccak(b"audit report")
+    negative, _ = record_event(
+        sender,
+        credit,
+        subject,
+        TAX_VIOLATION,
+        Polarity.NEGATIVE,
+        4,
+        occurred_at,
+        keccak(b"audit report"),
     )
-    positive, _ = credit.record(
-        subject, COMMENDATION, Polarity.POSITIVE, 2, occurred_at, keccak(b"award")
+    positive, _ = record_event(
+        sender, credit, subject, COMMENDATION, Polarity.POSITIVE, 2, occurred_at, keccak(b"award")
     )
 
     with pytest.raises(errors.CreditLedgerDuplicateEvent) as duplicate:
-        credit.record(
-            subject, TAX_VIOLATION, Polarity.NEGATIVE, 4, occurred_at, keccak(b"audit report")
+        record_event(
+            sender,
+            credit,
+            subject,
+            TAX_VIOLATION,
+            Polarity.NEGATIVE,
+            4,
+            occurred_at,
+            keccak(b"audit report"),
         )
     assert duplicate.value.arguments == {"eventId": negative}
     assert isinstance(duplicate.value, errors.DuplicateError)
 
-    credit.amend(negative, Amendment.WITHDRAWN, REASON_DOCUMENT)
+    sender.transact(credit.amend(negative, Amendment.WITHDRAWN, REASON_DOCUMENT))
     with pytest.raises(errors.CreditLedgerInvalidTransition) as final:
-        credit.amend(negative, Amendment.CORRECTED, REASON_DOCUMENT)
+        sender.transact(credit.amend(negative, Amendment.CORRECTED, REASON_DOCUMENT))
     assert final.value.arguments == {
         "eventId": negative,
         "current": Amendment.WITHDRAWN,
         "requested": Amendment.CORRECTED,
     }
     with pytest.raises(errors.CreditLedgerInvalidTransition) as repair:
-        credit.amend(positive, Amendment.REPAIRED, REASON_DOCUMENT)  # only negatives are repaired
+        # Only negatives are repaired.
+        sender.transact(credit.amend(positive, Amendment.REPAIRED, REASON_DOCUMENT))
     assert repair.value.arguments == {
         "eventId": positive,
         "current": Amendment.NONE,
@@ -693,7 +730,7 @@ def test_credit_duplicates_and_invalid_transitions_are_refused(
     }
     unknown = keccak(b"no such event")
     with pytest.raises(errors.CreditLedgerUnknownEvent) as missing:
-        credit.amend(unknown, Amendment.DISPUTED, REASON_DOCUMENT)
+        sender.transact(credit.amend(unknown, Amendment.DISPUTED, REASON_DOCUMENT))
     assert missing.value.arguments == {"eventId": unknown}
 
     history = ledger_session.credit().history(subject)
@@ -766,11 +803,13 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
     governance = session.registry(session.governance_sender())
     sender1 = session.department_sender(1)
     certificates1 = session.certificates(sender1)
-    credit1 = session.credit(sender1)
+    credit = session.credit()
     subject = session.subject_ref(ENTERPRISE)
     digest = anchor_bytes(session, licence(100))
     past = datetime(2024, 3, 3, tzinfo=UTC)
-    event_id, _ = credit1.record(subject, TAX_VIOLATION, Polarity.NEGATIVE, 2, past, keccak(b"e"))
+    event_id, _ = record_event(
+        sender1, credit, subject, TAX_VIOLATION, Polarity.NEGATIVE, 2, past, keccak(b"e")
+    )
 
     steps: list[tuple[str, Callable[[], object]]] = [
         ("duplicate anchor", lambda: anchor_bytes(session, licence(100))),
@@ -797,28 +836,33 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
         ),
         (
             "duplicate event",
-            lambda: credit1.record(
-                subject, TAX_VIOLATION, Polarity.NEGATIVE, 2, past, keccak(b"e")
+            lambda: sender1.transact(
+                credit.record(subject, TAX_VIOLATION, Polarity.NEGATIVE, 2, past, keccak(b"e"))
             ),
         ),
         (
             "severity",
-            lambda: credit1.record(
-                subject, TAX_VIOLATION, Polarity.NEGATIVE, 9, past, keccak(b"f")
+            lambda: sender1.transact(
+                credit.record(subject, TAX_VIOLATION, Polarity.NEGATIVE, 9, past, keccak(b"f"))
             ),
         ),
         (
             "future",
-            lambda: credit1.record(
-                subject,
-                TAX_VIOLATION,
-                Polarity.NEGATIVE,
-                1,
-                datetime(2100, 1, 1, tzinfo=UTC),
-                keccak(b"g"),
+            lambda: sender1.transact(
+                credit.record(
+                    subject,
+                    TAX_VIOLATION,
+                    Polarity.NEGATIVE,
+                    1,
+                    datetime(2100, 1, 1, tzinfo=UTC),
+                    keccak(b"g"),
+                )
             ),
         ),
-        ("transition", lambda: credit1.amend(event_id, Amendment.UPHELD, REASON_DOCUMENT)),
+        (
+            "transition",
+            lambda: sender1.transact(credit.amend(event_id, Amendment.UPHELD, REASON_DOCUMENT)),
+        ),
         ("duplicate department", lambda: governance.register(2, 110101, keccak(b"n"), [])),
         ("reinstate active", lambda: governance.reinstate(1)),
     ]

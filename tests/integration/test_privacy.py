@@ -38,6 +38,7 @@ from tests.integration.conftest import (
 from tests.support.cli import ledger as cli
 from tests.support.cli import prepare as prepare_cli_ledger
 from tests.support.cli import succeeded
+from tests.support.credit import record_event
 from tests.support.ipfs import IpfsNode
 from tests.support.privacy import Person as StorePerson
 from tests.support.privacy import make_people as make_store_people
@@ -179,7 +180,7 @@ def issue_everything(session: LedgerSession) -> int:
     transactions were sent."""
     sender = session.department_sender(1)
     certificates = session.certificates(sender)
-    credit = session.credit(sender)
+    credit = session.credit()
     sent = 0
     for index, person in enumerate(CITIZENS):
         reference = session.subject_ref(person.typed)
@@ -204,7 +205,9 @@ def issue_everything(session: LedgerSession) -> int:
                 subject_ref=reference,
             )
             sent += 1
-        event_id, _ = credit.record(
+        event_id, _ = record_event(
+            sender,
+            credit,
             reference,
             CONTRACT_DEFAULT,
             Polarity.NEGATIVE,
@@ -213,7 +216,9 @@ def issue_everything(session: LedgerSession) -> int:
             keccak(f"合同纠纷判决书 {person.name} {person.identifier}".encode()),
             evidence_cid=b"bafkreievidence" + bytes([index]),
         )
-        credit.amend(event_id, Amendment.DISPUTED, keccak(text=f"申诉 {person.name}"))
+        sender.transact(
+            credit.amend(event_id, Amendment.DISPUTED, keccak(text=f"申诉 {person.name}"))
+        )
         sent += 2
     for index, enterprise in enumerate(ENTERPRISES):
         reference = session.subject_ref(enterprise.typed)
@@ -230,13 +235,15 @@ def issue_everything(session: LedgerSession) -> int:
         certificates.supersede(
             old, document_hash_of(renewed).hash, ReasonCode.RENEWAL, subject_ref=reference
         )
-        credit.record(
-            reference,
-            TAX_VIOLATION if index % 2 else COMMENDATION,
-            Polarity.NEGATIVE if index % 2 else Polarity.POSITIVE,
-            3,
-            datetime(2024, 2, 1 + index, tzinfo=UTC),
-            keccak(f"{enterprise.name} {enterprise.identifier}".encode()),
+        sender.transact(
+            credit.record(
+                reference,
+                TAX_VIOLATION if index % 2 else COMMENDATION,
+                Polarity.NEGATIVE if index % 2 else Polarity.POSITIVE,
+                3,
+                datetime(2024, 2, 1 + index, tzinfo=UTC),
+                keccak(f"{enterprise.name} {enterprise.identifier}".encode()),
+            )
         )
         sent += 3
     return sent

@@ -1,13 +1,17 @@
 """Credit events as plain values, for the unit tests of the score and the disclosure rule
-(ledger/score.py): no chain, every field chosen by the test."""
+(ledger/score.py): no chain, every field chosen by the test; and :func:`record_event`, how a
+test that needs events on chain records one through the client, with no use case's checks."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Final
 
+from web3.types import TxReceipt
+
 from ledger.catalogue import credit_category
-from ledger.contracts import Amendment, CreditEvent, Polarity
+from ledger.chain.transactions import TransactionSender
+from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
 
 #: A negative category and a positive one (``tax-violation``, ``commendation``).
 TAX: Final = credit_category("tax-violation").code
@@ -41,3 +45,31 @@ def credit_event(
         amended_at=amended_at,
         amendment_count=0 if amendment is Amendment.NONE else 1,
     )
+
+
+def record_event(
+    sender: TransactionSender,
+    credit: CreditLedgerClient,
+    subject_ref: bytes,
+    category: int,
+    polarity: Polarity,
+    severity: int,
+    occurred_at: datetime,
+    evidence_hash: bytes,
+    *,
+    evidence_cid: bytes | None = None,
+) -> tuple[bytes, TxReceipt]:
+    """Send the call that records an event, signed by ``sender``: the event's id and the
+    receipt. The contract alone decides (use :func:`ledger.writes.credit.record` for the
+    ledger's own checks)."""
+    function = credit.record(
+        subject_ref,
+        category,
+        polarity,
+        severity,
+        occurred_at,
+        evidence_hash,
+        evidence_cid=evidence_cid,
+    )
+    receipt = sender.transact(function)
+    return CreditLedgerClient.event_id(subject_ref, category, occurred_at, evidence_hash), receipt

@@ -20,6 +20,7 @@ from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
 from ledger.writes.bundles import open_bundle
+from tests.support.credit import record_event
 
 #: Department 3 (Dongcheng market regulation): the department most tests act as.
 DEPARTMENT: Final = 3
@@ -94,8 +95,9 @@ def prepare_service(root: Path, **settings_overrides: object) -> PreparedService
             holder=parse_subject(citizen),
             department_id=DEPARTMENT,
         )
-        writer = session.credit(session.department_sender(DEPARTMENT))
-        event_id, _receipt = writer.record(
+        event_id, _receipt = record_event(
+            session.department_sender(DEPARTMENT),
+            session.credit(),
             session.subject_ref(citizen),
             credit_category("false-information").code,
             Polarity.NEGATIVE,

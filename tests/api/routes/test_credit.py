@@ -286,6 +286,24 @@ def test_dispute_by_another_citizen_403(api: Api) -> None:
     assert api.events_seen_by(api.prepared.citizen)[event_id]["amendment"] == "none"
 
 
+def test_dispute_without_the_recording_department_key_here_409(api: Api) -> None:
+    """A service holding no key of the department that recorded the event (as another region's
+    service) refuses the subject's dispute with 409 ``unknown_key`` and says where to file it
+    (docs/guide-citizen.md); nothing is journaled, the event stays as it was."""
+    event_id = api.recorded()
+    keys = sorted((api.prepared.settings.data_dir / "keys").glob("department-3-*.json"))
+    assert keys
+    held = [key.rename(key.with_suffix(".held")) for key in keys]
+    try:
+        response = api.amend(event_id, "dispute", {"reason": "not me"}, api.citizen)
+    finally:
+        for key, original in zip(held, keys, strict=True):
+            key.rename(original)
+    body = assert_problem(response, 409, "unknown_key")
+    assert "file the dispute with the service of the recording department" in body["detail"]
+    assert api.event(event_id)["amendment"] == "none"
+
+
 def test_dispute_missing_reason_422(api: Api) -> None:
     response = api.amend(hex32(api.prepared.event_id), "dispute", {}, api.citizen)
     assert_problem(response, 422, "invalid")
