@@ -81,6 +81,7 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 
 from bench.gas import OA_ISSUE, REGION, machine_line, open_backend  # noqa: E402
 from ledger.catalogue import certificate_type  # noqa: E402
+from ledger.cli.departments import add_department  # noqa: E402
 from ledger.documents import (  # noqa: E402
     JSONValue,
     certificate_to_json,
@@ -332,8 +333,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     rows: list[str] = []
     with open_backend(args.backend) as (session, description):
-        session.add_department(
-            DEPARTMENT, REGION, "Benchmark batch office", [BUSINESS_LICENCE.code]
+        add_department(
+            session, DEPARTMENT, REGION, "Benchmark batch office", [BUSINESS_LICENCE.code]
         )
         client = session.certificates(session.department_sender(DEPARTMENT))
         anchor = Anchor(session.deployment.chain_id, session.deployment.certificate_registry)

@@ -240,19 +240,24 @@ def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
 
 def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
     """One department's life: accredit, anchor, change status, record credit, rotate, suspend."""
-    governance = session.registry(session.governance_sender())
+    governance = session.governance_sender()
+    registry = session.registry()
     department_id = 110_901 + run
     recorder.add(
         "registerDepartment",
-        governance.register(
-            department_id,
-            REGION,
-            name_hash(f"Benchmark market regulation bureau {run}"),
-            list(MARKET_REGULATION_SCOPES),
+        governance.transact(
+            registry.register(
+                department_id,
+                REGION,
+                name_hash(f"Benchmark market regulation bureau {run}"),
+                list(MARKET_REGULATION_SCOPES),
+            )
         ),
     )
     account = session.keystore.create_department_key(department_id)
-    recorder.add("addSigner", governance.add_signer(department_id, account.address))
+    recorder.add(
+        "addSigner", governance.transact(registry.add_signer(department_id, account.address))
+    )
 
     sender = session.sender_for(account)
     certificates = session.certificates(sender)
@@ -324,9 +329,12 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
     recorder.add("recordWithEvidence", sender.transact(with_evidence))
 
     replacement = session.keystore.create_department_key(department_id)
-    recorder.add("rotateSigner", governance.rotate_signer(account.address, replacement.address))
-    recorder.add("suspendDepartment", governance.suspend(department_id))
-    recorder.add("reinstateDepartment", governance.reinstate(department_id))
+    recorder.add(
+        "rotateSigner",
+        governance.transact(registry.rotate_signer(account.address, replacement.address)),
+    )
+    recorder.add("suspendDepartment", governance.transact(registry.suspend(department_id)))
+    recorder.add("reinstateDepartment", governance.transact(registry.reinstate(department_id)))
 
 
 # ----------------------------------------------------------------------------------------------

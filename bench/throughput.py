@@ -56,6 +56,7 @@ import httpx  # noqa: E402
 
 from ledger.catalogue import certificate_type  # noqa: E402
 from ledger.chain.transactions import TransactionSender  # noqa: E402
+from ledger.cli.departments import add_department  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.service.calls import Call  # noqa: E402
 from ledger.service.database import ServiceDatabase  # noqa: E402
@@ -215,7 +216,7 @@ def measure(backend: str, count: int, clients: int) -> tuple[str, list[Row]]:
         settings = Settings(data_dir=data_dir, rpc_url=rpc)
         session, _ = LedgerSession.initialize(settings)
         with session:
-            session.add_department(DEPARTMENT, REGION, "东城区市场监督管理局", [LICENCE.code])
+            add_department(session, DEPARTMENT, REGION, "东城区市场监督管理局", [LICENCE.code])
             session.department_sender(DEPARTMENT)  # unlock and fund outside the timings
             rows = [raw_rate(session, count), journal_rate(session, data_dir, count)]
         with ServiceDatabase(settings.service_db_path) as database:

@@ -8,12 +8,14 @@ local database shows as "no name", never as a false one.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from eth_utils.crypto import keccak
 
 from ledger.errors import ValidationError
 from ledger.service.database import ServiceDatabase
 
-__all__ = ["DepartmentNames", "name_hash"]
+__all__ = ["DepartmentNames", "name_hash", "remember_name"]
 
 
 def name_hash(name: str) -> bytes:
@@ -47,3 +49,12 @@ class DepartmentNames:
             return None
         name = str(rows[0][0])
         return name if name_hash(name) == on_chain_hash else None
+
+
+def remember_name(service_db_path: Path, department_id: int, name: str) -> None:
+    """Keep a newly registered department's ``name`` in the service database at
+    ``service_db_path``: what the CLI (and whatever registers departments without the service
+    running) does once the department's key is accredited. The running service keeps it through
+    its own open :class:`DepartmentNames` instead."""
+    with ServiceDatabase(service_db_path) as database:
+        DepartmentNames(database).remember(department_id, name)

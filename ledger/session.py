@@ -51,7 +51,6 @@ from ledger.documents import DocumentKind, document_hash_of
 from ledger.errors import (
     CertificateRegistryAlreadyAnchored,
     ChainUnavailableError,
-    DepartmentRegistryDuplicateDepartment,
     InsufficientFundsError,
     LedgerError,
     NotDeployedError,
@@ -59,8 +58,7 @@ from ledger.errors import (
     UnknownKeyError,
 )
 from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
-from ledger.names import DepartmentNames, name_hash
-from ledger.service.database import ServiceDatabase
+from ledger.names import name_hash
 from ledger.serving import rpc_credential
 from ledger.storage.cid import cid_from_str
 from ledger.storage.factory import close_document_service, open_document_service
@@ -234,6 +232,12 @@ class LedgerSession(Closing):
             f"no active signing key of department {department_id} in this data directory"
         )
 
+    def ensure_funded(self, address: ChecksumAddress) -> None:
+        """Top up ``address`` for gas where a development funder can (a new department key,
+        once accredited, so that its first write need not wait for it); a chain with free gas
+        needs nothing, and one without a funder is the operator's (InsufficientFundsError)."""
+        _ensure_funded(self.connection, address)
+
     def signer_sender(self, signer: Signer) -> TransactionSender:
         """The sender of ``signer``'s current key."""
         if signer.department_id is None:
@@ -251,11 +255,10 @@ class LedgerSession(Closing):
             write.failed(failure)
             raise
 
-    def registry(self, sender: TransactionSender | None = None) -> DepartmentRegistryClient:
-        """Department registry client (writes need a governance ``sender``)."""
-        return DepartmentRegistryClient(
-            self.context if sender is None else self.context.signed_by(sender)
-        )
+    def registry(self) -> DepartmentRegistryClient:
+        """Department registry client (its writes are prepared by
+        :mod:`ledger.writes.departments`, signed by governance)."""
+        return DepartmentRegistryClient(self.context)
 
     def certificates(self, sender: TransactionSender | None = None) -> CertificateRegistryClient:
         """Certificate registry client (writes need a department ``sender``)."""
@@ -287,55 +290,6 @@ class LedgerSession(Closing):
     def reference(self, subject: Subject) -> bytes:
         """The subject reference of a validated subject (what the chain keys it by)."""
         return subject_ref(self.settings.pepper_bytes(), subject)
-
-    # -- governance workflows -----------------------------------------------------------------
-
-    def add_department(
-        self,
-        department_id: int,
-        region: int,
-        name: str,
-        scopes: list[int],
-        *,
-        valid_until: datetime | None = None,
-    ) -> ChecksumAddress:
-        """Register a department, create its first signing key here, and accredit the key.
-
-        Resumable: if an earlier call registered the department but stopped before its key was
-        accredited, calling again with the same region finishes the job (reusing a key created
-        here but never accredited) instead of failing as a duplicate.
-        """
-        registry = self.registry(self.governance_sender())
-        existing = registry.department(department_id)
-        if existing is None:
-            registry.register(department_id, region, name_hash(name), scopes)
-        elif existing.signer_count > 0 or existing.region != region:
-            raise DepartmentRegistryDuplicateDepartment({"departmentId": department_id})
-        address = self.unaccredited_key(department_id)
-        registry.add_signer(department_id, address, None, valid_until)
-        _ensure_funded(self.connection, address)
-        # The name itself stays off chain, where the service shows it (ledger/names.py).
-        with ServiceDatabase(self.settings.service_db_path) as database:
-            DepartmentNames(database).remember(department_id, name)
-        return address
-
-    def unaccredited_key(self, department_id: int) -> ChecksumAddress:
-        """A key of the department created here and never accredited (left by a registration
-        that stopped before its key was added), or a new one: the key to accredit next. A key
-        found is unlocked first, so that one this ledger cannot sign with is never accredited."""
-        registry = self.registry()
-        for record in self.keystore.department_keys(department_id):
-            if registry.signer_key(record.address) is None:
-                return self.keystore.unlock(record.address).address
-        return self.keystore.create_department_key(department_id).address
-
-    def rotate_department_key(self, department_id: int) -> tuple[ChecksumAddress, ChecksumAddress]:
-        """Replace the department's current key by a new one; returns (old, new)."""
-        old = self.department_sender(department_id).address
-        account = self.keystore.create_department_key(department_id)
-        self.registry(self.governance_sender()).rotate_signer(old, account.address)
-        _ensure_funded(self.connection, account.address)
-        return old, account.address
 
     # -- anchoring with a stored copy ----------------------------------------------------------
 

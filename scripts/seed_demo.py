@@ -58,6 +58,7 @@ from ledger.catalogue import (
     credit_category,
 )
 from ledger.chain.transactions import TransactionSender
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.contracts import (
     Amendment,
@@ -291,7 +292,7 @@ class Seeder:
             record = registry.department(spec.department_id)
             if record is None:
                 try:
-                    self.session.add_department(spec.department_id, spec.region, spec.name, codes)
+                    add_department(self.session, spec.department_id, spec.region, spec.name, codes)
                     self.tally.departments_new += 1
                     continue
                 except DepartmentRegistryDuplicateDepartment:
@@ -304,17 +305,17 @@ class Seeder:
                     f"department {spec.department_id} is already registered for region "
                     f"{record.region}, not {spec.region}; seed a fresh data directory"
                 )
-            governance = self.session.registry(self.session.governance_sender())
+            governance = self.session.governance_sender()
             missing = [
                 code for code in codes if code not in set(registry.scopes(spec.department_id))
             ]
             if missing:
-                governance.grant_scopes(spec.department_id, missing)
+                governance.transact(registry.grant_scopes(spec.department_id, missing))
                 self.tally.scopes_granted += len(missing)
             if not registry.signers(spec.department_id):
                 # An earlier run stopped between registering and accrediting the first key.
                 account = self.session.keystore.create_department_key(spec.department_id)
-                governance.add_signer(spec.department_id, account.address)
+                governance.transact(registry.add_signer(spec.department_id, account.address))
 
     def disclosure_periods(self) -> None:
         """Governance sets each category's public disclosure period from the catalogue.

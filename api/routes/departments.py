@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -32,15 +31,10 @@ from api.writes import (
     submit,
 )
 from ledger.catalogue import scope_codes
-from ledger.errors import (
-    DepartmentRegistryDuplicateDepartment,
-    DepartmentRegistryUnknownDepartment,
-    ValidationError,
-)
+from ledger.errors import DepartmentRegistryUnknownDepartment
 from ledger.names import name_hash
 from ledger.service.journal import Operation
-from ledger.service.transactions import CallRecorder
-from ledger.writes import PreparedWrite, Signer
+from ledger.writes import departments
 
 router = APIRouter(prefix="/departments", tags=["departments"])
 
@@ -103,13 +97,6 @@ async def register_department(
     audit_target(request, f"department:{body.id}")
     codes = scope_codes(body.scopes)
     digest = name_hash(body.name)  # a blank name is refused here, before anything is sent
-    if body.valid_until is not None:
-        # Checked before the registration is sent: a key window refused by the registry after
-        # the department was registered would leave it registered without a key.
-        if body.valid_until.tzinfo is None:
-            raise ValidationError("validUntil needs a time zone offset (e.g. +08:00 or Z)")
-        if body.valid_until <= datetime.now(UTC):
-            raise ValidationError("validUntil must be in the future")
     session = service.session
     key = idempotency_key(request)
     wait = preferred_wait(request, service.settings)
@@ -122,32 +109,18 @@ async def register_department(
     }
 
     def register() -> Prepared:
-        if session.registry().department(body.id) is not None:
-            raise DepartmentRegistryDuplicateDepartment({"departmentId": body.id})
-        recorder = CallRecorder(session.connection.web3)
-        session.registry(recorder).register(body.id, body.region, digest, codes)
-        return Prepared(
-            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
-            {"id": body.id},
+        write = departments.register(
+            session, body.id, body.region, body.name, codes, valid_until=body.valid_until
         )
+        return Prepared(write, {"id": body.id})
 
     def accredit_key() -> Prepared:
-        registry = session.registry()
-        existing = registry.department(body.id)
-        if existing is None:
-            raise DepartmentRegistryUnknownDepartment({"departmentId": body.id})
-        if existing.signer_count > 0 or existing.region != body.region:
-            raise DepartmentRegistryDuplicateDepartment({"departmentId": body.id})
-        address = session.unaccredited_key(body.id)
-        recorder = CallRecorder(session.connection.web3)
-        session.registry(recorder).add_signer(body.id, address, None, body.valid_until)
-        return Prepared(
-            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
-            {"signer": address},
+        write = departments.accredit_key(
+            session, body.id, body.region, valid_until=body.valid_until
         )
+        return Prepared(write, {"signer": write.facts.signer})
 
-    existing = await service.read(lambda: session.registry().department(body.id))
-    resumed = existing is not None and existing.signer_count == 0 and existing.region == body.region
+    resumed = await service.read(lambda: departments.half_registered(session, body.id, body.region))
     first_key = None if key is None else key + "#register"
     journaled = first_key is not None and (
         await service.read(lambda: service.journal.find(admin.actor, first_key or "") is not None)
@@ -206,21 +179,9 @@ async def register_department(
 async def _change(
     request: Request, admin: Admin, service: Service, department_id: int, suspend: bool
 ) -> JSONResponse:
-    session = service.session
-
     def prepare() -> Prepared:
-        if session.registry().department(department_id) is None:
-            raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
-        recorder = CallRecorder(session.connection.web3)
-        registry = session.registry(recorder)
-        if suspend:
-            registry.suspend(department_id)
-        else:
-            registry.reinstate(department_id)
-        return Prepared(
-            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
-            {"id": department_id},
-        )
+        change = departments.suspend if suspend else departments.reinstate
+        return Prepared(change(service.session, department_id), {"id": department_id})
 
     kind = "department.suspend" if suspend else "department.reinstate"
     return await submit(
@@ -289,19 +250,10 @@ async def rotate_key(
     key is created here before the rotation is journaled (a rotation that fails leaves it
     unused in the keystore)."""
     audit_target(request, f"department:{department_id}")
-    session = service.session
 
     def prepare() -> Prepared:
-        if session.registry().department(department_id) is None:
-            raise DepartmentRegistryUnknownDepartment({"departmentId": department_id})
-        old = session.department_sender(department_id).address
-        new = session.keystore.create_department_key(department_id).address
-        recorder = CallRecorder(session.connection.web3)
-        session.registry(recorder).rotate_signer(old, new)
-        return Prepared(
-            PreparedWrite(recorder.only_call(), Signer.from_json({"governance": True}), None),
-            {"retired": old, "signer": new},
-        )
+        write = departments.rotate_key(service.session, department_id)
+        return Prepared(write, {"retired": write.facts.retired, "signer": write.facts.signer})
 
     return await submit(
         request,

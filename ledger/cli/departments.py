@@ -1,18 +1,74 @@
 """``ledger department``: registering departments, listing them, suspending and reinstating
 them and rotating their signing keys (governance).
 
+The commands send the prepared writes of :mod:`ledger.writes.departments` at once; what follows a
+confirmed registration or rotation here (funding the new key, keeping the name) is in
+:func:`add_department` and :func:`rotate_department_key`, which the test fixtures, the demo seed
+and the benchmarks use to set departments up the way ``ledger department add`` does.
+
 Not here: the certificates and credit events a department writes (their own modules).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 import click
+from eth_typing import ChecksumAddress
 
 from ledger.catalogue import scope_codes
 from ledger.cli.app import cli
 from ledger.cli.common import DEPARTMENT_ID, State, emit, json_option, open_session
+from ledger.names import remember_name
+from ledger.session import LedgerSession
+from ledger.writes import departments
 
-__all__ = ["department"]
+__all__ = ["add_department", "department", "rotate_department_key"]
+
+
+def add_department(
+    session: LedgerSession,
+    department_id: int,
+    region: int,
+    name: str,
+    scopes: Sequence[int],
+    *,
+    valid_until: datetime | None = None,
+) -> ChecksumAddress:
+    """Register a department, create its first signing key here, and accredit the key: the two
+    writes of :mod:`ledger.writes.departments`, sent one after the other; then fund the key and
+    keep the name off chain (:func:`ledger.names.remember_name`). Returns the key.
+
+    Resumable: a registration that stopped before its key was accredited is finished by calling
+    again with the same region (:func:`~ledger.writes.departments.half_registered`), reusing a
+    key created here but never accredited, instead of failing as a duplicate.
+    """
+    if not departments.half_registered(session, department_id, region):
+        session.send(
+            departments.register(
+                session, department_id, region, name, scopes, valid_until=valid_until
+            )
+        )
+    accreditation = departments.accredit_key(
+        session, department_id, region, valid_until=valid_until
+    )
+    session.send(accreditation)
+    signer = accreditation.facts.signer
+    session.ensure_funded(signer)
+    remember_name(session.settings.service_db_path, department_id, name)
+    return signer
+
+
+def rotate_department_key(
+    session: LedgerSession, department_id: int
+) -> tuple[ChecksumAddress, ChecksumAddress]:
+    """Replace the department's current key by a new one
+    (:func:`ledger.writes.departments.rotate_key`) and fund the new key; returns (old, new)."""
+    rotation = departments.rotate_key(session, department_id)
+    session.send(rotation)
+    session.ensure_funded(rotation.facts.signer)
+    return rotation.facts.retired, rotation.facts.signer
 
 
 @cli.group()
@@ -37,7 +93,7 @@ def department_add(
     """Register a department and give it a signing key."""
     codes = scope_codes(scopes)
     with open_session(state) as session:
-        signer = session.add_department(department_id, region, name, codes)
+        signer = add_department(session, department_id, region, name, codes)
         emit(
             state,
             {"departmentId": department_id, "region": region, "scopes": codes, "signer": signer},
@@ -79,11 +135,8 @@ def department_list(state: State) -> None:
 
 def _set_suspension(state: State, department_id: int, *, suspended: bool) -> None:
     with open_session(state) as session:
-        registry = session.registry(session.governance_sender())
-        if suspended:
-            registry.suspend(department_id)
-        else:
-            registry.reinstate(department_id)
+        change = departments.suspend if suspended else departments.reinstate
+        session.send(change(session, department_id))
         emit(
             state,
             {"departmentId": department_id, "suspended": suspended},
@@ -122,7 +175,7 @@ department_reinstate = _suspension_command(
 def department_rotate_key(state: State, department_id: int) -> None:
     """Replace a department's signing key (records signed before stay valid)."""
     with open_session(state) as session:
-        old, new = session.rotate_department_key(department_id)
+        old, new = rotate_department_key(session, department_id)
         emit(
             state,
             {"departmentId": department_id, "retired": old, "signer": new},

@@ -1,8 +1,9 @@
 """The client of ``DepartmentRegistry``: governance's writes (accredit, scopes, signing keys,
 suspension, supervisor) and the accreditation reads every other check relies on.
 
-It builds the calls and sends writes through the context's sender; the values it returns are
-in :mod:`ledger.contracts.values`. Who may do what is decided by the contract (and mirrored
+It builds the calls of the writes (sending them is the caller's: :mod:`ledger.writes.departments`
+prepares the ones the CLI and the service make) and reads; the values it returns are in
+:mod:`ledger.contracts.values`. Who may do what is decided by the contract (and mirrored
 for early refusals in :mod:`ledger.authorization`), not here.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from eth_typing import ChecksumAddress
-from web3.types import BlockIdentifier, TxReceipt
+from web3.contract.contract import ContractFunction
+from web3.types import BlockIdentifier
 
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts.context import ChainContext
@@ -43,26 +44,21 @@ class DepartmentRegistryClient:
         client talks to."""
         return str(rpc_guard(lambda: self.contract.functions.VERSION().call()))
 
-    def _send(self, function: Any) -> TxReceipt:
-        return self.context.require_sender().transact(function)
-
     def register(
         self, department_id: int, region: int, name_hash: bytes, scopes: Sequence[int]
-    ) -> TxReceipt:
-        """Accredit a department for ``scopes`` in ``region``."""
-        return self._send(
-            self.contract.functions.registerDepartment(
-                department_id, region, _bytes32(name_hash, "name hash"), list(scopes)
-            )
+    ) -> ContractFunction:
+        """The call that accredits a department for ``scopes`` in ``region``."""
+        return self.contract.functions.registerDepartment(
+            department_id, region, _bytes32(name_hash, "name hash"), list(scopes)
         )
 
-    def grant_scopes(self, department_id: int, scopes: Sequence[int]) -> TxReceipt:
-        """Grant further scopes."""
-        return self._send(self.contract.functions.grantScopes(department_id, list(scopes)))
+    def grant_scopes(self, department_id: int, scopes: Sequence[int]) -> ContractFunction:
+        """The call that grants further scopes."""
+        return self.contract.functions.grantScopes(department_id, list(scopes))
 
-    def revoke_scopes(self, department_id: int, scopes: Sequence[int]) -> TxReceipt:
-        """Withdraw scopes."""
-        return self._send(self.contract.functions.revokeScopes(department_id, list(scopes)))
+    def revoke_scopes(self, department_id: int, scopes: Sequence[int]) -> ContractFunction:
+        """The call that withdraws scopes."""
+        return self.contract.functions.revokeScopes(department_id, list(scopes))
 
     def add_signer(
         self,
@@ -70,35 +66,33 @@ class DepartmentRegistryClient:
         signer: ChecksumAddress,
         valid_from: datetime | None = None,
         valid_until: datetime | None = None,
-    ) -> TxReceipt:
-        """Add a signing key with an optional validity window."""
-        return self._send(
-            self.contract.functions.addSigner(
-                department_id, signer, _seconds(valid_from), _seconds(valid_until)
-            )
+    ) -> ContractFunction:
+        """The call that adds a signing key with an optional validity window."""
+        return self.contract.functions.addSigner(
+            department_id, signer, _seconds(valid_from), _seconds(valid_until)
         )
 
-    def retire_signer(self, signer: ChecksumAddress) -> TxReceipt:
-        """Retire a key now."""
-        return self._send(self.contract.functions.retireSigner(signer))
+    def retire_signer(self, signer: ChecksumAddress) -> ContractFunction:
+        """The call that retires a key now."""
+        return self.contract.functions.retireSigner(signer)
 
     def rotate_signer(
         self, old: ChecksumAddress, new: ChecksumAddress, valid_until: datetime | None = None
-    ) -> TxReceipt:
-        """Replace ``old`` by ``new`` from now on."""
-        return self._send(self.contract.functions.rotateSigner(old, new, _seconds(valid_until)))
+    ) -> ContractFunction:
+        """The call that replaces ``old`` by ``new`` from now on."""
+        return self.contract.functions.rotateSigner(old, new, _seconds(valid_until))
 
-    def suspend(self, department_id: int) -> TxReceipt:
-        """Suspend a department."""
-        return self._send(self.contract.functions.suspendDepartment(department_id))
+    def suspend(self, department_id: int) -> ContractFunction:
+        """The call that suspends a department."""
+        return self.contract.functions.suspendDepartment(department_id)
 
-    def reinstate(self, department_id: int) -> TxReceipt:
-        """Lift a suspension."""
-        return self._send(self.contract.functions.reinstateDepartment(department_id))
+    def reinstate(self, department_id: int) -> ContractFunction:
+        """The call that lifts a suspension."""
+        return self.contract.functions.reinstateDepartment(department_id)
 
-    def set_supervisor(self, department_id: int, supervisor: int) -> TxReceipt:
-        """Name the supervising or successor department (0 clears it)."""
-        return self._send(self.contract.functions.setSupervisor(department_id, supervisor))
+    def set_supervisor(self, department_id: int, supervisor: int) -> ContractFunction:
+        """The call that names the supervising or successor department (0 clears it)."""
+        return self.contract.functions.setSupervisor(department_id, supervisor)
 
     def department(self, department_id: int) -> Department | None:
         """The department, or None when unknown."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger.catalogue import certificate_type
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
@@ -30,7 +31,7 @@ def prepare_ledger(root: Path, **settings_overrides: Any) -> Prepared:
     document = f"营业执照 {ENTERPRISE} 北京示例科技有限公司 API test\n".encode()
     session, _ = LedgerSession.initialize(settings)
     with session:
-        session.add_department(DEPARTMENT, REGION, "东城区市场监督管理局", [LICENCE.code])
+        add_department(session, DEPARTMENT, REGION, "东城区市场监督管理局", [LICENCE.code])
         outcome = session.anchor_document(
             document,
             LICENCE,

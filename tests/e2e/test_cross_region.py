@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, FilePayload, expect
 from pydantic import SecretStr
 
 from ledger.catalogue import certificate_type
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.identity import make_uscc
 from ledger.service.database import ServiceDatabase
@@ -52,7 +53,7 @@ def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
         session_a, deployed = LedgerSession.initialize(settings_a)
         assert deployed
         with session_a:
-            session_a.add_department(REGION_A[0], REGION_A[1], REGION_A[2], [LICENCE.code])
+            add_department(session_a, REGION_A[0], REGION_A[1], REGION_A[2], [LICENCE.code])
             pepper = session_a.settings.pepper_bytes().hex()
             # Region B joins: the consortium's deployment and pepper, keys of its own.
             settings_b = Settings(
@@ -64,11 +65,14 @@ def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
             assert not deployed_b
             with session_b:
                 key_b = session_b.keystore.create_department_key(REGION_B[0])
-                governance = session_a.registry(session_a.governance_sender())
-                governance.register(
-                    REGION_B[0], REGION_B[1], name_hash(REGION_B[2]), [LICENCE.code]
+                governance = session_a.governance_sender()
+                registry = session_a.registry()
+                governance.transact(
+                    registry.register(
+                        REGION_B[0], REGION_B[1], name_hash(REGION_B[2]), [LICENCE.code]
+                    )
                 )
-                governance.add_signer(REGION_B[0], key_b.address)
+                governance.transact(registry.add_signer(REGION_B[0], key_b.address))
                 session_b.sender_for(key_b)  # funds the key on the development chain
         tokens = []
         for settings, department in ((settings_a, REGION_A[0]), (settings_b, REGION_B[0])):

@@ -20,6 +20,7 @@ from eth_typing import ChecksumAddress
 from pydantic import SecretStr
 
 from ledger.catalogue import certificate_type, credit_category
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.session import LedgerSession
 from tests.support.anvil import AnvilNode, start_anvil
@@ -149,8 +150,8 @@ class RegisteredDepartment:
 @pytest.fixture
 def department(ledger_session: LedgerSession) -> RegisteredDepartment:
     """Department 1 in region 110101, accredited for :data:`DEPARTMENT_SCOPES`."""
-    signer = ledger_session.add_department(
-        DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
+    signer = add_department(
+        ledger_session, DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
     )
     return RegisteredDepartment(
         DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, DEPARTMENT_SCOPES, signer

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.catalogue import ReasonCode, certificate_type
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.contracts import CertificateStatus
 from ledger.documents.batches import anchor_hashes
@@ -23,7 +24,7 @@ LICENCE = certificate_type("business-licence")
 def test_ten_thousand_certificates_in_one_transaction(tmp_path: Path) -> None:
     session, _ = LedgerSession.initialize(Settings(data_dir=tmp_path / "data"))
     with session:
-        session.add_department(21, 110101, "东城区市场监督管理局", [LICENCE.code])
+        add_department(session, 21, 110101, "东城区市场监督管理局", [LICENCE.code])
         leaves = [secrets.token_bytes(32) for _ in range(SIZE)]
         head = session.chain_head()
         outcome = anchor_hashes(session, leaves, LICENCE, department_id=21)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.cli.departments import add_department
 from ledger.documents import dump_certificate, salt_fields
 from ledger.session import LedgerSession
 from tests.support.cli import (
@@ -26,7 +27,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("cli-batch") / "data"
     session, _ = LedgerSession.initialize(settings_for(directory))
     with session:
-        session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [0x1000001])
+        add_department(session, DEPARTMENT, 110101, "东城区市场监督管理局", [0x1000001])
     return directory
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ledger.catalogue import certificate_type
+from ledger.cli.departments import add_department
 from ledger.documents import document_hash_of
 from ledger.errors import BundleHolderMismatchError, LicenceBundlesPartMismatch
 from ledger.identity import make_citizen_id, make_uscc
@@ -33,8 +34,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("cli-bundle") / "data"
     session, _ = LedgerSession.initialize(settings_for(directory))
     with session:
-        session.add_department(MARKET, 110101, "东城区市场监督管理局", [0x1000001])
-        session.add_department(TAX, 110101, "东城区税务局", [0x1000002])
+        add_department(session, MARKET, 110101, "东城区市场监督管理局", [0x1000001])
+        add_department(session, TAX, 110101, "东城区税务局", [0x1000002])
     return directory
 
 

@@ -15,6 +15,7 @@ from typing import Final, NamedTuple
 import pytest
 from eth_utils.crypto import keccak
 
+from ledger.cli.departments import add_department
 from ledger.contracts import Polarity
 from ledger.documents import document_hash_of
 from ledger.session import LedgerSession
@@ -56,7 +57,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
     residence = write(root / "residence.txt", "居住证 边界测试\n")
     evidence = write(root / "evidence.txt", "处罚决定书 边界测试\n")
     with LedgerSession.open(settings_for(data_dir)) as session:
-        session.add_department(OTHER, 310101, "黄浦区市场监督管理局", [BUSINESS_LICENCE])
+        add_department(session, OTHER, 310101, "黄浦区市场监督管理局", [BUSINESS_LICENCE])
         digest = document_hash_of(residence).hash
         session.certificates(session.department_sender(DEPARTMENT)).anchor(
             digest, RESIDENCE_CERTIFICATE, REGION, subject_ref=session.subject_ref(CITIZEN)

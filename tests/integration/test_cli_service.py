@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.cli.departments import add_department
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
@@ -20,7 +21,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("cli-service") / "data"
     session, _ = LedgerSession.initialize(settings_for(directory))
     with session:
-        session.add_department(DEPARTMENT, 110101, "东城区税务局", [0x1000002])
+        add_department(session, DEPARTMENT, 110101, "东城区税务局", [0x1000002])
     return directory
 
 

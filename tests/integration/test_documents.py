@@ -27,6 +27,7 @@ from pydantic import SecretStr
 from ledger import errors
 from ledger.catalogue import CertificateType, certificate_type
 from ledger.chain.transactions import TransactionSender
+from ledger.cli.departments import add_department
 from ledger.config import SECRETS_FILE, Settings, write_local_secrets
 from ledger.contracts import CertificateRegistryClient
 from ledger.documents import document_hash_of, dump_certificate, salt_fields
@@ -178,8 +179,8 @@ def open_document_ledger(
         )
         session, _ = LedgerSession.initialize(settings)
         stack.callback(session.close)
-        session.add_department(
-            DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
+        add_department(
+            session, DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
         )
         backend = Backend(chain, session, settings.data_dir, anvil)
         yield DocumentLedger(backend, "embedded" if ipfs is None else "ipfs", ipfs)

@@ -17,6 +17,7 @@ from typing import Final
 import pytest
 
 from ledger.catalogue import certificate_type
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.session import LedgerSession
@@ -46,8 +47,12 @@ def prepare(data_dir: Path, *, rpc_url: str | None = None, ipfs_api: str | None 
     settings = Settings(data_dir=data_dir, rpc_url=rpc_url, ipfs_api=ipfs_api)
     session, _ = LedgerSession.initialize(settings)
     with session:
-        session.add_department(
-            DEPARTMENT, REGION, "东城区政务服务局", [BUSINESS_LICENCE, RESIDENCE_CERTIFICATE]
+        add_department(
+            session,
+            DEPARTMENT,
+            REGION,
+            "东城区政务服务局",
+            [BUSINESS_LICENCE, RESIDENCE_CERTIFICATE],
         )
 
 

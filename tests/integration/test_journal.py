@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ledger.chain.transactions import TransactionSender
+from ledger.cli.departments import add_department
 from ledger.service.calls import Call
 from ledger.service.database import ServiceDatabase
 from ledger.service.journal import Journal, Operation
@@ -54,8 +55,12 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 def on_anvil(tmp_path: Path) -> Iterator[Backend]:
     """An anvil-backed ledger with department 1 (automining can be switched off there)."""
     with open_backend("anvil", tmp_path / "anvil") as backend:
-        backend.session.add_department(
-            DEPARTMENT_ID, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES)
+        add_department(
+            backend.session,
+            DEPARTMENT_ID,
+            DEPARTMENT_REGION,
+            DEPARTMENT_NAME,
+            list(DEPARTMENT_SCOPES),
         )
         yield backend
 
@@ -350,7 +355,7 @@ def test_a_key_with_one_operation_waits_a_round_not_for_another_keys_queue(
     them, is sent in the first round, and one accepted while the pass runs joins its second
     round. Each key's nonces still follow acceptance, without a gap."""
     other = department.department_id + 1
-    ledger_session.add_department(other, DEPARTMENT_REGION, "另一部门", list(DEPARTMENT_SCOPES))
+    add_department(ledger_session, other, DEPARTMENT_REGION, "另一部门", list(DEPARTMENT_SCOPES))
     start = nonce_of(ledger_session, department.department_id)
     flood = [accept_anchor(ledger_session, journal, department.department_id) for _ in range(10)]
     first, _ = accept_anchor(ledger_session, journal, other)

@@ -24,6 +24,7 @@ from hexbytes import HexBytes
 from ledger import errors
 from ledger.catalogue import ReasonCode, certificate_type, credit_category
 from ledger.chain.transactions import TransactionSender
+from ledger.cli.departments import add_department, rotate_department_key
 from ledger.contracts import (
     Amendment,
     CertificateStatus,
@@ -56,6 +57,7 @@ from ledger.verification import (
     verify_document,
     verify_hash,
 )
+from ledger.writes import departments
 from ledger.writes.bundles import open_bundle
 from tests.integration.conftest import (
     BACKENDS,
@@ -339,7 +341,7 @@ def test_key_rotation_keeps_old_records_valid_and_retires_the_old_key(
     signed_by_old = licence(11)
     old_digest = anchor_bytes(ledger_session, signed_by_old, sender=old_sender)
 
-    old, new = ledger_session.rotate_department_key(1)
+    old, new = rotate_department_key(ledger_session, 1)
     assert old == department.signer
     assert new != old
     new_sender = ledger_session.department_sender(1)
@@ -375,12 +377,11 @@ def test_department_suspension_blocks_new_records_but_keeps_earlier_ones_valid(
     earlier = licence(14)
     anchor_bytes(session, earlier)
     sender = session.department_sender(1)
-    governance = session.registry(session.governance_sender())
 
     # In a later second than the anchor, as on any real chain (the same-second case is
     # test_same_second_withdrawal_keeps_earlier_records_valid).
     ledger_backend.next_block_in_a_later_second()
-    governance.suspend(1)
+    session.send(departments.suspend(session, 1))
     department_record = session.registry().department(1)
     assert department_record is not None
     assert department_record.suspended
@@ -400,7 +401,7 @@ def test_department_suspension_blocks_new_records_but_keeps_earlier_ones_valid(
             keccak(b"evidence"),
         )
     with pytest.raises(errors.DepartmentRegistrySuspensionUnchanged) as unchanged:
-        governance.suspend(1)
+        session.send(departments.suspend(session, 1))
     assert unchanged.value.arguments == {"departmentId": 1, "suspended": True}
 
     # Accreditation is judged at anchoring time: the earlier record stays valid.
@@ -408,7 +409,7 @@ def test_department_suspension_blocks_new_records_but_keeps_earlier_ones_valid(
     assert_valid(report)
     assert check(report, CheckName.ACCREDITED).detail.startswith("department 1 was accredited")
 
-    governance.reinstate(1)
+    session.send(departments.reinstate(session, 1))
     later = licence(15)
     anchor_bytes(session, later, sender=sender)
     assert_valid(verify(session, later))
@@ -423,7 +424,7 @@ def test_scope_withdrawal_blocks_new_records_but_keeps_earlier_ones_valid(
     anchor_bytes(session, earlier)
 
     ledger_backend.next_block_in_a_later_second()  # see test_department_suspension_...
-    session.registry(session.governance_sender()).revoke_scopes(1, [BUSINESS_LICENCE])
+    session.governance_sender().transact(session.registry().revoke_scopes(1, [BUSINESS_LICENCE]))
     assert BUSINESS_LICENCE not in session.registry().scopes(1)
 
     with pytest.raises(errors.AccreditationScopeNotGranted) as refused:
@@ -448,11 +449,12 @@ def test_same_second_withdrawal_keeps_earlier_records_valid(
     assert record is not None
 
     ledger_backend.next_block_in_the_same_second()
-    governance = session.registry(session.governance_sender())
     if withdrawal == "suspension":
-        receipt = governance.suspend(1)
+        receipt = session.send(departments.suspend(session, 1))
     else:
-        receipt = governance.revoke_scopes(1, [BUSINESS_LICENCE])
+        receipt = session.governance_sender().transact(
+            session.registry().revoke_scopes(1, [BUSINESS_LICENCE])
+        )
     withdrawn_at = web3.eth.get_block(receipt["blockNumber"])["timestamp"]
     assert receipt["blockNumber"] > record.anchored_block
     assert datetime.fromtimestamp(withdrawn_at, UTC) == record.anchored_at  # the precondition
@@ -506,11 +508,10 @@ def test_suspension_lifted_in_the_same_second_leaves_no_gap(
     record = session.certificates().certificate(anchor_bytes(session, earlier))
     assert record is not None
 
-    governance = session.registry(session.governance_sender())
     ledger_backend.next_block_in_the_same_second()
-    suspended = governance.suspend(1)
+    suspended = session.send(departments.suspend(session, 1))
     ledger_backend.next_block_in_the_same_second()
-    reinstated = governance.reinstate(1)
+    reinstated = session.send(departments.reinstate(session, 1))
     assert reinstated["blockNumber"] > suspended["blockNumber"] > record.anchored_block
     changed_at = {
         datetime.fromtimestamp(web3.eth.get_block(receipt["blockNumber"])["timestamp"], UTC)
@@ -792,15 +793,16 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
 
     Signing keys are random per data directory, so addresses are replaced by their role.
     """
-    dept1 = session.add_department(1, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES))
-    dept2 = session.add_department(2, DEPARTMENT_REGION, "东城区税务局", [BUSINESS_LICENCE])
+    dept1 = add_department(session, 1, DEPARTMENT_REGION, DEPARTMENT_NAME, list(DEPARTMENT_SCOPES))
+    dept2 = add_department(session, 2, DEPARTMENT_REGION, "东城区税务局", [BUSINESS_LICENCE])
     stranger = Account.create()
     names: dict[str, str] = {
         dept1.lower(): "department-1-key-1",
         dept2.lower(): "department-2-key-1",
         stranger.address.lower(): "unregistered-key",
     }
-    governance = session.registry(session.governance_sender())
+    governance = session.governance_sender()
+    registry = session.registry()
     sender1 = session.department_sender(1)
     certificates1 = session.certificates(sender1)
     credit = session.credit()
@@ -863,8 +865,11 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
             "transition",
             lambda: sender1.transact(credit.amend(event_id, Amendment.UPHELD, REASON_DOCUMENT)),
         ),
-        ("duplicate department", lambda: governance.register(2, 110101, keccak(b"n"), [])),
-        ("reinstate active", lambda: governance.reinstate(1)),
+        (
+            "duplicate department",
+            lambda: governance.transact(registry.register(2, 110101, keccak(b"n"), [])),
+        ),
+        ("reinstate active", lambda: governance.transact(registry.reinstate(1))),
     ]
 
     def collect(step: str, call: Callable[[], object]) -> ErrorRecord:
@@ -876,11 +881,11 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
     results = [collect(step, call) for step, call in steps]
     certificates1.revoke(digest, ReasonCode.FRAUD)
     results.append(collect("revoke twice", lambda: certificates1.revoke(digest, 2)))
-    session.rotate_department_key(1)
+    rotate_department_key(session, 1)
     results.append(
         collect("rotated key", lambda: anchor_bytes(session, licence(105), sender=sender1))
     )
-    governance.suspend(2)
+    governance.transact(registry.suspend(2))
     results.append(
         collect(
             "suspended",
@@ -1074,8 +1079,12 @@ def test_joint_licensing_bundle(
     """Open a bundle of two licences from two departments, file both, see it complete; a part
     revoked later makes it incomplete (ADR 0011)."""
     tax_office = 2
-    ledger_session.add_department(
-        tax_office, DEPARTMENT_REGION, "东城区税务局", [certificate_type("tax-registration").code]
+    add_department(
+        ledger_session,
+        tax_office,
+        DEPARTMENT_REGION,
+        "东城区税务局",
+        [certificate_type("tax-registration").code],
     )
     subject = ledger_session.subject_ref(ENTERPRISE)
     licence_hash = anchor_bytes(ledger_session, licence(900))
@@ -1121,7 +1130,7 @@ def test_bundle_verification_names_missing_and_revoked_parts(
     """A bundle verifies VALID only with every part filed and every filed certificate VALID;
     a missing part and a revoked part each make it INVALID naming ``bundle.parts`` alone."""
     tax_office, tax_type = 2, certificate_type("tax-registration").code
-    ledger_session.add_department(tax_office, DEPARTMENT_REGION, "东城区税务局", [tax_type])
+    add_department(ledger_session, tax_office, DEPARTMENT_REGION, "东城区税务局", [tax_type])
     licence_hash = anchor_bytes(ledger_session, licence(901))
     tax_hash = anchor_bytes(
         ledger_session,
@@ -1222,17 +1231,19 @@ def test_add_department_finishes_a_registration_that_stopped_before_its_key(
     before accrediting it, is finished by calling again: the same key is accredited, no other
     is created; a third call is a duplicate."""
     department_id, name = 7, "东城区民政局"
-    registry = ledger_session.registry(ledger_session.governance_sender())
-    registry.register(department_id, DEPARTMENT_REGION, name_hash(name), [MARRIAGE_CERTIFICATE])
+    registry = ledger_session.registry()
+    ledger_session.governance_sender().transact(
+        registry.register(department_id, DEPARTMENT_REGION, name_hash(name), [MARRIAGE_CERTIFICATE])
+    )
     left = ledger_session.keystore.create_department_key(department_id).address
-    assert ledger_session.unaccredited_key(department_id) == left
-    accredited = ledger_session.add_department(
-        department_id, DEPARTMENT_REGION, name, [MARRIAGE_CERTIFICATE]
+    assert departments.unaccredited_key(ledger_session, department_id) == left
+    accredited = add_department(
+        ledger_session, department_id, DEPARTMENT_REGION, name, [MARRIAGE_CERTIFICATE]
     )
     assert accredited == left
     assert [r.address for r in ledger_session.keystore.department_keys(department_id)] == [left]
     assert ledger_session.department_sender(department_id).address == left
     with pytest.raises(errors.DepartmentRegistryDuplicateDepartment):
-        ledger_session.add_department(
-            department_id, DEPARTMENT_REGION, name, [MARRIAGE_CERTIFICATE]
+        add_department(
+            ledger_session, department_id, DEPARTMENT_REGION, name, [MARRIAGE_CERTIFICATE]
         )

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from ledger.catalogue import ReasonCode, certificate_type
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
@@ -84,7 +85,7 @@ def issued(anvil: AnvilNode, tmp_path: Path) -> tuple[Path, Path, Path, int]:
     revoked.write_text("营业执照 trustless revoked\n", "utf-8")
     valid.write_text("营业执照 trustless valid\n", "utf-8")
     with session:
-        session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
+        add_department(session, DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
         holder = parse_subject(make_uscc())
         outcomes = [
             session.anchor_document(
@@ -210,8 +211,8 @@ def test_a_bundle_through_nodes_alone(anvil: AnvilNode, tmp_path: Path) -> None:
     session, _ = LedgerSession.initialize(Settings(data_dir=data_dir, rpc_url=anvil.url))
     tax = certificate_type("tax-registration")
     with session:
-        session.add_department(DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
-        session.add_department(DEPARTMENT + 1, 110101, "东城区税务局", [tax.code])
+        add_department(session, DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
+        add_department(session, DEPARTMENT + 1, 110101, "东城区税务局", [tax.code])
         enterprise = make_uscc()
         holder = parse_subject(enterprise)
         hashes = [

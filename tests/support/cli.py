@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger.catalogue import certificate_type, credit_category
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.identity import make_citizen_id, make_uscc
 from ledger.session import LedgerSession
@@ -96,7 +97,8 @@ def prepare(data_dir: Path, *, department: bool = True, ipfs_api: str | None = N
     session, _ = LedgerSession.initialize(settings_for(data_dir, ipfs_api=ipfs_api))
     with session:
         if department:
-            session.add_department(
+            add_department(
+                session,
                 DEPARTMENT,
                 REGION,
                 "东城区行政审批局",

@@ -12,6 +12,7 @@ from typing import Final
 from eth_utils.crypto import keccak
 
 from ledger.catalogue import certificate_type, credit_category, scope_codes
+from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.contracts import Polarity
 from ledger.documents import document_hash_of
@@ -19,6 +20,7 @@ from ledger.identity import make_citizen_id, make_uscc, parse_subject
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
+from ledger.writes import departments
 from ledger.writes.bundles import open_bundle
 from tests.support.credit import record_event
 
@@ -69,20 +71,22 @@ def prepare_service(root: Path, **settings_overrides: object) -> PreparedService
     residence = f"居住证 {citizen} 张三 service test\n".encode()
     session, _ = LedgerSession.initialize(settings)
     with session:
-        session.add_department(DEPARTMENT, REGION, "东城区市场监督管理局", scope_codes(SCOPES))
-        session.add_department(
+        add_department(session, DEPARTMENT, REGION, "东城区市场监督管理局", scope_codes(SCOPES))
+        add_department(
+            session,
             OTHER_DEPARTMENT,
             OTHER_REGION,
             "黄浦区市场监督管理局",
             scope_codes(("business-licence", "tax-violation")),
         )
-        session.add_department(
+        add_department(
+            session,
             SUSPENDED_DEPARTMENT,
             SUSPENDED_REGION,
             "西城区市场监督管理局",
             scope_codes(("business-licence", "contract-default")),
         )
-        session.registry(session.governance_sender()).suspend(SUSPENDED_DEPARTMENT)
+        session.send(departments.suspend(session, SUSPENDED_DEPARTMENT))
         licence = session.anchor_document(
             document,
             certificate_type("business-licence"),
