@@ -14,15 +14,14 @@ from api.service import Service
 from api.views import hex32
 from api.writes import request_digest
 from ledger.catalogue import certificate_type
-from ledger.contracts import RecordKind
-from ledger.documents.batches import store_batch_manifest
+from ledger.contracts import CertificateRecord, RecordKind
 from ledger.documents.merkle import MerkleTree
-from ledger.errors import ChainUnavailableError, LedgerError, NotFoundError
+from ledger.errors import ChainUnavailableError, LedgerError
 from ledger.service.batch_jobs import BatchJob
 from ledger.service.calls import Call
 from ledger.service.journal import BATCH_ANCHOR, Operation
-from ledger.service.transactions import CallRecorder
 from ledger.storage import StorageUnavailableError
+from ledger.writes.certificates import anchor_hashes, store_batch_manifest
 
 __all__ = ["BATCH_KIND", "journal_job", "resume_jobs", "settle_job", "start_job"]
 
@@ -49,51 +48,61 @@ def journal_job(service: Service, job: BatchJob) -> tuple[Operation | None, str 
         return earlier, earlier.request["response"].get("manifest")
     record = session.certificates().certificate(tree.root)
     if record is not None:
-        same_terms = (
-            record.kind is RecordKind.BATCH_ROOT
-            and record.issuer == job.department_id
-            and record.cert_type == kind.code
-            and record.expires_at == job.expires_at
-        )
-        if not same_terms:
-            service.jobs.fail(
-                job.job_id,
-                "duplicate",
-                "these documents are already anchored as a batch (with other terms, or by "
-                "another department)",
-            )
-            return None, None
-        manifest = store_batch_manifest(
-            session, tree, kind, record.region, job.department_id, job.expires_at
-        )
-        service.jobs.finish(
-            job.job_id,
-            root=tree.root,
-            manifest=manifest,
-            block=record.anchored_block,
-            transaction_hash=None,
-        )
+        _settle_anchored(service, job, tree, record)
         return None, None
-    department = session.registry().department(job.department_id)
-    if department is None:
-        raise NotFoundError(f"department {job.department_id} is not registered")
-    manifest = store_batch_manifest(
-        session, tree, kind, department.region, job.department_id, job.expires_at
+    # The batch anchoring use case (shared with ``ledger anchor-batch``): checks, the stored
+    # manifest, the call.
+    write = anchor_hashes(
+        session, job.leaves, kind, department_id=job.department_id, expires_at=job.expires_at
     )
-    recorder = CallRecorder(session.connection.web3)
-    session.certificates(recorder).anchor_batch(
-        tree.root, kind.code, department.region, job.expires_at
-    )
-    call = Call.from_function(
-        recorder.only_call(), session.deployment, {"department": job.department_id}
-    )
-    operation, _created = service.journal.accept(
-        BATCH_KIND,
-        {"call": call.to_json(), "response": {"root": hex32(tree.root), "manifest": manifest}},
-        department_id=job.department_id,
-        idempotency=(_JOB_SCOPE, job.job_id, request_digest(BATCH_KIND, {"job": job.job_id})),
-    )
+    manifest = write.facts.manifest_cid
+    call = Call.from_function(write.function, session.deployment, write.signer.to_json())
+    try:
+        operation, created = service.journal.accept(
+            BATCH_KIND,
+            {"call": call.to_json(), "response": {"root": hex32(tree.root), "manifest": manifest}},
+            department_id=job.department_id,
+            idempotency=(_JOB_SCOPE, job.job_id, request_digest(BATCH_KIND, {"job": job.job_id})),
+        )
+    except BaseException as failure:
+        write.failed(failure)
+        raise
+    if not created:
+        write.dropped()
     return operation, manifest
+
+
+def _settle_anchored(
+    service: Service, job: BatchJob, tree: MerkleTree, record: CertificateRecord
+) -> None:
+    """Settle a job whose root is anchored already: done when it was anchored with the job's
+    terms by its department (its manifest stored again: the same CID), else failed as a
+    duplicate."""
+    kind = certificate_type(job.cert_type)
+    same_terms = (
+        record.kind is RecordKind.BATCH_ROOT
+        and record.issuer == job.department_id
+        and record.cert_type == kind.code
+        and record.expires_at == job.expires_at
+    )
+    if not same_terms:
+        service.jobs.fail(
+            job.job_id,
+            "duplicate",
+            "these documents are already anchored as a batch (with other terms, or by "
+            "another department)",
+        )
+        return
+    manifest = store_batch_manifest(
+        service.session, tree, kind, record.region, job.department_id, job.expires_at
+    )
+    service.jobs.finish(
+        job.job_id,
+        root=tree.root,
+        manifest=manifest,
+        block=record.anchored_block,
+        transaction_hash=None,
+    )
 
 
 def settle_job(service: Service, job: BatchJob, operation: Operation, manifest: str | None) -> None:

@@ -260,44 +260,55 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
     )
 
     sender = session.sender_for(account)
-    certificates = session.certificates(sender)
+    certificates = session.certificates()
     expires = datetime.now(UTC) + timedelta(days=5 * 365)
     holder = session.subject_ref(
         make_uscc(region=str(REGION), organisation_code=f"MA0B{run:05d}"), SubjectKind.ENTERPRISE
     )
 
     bare = Inputs.token_bytes(32)
-    recorder.add("anchorCertificate", certificates.anchor(bare, BUSINESS_LICENCE, REGION, expires))
+    recorder.add(
+        "anchorCertificate",
+        sender.transact(certificates.anchor(bare, BUSINESS_LICENCE, REGION, expires)),
+    )
     tree = MerkleTree.build([Inputs.token_bytes(32) for _ in range(10_000)])
     recorder.add(
         "anchorBatchedCertificates",
-        certificates.anchor_batch(tree.root, BUSINESS_LICENCE, REGION, expires),
+        sender.transact(certificates.anchor_batch(tree.root, BUSINESS_LICENCE, REGION, expires)),
     )
     leaf = Inputs.randbelow(len(tree))
     recorder.add(
         "revokeLeaf",
-        certificates.revoke_leaf(tree.root, tree.leaves[leaf], tree.proof(leaf), ReasonCode.FRAUD),
+        sender.transact(
+            certificates.revoke_leaf(
+                tree.root, tree.leaves[leaf], tree.proof(leaf), ReasonCode.FRAUD
+            )
+        ),
     )
-    recorder.add("revoke", certificates.revoke(bare, ReasonCode.ISSUED_IN_ERROR))
+    recorder.add("revoke", sender.transact(certificates.revoke(bare, ReasonCode.ISSUED_IN_ERROR)))
 
     held = Inputs.token_bytes(32)
     recorder.add(
         "anchorCertificateFor",
-        certificates.anchor(
-            held, BUSINESS_LICENCE, REGION, expires, subject_ref=holder, cid=random_cid()
+        sender.transact(
+            certificates.anchor(
+                held, BUSINESS_LICENCE, REGION, expires, subject_ref=holder, cid=random_cid()
+            )
         ),
     )
-    recorder.add("suspend", certificates.suspend(held, ReasonCode.INVESTIGATION))
-    recorder.add("reinstate", certificates.reinstate(held))
+    recorder.add("suspend", sender.transact(certificates.suspend(held, ReasonCode.INVESTIGATION)))
+    recorder.add("reinstate", sender.transact(certificates.reinstate(held)))
     recorder.add(
         "supersede",
-        certificates.supersede(
-            held,
-            Inputs.token_bytes(32),
-            ReasonCode.RENEWAL,
-            expires + timedelta(days=1),
-            subject_ref=holder,
-            cid=random_cid(),
+        sender.transact(
+            certificates.supersede(
+                held,
+                Inputs.token_bytes(32),
+                ReasonCode.RENEWAL,
+                expires + timedelta(days=1),
+                subject_ref=holder,
+                cid=random_cid(),
+            )
         ),
     )
 

@@ -85,10 +85,10 @@ class Row:
 
 def raw_rate(session: LedgerSession, count: int) -> Row:
     sender = session.department_sender(DEPARTMENT)
-    certificates = session.certificates(sender)
+    certificates = session.certificates()
     begun = time.perf_counter()
     for _ in range(count):
-        certificates.anchor(secrets.token_bytes(32), LICENCE.code, REGION)
+        sender.transact(certificates.anchor(secrets.token_bytes(32), LICENCE.code, REGION))
     return Row("raw web3 (estimate, sign, send, receipt)", count, time.perf_counter() - begun)
 
 
@@ -103,7 +103,7 @@ def journal_rate(session: LedgerSession, data_dir: Path, count: int) -> Row:
         reader = session.certificates()
         begun = time.perf_counter()
         for _ in range(count):
-            function = reader.anchor_function(secrets.token_bytes(32), LICENCE.code, REGION)
+            function = reader.anchor(secrets.token_bytes(32), LICENCE.code, REGION)
             call = Call.from_function(function, session.deployment, {"department": DEPARTMENT})
             journal.accept("certificate.anchor", {"call": call.to_json()}, department_id=DEPARTMENT)
         while manager.process():

@@ -5,30 +5,21 @@ secrets, the governance key, and deploy the contracts once per chain (recorded i
 ``DATA_DIR/deployments.json``; a restart reuses them). :meth:`LedgerSession.open` opens an
 initialized ledger and fails clearly when it is not.
 
-:meth:`LedgerSession.anchor_document` is the anchoring workflow with a stored copy (ADR 0008):
-the document is stored first (encrypted when its type calls for it) and anchored with its CID
-second, so the chain never names a copy that was not stored; when anchoring fails the stored copy
-is discarded, unless the transaction may still land.
+The writes themselves are use cases (:mod:`ledger.writes`, e.g. anchoring with a stored copy in
+:mod:`ledger.writes.certificates`): each returns a prepared write, which :meth:`LedgerSession.send`
+sends at once (the CLI's way; the service journals it instead).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Self
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
-from ledger.authorization import (
-    authorize_certificate_change,
-    require_accreditation,
-)
-from ledger.catalogue import CertificateType
 from ledger.chain.connection import ChainConnection, connect
 from ledger.chain.keys import Keystore
 from ledger.chain.transactions import TransactionSender, rpc_guard
@@ -47,62 +38,23 @@ from ledger.contracts import (
     load_deployment,
     save_deployment,
 )
-from ledger.documents import DocumentKind, document_hash_of
 from ledger.errors import (
-    CertificateRegistryAlreadyAnchored,
-    ChainUnavailableError,
     InsufficientFundsError,
-    LedgerError,
     NotDeployedError,
-    NotFoundError,
     UnknownKeyError,
 )
 from ledger.identity import Subject, SubjectKind, parse_subject, subject_ref
 from ledger.names import name_hash
 from ledger.serving import rpc_credential
-from ledger.storage.cid import cid_from_str
 from ledger.storage.factory import close_document_service, open_document_service
-from ledger.storage.vault import DocumentService, StoredDocument
+from ledger.storage.vault import DocumentService
 from ledger.writes.prepared import PreparedWrite, Signer
 
-__all__ = ["DEPLOYMENTS_FILE", "AnchorOutcome", "LedgerSession", "PreparedAnchor", "name_hash"]
+__all__ = ["DEPLOYMENTS_FILE", "LedgerSession", "name_hash"]
 
 DEPLOYMENTS_FILE: Final = "deployments.json"
 #: A key with less than this is topped up by a development funder before it is used.
 _MINIMUM_BALANCE: Final = 10**18
-
-
-@dataclass(frozen=True)
-class AnchorOutcome:
-    """What :meth:`LedgerSession.anchor_document` did."""
-
-    #: The anchored document hash (of the plaintext).
-    doc_hash: bytes
-    #: Which hashing rule applied (file bytes or structured certificate).
-    document_kind: DocumentKind
-    #: CID of the stored copy, recorded with the anchor; None when anchored without one.
-    cid: str | None
-    #: Whether the stored copy is a ciphertext (its key in the vault).
-    encrypted: bool
-    #: Region the certificate was anchored for.
-    region: int
-    receipt: TxReceipt
-
-
-@dataclass(frozen=True)
-class PreparedAnchor:
-    """An anchoring made ready to send (:meth:`LedgerSession.prepare_anchor`): the copy is
-    stored, the call built; nothing is on chain yet."""
-
-    doc_hash: bytes
-    document_kind: DocumentKind
-    cid: str | None
-    encrypted: bool
-    region: int
-    #: The contract call that anchors (``anchorCertificate[For]`` or ``supersede``).
-    function: ContractFunction
-    #: The stored copy, to discard if the anchoring certainly fails.
-    stored: StoredDocument | None
 
 
 class LedgerSession(Closing):
@@ -260,11 +212,10 @@ class LedgerSession(Closing):
         :mod:`ledger.writes.departments`, signed by governance)."""
         return DepartmentRegistryClient(self.context)
 
-    def certificates(self, sender: TransactionSender | None = None) -> CertificateRegistryClient:
-        """Certificate registry client (writes need a department ``sender``)."""
-        return CertificateRegistryClient(
-            self.context if sender is None else self.context.signed_by(sender)
-        )
+    def certificates(self) -> CertificateRegistryClient:
+        """Certificate registry client (its writes are prepared by
+        :mod:`ledger.writes.certificates`, signed by a department)."""
+        return CertificateRegistryClient(self.context)
 
     def credit(self) -> CreditLedgerClient:
         """Credit ledger client (its writes are prepared by :mod:`ledger.writes.credit`)."""
@@ -290,153 +241,6 @@ class LedgerSession(Closing):
     def reference(self, subject: Subject) -> bytes:
         """The subject reference of a validated subject (what the chain keys it by)."""
         return subject_ref(self.settings.pepper_bytes(), subject)
-
-    # -- anchoring with a stored copy ----------------------------------------------------------
-
-    def anchor_document(
-        self,
-        data: bytes,
-        cert_type: CertificateType,
-        *,
-        holder: Subject,
-        department_id: int,
-        region: int | None = None,
-        expires_at: datetime | None = None,
-        store: bool = True,
-        supersedes: tuple[bytes, int] | None = None,
-    ) -> AnchorOutcome:
-        """Store ``data`` and anchor its hash for ``holder`` (by its subject reference), with the
-        copy's CID.
-
-        The order is what keeps the ledger free of half-done records (ADR 0008):
-
-        1. Everything that can refuse without side effects runs first: the document is hashed
-           (a malformed certificate stops here), the department and its key are looked up, and
-           a hash that is already anchored is refused before anything is stored.
-        2. The document is stored, encrypted under a fresh key when its holder is a natural
-           person, its type is personal or listed in ``LEDGER_ENCRYPT_TYPES``
-           (:meth:`Settings.encrypts`, ADR 0016). A store that is down raises
-           StorageUnavailableError and nothing is anchored.
-        3. The hash is anchored with the CID. If that fails in a way that proves nothing was
-           anchored (a contract refusal, a key without funds, ...), the stored copy is discarded
-           (its key destroyed and its pin removed) and the error re-raised. If the chain stopped
-           answering, the transaction may still land: the copy is kept, so an anchor never names
-           a copy that was thrown away, and the error says which CID was kept.
-
-        ``store=False`` anchors the hash alone, as before documents were stored.
-        ``supersedes=(old hash, reason code)`` anchors the document as the replacement of an
-        earlier certificate (same type and region, in one transaction).
-        """
-        prepared = self.prepare_anchor(
-            data,
-            cert_type,
-            holder=holder,
-            department_id=department_id,
-            region=region,
-            expires_at=expires_at,
-            store=store,
-            supersedes=supersedes,
-        )
-        try:
-            receipt = self.department_sender(department_id).transact(prepared.function)
-        except BaseException as failure:
-            if prepared.stored is not None:
-                self.after_failed_anchor(prepared.stored, failure)
-            raise
-        return AnchorOutcome(
-            doc_hash=prepared.doc_hash,
-            document_kind=prepared.document_kind,
-            cid=prepared.cid,
-            encrypted=prepared.encrypted,
-            region=prepared.region,
-            receipt=receipt,
-        )
-
-    def prepare_anchor(
-        self,
-        data: bytes,
-        cert_type: CertificateType,
-        *,
-        holder: Subject,
-        department_id: int,
-        region: int | None = None,
-        expires_at: datetime | None = None,
-        store: bool = True,
-        supersedes: tuple[bytes, int] | None = None,
-    ) -> PreparedAnchor:
-        """Steps 1 and 2 of :meth:`anchor_document`: every check that can refuse, then the
-        stored copy, and the call that anchors it, to be sent now or journaled (ADR 0012)."""
-        digest = document_hash_of(data)
-        if region is None:
-            record = self.registry().department(department_id)
-            if record is None:
-                raise NotFoundError(f"department {department_id} is not registered")
-            region = record.region
-        certificates = self.certificates()
-        # Authorization before existence: a department that may not anchor this is told so,
-        # not that the hash is already anchored (ledger/authorization.py).
-        if supersedes is None:
-            require_accreditation(self.registry(), department_id, cert_type.code, region)
-        else:
-            authorize_certificate_change(
-                self.registry(), certificates, department_id, supersedes[0]
-            )
-        if not self.keystore.department_keys(department_id):  # no key here: stop before storing
-            raise UnknownKeyError(
-                f"no signing key of department {department_id} in this data directory"
-            )
-        if certificates.certificate(digest.hash) is not None:
-            raise CertificateRegistryAlreadyAnchored({"docHash": digest.hash})
-        reference = self.reference(holder)  # before storing: a pepper problem stores nothing
-        stored: StoredDocument | None = None
-        if store:
-            stored = self.documents().store_document(
-                bytes(data), encrypt=self.settings.encrypts(cert_type, holder)
-            )
-        cid = cid_from_str(stored.cid) if stored else None
-        if supersedes is None:
-            function = certificates.anchor_function(
-                digest.hash, cert_type.code, region, expires_at, subject_ref=reference, cid=cid
-            )
-        else:
-            old_hash, reason = supersedes
-            function = certificates.supersede_function(
-                old_hash, digest.hash, reason, expires_at, subject_ref=reference, cid=cid
-            )
-        return PreparedAnchor(
-            doc_hash=digest.hash,
-            document_kind=digest.kind,
-            cid=stored.cid if stored else None,
-            encrypted=stored.encrypted if stored else False,
-            region=region,
-            function=function,
-            stored=stored,
-        )
-
-    def after_failed_anchor(self, stored: StoredDocument, failure: BaseException) -> None:
-        """Discard the copy of an anchoring that certainly failed; keep it when it may have not.
-
-        A LedgerError other than ChainUnavailableError is raised before the transaction is sent
-        (simulation, funds, validation) or after it was mined and reverted: nothing was anchored.
-        Anything else (the node stopped answering while the receipt was awaited, an interrupt)
-        leaves the transaction's fate open, and discarding the copy of an anchor that lands
-        after all would leave the chain naming a copy nobody can read.
-        """
-        settled = isinstance(failure, LedgerError) and not isinstance(
-            failure, ChainUnavailableError
-        )
-        if not settled:
-            failure.add_note(
-                f"the stored copy {stored.cid} was kept: the anchoring transaction may still land"
-            )
-            return
-        try:
-            self.documents().discard(stored.cid)
-        except Exception as cleanup:  # the anchoring error is the one to report
-            failure.add_note(
-                f"discarding the stored copy {stored.cid} failed as well: "
-                f"{type(cleanup).__name__}: {cleanup}"
-            )
 
     def chain_head(self) -> int:
         """Current block number."""

@@ -358,36 +358,44 @@ class Seeder:
             )
 
     def _anchor(self, spec: CertificateSpec, stored: StoredDocument) -> None:
-        reader = self.session.certificates()
-        client = self.session.certificates(self.sender(spec.department_id))
+        certificates = self.session.certificates()
+        sender = self.sender(spec.department_id)
         kind = certificate_type(spec.type_name)
         region = spec.region or DEPARTMENT_BY_ID[spec.department_id].region
         expiry = stored.dates.get("validUntil")
         expires_at = end_of_day(date.fromisoformat(expiry)) if expiry else None
         holder = self.subject_ref(spec.holder)
-        if reader.certificate(stored.digest) is not None:
+        if certificates.certificate(stored.digest) is not None:
             self.tally.anchored_existing += 1
         elif spec.supersedes is not None:
             old = self._anchored_hash(spec.supersedes)
-            current = reader.certificate(old)
+            current = certificates.certificate(old)
             if current is None or current.status not in (
                 CertificateStatus.ACTIVE,
                 CertificateStatus.SUSPENDED,
             ):
                 raise ConfigurationError(f"{spec.supersedes} cannot be superseded any more")
-            client.supersede(old, stored.digest, ReasonCode.RENEWAL, expires_at, subject_ref=holder)
+            sender.transact(
+                certificates.supersede(
+                    old, stored.digest, ReasonCode.RENEWAL, expires_at, subject_ref=holder
+                )
+            )
             self.tally.anchored_new += 1
             self.tally.superseded_new += 1
         else:
             try:
-                client.anchor(stored.digest, kind.code, region, expires_at, subject_ref=holder)
+                sender.transact(
+                    certificates.anchor(
+                        stored.digest, kind.code, region, expires_at, subject_ref=holder
+                    )
+                )
                 self.tally.anchored_new += 1
             except CertificateRegistryAlreadyAnchored:
                 self.tally.anchored_existing += 1
         if spec.revoke is not None:
-            record = reader.certificate(stored.digest)
+            record = certificates.certificate(stored.digest)
             if record is not None and record.status is CertificateStatus.ACTIVE:
-                client.revoke(stored.digest, spec.revoke)
+                sender.transact(certificates.revoke(stored.digest, spec.revoke))
                 self.tally.revoked_new += 1
 
     def _anchored_hash(self, name: str) -> bytes:

@@ -131,7 +131,10 @@ def job_out(service: Service, job: BatchJob) -> BatchJobOut:
         out.error = BatchErrorOut(code=job.error_code or "failed", detail=job.error or "")
     if job.status == "done" and job.root is not None:
         tree = MerkleTree.build(list(job.leaves))
-        proofs = proofs_for(service.session, tree, job.manifest)
+        deployment = service.session.deployment
+        proofs = proofs_for(
+            tree, deployment.chain_id, deployment.certificate_registry, job.manifest
+        )
         out.root = hex32(job.root)
         out.manifest = job.manifest
         out.block_number = job.block

@@ -52,7 +52,6 @@ from api.writes import (
     run_operation,
     submit,
 )
-from ledger.authorization import authorize_certificate_change
 from ledger.catalogue import CertificateType, certificate_type, reason_code
 from ledger.contracts import CertificateRecord, CertificateRegistryClient
 from ledger.documents.batches import BatchProof
@@ -64,10 +63,8 @@ from ledger.errors import (
 from ledger.identity import Subject, SubjectKind, parse_subject
 from ledger.parsing import parse_hash
 from ledger.service.journal import Operation
-from ledger.service.transactions import CallRecorder
 from ledger.session import LedgerSession
-from ledger.writes import PreparedWrite, Signer
-from ledger.writes.certificates import anchor
+from ledger.writes.certificates import anchor, reinstate, revoke, revoke_leaf, suspend
 
 router = APIRouter(tags=["certificates"])
 
@@ -267,23 +264,14 @@ async def _status_change(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        authorize_certificate_change(
-            session.registry(), session.certificates(), caller.department_id, doc_hash
-        )
-        recorder = CallRecorder(session.connection.web3)
-        writer = session.certificates(recorder)
+        department_id = caller.department_id
         if change == "suspend":
-            writer.suspend(doc_hash, code)
+            write = suspend(session, doc_hash, code, department_id=department_id)
         elif change == "reinstate":
-            writer.reinstate(doc_hash)
+            write = reinstate(session, doc_hash, department_id=department_id)
         else:
-            writer.revoke(doc_hash, code)
-        return Prepared(
-            PreparedWrite(
-                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
-            ),
-            {"documentHash": hex32(doc_hash)},
-        )
+            write = revoke(session, doc_hash, code, department_id=department_id)
+        return Prepared(write, {"documentHash": hex32(write.facts.record)})
 
     return await submit(
         request,
@@ -368,17 +356,9 @@ async def revoke_certificate(
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        authorize_certificate_change(
-            session.registry(), session.certificates(), caller.department_id, proof.root
-        )
-        recorder = CallRecorder(session.connection.web3)
-        session.certificates(recorder).revoke_leaf(proof.root, doc_hash, proof.path, code)
-        return Prepared(
-            PreparedWrite(
-                recorder.only_call(), Signer.from_json({"department": caller.department_id}), None
-            ),
-            {"documentHash": hex32(proof.root)},
-        )
+        write = revoke_leaf(session, doc_hash, proof, code, department_id=caller.department_id)
+        # The answer is the batch root's record: a batched certificate has none of its own.
+        return Prepared(write, {"documentHash": hex32(write.facts.record)})
 
     return await submit(
         request,

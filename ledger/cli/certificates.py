@@ -16,7 +16,6 @@ from typing import Any, Final
 
 import click
 
-from ledger.authorization import authorize_certificate_change
 from ledger.catalogue import certificate_type, reason_code
 from ledger.cli.app import cli
 from ledger.cli.common import (
@@ -34,6 +33,7 @@ from ledger.errors import ValidationError
 from ledger.files import write_atomically
 from ledger.identity import SubjectKind, parse_subject
 from ledger.parsing import parse_day_end, parse_hash
+from ledger.writes import certificates as writes
 
 __all__ = ["anchor", "anchor_batch_command", "reinstate", "revoke", "suspend"]
 
@@ -78,7 +78,8 @@ def anchor(
     holder = parse_subject(subject, subject_kind_of(subject_kind))
     with open_session(state) as session:
         department_id = department_for(session, department_id)
-        outcome = session.anchor_document(
+        write = writes.anchor(
+            session,
             data,
             kind,
             holder=holder,
@@ -87,7 +88,8 @@ def anchor(
             expires_at=expires_at,
             store=not no_store,
         )
-        receipt = outcome.receipt
+        receipt = session.send(write)
+        outcome = write.facts
         data_out = {
             "documentHash": to_hex(outcome.doc_hash),
             "documentKind": str(outcome.document_kind),
@@ -124,18 +126,15 @@ def _status_change(
     code = reason_code(reason) if reason is not None else None
     with open_session(state) as session:
         department_id = department_for(session, department_id)
-        authorize_certificate_change(
-            session.registry(), session.certificates(), department_id, digest
-        )
-        client = session.certificates(session.department_sender(department_id))
         if action == "revoke":
             assert code is not None
-            receipt = client.revoke(digest, code)
+            write = writes.revoke(session, digest, code, department_id=department_id)
         elif action == "suspend":
             assert code is not None
-            receipt = client.suspend(digest, code)
+            write = writes.suspend(session, digest, code, department_id=department_id)
         else:
-            receipt = client.reinstate(digest)
+            write = writes.reinstate(session, digest, department_id=department_id)
+        receipt = session.send(write)
         emit(
             state,
             {
@@ -178,8 +177,6 @@ def anchor_batch_command(
     The batch manifest (the document hashes, in order) goes to the document store; each document
     gets its proof in --out. Structured certificates are written back with the proof inside.
     """
-    from ledger.documents.batches import anchor_batch
-
     kind = certificate_type(type_name)
     expires_at = parse_day_end(expires, "--expires") if expires else None
     paths = _batch_sources(source)
@@ -195,7 +192,7 @@ def anchor_batch_command(
             show_pos=True,
             hidden=not sys.stderr.isatty(),
         ) as bar:
-            outcome = anchor_batch(
+            write = writes.anchor_batch(
                 session,
                 documents,
                 kind,
@@ -203,8 +200,9 @@ def anchor_batch_command(
                 expires_at=expires_at,
                 progress=_advancing(bar),
             )
+        receipt = session.send(write)
+    outcome = write.facts
     _write_proofs(out_dir, paths, documents, outcome)
-    receipt = outcome.receipt
     summary = {
         "root": to_hex(outcome.root),
         "count": len(outcome.leaves),
@@ -225,7 +223,7 @@ def anchor_batch_command(
 
 
 def _advancing(bar: Any) -> Callable[[int], None]:
-    """The progress callback of :func:`~ledger.documents.batches.anchor_batch` (documents hashed
+    """The progress callback of :func:`~ledger.writes.certificates.anchor_batch` (documents hashed
     so far) moving ``bar`` (which counts steps) along."""
     done = 0
 
@@ -237,7 +235,9 @@ def _advancing(bar: Any) -> Callable[[int], None]:
     return advance
 
 
-def _write_proofs(out_dir: Path, paths: list[Path], documents: list[bytes], outcome: Any) -> None:
+def _write_proofs(
+    out_dir: Path, paths: list[Path], documents: list[bytes], outcome: writes.BatchAnchored
+) -> None:
     """Each document's proof in ``out_dir``: a structured certificate written back with its
     proof inside, any other file's proof beside its name as NAME.proof.json."""
     from ledger.documents import DocumentKind
@@ -305,11 +305,8 @@ def revoke(
     code = reason_code(reason)
     with open_session(state) as session:
         department_id = department_for(session, department_id)
-        authorize_certificate_change(
-            session.registry(), session.certificates(), department_id, proof.root
-        )
-        sender = session.department_sender(department_id)
-        receipt = session.certificates(sender).revoke_leaf(proof.root, digest, proof.path, code)
+        write = writes.revoke_leaf(session, digest, proof, code, department_id=department_id)
+        receipt = session.send(write)
     emit(
         state,
         {

@@ -2,9 +2,11 @@
 the lifecycle writes (suspend, reinstate, revoke, supersede, revoke one leaf of a batch), and the
 reads of records, successors and anchoring events.
 
-It packs the anchoring terms like the contract does and builds the calls; writes go through the
-context's sender. Documents, Merkle trees and verification verdicts are not here (see
-:mod:`ledger.documents`, :mod:`ledger.documents.merkle`, :mod:`ledger.verification`).
+It packs the anchoring terms like the contract does and builds the calls: a write method returns
+the web3 call and sends nothing (the use cases of :mod:`ledger.writes` hand it to the CLI or the
+service's journal; a test sends it with its own sender). Documents, Merkle trees and verification
+verdicts are not here (see :mod:`ledger.documents`, :mod:`ledger.documents.merkle`,
+:mod:`ledger.verification`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from web3.contract.contract import ContractFunction
-from web3.types import BlockIdentifier, TxReceipt
+from web3.types import BlockIdentifier
 
 from ledger.chain.transactions import rpc_guard
 from ledger.contracts.context import ChainContext
@@ -68,25 +70,9 @@ class CertificateRegistryClient:
         *,
         subject_ref: bytes | None = None,
         cid: bytes | None = None,
-    ) -> TxReceipt:
-        """Anchor a document hash; with ``subject_ref`` or ``cid`` it is keyed to its holder."""
-        return self.context.require_sender().transact(
-            self.anchor_function(
-                doc_hash, cert_type, region, expires_at, subject_ref=subject_ref, cid=cid
-            )
-        )
-
-    def anchor_function(
-        self,
-        doc_hash: bytes,
-        cert_type: int,
-        region: int,
-        expires_at: datetime | None = None,
-        *,
-        subject_ref: bytes | None = None,
-        cid: bytes | None = None,
     ) -> ContractFunction:
-        """The call :meth:`anchor` sends (for the write journal, which sends it later)."""
+        """The call that anchors a document hash; with ``subject_ref`` or ``cid`` it is keyed to
+        its holder (``anchorCertificateFor``), else bare (``anchorCertificate``)."""
         terms = self.encode_terms(cert_type, region, expires_at)
         digest = _bytes32(doc_hash, "document hash")
         if subject_ref is None and not cid:
@@ -98,25 +84,27 @@ class CertificateRegistryClient:
 
     def anchor_batch(
         self, root: bytes, cert_type: int, region: int, expires_at: datetime | None = None
-    ) -> TxReceipt:
-        """Anchor the Merkle root of a batch of certificates sharing type, region and expiry."""
+    ) -> ContractFunction:
+        """The call that anchors the Merkle root of a batch of certificates sharing type,
+        region and expiry."""
         terms = self.encode_terms(cert_type, region, expires_at)
-        return self.context.require_sender().transact(
-            self.contract.functions.anchorBatchedCertificates(_bytes32(root, "batch root"), terms)
+        function: ContractFunction = self.contract.functions.anchorBatchedCertificates(
+            _bytes32(root, "batch root"), terms
         )
+        return function
 
     def revoke_leaf(
         self, root: bytes, doc_hash: bytes, proof: Sequence[bytes], reason: int
-    ) -> TxReceipt:
-        """Revoke one certificate of a batch (its Merkle proof shows it is in the batch)."""
-        return self.context.require_sender().transact(
-            self.contract.functions.revokeLeaf(
-                _bytes32(root, "batch root"),
-                _bytes32(doc_hash, "document hash"),
-                [_bytes32(node, "proof element") for node in proof],
-                reason,
-            )
+    ) -> ContractFunction:
+        """The call that revokes one certificate of a batch (its Merkle proof shows it is in
+        the batch)."""
+        function: ContractFunction = self.contract.functions.revokeLeaf(
+            _bytes32(root, "batch root"),
+            _bytes32(doc_hash, "document hash"),
+            [_bytes32(node, "proof element") for node in proof],
+            reason,
         )
+        return function
 
     def leaf_status(
         self,
@@ -138,23 +126,26 @@ class CertificateRegistryClient:
             CertificateStatus(status), int(reason), int(revoked_by) or None, _time(revoked_at)
         )
 
-    def suspend(self, doc_hash: bytes, reason: int) -> TxReceipt:
-        """Suspend an active certificate."""
-        return self.context.require_sender().transact(
-            self.contract.functions.suspend(_bytes32(doc_hash, "document hash"), reason)
+    def suspend(self, doc_hash: bytes, reason: int) -> ContractFunction:
+        """The call that suspends an active certificate."""
+        function: ContractFunction = self.contract.functions.suspend(
+            _bytes32(doc_hash, "document hash"), reason
         )
+        return function
 
-    def reinstate(self, doc_hash: bytes) -> TxReceipt:
-        """Reinstate a suspended certificate."""
-        return self.context.require_sender().transact(
-            self.contract.functions.reinstate(_bytes32(doc_hash, "document hash"))
+    def reinstate(self, doc_hash: bytes) -> ContractFunction:
+        """The call that reinstates a suspended certificate."""
+        function: ContractFunction = self.contract.functions.reinstate(
+            _bytes32(doc_hash, "document hash")
         )
+        return function
 
-    def revoke(self, doc_hash: bytes, reason: int) -> TxReceipt:
-        """Revoke a certificate for good."""
-        return self.context.require_sender().transact(
-            self.contract.functions.revoke(_bytes32(doc_hash, "document hash"), reason)
+    def revoke(self, doc_hash: bytes, reason: int) -> ContractFunction:
+        """The call that revokes a certificate for good."""
+        function: ContractFunction = self.contract.functions.revoke(
+            _bytes32(doc_hash, "document hash"), reason
         )
+        return function
 
     def supersede(
         self,
@@ -165,25 +156,8 @@ class CertificateRegistryClient:
         *,
         subject_ref: bytes | None = None,
         cid: bytes | None = None,
-    ) -> TxReceipt:
-        """Replace ``old_hash`` by ``new_hash`` (same type and region)."""
-        return self.context.require_sender().transact(
-            self.supersede_function(
-                old_hash, new_hash, reason, expires_at, subject_ref=subject_ref, cid=cid
-            )
-        )
-
-    def supersede_function(
-        self,
-        old_hash: bytes,
-        new_hash: bytes,
-        reason: int,
-        expires_at: datetime | None = None,
-        *,
-        subject_ref: bytes | None = None,
-        cid: bytes | None = None,
     ) -> ContractFunction:
-        """The call :meth:`supersede` sends."""
+        """The call that replaces ``old_hash`` by ``new_hash`` (same type and region)."""
         function: ContractFunction = self.contract.functions.supersede(
             _bytes32(old_hash, "document hash"),
             _bytes32(new_hash, "document hash"),

@@ -1,9 +1,10 @@
-"""Anchoring many certificates at once: a Merkle batch, its manifest and its proofs (ADR 0010).
+"""Many certificates under one anchored root: the batch's format, its manifest and its proofs
+(ADR 0010).
 
-:func:`anchor_batch` hashes every document (files and structured certificates alike), builds the
-tree (:mod:`ledger.documents.merkle`), stores the batch manifest in the document store (hashes
-only: it lists the leaves in order, with the type, region and expiry the anchor carries),
-anchors the root in one transaction, and returns one :class:`BatchProof` per document.
+A batch is a Merkle tree (:mod:`ledger.documents.merkle`) over the documents' hashes (files and
+structured certificates alike). Its manifest (:func:`batch_manifest`) lists the leaves in order,
+with the type, region and expiry the anchor carries: hashes only, stored in clear. Every document
+gets a :class:`BatchProof` (:func:`proofs_for`).
 
 A :class:`BatchProof` is what a verifier needs besides the document: the path to the root and the
 anchor reference (chain id, registry address, manifest CID). A structured certificate carries it
@@ -11,9 +12,10 @@ inside (``"proof"``, :func:`wrap_certificate`); a file gets it beside it
 (``<file>.proof.json``). Every claim in it is checked against the chain: it tells where to look,
 not what to believe.
 
-Not here: the tree itself (:mod:`ledger.documents.merkle`), the service's batch jobs that run this
-in the background (:mod:`ledger.service.batch_jobs`, ``api/jobs.py``), and checking a presented
-proof against the chain (:mod:`ledger.verification`).
+Not here: the tree itself (:mod:`ledger.documents.merkle`); anchoring a batch, which stores the
+manifest and builds the call (the use case :func:`ledger.writes.certificates.anchor_batch`, which
+the CLI and the service's batch jobs, ``api/jobs.py``, share); checking a presented proof against
+the chain (:mod:`ledger.verification`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import binascii
 import functools
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Self
@@ -29,38 +30,27 @@ from typing import Final, Self
 import rfc8785
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils.address import is_checksum_address
-from web3.types import TxReceipt
 
 from ledger.catalogue import CertificateType
 from ledger.documents import (
-    DocumentKind,
     JSONValue,
     SaltedCertificate,
     certificate_to_json,
     digest_and_proof,
-    document_hash_of,
     load_certificate,
 )
 from ledger.documents.merkle import MerkleTree
-from ledger.errors import (
-    CertificateRegistryAlreadyAnchored,
-    InvalidDocumentError,
-    NotFoundError,
-    ValidationError,
-)
-from ledger.session import LedgerSession
+from ledger.errors import InvalidDocumentError
 
 __all__ = [
     "MANIFEST_VERSION",
+    "MAX_BATCH",
     "PROOF_VERSION",
-    "BatchOutcome",
     "BatchProof",
-    "anchor_batch",
-    "anchor_hashes",
+    "batch_manifest",
     "embedded_proof",
     "proof_of",
     "proofs_for",
-    "store_batch_manifest",
     "wrap_certificate",
 ]
 
@@ -195,27 +185,15 @@ def wrap_certificate(data: bytes, proof: BatchProof) -> bytes:
     return rfc8785.dumps(document)
 
 
-@dataclass(frozen=True)
-class BatchOutcome:
-    """What :func:`anchor_batch` did."""
-
-    root: bytes
-    #: Document hashes, in the order the documents were given (the leaves).
-    leaves: tuple[bytes, ...]
-    kinds: tuple[DocumentKind, ...]
-    proofs: tuple[BatchProof, ...]
-    manifest_cid: str | None
-    region: int
-    receipt: TxReceipt
-
-
-def _manifest(
+def batch_manifest(
     tree: MerkleTree,
     cert_type: CertificateType,
     region: int,
     department_id: int,
     expires_at: datetime | None,
 ) -> bytes:
+    """The batch's manifest (canonical JSON, hashes only): the leaves in order and the terms the
+    anchor carries. The same batch gives the same bytes, so storing it again gives the same CID."""
     return rfc8785.dumps(
         {
             "version": MANIFEST_VERSION,
@@ -229,108 +207,11 @@ def _manifest(
     )
 
 
-def anchor_batch(
-    session: LedgerSession,
-    documents: Sequence[bytes],
-    cert_type: CertificateType,
-    *,
-    department_id: int,
-    expires_at: datetime | None = None,
-    store_manifest: bool = True,
-    progress: Callable[[int], None] | None = None,
-) -> BatchOutcome:
-    """Anchor ``documents`` (files or structured certificates) as one batch.
-
-    Everything that can refuse without side effects runs first (hashing, duplicates, the
-    department, a root that is already anchored); then the manifest is stored, then the root is
-    anchored. ``progress`` is called with the number of documents hashed so far.
-    """
-    if not documents:
-        raise ValidationError("a batch needs at least one certificate")
-    if len(documents) > MAX_BATCH:
-        raise ValidationError(f"a batch holds at most {MAX_BATCH} certificates")
-    digests = []
-    for index, data in enumerate(documents, start=1):
-        digests.append(document_hash_of(data))
-        if progress is not None and (index % 256 == 0 or index == len(documents)):
-            progress(index)
-    return anchor_hashes(
-        session,
-        [digest.hash for digest in digests],
-        cert_type,
-        department_id=department_id,
-        expires_at=expires_at,
-        store_manifest=store_manifest,
-        kinds=[digest.kind for digest in digests],
-    )
-
-
-def anchor_hashes(
-    session: LedgerSession,
-    leaves: Sequence[bytes],
-    cert_type: CertificateType,
-    *,
-    department_id: int,
-    expires_at: datetime | None = None,
-    store_manifest: bool = True,
-    kinds: Sequence[DocumentKind] | None = None,
-) -> BatchOutcome:
-    """Anchor a batch given its document hashes (the leaves, in order)."""
-    if not leaves:
-        raise ValidationError("a batch needs at least one certificate")
-    if len(leaves) > MAX_BATCH:
-        raise ValidationError(f"a batch holds at most {MAX_BATCH} certificates")
-    tree = MerkleTree.build(list(leaves))
-    record = session.registry().department(department_id)
-    if record is None:
-        raise NotFoundError(f"department {department_id} is not registered")
-    sender = session.department_sender(department_id)
-    certificates = session.certificates(sender)
-    if certificates.certificate(tree.root) is not None:
-        raise CertificateRegistryAlreadyAnchored({"docHash": tree.root})
-    manifest_cid = None
-    if store_manifest:
-        manifest_cid = store_batch_manifest(
-            session, tree, cert_type, record.region, department_id, expires_at
-        )
-    receipt = certificates.anchor_batch(tree.root, cert_type.code, record.region, expires_at)
-    return BatchOutcome(
-        tree.root,
-        tree.leaves,
-        tuple(kinds) if kinds is not None else tuple(DocumentKind.FILE for _ in leaves),
-        proofs_for(session, tree, manifest_cid),
-        manifest_cid,
-        record.region,
-        receipt,
-    )
-
-
-def store_batch_manifest(
-    session: LedgerSession,
-    tree: MerkleTree,
-    cert_type: CertificateType,
-    region: int,
-    department_id: int,
-    expires_at: datetime | None,
-) -> str:
-    """Store the batch's manifest (in clear: hashes only) and return its CID. Storing it again
-    gives the same CID, so a batch finished after a restart names the same manifest."""
-    manifest = _manifest(tree, cert_type, region, department_id, expires_at)
-    return session.documents().store_document(manifest, encrypt=False).cid
-
-
 def proofs_for(
-    session: LedgerSession, tree: MerkleTree, manifest_cid: str | None
+    tree: MerkleTree, chain_id: int, registry: ChecksumAddress, manifest_cid: str | None
 ) -> tuple[BatchProof, ...]:
-    """Every leaf's proof, with this deployment's anchor reference."""
-    deployment = session.deployment
+    """Every leaf's proof, naming the anchor: the chain, its certificate registry, the manifest."""
     return tuple(
-        BatchProof(
-            tree.root,
-            tuple(path),
-            deployment.chain_id,
-            deployment.certificate_registry,
-            manifest_cid,
-        )
+        BatchProof(tree.root, tuple(path), chain_id, registry, manifest_cid)
         for path in tree.proofs()
     )

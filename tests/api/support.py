@@ -11,6 +11,7 @@ from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
+from ledger.writes.certificates import anchor
 
 DEPARTMENT: Final = 3
 REGION: Final = 110101
@@ -32,11 +33,13 @@ def prepare_ledger(root: Path, **settings_overrides: Any) -> Prepared:
     session, _ = LedgerSession.initialize(settings)
     with session:
         add_department(session, DEPARTMENT, REGION, "东城区市场监督管理局", [LICENCE.code])
-        outcome = session.anchor_document(
+        write = anchor(
+            session,
             document,
             LICENCE,
             holder=parse_subject(ENTERPRISE),
             department_id=DEPARTMENT,
             store=False,
         )
-    return Prepared(settings, document, outcome.doc_hash)
+        session.send(write)
+    return Prepared(settings, document, write.facts.doc_hash)

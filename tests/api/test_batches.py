@@ -201,8 +201,12 @@ def test_a_job_whose_root_landed_before_a_crash_is_not_anchored_twice(tmp_path: 
     leaves = [document_hash_of(f"landed {i}".encode()).hash for i in range(3)]
     tree = MerkleTree.build(leaves)
     with LedgerSession.open(prepared.settings) as session:
-        client = session.certificates(session.department_sender(prepared.department_id))
-        receipt = client.anchor_batch(tree.root, certificate_type("business-licence").code, 110101)
+        sender = session.department_sender(prepared.department_id)
+        receipt = sender.transact(
+            session.certificates().anchor_batch(
+                tree.root, certificate_type("business-licence").code, 110101
+            )
+        )
     with ServiceDatabase(prepared.settings.service_db_path) as database:
         job = BatchJobs(database).create(
             prepared.department_id,

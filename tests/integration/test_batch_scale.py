@@ -12,9 +12,9 @@ from ledger.catalogue import ReasonCode, certificate_type
 from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.contracts import CertificateStatus
-from ledger.documents.batches import anchor_hashes
 from ledger.documents.merkle import verify_proof
 from ledger.session import LedgerSession
+from ledger.writes.certificates import anchor_hashes
 
 SIZE = 10_000
 LICENCE = certificate_type("business-licence")
@@ -27,11 +27,13 @@ def test_ten_thousand_certificates_in_one_transaction(tmp_path: Path) -> None:
         add_department(session, 21, 110101, "东城区市场监督管理局", [LICENCE.code])
         leaves = [secrets.token_bytes(32) for _ in range(SIZE)]
         head = session.chain_head()
-        outcome = anchor_hashes(session, leaves, LICENCE, department_id=21)
+        write = anchor_hashes(session, leaves, LICENCE, department_id=21)
+        receipt = session.send(write)
+        outcome = write.facts
         # One transaction: one block, one receipt, for all of them.
-        assert outcome.receipt["status"] == 1
+        assert receipt["status"] == 1
         assert session.chain_head() == head + 1
-        assert outcome.receipt["gasUsed"] / SIZE <= 48_168 / SIZE
+        assert receipt["gasUsed"] / SIZE <= 48_168 / SIZE
         reader = session.certificates()
 
         def statuses() -> list[CertificateStatus]:
@@ -48,9 +50,10 @@ def test_ten_thousand_certificates_in_one_transaction(tmp_path: Path) -> None:
         # the other 9,999 verifying and exactly the revoked one not (20,000 reads took twice as
         # long for nothing more).
         revoked = secrets.randbelow(SIZE)
-        writer = session.certificates(session.department_sender(21))
-        writer.revoke_leaf(
-            outcome.root, leaves[revoked], outcome.proofs[revoked].path, ReasonCode.FRAUD
+        session.department_sender(21).transact(
+            session.certificates().revoke_leaf(
+                outcome.root, leaves[revoked], outcome.proofs[revoked].path, ReasonCode.FRAUD
+            )
         )
         after = statuses()
         assert after[revoked] is CertificateStatus.REVOKED

@@ -230,11 +230,13 @@ def shared_ledger(tmp_path_factory: pytest.TempPathFactory) -> SharedLedger:
     fresh = write(root / "fresh.txt", "尚未登记的证明\n")
     session = LedgerSession.open(settings_for(data_dir))
     with session:
-        session.certificates(session.department_sender(DEPARTMENT)).anchor(
-            document_hash_of(anchored).hash,
-            BUSINESS_LICENCE,
-            REGION,
-            subject_ref=session.subject_ref(ENTERPRISE),
+        session.department_sender(DEPARTMENT).transact(
+            session.certificates().anchor(
+                document_hash_of(anchored).hash,
+                BUSINESS_LICENCE,
+                REGION,
+                subject_ref=session.subject_ref(ENTERPRISE),
+            )
         )
     return SharedLedger(data_dir, anchored, fresh)
 
@@ -429,14 +431,15 @@ from ledger.session import LedgerSession
 
 data_dir, documents, prefix, count, department, region = sys.argv[1:7]
 session = LedgerSession.open(Settings(data_dir=Path(data_dir)))
-client = session.certificates(session.department_sender(int(department)))
+client = session.certificates()
+sender = session.department_sender(int(department))
 code = certificate_type("business-licence").code
 print("ready", flush=True)
 for index in range(int(count)):
     path = Path(documents) / f"{prefix}-{index:03d}.txt"
     path.write_text(f"licence {prefix} {index}\\n", encoding="utf-8")
     digest = document_hash_of(path).hash
-    client.anchor(digest, code, int(region))
+    sender.transact(client.anchor(digest, code, int(region)))
     print(f"anchored 0x{digest.hex()} {path}", flush=True)
 print("done", flush=True)
 sys.stdin.read()  # never close the chain: the test kills this process

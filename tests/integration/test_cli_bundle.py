@@ -254,15 +254,17 @@ def test_a_part_must_be_held_by_the_bundles_enterprise(data_dir: Path, tmp_path:
         # A certificate anchored bare (no holder at all) is refused by the same check.
         bare = document_hash_of(b"bare tax registration").hash
         tax_type = certificate_type("tax-registration").code
-        session.certificates(session.department_sender(TAX)).anchor(bare, tax_type, 110101)
+        session.department_sender(TAX).transact(
+            session.certificates().anchor(bare, tax_type, 110101)
+        )
         with pytest.raises(BundleHolderMismatchError, match="anchored without a holder"):
             session.send(file_part(session, TAX, bytes.fromhex(bundle_id[2:]), 1, bare))
         # A batch root has no holder either, and no batched certificate is a record of its own:
         # the contract takes documents only, so a batch never becomes a part.
         root = document_hash_of(b"a batch of business licences").hash
         licence_type = certificate_type("business-licence").code
-        session.certificates(session.department_sender(MARKET)).anchor_batch(
-            root, licence_type, 110101
+        session.department_sender(MARKET).transact(
+            session.certificates().anchor_batch(root, licence_type, 110101)
         )
         with pytest.raises(LicenceBundlesPartMismatch):
             session.send(file_part(session, MARKET, bytes.fromhex(bundle_id[2:]), 0, root))

@@ -59,8 +59,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
     with LedgerSession.open(settings_for(data_dir)) as session:
         add_department(session, OTHER, 310101, "黄浦区市场监督管理局", [BUSINESS_LICENCE])
         digest = document_hash_of(residence).hash
-        session.certificates(session.department_sender(DEPARTMENT)).anchor(
-            digest, RESIDENCE_CERTIFICATE, REGION, subject_ref=session.subject_ref(CITIZEN)
+        session.department_sender(DEPARTMENT).transact(
+            session.certificates().anchor(
+                digest, RESIDENCE_CERTIFICATE, REGION, subject_ref=session.subject_ref(CITIZEN)
+            )
         )
         event_id, _receipt = record_event(
             session.department_sender(DEPARTMENT),

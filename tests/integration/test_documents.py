@@ -33,7 +33,7 @@ from ledger.contracts import CertificateRegistryClient
 from ledger.documents import document_hash_of, dump_certificate, salt_fields
 from ledger.errors import ChainUnavailableError, ConfigurationError
 from ledger.identity import make_citizen_id, make_uscc, parse_subject
-from ledger.session import AnchorOutcome, LedgerSession
+from ledger.session import LedgerSession
 from ledger.storage import StorageUnavailableError
 from ledger.storage.cid import cid_from_str
 from ledger.storage.embedded import EmbeddedStore
@@ -48,6 +48,7 @@ from ledger.storage.vault import (
 )
 from ledger.verification import CheckName, Outcome, Verdict, VerificationReport, anchored_cid
 from ledger.verification import verify_document as _verify_document
+from ledger.writes.certificates import Anchored, anchor
 from tests.integration.conftest import (
     DEPARTMENT_ID,
     DEPARTMENT_NAME,
@@ -135,16 +136,19 @@ class DocumentLedger:
 
     def anchor(
         self, data: bytes, kind: CertificateType, *, store: bool = True, holder: str | None = None
-    ) -> AnchorOutcome:
+    ) -> Anchored:
         session = self.session
         subject = holder or (CITIZEN if kind.personal else ENTERPRISE)
-        return session.anchor_document(
+        write = anchor(
+            session,
             data,
             kind,
             holder=parse_subject(subject),
             department_id=DEPARTMENT_ID,
             store=store,
         )
+        session.send(write)
+        return write.facts
 
     def verify(
         self, data: bytes, *, documents: DocumentService | None = None
@@ -340,13 +344,16 @@ def test_a_natural_persons_document_is_sealed_whatever_its_type(
     licence = personal_document(f"营业执照 经营者 {holder}")
     renewed = personal_document(f"营业执照 (换发) 经营者 {holder}")
     first = ledger.anchor(licence, BUSINESS_LICENCE, holder=holder)
-    second = ledger.session.anchor_document(
+    replacement = anchor(
+        ledger.session,
         renewed,
         BUSINESS_LICENCE,
         holder=parse_subject(holder),
         department_id=DEPARTMENT_ID,
         supersedes=(first.doc_hash, 4),
     )
+    ledger.session.send(replacement)
+    second = replacement.facts
     needles = [holder.encode(), CITIZEN.encode(), CITIZEN_NAME.encode()]
     for data, outcome in ((licence, first), (renewed, second)):
         assert outcome.encrypted
@@ -417,17 +424,20 @@ def test_anchor_without_storing(ledger: DocumentLedger) -> None:
 def test_storage_copy_mismatch_and_missing_copy_fail(ledger: DocumentLedger) -> None:
     """An anchor naming a copy of other content, or a copy the store lacks, fails the check."""
     session = ledger.session
-    client = session.certificates(session.department_sender(DEPARTMENT_ID))
+    client = session.certificates()
+    sender = session.department_sender(DEPARTMENT_ID)
     holder = session.subject_ref(ENTERPRISE)
 
     other = ledger.documents.store_document(unique_text("另一份文件"), encrypt=False)
     mismatched = unique_text("营业执照 甲")
-    client.anchor(
-        document_hash_of(mismatched).hash,
-        BUSINESS_LICENCE.code,
-        DEPARTMENT_REGION,
-        subject_ref=holder,
-        cid=cid_from_str(other.cid),
+    sender.transact(
+        client.anchor(
+            document_hash_of(mismatched).hash,
+            BUSINESS_LICENCE.code,
+            DEPARTMENT_REGION,
+            subject_ref=holder,
+            cid=cid_from_str(other.cid),
+        )
     )
     report = ledger.verify(mismatched)
     assert report.verdict is Verdict.INVALID
@@ -438,12 +448,14 @@ def test_storage_copy_mismatch_and_missing_copy_fail(ledger: DocumentLedger) -> 
 
     never_stored = compute_cid(unique_text("从未存储"))
     missing = unique_text("营业执照 乙")
-    client.anchor(
-        document_hash_of(missing).hash,
-        BUSINESS_LICENCE.code,
-        DEPARTMENT_REGION,
-        subject_ref=holder,
-        cid=cid_from_str(never_stored),
+    sender.transact(
+        client.anchor(
+            document_hash_of(missing).hash,
+            BUSINESS_LICENCE.code,
+            DEPARTMENT_REGION,
+            subject_ref=holder,
+            cid=cid_from_str(never_stored),
+        )
     )
     report = ledger.verify(missing)
     assert report.verdict is Verdict.INVALID
@@ -528,7 +540,9 @@ def test_a_type_not_accredited_is_refused_before_storing(
 
 def _accreditation_withdrawn_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pre-check passes; the contract refuses (governance withdrew the scope meanwhile)."""
-    monkeypatch.setattr("ledger.session.require_accreditation", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        "ledger.writes.certificates.require_accreditation", lambda *args, **kwargs: None
+    )
 
 
 def _not_anchored_yet_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -617,7 +631,7 @@ def test_chain_failure_of_unknown_outcome_keeps_the_copy(
             ledger.anchor(personal_document(), RESIDENCE_CERTIFICATE)
         [stored] = spy.stored
         assert failed.value.__notes__ == [
-            f"the stored copy {stored.cid} was kept: the anchoring transaction may still land"
+            f"the stored copy {stored.cid} was kept: the transaction may still land"
         ]
         assert stored.cid in ledger.pins()
         assert ledger.documents.vault.get_key(stored.cid) is not None

@@ -24,6 +24,7 @@ from ledger.session import LedgerSession
 from ledger.storage.embedded import EmbeddedStore
 from ledger.storage.ipfs import IpfsStore
 from ledger.storage.unixfs import compute_cid
+from ledger.writes.certificates import anchor
 from tests.integration.conftest import BUSINESS_LICENCE, RESIDENCE_CERTIFICATE
 from tests.support.anvil import AnvilNode, free_port
 from tests.support.cli import (
@@ -359,11 +360,14 @@ def test_bare_rpc_verifier_skips_the_stored_copy(anvil: AnvilNode, tmp_path: Pat
     certificate = personal(tmp_path / "residence.txt")
     settings = Settings(data_dir=data_dir, rpc_url=anvil.url)
     with LedgerSession.open(settings) as session:
-        session.anchor_document(
-            certificate.read_bytes(),
-            certificate_type("residence-certificate"),
-            holder=parse_subject(CITIZEN),
-            department_id=DEPARTMENT,
+        session.send(
+            anchor(
+                session,
+                certificate.read_bytes(),
+                certificate_type("residence-certificate"),
+                holder=parse_subject(CITIZEN),
+                department_id=DEPARTMENT,
+            )
         )
 
     nowhere = tmp_path / "no-data-dir"

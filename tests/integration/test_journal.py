@@ -95,7 +95,7 @@ def accept_anchor(
     session: LedgerSession, journal: Journal, department: int
 ) -> tuple[Operation, bytes]:
     doc_hash = secrets.token_bytes(32)
-    function = session.certificates().anchor_function(doc_hash, BUSINESS_LICENCE, DEPARTMENT_REGION)
+    function = session.certificates().anchor(doc_hash, BUSINESS_LICENCE, DEPARTMENT_REGION)
     call = Call.from_function(function, session.deployment, {"department": department})
     operation, created = journal.accept(
         KIND, {"call": call.to_json(), "response": {}}, department_id=department
@@ -181,9 +181,7 @@ def test_a_refused_operation_fails_without_spending_a_nonce(
     ledger_session: LedgerSession, department: RegisteredDepartment, journal: Journal
 ) -> None:
     first, doc_hash = accept_anchor(ledger_session, journal, department.department_id)
-    function = ledger_session.certificates().anchor_function(
-        doc_hash, BUSINESS_LICENCE, DEPARTMENT_REGION
-    )
+    function = ledger_session.certificates().anchor(doc_hash, BUSINESS_LICENCE, DEPARTMENT_REGION)
     call = Call.from_function(function, ledger_session.deployment, {"department": 1})
     again, _ = journal.accept(KIND, {"call": call.to_json()}, department_id=1)
     failures: list[Operation] = []
@@ -215,8 +213,8 @@ def test_a_nonce_spent_elsewhere_is_signed_again(
     assert recorded.state == "sent"
     # Someone else uses the key (the CLI, another process) and takes that nonce.
     other = secrets.token_bytes(32)
-    ledger_session.certificates(ledger_session.department_sender(1)).anchor(
-        other, BUSINESS_LICENCE, DEPARTMENT_REGION
+    ledger_session.department_sender(1).transact(
+        ledger_session.certificates().anchor(other, BUSINESS_LICENCE, DEPARTMENT_REGION)
     )
     manager(ledger_session, journal).recover()
     done = journal.get(operation.op_id)

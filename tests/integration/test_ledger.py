@@ -42,7 +42,7 @@ from ledger.documents import (
     obfuscate,
     salt_fields,
 )
-from ledger.documents.batches import BatchProof, anchor_batch, wrap_certificate
+from ledger.documents.batches import BatchProof, wrap_certificate
 from ledger.documents.merkle import MerkleTree
 from ledger.identity import SubjectKind, make_citizen_id, make_uscc
 from ledger.names import name_hash
@@ -59,6 +59,7 @@ from ledger.verification import (
 )
 from ledger.writes import departments
 from ledger.writes.bundles import open_bundle
+from ledger.writes.certificates import anchor_batch
 from tests.integration.conftest import (
     BACKENDS,
     BUSINESS_LICENCE,
@@ -108,8 +109,10 @@ def anchor_bytes(
     """Anchor ``content`` for ``subject`` as the department's current key; returns its hash."""
     digest = document_hash_of(content).hash
     signer = sender or session.department_sender(1)
-    receipt = session.certificates(signer).anchor(
-        digest, cert_type, region, expires_at, subject_ref=session.subject_ref(subject)
+    receipt = signer.transact(
+        session.certificates().anchor(
+            digest, cert_type, region, expires_at, subject_ref=session.subject_ref(subject)
+        )
     )
     assert receipt["status"] == 1
     return digest
@@ -214,9 +217,10 @@ def test_revoked_certificate_is_invalid_and_names_the_reason(
 ) -> None:
     content = licence(2)
     digest = anchor_bytes(ledger_session, content)
-    client = ledger_session.certificates(ledger_session.department_sender(1))
+    client = ledger_session.certificates()
+    sender = ledger_session.department_sender(1)
 
-    client.revoke(digest, ReasonCode.FRAUD)
+    sender.transact(client.revoke(digest, ReasonCode.FRAUD))
 
     failure = only_failure(verify(ledger_session, content))
     assert failure.name is CheckName.STATUS
@@ -226,7 +230,7 @@ def test_revoked_certificate_is_invalid_and_names_the_reason(
     assert (record.status, record.reason_code) == (CertificateStatus.REVOKED, ReasonCode.FRAUD)
     # Revocation is final.
     with pytest.raises(errors.CertificateRegistryInvalidStatus) as refused:
-        client.reinstate(digest)
+        sender.transact(client.reinstate(digest))
     assert refused.value.arguments == {"docHash": digest, "current": CertificateStatus.REVOKED}
 
 
@@ -235,17 +239,18 @@ def test_suspended_certificate_is_invalid_until_reinstated(
 ) -> None:
     content = licence(3)
     digest = anchor_bytes(ledger_session, content)
-    client = ledger_session.certificates(ledger_session.department_sender(1))
+    client = ledger_session.certificates()
+    sender = ledger_session.department_sender(1)
 
-    client.suspend(digest, ReasonCode.INVESTIGATION)
+    sender.transact(client.suspend(digest, ReasonCode.INVESTIGATION))
     failure = only_failure(verify(ledger_session, content))
     assert failure.name is CheckName.STATUS
     assert failure.detail == "suspended (reason: investigation)"
 
-    client.reinstate(digest)
+    sender.transact(client.reinstate(digest))
     assert_valid(verify(ledger_session, content))
     with pytest.raises(errors.CertificateRegistryInvalidStatus) as refused:
-        client.reinstate(digest)
+        sender.transact(client.reinstate(digest))
     assert refused.value.arguments == {"docHash": digest, "current": CertificateStatus.ACTIVE}
 
 
@@ -255,10 +260,13 @@ def test_superseded_certificate_names_its_successor(
     old_content, new_content = licence(4), licence(5)
     old = anchor_bytes(ledger_session, old_content)
     new = document_hash_of(new_content).hash
-    client = ledger_session.certificates(ledger_session.department_sender(1))
+    client = ledger_session.certificates()
+    sender = ledger_session.department_sender(1)
 
-    client.supersede(
-        old, new, ReasonCode.RENEWAL, subject_ref=ledger_session.subject_ref(ENTERPRISE)
+    sender.transact(
+        client.supersede(
+            old, new, ReasonCode.RENEWAL, subject_ref=ledger_session.subject_ref(ENTERPRISE)
+        )
     )
 
     failure = only_failure(verify(ledger_session, old_content))
@@ -362,11 +370,12 @@ def test_key_rotation_keeps_old_records_valid_and_retires_the_old_key(
     assert refused.value.arguments == {"signer": old.lower()}
     assert ledger_session.certificates().certificate(document_hash_of(licence(13)).hash) is None
     with pytest.raises(errors.AccreditationKeyExpired):
-        ledger_session.certificates(old_sender).revoke(old_digest, ReasonCode.FRAUD)
+        old_sender.transact(ledger_session.certificates().revoke(old_digest, ReasonCode.FRAUD))
 
     # The department's new key manages what the old key anchored.
-    ledger_session.certificates(new_sender).suspend(old_digest, ReasonCode.INVESTIGATION)
-    ledger_session.certificates(new_sender).reinstate(old_digest)
+    certificates = ledger_session.certificates()
+    new_sender.transact(certificates.suspend(old_digest, ReasonCode.INVESTIGATION))
+    new_sender.transact(certificates.reinstate(old_digest))
     assert_valid(verify(ledger_session, signed_by_old))
 
 
@@ -804,7 +813,7 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
     governance = session.governance_sender()
     registry = session.registry()
     sender1 = session.department_sender(1)
-    certificates1 = session.certificates(sender1)
+    certificates = session.certificates()
     credit = session.credit()
     subject = session.subject_ref(ENTERPRISE)
     digest = anchor_bytes(session, licence(100))
@@ -826,11 +835,14 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
                 session, licence(103), expires_at=datetime(2001, 1, 1, tzinfo=UTC)
             ),
         ),
-        ("missing reason", lambda: certificates1.revoke(digest, 0)),
-        ("unknown certificate", lambda: certificates1.revoke(keccak(b"nothing"), 2)),
+        ("missing reason", lambda: sender1.transact(certificates.revoke(digest, 0))),
+        (
+            "unknown certificate",
+            lambda: sender1.transact(certificates.revoke(keccak(b"nothing"), 2)),
+        ),
         (
             "not issuer",
-            lambda: session.certificates(session.department_sender(2)).revoke(digest, 2),
+            lambda: session.department_sender(2).transact(certificates.revoke(digest, 2)),
         ),
         (
             "unregistered key",
@@ -879,8 +891,10 @@ def error_scenario(session: LedgerSession) -> list[ErrorRecord]:
         return step, type(caught.value).__name__, arguments
 
     results = [collect(step, call) for step, call in steps]
-    certificates1.revoke(digest, ReasonCode.FRAUD)
-    results.append(collect("revoke twice", lambda: certificates1.revoke(digest, 2)))
+    sender1.transact(certificates.revoke(digest, ReasonCode.FRAUD))
+    results.append(
+        collect("revoke twice", lambda: sender1.transact(certificates.revoke(digest, 2)))
+    )
     rotate_department_key(session, 1)
     results.append(
         collect("rotated key", lambda: anchor_bytes(session, licence(105), sender=sender1))
@@ -944,8 +958,9 @@ def test_batch_of_certificates_under_one_root(
     exactly that certificate revoked, on both backends."""
     documents = [licence(100 + index) for index in range(25)]
     tree = MerkleTree.build([document_hash_of(content).hash for content in documents])
-    client = ledger_session.certificates(ledger_session.department_sender(1))
-    receipt = client.anchor_batch(tree.root, BUSINESS_LICENCE, DEPARTMENT_REGION)
+    client = ledger_session.certificates()
+    sender = ledger_session.department_sender(1)
+    receipt = sender.transact(client.anchor_batch(tree.root, BUSINESS_LICENCE, DEPARTMENT_REGION))
     assert receipt["status"] == 1
     record = ledger_session.certificates().certificate(tree.root)
     assert record is not None
@@ -954,7 +969,7 @@ def test_batch_of_certificates_under_one_root(
         status = client.leaf_status(tree.root, tree.leaves[index], tree.proof(index))
         assert status == LeafStatus(CertificateStatus.ACTIVE, 0, None, None)
 
-    client.revoke_leaf(tree.root, tree.leaves[7], tree.proof(7), ReasonCode.FRAUD)
+    sender.transact(client.revoke_leaf(tree.root, tree.leaves[7], tree.proof(7), ReasonCode.FRAUD))
     for index in range(len(tree)):
         status = client.leaf_status(tree.root, tree.leaves[index], tree.proof(index))
         if index == 7:
@@ -964,9 +979,13 @@ def test_batch_of_certificates_under_one_root(
         else:
             assert status.status is CertificateStatus.ACTIVE
     with pytest.raises(errors.CertificateRegistryLeafAlreadyRevoked):
-        client.revoke_leaf(tree.root, tree.leaves[7], tree.proof(7), ReasonCode.FRAUD)
+        sender.transact(
+            client.revoke_leaf(tree.root, tree.leaves[7], tree.proof(7), ReasonCode.FRAUD)
+        )
     with pytest.raises(errors.CertificateRegistryNotInBatch):
-        client.revoke_leaf(tree.root, keccak(b"outsider"), tree.proof(3), ReasonCode.FRAUD)
+        sender.transact(
+            client.revoke_leaf(tree.root, keccak(b"outsider"), tree.proof(3), ReasonCode.FRAUD)
+        )
     # A proof that does not lead to the root is no status at all.
     forged = client.leaf_status(tree.root, tree.leaves[3], tree.proof(4))
     assert forged.status is CertificateStatus.NONE
@@ -997,9 +1016,11 @@ def test_batched_certificates_verify_and_every_tampering_is_named(
     check named; revoking one leaf makes exactly that certificate INVALID."""
     wrapped = _wrapped_certificates(6)
     files = [licence(300 + index) for index in range(3)]
-    outcome = anchor_batch(
+    write = anchor_batch(
         ledger_session, [*wrapped, *files], certificate_type("business-licence"), department_id=1
     )
+    ledger_session.send(write)
+    outcome = write.facts
     assert outcome.manifest_cid is not None
     certificates = [wrap_certificate(data, outcome.proofs[i]) for i, data in enumerate(wrapped)]
     for index, certificate in enumerate(certificates):
@@ -1048,12 +1069,16 @@ def test_batched_certificates_verify_and_every_tampering_is_named(
         certificate_type("business-licence"),
         department_id=1,
     )
-    assert named_failure(wrap_certificate(wrapped[0], other.proofs[0])) is CheckName.MERKLE
+    ledger_session.send(other)
+    assert named_failure(wrap_certificate(wrapped[0], other.facts.proofs[0])) is CheckName.MERKLE
     wrong_chain = replace(outcome.proofs[0], chain_id=outcome.proofs[0].chain_id + 1)
     assert named_failure(wrap_certificate(wrapped[0], wrong_chain)) is CheckName.MERKLE
 
-    client = ledger_session.certificates(ledger_session.department_sender(1))
-    client.revoke_leaf(outcome.root, outcome.leaves[2], outcome.proofs[2].path, ReasonCode.FRAUD)
+    ledger_session.department_sender(1).transact(
+        ledger_session.certificates().revoke_leaf(
+            outcome.root, outcome.leaves[2], outcome.proofs[2].path, ReasonCode.FRAUD
+        )
+    )
     failure = only_failure(verify(ledger_session, certificates[2]))
     assert failure.name is CheckName.STATUS
     assert failure.detail == "revoked within its batch (reason: fraud)"
@@ -1089,11 +1114,13 @@ def test_joint_licensing_bundle(
     subject = ledger_session.subject_ref(ENTERPRISE)
     licence_hash = anchor_bytes(ledger_session, licence(900))
     tax_registration = document_hash_of(b"tax registration 900").hash
-    ledger_session.certificates(ledger_session.department_sender(tax_office)).anchor(
-        tax_registration,
-        certificate_type("tax-registration").code,
-        DEPARTMENT_REGION,
-        subject_ref=subject,
+    ledger_session.department_sender(tax_office).transact(
+        ledger_session.certificates().anchor(
+            tax_registration,
+            certificate_type("tax-registration").code,
+            DEPARTMENT_REGION,
+            subject_ref=subject,
+        )
     )
     bundles = LicenceBundlesClient(ledger_session.context)
     lead = ledger_session.department_sender(1)
@@ -1118,8 +1145,8 @@ def test_joint_licensing_bundle(
     assert complete.completed_at is not None
     assert [part.doc_hash for part in complete.parts] == [licence_hash, tax_registration]
     assert bundles.is_complete(bundle_id)
-    ledger_session.certificates(ledger_session.department_sender(1)).revoke(
-        licence_hash, ReasonCode.FRAUD
+    ledger_session.department_sender(1).transact(
+        ledger_session.certificates().revoke(licence_hash, ReasonCode.FRAUD)
     )
     assert not bundles.is_complete(bundle_id)
 
@@ -1190,8 +1217,8 @@ def test_bundle_verification_names_missing_and_revoked_parts(
     finality = verify_bundle(bundle_id, ledger_session.context, confirmations=1000)
     assert only_failure(finality).name is CheckName.FINALITY
 
-    ledger_session.certificates(ledger_session.department_sender(tax_office)).revoke(
-        tax_hash, ReasonCode.FRAUD
+    ledger_session.department_sender(tax_office).transact(
+        ledger_session.certificates().revoke(tax_hash, ReasonCode.FRAUD)
     )
     revoked = bundle_failure()
     assert revoked.name is CheckName.BUNDLE

@@ -179,7 +179,7 @@ def issue_everything(session: LedgerSession) -> int:
     """Anchor certificates and record credit events for every known subject; returns how many
     transactions were sent."""
     sender = session.department_sender(1)
-    certificates = session.certificates(sender)
+    certificates = session.certificates()
     credit = session.credit()
     sent = 0
     for index, person in enumerate(CITIZENS):
@@ -198,11 +198,13 @@ def issue_everything(session: LedgerSession) -> int:
             f"联系人 {OTHER_NAMES[(index + 1) % 2]}"
         ).encode()
         for document in (dump_certificate(structured), scan, scan.decode().encode("utf-16-le")):
-            certificates.anchor(
-                document_hash_of(document).hash,
-                RESIDENCE_CERTIFICATE,
-                DEPARTMENT_REGION,
-                subject_ref=reference,
+            sender.transact(
+                certificates.anchor(
+                    document_hash_of(document).hash,
+                    RESIDENCE_CERTIFICATE,
+                    DEPARTMENT_REGION,
+                    subject_ref=reference,
+                )
             )
             sent += 1
         event_id, _ = record_event(
@@ -231,9 +233,13 @@ def issue_everything(session: LedgerSession) -> int:
         licence = dump_certificate(salt_fields(fields, certificate_type="business-licence"))
         renewed = dump_certificate(salt_fields(fields, certificate_type="business-licence"))
         old = document_hash_of(licence).hash
-        certificates.anchor(old, BUSINESS_LICENCE, DEPARTMENT_REGION, subject_ref=reference)
-        certificates.supersede(
-            old, document_hash_of(renewed).hash, ReasonCode.RENEWAL, subject_ref=reference
+        sender.transact(
+            certificates.anchor(old, BUSINESS_LICENCE, DEPARTMENT_REGION, subject_ref=reference)
+        )
+        sender.transact(
+            certificates.supersede(
+                old, document_hash_of(renewed).hash, ReasonCode.RENEWAL, subject_ref=reference
+            )
         )
         sender.transact(
             credit.record(

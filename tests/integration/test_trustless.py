@@ -23,6 +23,7 @@ from ledger.config import Settings
 from ledger.identity import make_uscc, parse_subject
 from ledger.session import LedgerSession
 from ledger.writes.bundles import open_bundle
+from ledger.writes.certificates import anchor
 from tests.support.anvil import AnvilNode
 from tests.support.cli import EXIT_INVALID, ledger, succeeded
 
@@ -87,19 +88,21 @@ def issued(anvil: AnvilNode, tmp_path: Path) -> tuple[Path, Path, Path, int]:
     with session:
         add_department(session, DEPARTMENT, 110101, "东城区市场监督管理局", [LICENCE.code])
         holder = parse_subject(make_uscc())
-        outcomes = [
-            session.anchor_document(
+        hashes = []
+        for path in (revoked, valid):
+            write = anchor(
+                session,
                 path.read_bytes(),
                 LICENCE,
                 holder=holder,
                 department_id=DEPARTMENT,
                 store=False,
             )
-            for path in (revoked, valid)
-        ]
+            session.send(write)
+            hashes.append(write.facts.doc_hash)
         before = session.chain_head()
         sender = session.department_sender(DEPARTMENT)
-        session.certificates(sender).revoke(outcomes[0].doc_hash, ReasonCode.FRAUD)
+        sender.transact(session.certificates().revoke(hashes[0], ReasonCode.FRAUD))
     return data_dir / "deployments.json", revoked, valid, before
 
 
@@ -215,16 +218,18 @@ def test_a_bundle_through_nodes_alone(anvil: AnvilNode, tmp_path: Path) -> None:
         add_department(session, DEPARTMENT + 1, 110101, "东城区税务局", [tax.code])
         enterprise = make_uscc()
         holder = parse_subject(enterprise)
-        hashes = [
-            session.anchor_document(
+        hashes = []
+        for kind, department in ((LICENCE, DEPARTMENT), (tax, DEPARTMENT + 1)):
+            write = anchor(
+                session,
                 f"{kind.name} trustless bundle\n".encode(),
                 kind,
                 holder=holder,
                 department_id=department,
                 store=False,
-            ).doc_hash
-            for kind, department in ((LICENCE, DEPARTMENT), (tax, DEPARTMENT + 1))
-        ]
+            )
+            session.send(write)
+            hashes.append(write.facts.doc_hash)
         opening = open_bundle(
             session,
             DEPARTMENT,
@@ -258,7 +263,7 @@ def test_a_bundle_through_nodes_alone(anvil: AnvilNode, tmp_path: Path) -> None:
         assert "[ok  ] bundle.parts             all 2 part(s) filed" in output
         assert "[ok  ] chain.agreement          2 nodes report the same" in output
         sender = session.department_sender(DEPARTMENT + 1)
-        session.certificates(sender).revoke(hashes[1], ReasonCode.FRAUD)
+        sender.transact(session.certificates().revoke(hashes[1], ReasonCode.FRAUD))
     revoked = verify()
     assert revoked.returncode == EXIT_INVALID
     assert "[FAIL] bundle.parts             part 1 (tax-registration of department 13)" in (

@@ -22,6 +22,7 @@ from ledger.service.tokens import TokenStore
 from ledger.session import LedgerSession
 from ledger.writes import departments
 from ledger.writes.bundles import open_bundle
+from ledger.writes.certificates import anchor
 from tests.support.credit import record_event
 
 #: Department 3 (Dongcheng market regulation): the department most tests act as.
@@ -87,18 +88,22 @@ def prepare_service(root: Path, **settings_overrides: object) -> PreparedService
             scope_codes(("business-licence", "contract-default")),
         )
         session.send(departments.suspend(session, SUSPENDED_DEPARTMENT))
-        licence = session.anchor_document(
+        licence = anchor(
+            session,
             document,
             certificate_type("business-licence"),
             holder=parse_subject(enterprise),
             department_id=DEPARTMENT,
         )
-        residence_outcome = session.anchor_document(
+        session.send(licence)
+        residence_anchoring = anchor(
+            session,
             residence,
             certificate_type("residence-certificate"),
             holder=parse_subject(citizen),
             department_id=DEPARTMENT,
         )
+        session.send(residence_anchoring)
         event_id, _receipt = record_event(
             session.department_sender(DEPARTMENT),
             session.credit(),
@@ -125,10 +130,10 @@ def prepare_service(root: Path, **settings_overrides: object) -> PreparedService
         suspended_department_id=SUSPENDED_DEPARTMENT,
         suspended_department_token=suspended,
         document=document,
-        doc_hash=licence.doc_hash,
+        doc_hash=licence.facts.doc_hash,
         citizen=citizen,
         citizen_certificate=residence,
-        citizen_certificate_hash=residence_outcome.doc_hash,
+        citizen_certificate_hash=residence_anchoring.facts.doc_hash,
         event_id=event_id,
         enterprise=enterprise,
     )
@@ -154,8 +159,10 @@ def file_foreign_part(prepared: PreparedService, organisation_code: str) -> Fore
     with LedgerSession.open(prepared.settings) as session:
         sender = session.department_sender(prepared.department_id)
         foreign = document_hash_of(f"营业执照 {uuid.uuid4()}\n".encode()).hash
-        session.certificates(sender).anchor(
-            foreign, licence, REGION, subject_ref=session.subject_ref(other)
+        sender.transact(
+            session.certificates().anchor(
+                foreign, licence, REGION, subject_ref=session.subject_ref(other)
+            )
         )
         opening = open_bundle(
             session,
