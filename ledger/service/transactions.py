@@ -50,18 +50,16 @@ from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
 from ledger.chain.transactions import TransactionSender, translate_exception
 from ledger.contracts import ChainContext
-from ledger.errors import ChainUnavailableError, LedgerError, ValidationError
+from ledger.errors import ChainUnavailableError, LedgerError
 from ledger.service.calls import Call, build_function
 from ledger.service.journal import Journal, Operation
 
 __all__ = [
-    "CallRecorder",
     "RoundRobin",
     "SignerResolver",
     "TransactionManager",
@@ -78,39 +76,6 @@ _FEE_BUMP: Final = 1.25
 #: Resolves an operation's signer (``{"department": id}`` or ``{"governance": true}``) to the
 #: transaction sender of its current key.
 SignerResolver = Callable[[Mapping[str, Any]], TransactionSender]
-
-
-class CallRecorder(TransactionSender):
-    """A sender that sends nothing: the call a client method makes through it is kept in
-    ``calls``, to be journaled and sent later by the transaction manager.
-
-    The client method gets an empty receipt back, so only methods that return the receipt
-    without reading it (every write method of :mod:`ledger.contracts`) may be recorded.
-    """
-
-    def __init__(self, web3: Web3) -> None:
-        self.web3 = web3
-        self.receipt_timeout = 0.0
-        self.lock = threading.RLock()
-        self.calls: list[ContractFunction] = []
-
-    @property
-    def address(self) -> ChecksumAddress:
-        raise ValidationError("a recorded call has no signer yet")
-
-    def transact(
-        self, function: ContractFunction | ContractConstructor, *, gas: int | None = None
-    ) -> TxReceipt:
-        if not isinstance(function, ContractFunction):
-            raise ValidationError("a contract deployment cannot be journaled")
-        self.calls.append(function)
-        return cast(TxReceipt, {})
-
-    def only_call(self) -> ContractFunction:
-        """The one call recorded."""
-        if len(self.calls) != 1:
-            raise ValidationError(f"expected one recorded call, got {len(self.calls)}")
-        return self.calls[0]
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ values, ``ledger/authorization.py``), stores what the write stores, and returns 
 at once (:meth:`ledger.session.LedgerSession.send`), the service journals it (``api/writes.py``).
 
 One module per area: :mod:`~ledger.writes.certificates` (anchor, supersede, suspend, reinstate,
-revoke, batches), :mod:`~ledger.writes.departments` (register, accredit, rotate, suspend),
-:mod:`~ledger.writes.credit` (record, amend, dispute), :mod:`~ledger.writes.bundles` (open, file).
+revoke, batches), :mod:`~ledger.writes.departments` (register, accredit a key, rotate, suspend,
+reinstate), :mod:`~ledger.writes.credit` (record, amend, resolve, dispute, disclosure periods),
+:mod:`~ledger.writes.bundles` (open, file a part).
 """
 
 from ledger.writes.prepared import GOVERNANCE, PreparedWrite, Signer, Undo, settled
