@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -120,6 +121,34 @@ async def register_department(
         )
         return Prepared(write, {"signer": write.facts.signer})
 
+    journaled = await _journal_registration(
+        service, admin, body, key, wait, identity, register, accredit_key
+    )
+    if journaled.state != "confirmed":
+        return answer(journaled, status=201, model=DepartmentCreatedOut.model_validate)
+    signer = str(journaled.request["response"]["signer"])
+    created = await _created(service, body, signer)
+    return JSONResponse(
+        created.model_dump(mode="json", by_alias=True),
+        201,
+        headers={"Location": f"/v1/departments/{body.id}"},
+    )
+
+
+async def _journal_registration(
+    service: Service,
+    admin: Admin,
+    body: DepartmentIn,
+    key: str | None,
+    wait: float,
+    identity: dict[str, Any],
+    register: Callable[[], Prepared],
+    accredit_key: Callable[[], Prepared],
+) -> Operation:
+    """Journal the registration, then the key's accreditation, each under its own derived
+    ``Idempotency-Key``; the first operation that is not confirmed within the wait, or the
+    confirmed accreditation."""
+    session = service.session
     resumed = await service.read(lambda: departments.half_registered(session, body.id, body.region))
     first_key = None if key is None else key + "#register"
     journaled = first_key is not None and (
@@ -139,8 +168,8 @@ async def register_department(
             prepare=register,
         )
         if first.state != "confirmed":
-            return answer(first, status=201, model=DepartmentCreatedOut.model_validate)
-    second = await run_operation(
+            return first
+    return await run_operation(
         service,
         key=None if key is None else key + "#signer",
         wait=wait,
@@ -150,10 +179,12 @@ async def register_department(
         identity=identity,
         prepare=accredit_key,
     )
-    if second.state != "confirmed":
-        return answer(second, status=201, model=DepartmentCreatedOut.model_validate)
-    signer = str(second.request["response"]["signer"])
-    # The name itself stays off chain, where the service shows it (ledger/names.py).
+
+
+async def _created(service: Service, body: DepartmentIn, signer: str) -> DepartmentCreatedOut:
+    """The answer of a registration whose key is accredited: the department (its name kept off
+    chain, where the service shows it: ledger/names.py), its key and a first token."""
+    session = service.session
     await service.offload(lambda: service.names.remember(body.id, body.name))
 
     def read() -> DepartmentOut:
@@ -164,15 +195,10 @@ async def register_department(
 
     department = await service.read(read)
     issued = await service.offload(lambda: service.tokens.issue("department", body.id))
-    created = DepartmentCreatedOut(
+    return DepartmentCreatedOut(
         department=department,
         signer=signer,
         token=TokenOut(token=issued.secret, token_id=issued.record.token_id, department_id=body.id),
-    )
-    return JSONResponse(
-        created.model_dump(mode="json", by_alias=True),
-        201,
-        headers={"Location": f"/v1/departments/{body.id}"},
     )
 
 
