@@ -16,7 +16,7 @@ from api.writes import request_digest
 from ledger.catalogue import certificate_type
 from ledger.contracts import CertificateRecord, RecordKind
 from ledger.documents.merkle import MerkleTree
-from ledger.errors import ChainUnavailableError, LedgerError
+from ledger.errors import CertificateRegistryAlreadyAnchored, ChainUnavailableError, LedgerError
 from ledger.service.batch_jobs import BatchJob
 from ledger.service.calls import Call
 from ledger.service.journal import BATCH_ANCHOR, Operation
@@ -42,19 +42,23 @@ def journal_job(service: Service, job: BatchJob) -> tuple[Operation | None, str 
     or (None, None) when the job was settled here."""
     session = service.session
     kind = certificate_type(job.cert_type)
-    tree = MerkleTree.build(list(job.leaves))
     earlier = service.journal.find(_JOB_SCOPE, job.job_id)
     if earlier is not None:
         return earlier, earlier.request["response"].get("manifest")
-    record = session.certificates().certificate(tree.root)
-    if record is not None:
+    # The batch anchoring use case (shared with ``ledger anchor-batch``): checks, the stored
+    # manifest, the call. A root anchored already is the one refusal a job settles on.
+    try:
+        write = anchor_hashes(
+            session, job.leaves, kind, department_id=job.department_id, expires_at=job.expires_at
+        )
+    except CertificateRegistryAlreadyAnchored:
+        tree = MerkleTree.build(list(job.leaves))
+        record = session.certificates().certificate(tree.root)
+        if record is None:  # the chain answered both ways: let the job's retry ask again
+            raise
         _settle_anchored(service, job, tree, record)
         return None, None
-    # The batch anchoring use case (shared with ``ledger anchor-batch``): checks, the stored
-    # manifest, the call.
-    write = anchor_hashes(
-        session, job.leaves, kind, department_id=job.department_id, expires_at=job.expires_at
-    )
+    tree = write.facts.tree
     manifest = write.facts.manifest_cid
     call = Call.from_function(write.function, session.deployment, write.signer.to_json())
     try:

@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
@@ -53,7 +52,7 @@ from api.writes import (
     submit,
 )
 from ledger.catalogue import CertificateType, certificate_type, reason_code
-from ledger.contracts import CertificateRecord, CertificateRegistryClient
+from ledger.contracts import CertificateRecord, CertificateRegistryClient, Department
 from ledger.documents.batches import BatchProof
 from ledger.errors import (
     CertificateRegistryUnknownCertificate,
@@ -118,13 +117,7 @@ async def anchor_certificate(
     data = await read_upload(file, settings.max_upload_bytes)
     kind = certificate_type(type)
     anchoring = _Anchoring(data, kind, subject, subject_kind, parse_expiry(expires_at), store)
-    session = service.session
-
-    def prepare() -> Prepared:
-        department = department_for_write(session, caller)
-        return _prepare_anchor(session, caller, anchoring, department.region)
-
-    final = await _journal_anchor(request, service, caller, anchoring, prepare)
+    final = await _journal_anchor(request, service, caller, anchoring)
     audit_target(request, str(final.request["response"]["documentHash"]))
     return _answer_anchor(final)
 
@@ -202,15 +195,23 @@ async def _journal_anchor(
     service: Service,
     caller: DepartmentCaller,
     anchoring: _Anchoring,
-    prepare: Callable[[], Prepared],
+    region: int | None = None,
 ) -> Operation:
     """Journal an anchoring (or replacement) like every write (:func:`api.writes.run_operation`);
-    the operation once confirmed, failed, or still pending after the preferred wait."""
+    the operation once confirmed, failed, or still pending after the preferred wait. The
+    certificate's region is the department's, or ``region`` (a replacement keeps the old one's).
+    """
     session = service.session
+    checked: list[Department] = []
 
     def identity() -> dict[str, Any]:
-        department_for_write(session, caller)  # authorization first (ADR 0023)
+        # Authorization first (ADR 0023); the department read here serves prepare() as well.
+        checked.append(department_for_write(session, caller))
         return anchoring.identity(session)
+
+    def prepare() -> Prepared:
+        own = checked[-1].region if region is None else region
+        return _prepare_anchor(session, caller, anchoring, own)
 
     # Only reads, the document store and the journal here: the transaction manager sends.
     return await run_operation(
@@ -418,13 +419,9 @@ async def supersede_certificate(
         store,
         (old_hash, code),
     )
-
-    def prepare() -> Prepared:
-        department_for_write(session, caller)
-        # The replacement keeps the old one's type and region.
-        return _prepare_anchor(session, caller, replacement, old_record().region)
-
-    return _answer_anchor(await _journal_anchor(request, service, caller, replacement, prepare))
+    # The replacement keeps the old one's type and region.
+    final = await _journal_anchor(request, service, caller, replacement, old.region)
+    return _answer_anchor(final)
 
 
 #: What a list cursor carries: ``<block>.<log index>``, two plain decimals of at most 18 digits
