@@ -4,7 +4,7 @@ read by the subject and by departments accredited for the category."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Protocol
 
 from eth_utils.crypto import keccak
 from fastapi import APIRouter, Depends, Path, Request
@@ -38,6 +38,7 @@ from api.schemas import (
     ScoreOut,
     SubjectIn,
 )
+from api.security import DepartmentCaller
 from api.service import Service
 from api.views import credit_event_out, hex32
 from api.writes import JOURNALED, Prepared, finisher, submit
@@ -48,6 +49,7 @@ from ledger.identity import SubjectKind, parse_subject
 from ledger.parsing import parse_hash, parse_moment
 from ledger.score import Audience, CreditView, event_disclosure, read_history
 from ledger.service.journal import Operation
+from ledger.session import LedgerSession
 from ledger.writes import PreparedWrite
 from ledger.writes import credit as writes
 from ledger.writes.credit import Amended
@@ -189,6 +191,51 @@ async def _amend(
     )
 
 
+class _EventChange(Protocol):
+    """A department's change of an event: :func:`ledger.writes.credit.amend` or ``resolve``."""
+
+    def __call__(
+        self,
+        session: LedgerSession,
+        event_id: bytes,
+        status: Amendment,
+        reason_hash: bytes,
+        /,
+        *,
+        department_id: int,
+    ) -> PreparedWrite[Amended]: ...
+
+
+async def _change_by_department(
+    request: Request,
+    service: Service,
+    caller: DepartmentCaller,
+    event_hex: str,
+    status_name: str,
+    reason: str,
+    change: _EventChange,
+    kind: str,
+) -> JSONResponse:
+    """Journal an amendment or a resolution (``change``, to ``status_name``) signed by the
+    calling department, refused (403) while governance has it suspended."""
+    session = service.session
+    await service.read(lambda: department_for_write(session, caller))
+    status = Amendment[status_name.upper()]
+    return await _amend(
+        request,
+        service,
+        event_hex,
+        status,
+        reason,
+        caller.department_id,
+        lambda event, digest: change(
+            session, event.event_id, status, digest, department_id=caller.department_id
+        ),
+        scope=caller.actor,
+        kind=kind,
+    )
+
+
 @finisher("credit.amend")
 @finisher("credit.resolve")
 @finisher("credit.dispute")
@@ -233,21 +280,8 @@ async def amend_event(
     event_id: EventPath, body: AmendIn, request: Request, caller: DepartmentDep, service: ServiceDep
 ) -> JSONResponse:
     """Correct, withdraw or repair (信用修复) an event; the original stays on record."""
-    session = service.session
-    await service.read(lambda: department_for_write(session, caller))
-    status = Amendment[body.status.upper()]
-    return await _amend(
-        request,
-        service,
-        event_id,
-        status,
-        body.reason,
-        caller.department_id,
-        lambda event, digest: writes.amend(
-            session, event.event_id, status, digest, department_id=caller.department_id
-        ),
-        scope=caller.actor,
-        kind="credit.amend",
+    return await _change_by_department(
+        request, service, caller, event_id, body.status, body.reason, writes.amend, "credit.amend"
     )
 
 
@@ -265,21 +299,15 @@ async def resolve_event(
     service: ServiceDep,
 ) -> JSONResponse:
     """Resolve a dispute: uphold the event, or correct or withdraw it."""
-    session = service.session
-    await service.read(lambda: department_for_write(session, caller))
-    status = Amendment[body.outcome.upper()]
-    return await _amend(
+    return await _change_by_department(
         request,
         service,
+        caller,
         event_id,
-        status,
+        body.outcome,
         body.reason,
-        caller.department_id,
-        lambda event, digest: writes.resolve(
-            session, event.event_id, status, digest, department_id=caller.department_id
-        ),
-        scope=caller.actor,
-        kind="credit.resolve",
+        writes.resolve,
+        "credit.resolve",
     )
 
 
