@@ -17,26 +17,13 @@ router = APIRouter(tags=["catalogue"])
 @router.get("/catalogue", response_model=CatalogueOut, responses=problem_responses(429, 500))
 async def catalogue() -> CatalogueOut:
     """Certificate types, credit categories and status-change reasons."""
+    # Each entry as its output model reads it: the model names the fields shown.
     return CatalogueOut(
         certificate_types=[
-            CertificateTypeOut(
-                name=t.name,
-                code=t.code,
-                title_zh=t.title_zh,
-                title_en=t.title_en,
-                personal=t.personal,
-            )
-            for t in CERTIFICATE_TYPES
+            CertificateTypeOut.model_validate(t, from_attributes=True) for t in CERTIFICATE_TYPES
         ],
         credit_categories=[
-            CreditCategoryOut(
-                name=c.name,
-                code=c.code,
-                title_zh=c.title_zh,
-                title_en=c.title_en,
-                disclosure_days=c.disclosure_days,
-            )
-            for c in CREDIT_CATEGORIES
+            CreditCategoryOut.model_validate(c, from_attributes=True) for c in CREDIT_CATEGORIES
         ],
         reasons=[reason.label for reason in ReasonCode],
     )
