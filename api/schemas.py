@@ -436,11 +436,9 @@ class MyCertificatesOut(_Camel):
     items: list[CertificateOut]
 
 
-class DevTokenIn(_Camel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    subject: Annotated[str, Field(min_length=1, max_length=64)]
-    subject_kind: Literal["citizen", "enterprise"] | None = None
+#: The development issuer takes a subject as a credit lookup does (its own name in the schema).
+class DevTokenIn(SubjectIn):
+    pass
 
 
 class DevTokenOut(_Camel):
