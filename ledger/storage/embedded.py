@@ -27,9 +27,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, TypeVar
 
 from ledger.files import TEMPORARY_SUFFIX, atomic_file, write_atomically
 from ledger.storage import DocumentNotFoundError, DocumentStat, StorageError
@@ -56,6 +56,8 @@ _TEMP_SUFFIX: Final = TEMPORARY_SUFFIX
 _MAX_CAR_SECTION: Final = 4 * 1024 * 1024
 #: A CAR header is a handful of CIDs; this bounds what a hostile file can make us allocate.
 _MAX_CAR_HEADER: Final = 1024 * 1024
+#: What a walk's visit finds at a node (nothing, or the node's verified bytes).
+_Found = TypeVar("_Found")
 
 
 class MissingBlockError(StorageError):
@@ -117,8 +119,7 @@ class EmbeddedStore:
         """Whether every block of the document is present (and its inner nodes intact)."""
         root = cid_from_str(cid)
         try:
-            for _ in self._walk(root):
-                pass
+            self._complete(root)
         except (DocumentNotFoundError, MissingBlockError, CorruptBlockError, MalformedBlockError):
             return False
         return True
@@ -128,8 +129,7 @@ class EmbeddedStore:
         MissingBlockError when part of its DAG is."""
         root = cid_from_str(cid)
         with self._lock(exclusive=False):
-            for _ in self._walk(root):
-                pass
+            self._complete(root)
             self._write_pin(root)
 
     def unpin(self, cid: str) -> None:
@@ -213,10 +213,7 @@ class EmbeddedStore:
             header = _car_header(roots)
             out.write(encode_varint(len(header)) + header)
             for root in roots:
-                for cid, block in self._walk_blocks(root):
-                    if cid in written:
-                        continue
-                    written.add(cid)
+                for cid, block in self._walk_blocks(root, written):
                     out.write(encode_varint(len(cid) + len(block)))
                     out.write(cid)
                     out.write(block)
@@ -244,8 +241,7 @@ class EmbeddedStore:
                 _fsync_directory(directory)
             if pin_roots:
                 for root in roots:
-                    for _ in self._walk(root):
-                        pass
+                    self._complete(root)
                 for root in roots:
                     self._write_pin(root)
         return [cid_to_str(root) for root in roots]
@@ -327,46 +323,44 @@ class EmbeddedStore:
         and ``stat`` from reading the whole document."""
         if not self._block_path(root).exists():
             raise DocumentNotFoundError(f"no document {cid_to_str(root)}")
-        seen: set[bytes] = set()
-        pending = [root]
-        while pending:
-            cid = pending.pop()
-            if cid in seen:
-                continue
-            seen.add(cid)
-            if parse_cid(cid).codec == CODEC_RAW:
-                if not self._block_path(cid).exists():
-                    raise MissingBlockError(f"block {cid_to_str(cid)} is missing")
-            else:
-                pending.extend(reversed(child_cids(cid, self._read_verified(cid))))
+        for cid, _ in _depth_first(root, self._present, set()):
             yield cid
+
+    def _present(self, cid: bytes) -> tuple[None, Sequence[bytes]]:
+        """A node's links, for :meth:`_walk`: a raw leaf has none and is only looked for."""
+        if parse_cid(cid).codec != CODEC_RAW:
+            return None, child_cids(cid, self._read_verified(cid))
+        if not self._block_path(cid).exists():
+            raise MissingBlockError(f"block {cid_to_str(cid)} is missing")
+        return None, ()
+
+    def _complete(self, root: bytes) -> None:
+        """Read the DAG through: DocumentNotFoundError, MissingBlockError or a damaged block's
+        error unless all of it is here and its inner nodes are intact."""
+        for _ in self._walk(root):
+            pass
 
     def _mark_reachable(self, root: bytes, live: set[bytes]) -> None:
         """Add every CID under ``root`` to ``live``, going on past missing or damaged nodes: a
         pin whose DAG became incomplete keeps all that is left of it."""
-        pending = [root]
-        while pending:
-            cid = pending.pop()
-            if cid in live:
-                continue
-            live.add(cid)
-            if parse_cid(cid).codec == CODEC_RAW:
-                continue
-            with contextlib.suppress(StorageError):
-                pending.extend(child_cids(cid, self._read_verified(cid)))
 
-    def _walk_blocks(self, root: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """Every distinct block of the DAG with its verified bytes, depth-first."""
-        seen: set[bytes] = set()
-        pending = [root]
-        while pending:
-            cid = pending.pop()
-            if cid in seen:
-                continue
-            seen.add(cid)
-            block = self._read_verified(cid)
-            pending.extend(reversed(child_cids(cid, block)))
-            yield cid, block
+        def links(cid: bytes) -> tuple[None, Sequence[bytes]]:
+            if parse_cid(cid).codec != CODEC_RAW:
+                with contextlib.suppress(StorageError):
+                    return None, child_cids(cid, self._read_verified(cid))
+            return None, ()
+
+        for _ in _depth_first(root, links, live):
+            pass
+
+    def _walk_blocks(self, root: bytes, seen: set[bytes]) -> Iterator[tuple[bytes, bytes]]:
+        """Every block of the DAG not in ``seen`` yet, with its verified bytes, depth-first."""
+        return _depth_first(root, self._block_and_links, seen)
+
+    def _block_and_links(self, cid: bytes) -> tuple[bytes, Sequence[bytes]]:
+        """A node's verified bytes and links, for :meth:`_walk_blocks`."""
+        block = self._read_verified(cid)
+        return block, child_cids(cid, block)
 
     @contextlib.contextmanager
     def _lock(self, *, exclusive: bool) -> Iterator[None]:
@@ -376,6 +370,25 @@ class EmbeddedStore:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _depth_first(
+    root: bytes, visit: Callable[[bytes], tuple[_Found, Sequence[bytes]]], seen: set[bytes]
+) -> Iterator[tuple[bytes, _Found]]:
+    """The one walk of a DAG: each CID under ``root`` not yet in ``seen`` (which it fills) once,
+    depth-first in link order (Kubo's order), with what ``visit`` found there. ``visit`` returns
+    that and the node's links; the walks differ only in how they read a node (presence only,
+    verified bytes, past damage). It is called before the CID is yielded, so what it raises
+    stops the walk at that node."""
+    pending = [root]
+    while pending:
+        cid = pending.pop()
+        if cid in seen:
+            continue
+        seen.add(cid)
+        found, links = visit(cid)
+        pending.extend(reversed(links))
+        yield cid, found
 
 
 # ----------------------------------------------------------------------------------------------
