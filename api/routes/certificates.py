@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
@@ -63,7 +64,15 @@ from ledger.identity import Subject, SubjectKind, parse_subject
 from ledger.parsing import parse_hash
 from ledger.service.journal import Operation
 from ledger.session import LedgerSession
-from ledger.writes.certificates import anchor, reinstate, revoke, revoke_leaf, suspend
+from ledger.writes import PreparedWrite
+from ledger.writes.certificates import (
+    Changed,
+    anchor,
+    reinstate,
+    revoke,
+    revoke_leaf,
+    suspend,
+)
 
 router = APIRouter(tags=["certificates"])
 
@@ -262,16 +271,35 @@ async def _status_change(
     audit_target(request, hex32(doc_hash))
     code = int(reason_code(reason)) if reason is not None else 0
     session = service.session
+    department_id = caller.department_id
+
+    def build() -> PreparedWrite[Changed]:
+        if change == "suspend":
+            return suspend(session, doc_hash, code, department_id=department_id)
+        if change == "reinstate":
+            return reinstate(session, doc_hash, department_id=department_id)
+        return revoke(session, doc_hash, code, department_id=department_id)
+
+    identity = {"documentHash": hex32(doc_hash), "reason": code}
+    return await _journal_change(request, caller, service, f"certificate.{change}", identity, build)
+
+
+async def _journal_change(
+    request: Request,
+    caller: DepartmentCaller,
+    service: Service,
+    kind: str,
+    identity: dict[str, Any],
+    build: Callable[[], PreparedWrite[Changed]],
+) -> JSONResponse:
+    """Journal a change of a certificate's status that ``build`` prepares, by the calling
+    department (refused while governance has it suspended); the answer is the changed record
+    (for a batched certificate, its batch root's: it has none of its own)."""
+    session = service.session
 
     def prepare() -> Prepared:
         department_for_write(session, caller)
-        department_id = caller.department_id
-        if change == "suspend":
-            write = suspend(session, doc_hash, code, department_id=department_id)
-        elif change == "reinstate":
-            write = reinstate(session, doc_hash, department_id=department_id)
-        else:
-            write = revoke(session, doc_hash, code, department_id=department_id)
+        write = build()
         return Prepared(write, {"documentHash": hex32(write.facts.record)})
 
     return await submit(
@@ -279,8 +307,8 @@ async def _status_change(
         service,
         scope=caller.actor,
         department_id=caller.department_id,
-        kind=f"certificate.{change}",
-        identity={"documentHash": hex32(doc_hash), "reason": code},
+        kind=kind,
+        identity=identity,
         prepare=prepare,
         model=CertificateOut.model_validate,
     )
@@ -354,22 +382,13 @@ async def revoke_certificate(
     code = int(reason_code(body.reason))
     audit_target(request, hex32(doc_hash))
     session = service.session
-
-    def prepare() -> Prepared:
-        department_for_write(session, caller)
-        write = revoke_leaf(session, doc_hash, proof, code, department_id=caller.department_id)
-        # The answer is the batch root's record: a batched certificate has none of its own.
-        return Prepared(write, {"documentHash": hex32(write.facts.record)})
-
-    return await submit(
+    return await _journal_change(
         request,
+        caller,
         service,
-        scope=caller.actor,
-        department_id=caller.department_id,
-        kind="certificate.revoke-leaf",
-        identity={"documentHash": hex32(doc_hash), "root": hex32(proof.root), "reason": code},
-        prepare=prepare,
-        model=CertificateOut.model_validate,
+        "certificate.revoke-leaf",
+        {"documentHash": hex32(doc_hash), "root": hex32(proof.root), "reason": code},
+        lambda: revoke_leaf(session, doc_hash, proof, code, department_id=caller.department_id),
     )
 
 
