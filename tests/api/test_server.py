@@ -13,7 +13,7 @@ import uvicorn
 
 from api.app import create_app
 from tests.api.support import Prepared, prepare_ledger
-from tests.support.anvil import free_port
+from tests.support.process import free_port
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ import pytest
 
 from ledger.chain.embedded import open_embedded_chain
 from ledger.serving import SERVE_FILE, reader_key
-from tests.support.anvil import AnvilNode, free_port
+from tests.support.anvil import AnvilNode
+from tests.support.process import free_port
 from tests.support.serve import LEDGER, ServeProcess, serving
 from tests.support.service import PreparedService, prepare_service
 

@@ -32,7 +32,6 @@ from tests.integration.conftest import (
     BUSINESS_LICENCE,
     TAX_VIOLATION,
 )
-from tests.support.anvil import free_port
 from tests.support.cli import (
     CITIZEN,
     COMMAND_TIMEOUT,
@@ -50,6 +49,7 @@ from tests.support.cli import (
     succeeded,
     write,
 )
+from tests.support.process import free_port
 
 CITIZEN_X: Final = next(
     number

@@ -26,7 +26,7 @@ from ledger.storage.ipfs import IpfsStore
 from ledger.storage.unixfs import compute_cid
 from ledger.writes.certificates import anchor
 from tests.integration.conftest import BUSINESS_LICENCE, RESIDENCE_CERTIFICATE
-from tests.support.anvil import AnvilNode, free_port
+from tests.support.anvil import AnvilNode
 from tests.support.cli import (
     json_of,
     ledger,
@@ -35,6 +35,7 @@ from tests.support.cli import (
     write,
 )
 from tests.support.ipfs import IpfsNode
+from tests.support.process import free_port
 
 DEPARTMENT: Final = 9
 REGION: Final = 110101

@@ -17,21 +17,19 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from tests.support.process import ChildProcess, NotReady, serving_on_a_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL_ENV = "LEDGER_ANVIL"
@@ -90,24 +88,6 @@ def anvil_available(root: Path = ROOT) -> bool:
     return True
 
 
-def _die_with_parent() -> None:
-    """In the child before exec (Linux): SIGKILL anvil if the test process dies, so a killed
-    pytest run leaves no node behind. Elsewhere a no-op."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 10.0) -> Any:
     """One JSON-RPC call with the standard library (no web3 needed); raises on an RPC error."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
@@ -122,55 +102,22 @@ def rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 10.0
 
 
 @dataclass
-class AnvilNode:
-    """A running anvil process; ``url`` is its HTTP JSON-RPC endpoint."""
+class AnvilNode(ChildProcess):
+    """A running anvil process; ``url`` is its HTTP JSON-RPC endpoint.
 
-    process: subprocess.Popen[bytes]
+    :meth:`stop` sends SIGTERM (SIGKILL after its timeout), on which anvil dumps its ``--state``
+    file; :meth:`kill` is a ``kill -9``: no shutdown hooks, so no final state dump.
+    """
+
     port: int
-    log_path: Path
     state_file: Path | None = None
-    args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL, like ``kill -9``: no shutdown hooks, so no final state dump."""
-        if self.alive():
-            self.process.kill()
-        self._reap()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM (SIGKILL after ``timeout``); anvil then dumps its ``--state`` file on exit."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self._reap()
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
         return rpc(self.url, method, params)
-
-    def _reap(self) -> None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(5)
 
 
 def check_state_file(state_file: Path) -> None:
@@ -190,44 +137,19 @@ def check_state_file(state_file: Path) -> None:
 _LISTENING = "Listening on 127.0.0.1:{port}"
 
 
-def _log_since(path: Path, offset: int) -> str:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _wait_until_ready(node: AnvilNode, timeout: float, log_offset: int, quiet: bool) -> None:
-    """Until this process answers ``eth_chainId``; raise :class:`AnvilError` with the log tail."""
-    deadline = time.monotonic() + timeout
+def _answers(node: AnvilNode, output: str, *, quiet: bool) -> None:
+    """Ready once this process answers ``eth_chainId`` with :data:`CHAIN_ID`."""
+    # Another process may already listen on that port: only trust an answer once this anvil
+    # has logged that it listens (a failed bind would otherwise go unnoticed).
     listening = _LISTENING.format(port=node.port)
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if not node.alive():
-            raise AnvilError(
-                f"anvil exited with code {node.process.returncode} before answering on "
-                f"{node.url}; log tail ({node.log_path}):\n{node.log_tail()}"
-            )
-        # Another process may already listen on that port: only trust an answer once this anvil
-        # has logged that it listens (a failed bind would otherwise go unnoticed).
-        if quiet or listening in _log_since(node.log_path, log_offset):
-            try:
-                chain_id = int(rpc(node.url, "eth_chainId", timeout=2.0), 16)
-            except (OSError, urllib.error.URLError, ValueError, AnvilError) as exc:
-                last_error = exc
-            else:
-                if not node.alive():
-                    continue  # reported at the top of the loop
-                if chain_id != CHAIN_ID:
-                    raise AnvilError(f"anvil on {node.url} answered chain id {chain_id}")
-                return
-        time.sleep(0.05)
-    raise AnvilError(
-        f"anvil did not answer eth_chainId on {node.url} within {timeout:.0f} s "
-        f"(last error: {last_error}); log tail ({node.log_path}):\n{node.log_tail()}"
-    )
+    if not quiet and listening not in output:
+        raise NotReady(f"anvil has not logged {listening!r} yet")
+    try:
+        chain_id = int(rpc(node.url, "eth_chainId", timeout=2.0), 16)
+    except (OSError, urllib.error.URLError, ValueError, AnvilError) as exc:
+        raise NotReady(exc) from exc
+    if chain_id != CHAIN_ID:
+        raise AnvilError(f"anvil on {node.url} answered chain id {chain_id}")
 
 
 @contextlib.contextmanager
@@ -258,17 +180,9 @@ def start_anvil(
     binary = anvil_binary()
     if state_file is not None:
         check_state_file(state_file)
-    own_log = log_path is None
-    attempts = 1 if port is not None else 3
-    for attempt in range(1, attempts + 1):
-        chosen = port if port is not None else free_port()
-        if own_log:
-            handle, name = tempfile.mkstemp(prefix=f"anvil-{chosen}-", suffix=".log")
-            os.close(handle)
-            path = Path(name)
-        else:
-            assert log_path is not None
-            path = log_path
+    quiet = "-q" in extra_args or "--quiet" in extra_args
+
+    def start(chosen: int, path: Path) -> AnvilNode:
         args = [
             str(binary),
             "--host",
@@ -287,41 +201,19 @@ def start_anvil(
             if preserve_historical_states:
                 args.append("--preserve-historical-states")
         args += list(extra_args)
-        log: IO[bytes] = path.open("ab")
-        log_offset = log.tell()
-        try:
-            process = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C in the terminal goes to pytest, not anvil
-                preexec_fn=_die_with_parent,
-            )
-        finally:
-            log.close()
-        node = AnvilNode(process, chosen, path, state_file, args)
-        try:
-            quiet = "-q" in extra_args or "--quiet" in extra_args
-            _wait_until_ready(node, timeout, log_offset, quiet)
-        except AnvilError as exc:
-            node.kill()
-            in_use = "Address already in use" in _log_since(path, log_offset)
-            if in_use and attempt < attempts:
-                if own_log:
-                    path.unlink(missing_ok=True)
-                continue
-            raise exc from None
-        except BaseException:
-            node.kill()
-            raise
-        break
-    try:
+        return AnvilNode.spawn(args, path, port=chosen, state_file=state_file)
+
+    with serving_on_a_port(
+        start,
+        functools.partial(_answers, quiet=quiet),
+        name="anvil",
+        port=port,
+        log_path=log_path,
+        timeout=timeout,
+        error=AnvilError,
+        port_taken="Address already in use",
+    ) as node:
         yield node
-    finally:
-        node.stop()
-        if own_log:
-            node.log_path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":  # manual use: python tests/support/anvil.py [STATE_FILE]

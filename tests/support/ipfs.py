@@ -28,20 +28,17 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from tests.support.anvil import _die_with_parent, _log_since, free_port
+from tests.support.process import ChildProcess, NotReady, serving_on_a_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Overrides the js-ipfs CLI script (``node_modules/ipfs/src/cli.js``).
@@ -125,14 +122,15 @@ def post_rpc(
 
 
 @dataclass
-class IpfsNode:
-    """A running js-ipfs daemon; ``api_multiaddr`` / ``api_url`` address its RPC API."""
+class IpfsNode(ChildProcess):
+    """A running js-ipfs daemon; ``api_multiaddr`` / ``api_url`` address its RPC API.
 
-    process: subprocess.Popen[bytes]
+    :meth:`stop` sends SIGTERM: js-ipfs closes its repo and releases the lock (SIGKILL after
+    its timeout, through :meth:`kill`).
+    """
+
     port: int
     repo_dir: Path
-    log_path: Path
-    args: list[str] = field(default_factory=list)
     #: Seconds from spawning the process to the first answer of ``/api/v0/id``.
     start_seconds: float = 0.0
 
@@ -145,13 +143,6 @@ class IpfsNode:
     def api_url(self) -> str:
         """The same API as an HTTP base URL (commands live under ``/api/v0``)."""
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
 
     def rpc(
         self,
@@ -173,70 +164,30 @@ class IpfsNode:
         """SIGKILL, like ``kill -9``. js-ipfs then leaves ``repo.lock`` behind, which it would
         take for stale only after 20 s; since this process is known dead once reaped, the lock
         is removed (``keep_lock=True`` leaves it, to see what a restart meets)."""
-        if self.alive():
-            self.process.kill()
-        self._reap()
+        super().kill()
         if not keep_lock and not self.alive():
             shutil.rmtree(self.repo_dir / "repo.lock", ignore_errors=True)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM: js-ipfs closes its repo and releases the lock (SIGKILL after ``timeout``)."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._reap()
 
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def _reap(self) -> None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(5)
-
-
-def _wait_until_ready(node: IpfsNode, timeout: float, log_offset: int, started: float) -> None:
-    """Until this daemon has said it is ready and answers ``/api/v0/id``; IpfsError otherwise."""
-    deadline = time.monotonic() + timeout
+def _answers(node: IpfsNode, output: str) -> None:
+    """Ready once this daemon has said it is ready and answers ``/api/v0/id``."""
+    # Only trust an answer once this daemon logged that it listens on the port: another
+    # process may hold it, and a failed bind would otherwise go unnoticed.
+    if "EADDRINUSE" in output:  # js-ipfs logs the failed bind but keeps running, never ready
+        raise IpfsError(
+            f"js-ipfs could not listen on 127.0.0.1:{node.port} (EADDRINUSE); log tail "
+            f"({node.log_path}):\n{node.log_tail()}"
+        )
     ready_lines = (_LISTENING.format(port=node.port), _READY)
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if not node.alive():
-            raise IpfsError(
-                f"js-ipfs exited with code {node.process.returncode} before answering on "
-                f"{node.api_url}; log tail ({node.log_path}):\n{node.log_tail()}"
-            )
-        # Only trust an answer once this daemon logged that it listens on the port: another
-        # process may hold it, and a failed bind would otherwise go unnoticed.
-        log = _log_since(node.log_path, log_offset)
-        if "EADDRINUSE" in log:  # js-ipfs logs the failed bind but keeps running, never ready
-            raise IpfsError(
-                f"js-ipfs could not listen on 127.0.0.1:{node.port} (EADDRINUSE); log tail "
-                f"({node.log_path}):\n{node.log_tail()}"
-            )
-        if all(line in log for line in ready_lines):
-            try:
-                identity = node.rpc("id", timeout=2.0)
-            except (OSError, ValueError) as exc:
-                last_error = exc
-            else:
-                if not node.alive():
-                    continue  # reported at the top of the loop
-                if not isinstance(identity, dict) or "ID" not in identity:
-                    raise IpfsError(f"js-ipfs on {node.api_url} answered /id with {identity!r}")
-                node.start_seconds = time.monotonic() - started
-                return
-        time.sleep(0.05)
-    raise IpfsError(
-        f"js-ipfs did not answer /api/v0/id on {node.api_url} within {timeout:.0f} s "
-        f"(last error: {last_error}); log tail ({node.log_path}):\n{node.log_tail()}"
-    )
+    if not all(line in output for line in ready_lines):
+        raise NotReady(f"js-ipfs has not logged {ready_lines!r} yet")
+    try:
+        identity = node.rpc("id", timeout=2.0)
+    except (OSError, ValueError) as exc:
+        raise NotReady(exc) from exc
+    if not isinstance(identity, dict) or "ID" not in identity:
+        raise IpfsError(f"js-ipfs on {node.api_url} answered /id with {identity!r}")
+    node.start_seconds = time.monotonic() - node.started
 
 
 @contextlib.contextmanager
@@ -264,20 +215,11 @@ def start_ipfs(
     env = {key: value for key, value in os.environ.items() if not key.startswith("IPFS_")}
     env.update({"IPFS_PATH": str(repo_dir), "NO_UPDATE_NOTIFIER": "1"})
     env.pop("DEBUG", None)  # js-ipfs would log every libp2p event
-    own_log = log_path is None
-    attempts = 1 if port is not None else 3
     with tempfile.TemporaryDirectory(prefix="ipfs-config-") as config_dir:
-        for attempt in range(1, attempts + 1):
-            chosen = port if port is not None else free_port()
+
+        def start(chosen: int, path: Path) -> IpfsNode:
             config_file = Path(config_dir) / f"config-{chosen}.json"
             config_file.write_text(json.dumps(node_config(chosen)), encoding="utf-8")
-            if own_log:
-                handle, name = tempfile.mkstemp(prefix=f"jsipfs-{chosen}-", suffix=".log")
-                os.close(handle)
-                path = Path(name)
-            else:
-                assert log_path is not None
-                path = log_path
             args = [
                 node_bin,
                 "--require",
@@ -289,43 +231,19 @@ def start_ipfs(
                 "--init-config",
                 str(config_file),
             ]
-            log: IO[bytes] = path.open("ab")
-            log_offset = log.tell()
-            started = time.monotonic()
-            try:
-                process = subprocess.Popen(
-                    args,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    cwd=ROOT,
-                    start_new_session=True,  # a Ctrl-C in the terminal goes to pytest only
-                    preexec_fn=_die_with_parent,
-                )
-            finally:
-                log.close()
-            node = IpfsNode(process, chosen, repo_dir, path, args)
-            try:
-                _wait_until_ready(node, timeout, log_offset, started)
-            except IpfsError as exc:
-                node.kill()
-                in_use = "EADDRINUSE" in _log_since(path, log_offset)
-                if in_use and attempt < attempts:
-                    if own_log:
-                        path.unlink(missing_ok=True)
-                    continue
-                raise exc from None
-            except BaseException:
-                node.kill()
-                raise
-            break
-    try:
-        yield node
-    finally:
-        node.stop()
-        if own_log:
-            node.log_path.unlink(missing_ok=True)
+            return IpfsNode.spawn(args, path, env=env, cwd=ROOT, port=chosen, repo_dir=repo_dir)
+
+        with serving_on_a_port(
+            start,
+            _answers,
+            name="js-ipfs",
+            port=port,
+            log_path=log_path,
+            timeout=timeout,
+            error=IpfsError,
+            port_taken="EADDRINUSE",
+        ) as node:
+            yield node
 
 
 if __name__ == "__main__":  # manual use: python tests/support/ipfs.py REPO_DIR

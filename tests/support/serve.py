@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Final
 
 import httpx
 
-from tests.support.anvil import free_port
+from tests.support.process import ChildProcess, NotReady, free_port, wait_until_ready
 
 __all__ = ["LEDGER", "ServeProcess", "ServerDidNotStartError", "serving"]
 
@@ -39,7 +37,8 @@ class ServeProcess:
     rpc_url: str | None = None
     environment: dict[str, str] = field(default_factory=lambda: {"LEDGER_RATE_LIMIT": "0"})
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
+    #: The process of the latest start (``None`` before the first).
+    child: ChildProcess | None = None
     starts: int = 0
 
     @property
@@ -47,9 +46,12 @@ class ServeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return None if self.child is None else self.child.process
+
+    @property
     def pid(self) -> int:
-        assert self.process is not None, "the server was not started"
-        return self.process.pid
+        return self._started().pid
 
     def start(self, timeout: float = 120) -> None:
         """Start the server and return once ``/v1/health`` answers 200."""
@@ -57,46 +59,43 @@ class ServeProcess:
         env.pop("LEDGER_DATA_DIR", None)
         if self.rpc_url:
             env["LEDGER_RPC_URL"] = self.rpc_url
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [str(LEDGER), "--data-dir", str(self.data_dir), "serve", "--port", str(self.port)],
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        # Not in a session of its own (unlike anvil and js-ipfs): a Ctrl-C reaches it too.
+        self.child = ChildProcess.spawn(
+            [str(LEDGER), "--data-dir", str(self.data_dir), "serve", "--port", str(self.port)],
+            self.log,
+            env=env,
+            own_session=False,
+        )
         self.starts += 1
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise ServerDidNotStartError(f"the server exited:\n{self._log_tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ServerDidNotStartError(
-                    f"the server did not answer in {timeout:.0f} s:\n{self._log_tail()}"
-                )
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/v1/health", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
+        wait_until_ready(
+            self.child,
+            self._healthy,
+            what=f"`ledger serve` on {self.url}",
+            timeout=timeout,
+            error=ServerDidNotStartError,
+            interval=0.1,
+        )
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to finish anything."""
-        assert self.process is not None, "the server was not started"
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
+        self._started().kill()
 
     def stop(self, timeout: float = 60) -> None:
         """SIGTERM, and SIGKILL if it has not stopped within ``timeout`` seconds."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.child is not None:
+            self.child.stop(timeout)
 
-    def _log_tail(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+    def _started(self) -> ChildProcess:
+        assert self.child is not None, "the server was not started"
+        return self.child
+
+    def _healthy(self, output: str) -> None:
+        try:
+            status = httpx.get(f"{self.url}/v1/health", timeout=2).status_code
+        except httpx.TransportError as exc:
+            raise NotReady(exc) from exc
+        if status != 200:
+            raise NotReady(f"/v1/health answered {status}")
 
 
 @contextlib.contextmanager

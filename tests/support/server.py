@@ -12,7 +12,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from api.app import server_config
 from ledger.config import Settings
-from tests.support.anvil import free_port
+from tests.support.process import free_port
 
 
 @contextmanager
