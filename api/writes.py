@@ -1,6 +1,7 @@
 """Journaled writes (ADR 0012): ``Idempotency-Key``, ``Prefer: wait=N`` / ``respond-async``,
-and the answer of an operation; the framework every journaled route calls (:func:`submit`), kept
-apart from the routes so that they only route. ``GET /v1/operations/{operationId}`` is in
+and the answer of an operation; the framework every journaled route calls (:func:`submit`, or
+:func:`submit_for_department` for a department's own write), kept apart from the routes so
+that they only route. ``GET /v1/operations/{operationId}`` is in
 :mod:`api.routes.operations`.
 
 A journaled write is answered once its operation is in the journal: with the final answer (201
@@ -21,8 +22,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.deps import department_for_write
 from api.problems import ProblemError, status_of_error
 from api.schemas import OperationErrorOut, OperationOut
+from api.security import DepartmentCaller
 from api.service import Service
 from api.views import hex32
 from ledger.config import Settings
@@ -222,6 +225,40 @@ async def submit(
     body = model(result)
     headers = {"Location": location(result)} if location is not None else None
     return JSONResponse(body.model_dump(mode="json", by_alias=True), status, headers=headers)
+
+
+async def submit_for_department(
+    request: Request,
+    service: Service,
+    caller: DepartmentCaller,
+    *,
+    kind: str,
+    identity: dict[str, Any],
+    prepare: Callable[[], Prepared],
+    model: Callable[[dict[str, Any]], BaseModel],
+    status: int = 200,
+    location: Callable[[dict[str, Any]], str] | None = None,
+) -> JSONResponse:
+    """:func:`submit` for a department's own write: under its scope and backlog, and refused
+    (403) while governance has it suspended, before ``prepare`` runs."""
+    session = service.session
+
+    def checked() -> Prepared:
+        department_for_write(session, caller)
+        return prepare()
+
+    return await submit(
+        request,
+        service,
+        scope=caller.actor,
+        department_id=caller.department_id,
+        kind=kind,
+        identity=identity,
+        prepare=checked,
+        model=model,
+        status=status,
+        location=location,
+    )
 
 
 def operation_out(operation: Operation) -> OperationOut:

@@ -16,7 +16,6 @@ from api.deps import (
     audit_note,
     audit_target,
     audited,
-    department_for_write,
 )
 from api.problems import problem_responses
 from api.schemas import (
@@ -29,7 +28,7 @@ from api.schemas import (
 )
 from api.service import Service
 from api.views import hex32
-from api.writes import JOURNALED, Prepared, finisher, submit
+from api.writes import JOURNALED, Prepared, finisher, submit_for_department
 from ledger.catalogue import ScopeKind, certificate_type, scope_name
 from ledger.contracts import LicenceBundlesClient
 from ledger.errors import LicenceBundlesUnknownBundle
@@ -99,7 +98,6 @@ async def open_bundle(
         note.subject_ref = reference
 
     def prepare() -> Prepared:
-        department_for_write(session, caller)
         write = bundle_writes.open_bundle(
             session, caller.department_id, body.enterprise, deadline, parts
         )
@@ -108,11 +106,10 @@ async def open_bundle(
             note.target = bundle_id
         return Prepared(write, {"bundleId": bundle_id})
 
-    return await submit(
+    return await submit_for_department(
         request,
         service,
-        scope=caller.actor,
-        department_id=caller.department_id,
+        caller,
         kind="bundle.open",
         identity={
             "enterpriseRef": reference.hex(),
@@ -166,15 +163,13 @@ async def file_part(
     session = service.session
 
     def prepare() -> Prepared:
-        department_for_write(session, caller)
         write = bundle_writes.file_part(session, caller.department_id, digest, index, doc_hash)
         return Prepared(write, {"bundleId": hex32(write.facts.bundle_id)})
 
-    return await submit(
+    return await submit_for_department(
         request,
         service,
-        scope=caller.actor,
-        department_id=caller.department_id,
+        caller,
         kind="bundle.file",
         identity={"bundleId": hex32(digest), "index": index, "documentHash": hex32(doc_hash)},
         prepare=prepare,

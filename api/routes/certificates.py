@@ -50,7 +50,7 @@ from api.writes import (
     idempotency_key,
     preferred_wait,
     run_operation,
-    submit,
+    submit_for_department,
 )
 from ledger.catalogue import CertificateType, certificate_type, reason_code
 from ledger.contracts import CertificateRecord, CertificateRegistryClient, Department
@@ -295,18 +295,15 @@ async def _journal_change(
     """Journal a change of a certificate's status that ``build`` prepares, by the calling
     department (refused while governance has it suspended); the answer is the changed record
     (for a batched certificate, its batch root's: it has none of its own)."""
-    session = service.session
 
     def prepare() -> Prepared:
-        department_for_write(session, caller)
         write = build()
         return Prepared(write, {"documentHash": hex32(write.facts.record)})
 
-    return await submit(
+    return await submit_for_department(
         request,
         service,
-        scope=caller.actor,
-        department_id=caller.department_id,
+        caller,
         kind=kind,
         identity=identity,
         prepare=prepare,

@@ -41,7 +41,7 @@ from api.schemas import (
 from api.security import DepartmentCaller
 from api.service import Service
 from api.views import credit_event_out, hex32
-from api.writes import JOURNALED, Prepared, finisher, submit
+from api.writes import JOURNALED, Prepared, finisher, submit, submit_for_department
 from ledger.catalogue import CREDIT_CATEGORIES, SECONDS_PER_DAY, ScopeKind, credit_category
 from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
 from ledger.errors import CreditLedgerUnknownEvent, UnknownKeyError
@@ -107,7 +107,6 @@ async def record_event(
     audit_target(request, hex32(event_id))
 
     def prepare() -> Prepared:
-        department_for_write(session, caller)
         write = writes.record(
             session,
             subject,
@@ -120,11 +119,10 @@ async def record_event(
         )
         return Prepared(write, {"eventId": hex32(write.facts.event_id)})
 
-    return await submit(
+    return await submit_for_department(
         request,
         service,
-        scope=caller.actor,
-        department_id=caller.department_id,
+        caller,
         kind="credit.record",
         identity={
             "subjectRef": subject.hex(),
