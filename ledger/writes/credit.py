@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from ledger.authorization import authorize_event_change, require_accreditation
 from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
@@ -19,15 +19,19 @@ from ledger.errors import ConflictError, NotAuthorizedError
 from ledger.writes.prepared import GOVERNANCE, PreparedWrite, Signer
 
 if TYPE_CHECKING:
+    from web3.contract.contract import ContractFunction
+
     from ledger.session import LedgerSession
 
 __all__ = [
     "Amended",
     "DisclosureSet",
+    "EventTerms",
     "Recorded",
     "amend",
     "dispute",
     "record",
+    "recording",
     "resolve",
     "set_disclosure_period",
 ]
@@ -78,18 +82,25 @@ def record(
     (and, optionally, the CID of a stored copy): nothing personal goes on chain.
     """
     require_accreditation(session.registry(), department_id, category, 0)
-    credit = session.credit()
-    function = credit.record(
-        subject_ref,
-        category,
-        polarity,
-        severity,
-        occurred_at,
-        evidence_hash,
-        evidence_cid=evidence_cid,
-    )
+    terms = (subject_ref, category, polarity, severity, occurred_at, evidence_hash)
+    function, recorded = recording(session.credit(), *terms, evidence_cid=evidence_cid)
+    return PreparedWrite(function, Signer.department(department_id), recorded)
+
+
+#: A credit event's terms, in the order :meth:`CreditLedgerClient.record` takes them: subject
+#: reference, category, polarity, severity, time of occurrence, evidence hash.
+EventTerms: TypeAlias = tuple[bytes, int, Polarity, int, datetime, bytes]
+
+
+def recording(
+    credit: CreditLedgerClient, *terms: *EventTerms, evidence_cid: bytes | None = None
+) -> tuple[ContractFunction, Recorded]:
+    """The call that records an event of ``terms`` and what it will report (the id the contract
+    derives from them), as the contract alone judges it: :func:`record` is this after the
+    ledger's own check, and a test that means to see the contract refuse sends it alone."""
+    subject_ref, category, _, _, occurred_at, evidence_hash = terms
     event_id = CreditLedgerClient.event_id(subject_ref, category, occurred_at, evidence_hash)
-    return PreparedWrite(function, Signer.department(department_id), Recorded(event_id))
+    return credit.record(*terms, evidence_cid=evidence_cid), Recorded(event_id)
 
 
 def amend(

@@ -1,6 +1,7 @@
 """Credit events as plain values, for the unit tests of the score and the disclosure rule
 (ledger/score.py): no chain, every field chosen by the test; and :func:`record_event`, how a
-test that needs events on chain records one through the client, with no use case's checks."""
+test that needs events on chain records one as the contract alone judges it, with no use
+case's checks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from web3.types import TxReceipt
 from ledger.catalogue import credit_category
 from ledger.chain.transactions import TransactionSender
 from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
+from ledger.writes.credit import EventTerms, recording
 
 #: A negative category and a positive one (``tax-violation``, ``commendation``).
 TAX: Final = credit_category("tax-violation").code
@@ -50,26 +52,11 @@ def credit_event(
 def record_event(
     sender: TransactionSender,
     credit: CreditLedgerClient,
-    subject_ref: bytes,
-    category: int,
-    polarity: Polarity,
-    severity: int,
-    occurred_at: datetime,
-    evidence_hash: bytes,
-    *,
+    *terms: *EventTerms,
     evidence_cid: bytes | None = None,
 ) -> tuple[bytes, TxReceipt]:
-    """Send the call that records an event, signed by ``sender``: the event's id and the
-    receipt. The contract alone decides (use :func:`ledger.writes.credit.record` for the
-    ledger's own checks)."""
-    function = credit.record(
-        subject_ref,
-        category,
-        polarity,
-        severity,
-        occurred_at,
-        evidence_hash,
-        evidence_cid=evidence_cid,
-    )
-    receipt = sender.transact(function)
-    return CreditLedgerClient.event_id(subject_ref, category, occurred_at, evidence_hash), receipt
+    """Send the call that records an event of ``terms``, signed by ``sender``: the event's id and
+    the receipt. The contract alone decides (:func:`ledger.writes.credit.recording`; use
+    :func:`ledger.writes.credit.record` for the ledger's own checks)."""
+    function, recorded = recording(credit, *terms, evidence_cid=evidence_cid)
+    return recorded.event_id, sender.transact(function)
