@@ -179,12 +179,11 @@ class Settings(BaseSettings):
 
     def pepper_bytes(self) -> bytes:
         """The validated pepper; ConfigurationError when missing or a placeholder."""
-        raw = self.pepper.get_secret_value() if self.pepper else self._local_secret("pepper")
-        if raw is None:
-            raise ConfigurationError(
-                "no subject-reference pepper: set LEDGER_PEPPER (64+ hex digits) "
-                "or run `ledger init`"
-            )
+        raw = self._secret(
+            self.pepper,
+            "pepper",
+            "no subject-reference pepper: set LEDGER_PEPPER (64+ hex digits) or run `ledger init`",
+        )
         try:
             pepper = bytes.fromhex(raw.removeprefix("0x"))
         except ValueError:
@@ -194,28 +193,22 @@ class Settings(BaseSettings):
 
     def keystore_password_text(self) -> str:
         """The keystore password; raises :class:`ConfigurationError` when missing or too short."""
-        if self.keystore_password:
-            raw: str | None = self.keystore_password.get_secret_value()
-        else:
-            raw = self._local_secret("keystore_password")
-        if raw is None:
-            raise ConfigurationError(
-                "no keystore password: set LEDGER_KEYSTORE_PASSWORD or run `ledger init`"
-            )
+        raw = self._secret(
+            self.keystore_password,
+            "keystore_password",
+            "no keystore password: set LEDGER_KEYSTORE_PASSWORD or run `ledger init`",
+        )
         if len(raw) < 16:
             raise ConfigurationError("the keystore password must have at least 16 characters")
         return raw
 
     def master_key_bytes(self) -> bytes:
         """The validated document master key; ConfigurationError when missing or a placeholder."""
-        if self.master_key:
-            raw: str | None = self.master_key.get_secret_value()
-        else:
-            raw = self._local_secret("master_key")
-        if raw is None:
-            raise ConfigurationError(
-                "no document master key: set LEDGER_MASTER_KEY (64 hex digits) or run `ledger init`"
-            )
+        raw = self._secret(
+            self.master_key,
+            "master_key",
+            "no document master key: set LEDGER_MASTER_KEY (64 hex digits) or run `ledger init`",
+        )
         try:
             key = bytes.fromhex(raw.removeprefix("0x"))
         except ValueError:
@@ -274,6 +267,15 @@ class Settings(BaseSettings):
         clear unless their type is in ``encrypt_types``: the type list only widens encryption.
         """
         return holder.natural_person or kind.personal or kind.name in self.encrypt_types
+
+    def _secret(self, given: SecretStr | None, name: str, missing: str) -> str:
+        """A secret: ``given`` (by the environment) when set, else what ``ledger init`` kept as
+        ``name`` in the data directory's secrets file; ConfigurationError saying ``missing`` when
+        neither has it."""
+        raw = given.get_secret_value() if given else self._local_secret(name)
+        if raw is None:
+            raise ConfigurationError(missing)
+        return raw
 
     def _local_secret(self, name: str) -> str | None:
         path = self.data_dir / SECRETS_FILE
