@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NotRequired, TypedDict, Unpack
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -187,18 +187,27 @@ async def run_operation(
     return await service.await_operation(operation.op_id, wait)
 
 
+class Answering(TypedDict):
+    """What a journaled write is and how it is answered, besides who writes it and its
+    ``prepare`` (see :func:`submit`)."""
+
+    kind: str
+    identity: dict[str, Any]
+    model: Callable[[dict[str, Any]], BaseModel]
+    #: The status of the answer once confirmed (200 unless given).
+    status: NotRequired[int]
+    #: The ``Location`` of the answer once confirmed, from its result.
+    location: NotRequired[Callable[[dict[str, Any]], str]]
+
+
 async def submit(
     request: Request,
     service: Service,
     *,
     scope: str,
     department_id: int | None,
-    kind: str,
-    identity: dict[str, Any],
     prepare: Callable[[], Prepared],
-    model: Callable[[dict[str, Any]], BaseModel],
-    status: int = 200,
-    location: Callable[[dict[str, Any]], str] | None = None,
+    **answering: Unpack[Answering],
 ) -> JSONResponse:
     """Journal a write and answer it (ADR 0012).
 
@@ -209,20 +218,22 @@ async def submit(
     :func:`finisher` (e.g. the record after a status change); the first answer is kept in the
     journal, and a retry with the key gets it again.
     """
+    model, status = answering["model"], answering.get("status", 200)
     final = await run_operation(
         service,
         key=idempotency_key(request),
         wait=preferred_wait(request, service.settings),
         scope=scope,
         department_id=department_id,
-        kind=kind,
-        identity=identity,
+        kind=answering["kind"],
+        identity=answering["identity"],
         prepare=prepare,
     )
     if final.state != "confirmed":
         return answer(final, status=status, model=model)
     result = await service.read(lambda: confirmed_result(service, final))
     body = model(result)
+    location = answering.get("location")
     headers = {"Location": location(result)} if location is not None else None
     return JSONResponse(body.model_dump(mode="json", by_alias=True), status, headers=headers)
 
@@ -232,12 +243,8 @@ async def submit_for_department(
     service: Service,
     caller: DepartmentCaller,
     *,
-    kind: str,
-    identity: dict[str, Any],
     prepare: Callable[[], Prepared],
-    model: Callable[[dict[str, Any]], BaseModel],
-    status: int = 200,
-    location: Callable[[dict[str, Any]], str] | None = None,
+    **answering: Unpack[Answering],
 ) -> JSONResponse:
     """:func:`submit` for a department's own write: under its scope and backlog, and refused
     (403) while governance has it suspended, before ``prepare`` runs."""
@@ -252,12 +259,8 @@ async def submit_for_department(
         service,
         scope=caller.actor,
         department_id=caller.department_id,
-        kind=kind,
-        identity=identity,
         prepare=checked,
-        model=model,
-        status=status,
-        location=location,
+        **answering,
     )
 
 
