@@ -179,15 +179,11 @@ class Settings(BaseSettings):
 
     def pepper_bytes(self) -> bytes:
         """The validated pepper; ConfigurationError when missing or a placeholder."""
-        raw = self._secret(
+        pepper = self._hex_secret(
             self.pepper,
             "pepper",
             "no subject-reference pepper: set LEDGER_PEPPER (64+ hex digits) or run `ledger init`",
         )
-        try:
-            pepper = bytes.fromhex(raw.removeprefix("0x"))
-        except ValueError:
-            raise ConfigurationError("LEDGER_PEPPER must be hex-encoded") from None
         validate_pepper(pepper)
         return pepper
 
@@ -204,15 +200,11 @@ class Settings(BaseSettings):
 
     def master_key_bytes(self) -> bytes:
         """The validated document master key; ConfigurationError when missing or a placeholder."""
-        raw = self._secret(
+        key = self._hex_secret(
             self.master_key,
             "master_key",
             "no document master key: set LEDGER_MASTER_KEY (64 hex digits) or run `ledger init`",
         )
-        try:
-            key = bytes.fromhex(raw.removeprefix("0x"))
-        except ValueError:
-            raise ConfigurationError("LEDGER_MASTER_KEY must be hex-encoded") from None
         if len(key) != MASTER_KEY_BYTES:
             raise ConfigurationError(
                 f"LEDGER_MASTER_KEY must be {MASTER_KEY_BYTES} bytes ({2 * MASTER_KEY_BYTES} hex "
@@ -276,6 +268,15 @@ class Settings(BaseSettings):
         if raw is None:
             raise ConfigurationError(missing)
         return raw
+
+    def _hex_secret(self, given: SecretStr | None, name: str, missing: str) -> bytes:
+        """A secret key as :meth:`_secret` finds it, in hex (``0x`` optional); ConfigurationError
+        naming its variable (``LEDGER_`` and ``name``) when it is not hex."""
+        raw = self._secret(given, name, missing)
+        try:
+            return bytes.fromhex(raw.removeprefix("0x"))
+        except ValueError:
+            raise ConfigurationError(f"LEDGER_{name.upper()} must be hex-encoded") from None
 
     def _local_secret(self, name: str) -> str | None:
         path = self.data_dir / SECRETS_FILE
