@@ -32,6 +32,7 @@ from api.routes import (
     me,
     operations,
     rpc,
+    services,
     verify,
 )
 from api.service import Service
@@ -120,6 +121,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     for module in (
         health,
         catalogue,
+        services,
         verify,
         departments,
         batches,

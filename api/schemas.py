@@ -66,6 +66,9 @@ __all__ = [
     "RevokeIn",
     "ScopeName",
     "ScoreOut",
+    "ServiceListOut",
+    "ServiceOut",
+    "ServiceTypeOut",
     "SubjectIn",
     "TokenOut",
     "VerificationOut",
@@ -190,6 +193,36 @@ class CatalogueOut(_Camel):
     certificate_types: list[CertificateTypeOut]
     credit_categories: list[CreditCategoryOut]
     reasons: list[str]
+
+
+class ServiceTypeOut(_Camel):
+    """A certificate type a service names, with its titles so a page needs no second request."""
+
+    type: str
+    title_zh: str
+    title_en: str
+
+
+class ServiceOut(_Camel):
+    """One service of the service catalogue (ledger/data/services.toml)."""
+
+    code: str
+    title_zh: str
+    title_en: str
+    summary_zh: str
+    summary_en: str
+    subject_kinds: list[Literal["citizen", "enterprise"]]
+    requires: list[ServiceTypeOut]
+    accepts: list[ServiceTypeOut]
+    #: Joint licensing (多证联办) only: the types filed together as one bundle.
+    bundle_parts: list[ServiceTypeOut] | None
+
+
+class ServiceListOut(_Camel):
+    """The service catalogue: its version (a date) and every service, in its order."""
+
+    version: str
+    services: list[ServiceOut]
 
 
 class WhoAmIOut(_Camel):

@@ -131,6 +131,17 @@ CERTIFICATE_TYPES: Final[tuple[CertificateType, ...]] = (
         "Social insurance payment record",
         personal=True,
     ),
+    # 11-13: what the service catalogue's (ledger/data/services.toml) windows ask for that the
+    # first ten did not name.
+    _cert(11, "identity-card", "居民身份证", "Resident identity card", personal=True),
+    _cert(12, "household-register", "居民户口簿", "Household register", personal=True),
+    _cert(
+        13,
+        "real-estate-certificate",
+        "不动产权证书",
+        "Real estate title certificate",
+        personal=True,
+    ),
 )
 
 CREDIT_CATEGORIES: Final[tuple[CreditCategory, ...]] = (

@@ -185,6 +185,16 @@ class BundleHolderMismatchError(ConflictError):
     code = "bundle_holder_mismatch"
 
 
+class UnknownServiceError(NotFoundError):
+    """No service in the service catalogue (ledger/data/services.toml) has that code.
+
+    Its own code, not ``not_found``, so a page or script can tell a mistyped or retired service
+    code from a record the chain lacks.
+    """
+
+    code = "unknown_service"
+
+
 class ContractError(LedgerError):
     """A custom error reverted by one of the ledger contracts, decoded from its ABI.
 

@@ -18,6 +18,8 @@ DOCUMENTED_OPERATIONS: Final = {
     ("get", "/v1/health"),
     ("get", "/v1/ready"),
     ("get", "/v1/catalogue"),
+    ("get", "/v1/services"),
+    ("get", "/v1/services/{code}"),
     ("post", "/v1/verify"),
     ("post", "/v1/certificates/batches"),
     ("get", "/v1/certificates/batches/{job_id}"),
