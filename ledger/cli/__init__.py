@@ -18,6 +18,7 @@ from ledger.cli import (  # noqa: F401  (each attaches its commands to the group
     credit,
     departments,
     documents,
+    services,
     setup,
     tokens,
     verify,

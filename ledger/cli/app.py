@@ -70,7 +70,7 @@ Exit status:
   0  success
   1  any other failure
   2  invalid input (identifier, document, CID, option)
-  3  not found (department, certificate, stored document)
+  3  not found (department, certificate, stored document, service)
   4  not authorized
   5  duplicate or conflicting record
   6  chain node or document store (IPFS node) unreachable: retry
