@@ -1,5 +1,5 @@
-"""The web pages: verification (``/``), citizens and enterprises (``/citizen``), departments
-(``/console``), and their assets under ``/static``.
+"""The web pages: verification (``/``), the service guide (``/services``), citizens and
+enterprises (``/citizen``), departments (``/console``), and their assets under ``/static``.
 
 The pages are static HTML assembled once at import from ``pages/layout.html`` and one fragment per
 page; everything they show comes from the public API through the scripts in ``static/``. No
@@ -57,6 +57,7 @@ def _assemble(page: str, script: str, title_key: str) -> str:
 
 
 _VERIFY_PAGE: Final = _assemble("verify", "verify.js", "verify.pageTitle")
+_SERVICES_PAGE: Final = _assemble("services", "services.js", "services.pageTitle")
 _CITIZEN_PAGE: Final = _assemble("citizen", "citizen.js", "citizen.pageTitle")
 _CONSOLE_PAGE: Final = _assemble("console", "console.js", "console.pageTitle")
 
@@ -71,6 +72,12 @@ def _page(html: str) -> HTMLResponse:
 def verification_page() -> HTMLResponse:
     """Verify a presented file or a document hash."""
     return _page(_VERIFY_PAGE)
+
+
+@router.api_route("/services", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def services_page() -> HTMLResponse:
+    """The service guide (办事指南): each government service and the e-certificates it checks."""
+    return _page(_SERVICES_PAGE)
 
 
 @router.api_route("/citizen", methods=["GET", "HEAD"], response_class=HTMLResponse)

@@ -11,10 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from api.docs import ASSETS_URL
-from ledger.config import Settings
-from ledger.session import LedgerSession
 from tests.e2e.browser import open_page, screenshot
-from tests.support.server import running_server
+from tests.support.server import running_new_ledger
 
 #: The service under test; any other host is "the internet", which the test takes away.
 LOCAL = re.compile(r"^https?://(127\.0\.0\.1|localhost)(:\d+)?/")
@@ -22,10 +20,7 @@ LOCAL = re.compile(r"^https?://(127\.0\.0\.1|localhost)(:\d+)?/")
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("docs") / "data")
-    session, _ = LedgerSession.initialize(settings)
-    session.close()
-    with running_server(settings) as url:
+    with running_new_ledger(tmp_path_factory.mktemp("docs")) as url:
         yield url
 
 

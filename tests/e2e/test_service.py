@@ -150,7 +150,7 @@ def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
             assert report["verdict"] == ("VALID" if bundle["complete"] else "INVALID")
             failed = [c["name"] for c in report["checks"] if c["outcome"] == "failed"]
             assert failed == ([] if bundle["complete"] else ["bundle.parts"])
-        for page in ("/", "/citizen", "/console"):
+        for page in ("/", "/services", "/citizen", "/console"):
             response = http.get(page)
             assert response.status_code == 200, page
             assert "text/html" in response.headers["content-type"]

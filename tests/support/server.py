@@ -6,12 +6,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from api.app import server_config
 from ledger.config import Settings
+from ledger.session import LedgerSession
 from tests.support.process import free_port
 
 
@@ -38,3 +40,20 @@ def running_server(settings: Settings, *, startup_timeout: float = 60) -> Iterat
         instance.should_exit = True
         thread.join(timeout=30)
         assert not thread.is_alive(), "uvicorn did not stop"
+
+
+def new_ledger(directory: Path) -> Settings:
+    """The settings of a ledger just initialized in ``directory/data`` (deployed, no department,
+    no record): enough for the pages and routes that read only what the service ships
+    (documentation, catalogues)."""
+    settings = Settings(data_dir=directory / "data")
+    session, _ = LedgerSession.initialize(settings)
+    session.close()
+    return settings
+
+
+@contextmanager
+def running_new_ledger(directory: Path) -> Iterator[str]:
+    """Serve :func:`new_ledger` in ``directory``; yields the base URL."""
+    with running_server(new_ledger(directory)) as url:
+        yield url

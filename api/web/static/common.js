@@ -1,4 +1,4 @@
-// Shared by the three pages: the API client, problem+json errors, the header and language switch,
+// Shared by the pages: the API client, problem+json errors, the header and language switch,
 // the catalogue, and small DOM and formatting helpers. No markup is ever built from strings: all
 // text goes in through textContent, so nothing the API or the user sends can become HTML.
 
