@@ -31,6 +31,7 @@ from ledger.errors import (
     NotAuthorizedError,
     NotDeployedError,
     NotFoundError,
+    TooManyAttemptsError,
     UnknownKeyError,
     ValidationError,
     error_class,
@@ -62,6 +63,7 @@ _INTENTS: Final[tuple[tuple[type[LedgerError], int], ...]] = (
     (InsufficientFundsError, 503),
     (TokenRejectedError, 401),
     (BacklogFullError, 429),
+    (TooManyAttemptsError, 429),
     (UnknownKeyError, 409),
     (NotAuthorizedError, 403),
     (NotFoundError, 404),
@@ -216,7 +218,7 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
         _log.error("unhandled ledger error %s", type(exc).__name__, exc_info=exc)
         return problem_response(request, 500, "internal_error", "internal server error")
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-    if isinstance(exc, BacklogFullError):
+    if isinstance(exc, BacklogFullError | TooManyAttemptsError):
         headers = {"Retry-After": str(exc.retry_after)}
     # Ledger messages never carry personal data (ledger/errors.py), so they are shown as is.
     return problem_response(request, status, exc.code, str(exc), headers=headers)

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     max_unfinished: Annotated[int, Field(ge=0, le=1_000_000)] = 100
     #: Seconds a sent transaction may stay pending before it is replaced with a higher fee.
     stuck_after: Annotated[float, Field(gt=0, le=86_400)] = 60.0
+    #: Minutes a consent code (``POST /v1/me/consents``) stays valid unless its subject asks for
+    #: fewer: long enough to queue at a window, short enough that a lost code soon means nothing.
+    consent_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.
     oidc_issuer: str | None = None
     #: Audience (``aud``) the tokens must name.

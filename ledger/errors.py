@@ -195,6 +195,88 @@ class UnknownServiceError(NotFoundError):
     code = "unknown_service"
 
 
+# Consent (ledger/service/consents.py): each refusal its own code, so a page can say which.
+
+
+class ServiceNotForSubjectError(ValidationError):
+    """The service does not serve this kind of subject (an enterprise-only service asked for by a
+    citizen, say)."""
+
+    code = "service_not_for_subject"
+
+
+class ConsentDepartmentSuspendedError(ConflictError):
+    """The department a consent would name is suspended by governance: it may receive none."""
+
+    code = "department_suspended"
+
+
+class ConsentNotFoundError(NotFoundError):
+    """The subject has no consent with that id (another subject's consent is not theirs)."""
+
+    code = "consent_not_found"
+
+
+class ConsentNotActiveError(ConflictError):
+    """The consent is revoked, used or expired already: there is nothing left to revoke."""
+
+    code = "consent_not_active"
+
+
+class ConsentRefusedError(NotAuthorizedError):
+    """A window's redemption of a consent code is refused (403); the subclass says why."""
+
+    code = "consent_refused"
+
+
+class ConsentCodeUnknownError(ConsentRefusedError):
+    """No live or past consent has that code (or the text is not a code at all).
+
+    The same code as :class:`ConsentNotFoundError`, at the window's 403: the window learns
+    nothing more about a wrong code than that it is wrong.
+    """
+
+    code = "consent_not_found"
+
+
+class ConsentExpiredError(ConsentRefusedError):
+    """The consent's time is over."""
+
+    code = "consent_expired"
+
+
+class ConsentRevokedError(ConsentRefusedError):
+    """The subject revoked the consent."""
+
+    code = "consent_revoked"
+
+
+class ConsentUsedError(ConsentRefusedError):
+    """A single-use consent was redeemed already."""
+
+    code = "consent_used"
+
+
+class ConsentOtherDepartmentError(ConsentRefusedError):
+    """The consent names another department than the window's."""
+
+    code = "consent_other_department"
+
+
+class TooManyAttemptsError(LedgerError):
+    """The department made too many failed redemptions lately; it may try again after
+    ``retry_after`` seconds (the API answers 429)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, limit: int, window: int, retry_after: int) -> None:
+        super().__init__(
+            f"this department made {limit} failed consent redemptions in {window // 60} "
+            "minutes; try again later"
+        )
+        self.retry_after = retry_after
+
+
 class ContractError(LedgerError):
     """A custom error reverted by one of the ledger contracts, decoded from its ABI.
 

@@ -23,7 +23,9 @@ from ledger.locks import SharedProcessLock
 __all__ = ["ServiceDatabase", "ServiceDatabaseError", "lock_service_database", "service_lock_path"]
 
 #: 2: batch jobs keep no file names (ADR 0016); a version-1 ledger would fail writing them.
-_SCHEMA_VERSION: Final = 2
+#: 3: consents and the windows' failed redemptions (ledger/service/consents.py); a version-2
+#: ledger would not know them.
+_SCHEMA_VERSION: Final = 3
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS tokens (
         token_id TEXT PRIMARY KEY,
@@ -115,6 +117,29 @@ _SCHEMA: Final = (
         ON operations (state, created_at) WHERE state IN ('accepted', 'sent')""",
     """CREATE UNIQUE INDEX IF NOT EXISTS operations_by_nonce
         ON operations (signer, nonce) WHERE nonce IS NOT NULL""",
+    # A consent keeps the subject's reference, never its identifier, and the code's keyed
+    # digest, never the code (ADR 0025).
+    """CREATE TABLE IF NOT EXISTS consents (
+        consent_id TEXT PRIMARY KEY,
+        code_digest BLOB NOT NULL UNIQUE,
+        subject_ref BLOB NOT NULL,
+        subject_kind TEXT NOT NULL CHECK (subject_kind IN ('citizen', 'enterprise')),
+        service TEXT NOT NULL,
+        department_id INTEGER NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('single', 'visit')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        uses INTEGER NOT NULL DEFAULT 0,
+        last_used_at INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS consents_by_subject ON consents (subject_ref, created_at)",
+    """CREATE TABLE IF NOT EXISTS consent_attempts (
+        department_id INTEGER NOT NULL,
+        at REAL NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS consent_attempts_by_department
+        ON consent_attempts (department_id, at)""",
 )
 
 
