@@ -25,6 +25,7 @@ from api.routes import (
     bundles,
     catalogue,
     certificates,
+    consents,
     credit,
     departments,
     dev,
@@ -129,6 +130,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         bundles,
         credit,
         me,
+        consents,
         operations,
         rpc,
     ):

@@ -609,3 +609,66 @@ class OperationOut(_Camel):
     block_number: int | None
     error: OperationErrorOut | None
     result: dict[str, Any] | None
+
+
+# -- consents (ADR 0025) ------------------------------------------------------------------------
+
+
+class ConsentIn(_Camel):
+    """A subject's consent to one department's window, for one service."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    service: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+    department_id: DepartmentId
+    mode: Literal["single", "visit"] = "single"
+    #: At most ``LEDGER_CONSENT_MINUTES`` (checked by the store; the default is that setting).
+    minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+
+
+class ConsentGrantedOut(_Camel):
+    """A new consent with its code: the only answer that ever carries the code."""
+
+    consent_id: str
+    code: str
+    qr_text: str
+    service: str
+    department_id: int
+    mode: str
+    expires_at: datetime
+
+
+class ConsentOut(_Camel):
+    consent_id: str
+    service: str
+    department_id: int
+    mode: str
+    state: Literal["active", "used", "expired", "revoked"]
+    uses: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ConsentsOut(_Camel):
+    items: list[ConsentOut]
+
+
+class ConsentCodeIn(_Camel):
+    """A consent code as the applicant shows it (``XXXXX-XXXXX``, any case)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    code: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class ConsentRedeemedOut(_Camel):
+    """What a window learns of a redeemed consent: never who the subject is."""
+
+    consent_id: str
+    service: str
+    subject_kind: str
+    mode: str
+    expires_at: datetime
+    uses: int

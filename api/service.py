@@ -35,6 +35,7 @@ from ledger.names import DepartmentNames
 from ledger.service.audit import AuditLog
 from ledger.service.batch_jobs import BatchJobs
 from ledger.service.certificate_index import CertificateIndex
+from ledger.service.consents import ConsentStore, consent_key
 from ledger.service.database import ServiceDatabase, lock_service_database
 from ledger.service.journal import Journal, Operation
 from ledger.service.tokens import TokenStore, looks_like_token
@@ -72,6 +73,8 @@ class Service:
     journal: Journal
     transactions: TransactionManager
     verify_index: VerificationIndex
+    #: Consents of citizens and enterprises to the windows (ADR 0025).
+    consents: ConsentStore
     #: The head for the event loop, on a JSON-RPC node (None on the embedded chain, whose
     #: head is read directly in microseconds).
     shared_head: SharedHead | None = None
@@ -159,6 +162,11 @@ class Service:
                 confirmations=settings.confirmations,
                 max_age=settings.verify_cache_seconds,
                 head=session.connection.head,
+            ),
+            consents=ConsentStore(
+                database,
+                consent_key(settings.pepper_bytes()),
+                max_minutes=settings.consent_minutes,
             ),
             shared_head=None if embedded else SharedHead(session.connection.head),
             read_lock=lock if embedded else contextlib.nullcontext(),

@@ -5,7 +5,8 @@ the library's writes do not need: its SQLite database (:mod:`ledger.service.data
 journal (:mod:`ledger.service.journal`), the contract calls it keeps (:mod:`ledger.service.calls`)
 and the transaction manager that sends them (:mod:`ledger.service.transactions`), API tokens
 (:mod:`ledger.service.tokens`), the audit log (:mod:`ledger.service.audit`), batch anchoring jobs
-(:mod:`ledger.service.batch_jobs`), the certificates by issuing department
+(:mod:`ledger.service.batch_jobs`), subjects' consents to windows (:mod:`ledger.service.consents`),
+the certificates by issuing department
 (:mod:`ledger.service.certificate_index`) and the verification reports kept between requests
 (:mod:`ledger.service.verification_index`).
 
