@@ -11,7 +11,7 @@ Guessing is bounded by a per-department limit kept in the same database (a resta
 reset it): after :data:`MAX_FAILED_ATTEMPTS` failed redemptions within
 :data:`ATTEMPT_WINDOW_SECONDS`, every redemption of that department is refused until the oldest
 of them ages out. With N live codes a department guesses one in about ``2^50 / (10·N)``
-ten-minute windows: some 2 billion years for N = 1,000.
+ten-minute windows: some 2 million years for N = 1,000.
 
 Not here: the window's check of certificates, the citizen-visible access log and the pages
 (later increments of the same workflow); HTTP (``api/routes/consents.py``).
