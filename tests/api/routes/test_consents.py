@@ -47,7 +47,7 @@ def collect_log() -> Iterator[None]:
 
 
 def call(api: Api, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    response = api.client.request(method, url, **kwargs)
+    response: httpx.Response = api.client.request(method, url, **kwargs)
     BODIES.append(response.content)
     return response
 
