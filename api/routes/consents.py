@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from api.deps import (
     CitizenDep,
     DepartmentDep,
+    JsonBody,
     ServiceDep,
     audit_target,
     audited,
@@ -60,8 +61,8 @@ def _consent_out(record: ConsentRecord, now: float) -> ConsentOut:
     "/me/consents",
     status_code=201,
     response_model=ConsentGrantedOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500, 503),
-    dependencies=[Depends(audited("consent.grant"))],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
+    dependencies=[Depends(audited("consent.grant")), JsonBody],
 )
 async def grant_consent(
     request: Request, body: ConsentIn, caller: CitizenDep, service: ServiceDep
@@ -138,8 +139,8 @@ async def revoke_consent(
 @router.post(
     "/window/consents",
     response_model=ConsentRedeemedOut,
-    responses=problem_responses(400, 401, 403, 404, 413, 422, 429, 500, 503),
-    dependencies=[Depends(audited("consent.redeem"))],
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 429, 500, 503),
+    dependencies=[Depends(audited("consent.redeem")), JsonBody],
 )
 async def redeem_consent(
     request: Request, caller: DepartmentDep, body: ConsentCodeIn, service: ServiceDep

@@ -243,3 +243,11 @@ def test_no_identifier_in_the_database_the_log_or_any_answer(api: Api) -> None:
     for place, content in places.items():
         found = [label for label, value in looked_for.items() if value in content]
         assert not found, f"{place} holds {found}"
+
+
+def test_a_body_that_is_not_json_is_refused_with_415(api: Api) -> None:
+    form = {"service": CITIZEN_SERVICE, "departmentId": str(api.prepared.department_id)}
+    response = call(api, "POST", "/v1/me/consents", headers=api.citizen, data=form)
+    assert_problem(response, 415, "unsupported_media_type")
+    response = call(api, "POST", "/v1/window/consents", headers=api.department, data={"code": "x"})
+    assert_problem(response, 415, "unsupported_media_type")
