@@ -83,7 +83,9 @@ async def get_principal(
         if record.role == "admin":
             return _identify(request, Admin(record.token_id))
         assert record.department_id is not None
-        return _identify(request, DepartmentCaller(record.token_id, record.department_id))
+        return _identify(
+            request, DepartmentCaller(record.token_id, record.department_id, record.label)
+        )
     try:
         return _identify(request, service.identity.authenticate(token))
     except TokenRejectedError as rejected:

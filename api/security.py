@@ -76,6 +76,8 @@ class DepartmentCaller:
 
     token_id: str
     department_id: int
+    #: The token's label, which names the window (office, counter) in the citizen's access log.
+    label: str = ""
 
     @property
     def actor(self) -> str:

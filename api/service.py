@@ -32,6 +32,7 @@ from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.locks import SharedProcessLock
 from ledger.names import DepartmentNames
+from ledger.service.access_log import AccessLog
 from ledger.service.audit import AuditLog
 from ledger.service.batch_jobs import BatchJobs
 from ledger.service.certificate_index import CertificateIndex
@@ -75,6 +76,8 @@ class Service:
     verify_index: VerificationIndex
     #: Consents of citizens and enterprises to the windows (ADR 0025).
     consents: ConsentStore
+    #: Who used or read each subject's records, for the subject to see (查询记录).
+    access_log: AccessLog
     #: The head for the event loop, on a JSON-RPC node (None on the embedded chain, whose
     #: head is read directly in microseconds).
     shared_head: SharedHead | None = None
@@ -168,6 +171,7 @@ class Service:
                 consent_key(settings.pepper_bytes()),
                 max_minutes=settings.consent_minutes,
             ),
+            access_log=AccessLog(database),
             shared_head=None if embedded else SharedHead(session.connection.head),
             read_lock=lock if embedded else contextlib.nullcontext(),
             write_lock=write_lock,

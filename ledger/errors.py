@@ -263,6 +263,12 @@ class ConsentOtherDepartmentError(ConsentRefusedError):
     code = "consent_other_department"
 
 
+class ConsentNotRedeemedError(ConsentRefusedError):
+    """The window acts under a consent it has not redeemed: a code must be taken first."""
+
+    code = "consent_not_redeemed"
+
+
 class TooManyAttemptsError(LedgerError):
     """The department made too many failed redemptions lately; it may try again after
     ``retry_after`` seconds (the API answers 429)."""

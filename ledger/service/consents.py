@@ -37,6 +37,7 @@ from ledger.errors import (
     ConsentExpiredError,
     ConsentNotActiveError,
     ConsentNotFoundError,
+    ConsentNotRedeemedError,
     ConsentOtherDepartmentError,
     ConsentRefusedError,
     ConsentRevokedError,
@@ -305,6 +306,36 @@ class ConsentStore:
             raise refusal  # after the commit: the failed attempt must be kept
         assert record is not None
         return replace(record, uses=record.uses + 1, last_used_at=int(now))
+
+    def live(self, department_id: int, consent_id: str) -> ConsentRecord:
+        """The consent ``consent_id`` if ``department_id``'s window may still act under it.
+
+        A consent is live for its department from its first redemption until it expires or
+        its subject revokes it; a single-use consent stays live after that one use, for the
+        rest of the visit it was taken for (reading a stored copy, verifying a document handed
+        over, recording a forgery). Refusals are the redemption's codes, plus
+        ``consent_not_redeemed`` for a consent whose code the window has not taken. Not counted
+        as failed attempts: the id is not a secret to guess but the window's own handle.
+        """
+        now = self.clock()
+        rows = self._database.query(
+            "SELECT consent_id, subject_ref, subject_kind, service, department_id, mode, "
+            "created_at, expires_at, revoked_at, uses, last_used_at FROM consents "
+            "WHERE consent_id = ?",
+            (consent_id,),
+        )
+        if not rows:
+            raise ConsentCodeUnknownError("no consent has this id")
+        record = _record(tuple(rows[0]))
+        if record.department_id != department_id:
+            raise ConsentOtherDepartmentError("this consent names another department")
+        if record.revoked_at is not None:
+            raise ConsentRevokedError("the subject revoked this consent")
+        if now >= record.expires_at:
+            raise ConsentExpiredError("this consent has expired")
+        if record.uses == 0:
+            raise ConsentNotRedeemedError("the window has not taken this consent's code")
+        return record
 
     def _look_up(
         self, connection: sqlite3.Connection, department_id: int, text: str, now: float

@@ -25,7 +25,9 @@ __all__ = ["ServiceDatabase", "ServiceDatabaseError", "lock_service_database", "
 #: 2: batch jobs keep no file names (ADR 0016); a version-1 ledger would fail writing them.
 #: 3: consents and the windows' failed redemptions (ledger/service/consents.py); a version-2
 #: ledger would not know them.
-_SCHEMA_VERSION: Final = 3
+#: 4: the citizens' access log (ledger/service/access_log.py) and the holders of batched
+#: certificates (ledger/service/holdings.py).
+_SCHEMA_VERSION: Final = 4
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS tokens (
         token_id TEXT PRIMARY KEY,
@@ -140,6 +142,19 @@ _SCHEMA: Final = (
     )""",
     """CREATE INDEX IF NOT EXISTS consent_attempts_by_department
         ON consent_attempts (department_id, at)""",
+    # Who read or used a subject's records, for the subject to see; by reference, never by
+    # identifier. ``records`` is a JSON array of what was read (hashes, event ids).
+    """CREATE TABLE IF NOT EXISTS access_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        subject_ref BLOB NOT NULL,
+        action TEXT NOT NULL,
+        department_id INTEGER,
+        window TEXT NOT NULL DEFAULT '',
+        service TEXT,
+        records TEXT NOT NULL DEFAULT '[]'
+    )""",
+    "CREATE INDEX IF NOT EXISTS access_log_by_subject ON access_log (subject_ref, seq)",
 )
 
 

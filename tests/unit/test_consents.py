@@ -257,7 +257,7 @@ def test_a_version_2_database_gains_the_consent_tables(tmp_path: Path) -> None:
         connection.execute("DROP TABLE consent_attempts")
         connection.execute("PRAGMA user_version = 2")
     with ServiceDatabase(path) as reopened:
-        assert reopened.query("PRAGMA user_version") == [(3,)]
+        assert reopened.query("PRAGMA user_version") == [(4,)]
         store = ConsentStore(reopened, consent_key(PEPPER))
         _, code = store.grant(REF, SubjectKind.CITIZEN, SERVICE, 3)
         assert store.redeem(3, code).uses == 1
