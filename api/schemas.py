@@ -214,6 +214,8 @@ class ServiceOut(_Camel):
     subject_kinds: list[Literal["citizen", "enterprise"]]
     requires: list[ServiceTypeOut]
     accepts: list[ServiceTypeOut]
+    #: Of those, the types whose stored copy the window may read under a consent (ADR 0027).
+    content: list[ServiceTypeOut]
     #: Joint licensing (多证联办) only: the types filed together as one bundle.
     bundle_parts: list[ServiceTypeOut] | None
 

@@ -54,6 +54,7 @@ _FIELDS: Final = frozenset(
         "subject_kinds",
         "requires",
         "accepts",
+        "content",
         "bundle_parts",
     }
 )
@@ -81,6 +82,9 @@ class Service:
     requires: tuple[CertificateType, ...]
     #: Types that may be presented instead or in addition.
     accepts: tuple[CertificateType, ...]
+    #: Of ``requires`` and ``accepts``, the types whose stored copy the window may read under
+    #: the applicant's consent, because the service needs what the document says (ADR 0027).
+    content: tuple[CertificateType, ...]
     #: Joint licensing (多证联办): the types filed together as one bundle; None otherwise.
     bundle_parts: tuple[CertificateType, ...] | None
 
@@ -144,6 +148,9 @@ def _service(entry: object, where: str) -> Service:
     accepts = _types(entry, "accepts", where)
     if set(requires) & set(accepts):
         raise ValidationError(f"{where}: a type is both required and accepted")
+    content = _types(entry, "content", where)
+    if not set(content) <= set(requires) | set(accepts):
+        raise ValidationError(f"{where}: content may name only types it requires or accepts")
     bundle_parts = _types(entry, "bundle_parts", where) if "bundle_parts" in entry else None
     if bundle_parts is not None and len(bundle_parts) < 2:
         raise ValidationError(f"{where}: bundle_parts must name at least two types")
@@ -156,6 +163,7 @@ def _service(entry: object, where: str) -> Service:
         subject_kinds=tuple(SubjectKind(kind) for kind in kinds),
         requires=requires,
         accepts=accepts,
+        content=content,
         bundle_parts=bundle_parts,
     )
 
@@ -225,6 +233,7 @@ def service_document(entry: Service) -> dict[str, Any]:
         "subjectKinds": [kind.value for kind in entry.subject_kinds],
         "requires": [_type_document(part) for part in entry.requires],
         "accepts": [_type_document(part) for part in entry.accepts],
+        "content": [_type_document(part) for part in entry.content],
         "bundleParts": (
             None
             if entry.bundle_parts is None

@@ -47,6 +47,7 @@ def _details(entry: Service) -> str:
         f"for:      {', '.join(entry.subject_kinds)}",
         f"requires: {_names(entry.requires)}",
         f"accepts:  {_names(entry.accepts)}",
+        f"content:  {_names(entry.content)} (stored copies the window may read)",
     ]
     if entry.bundle_parts is not None:
         lines.append(f"bundle:   {_names(entry.bundle_parts)} (joint licensing, 多证联办)")

@@ -60,6 +60,7 @@ def test_show_describes_one_service(tmp_path: Path) -> None:
     lines = text.splitlines()
     assert lines[0] == "开办餐饮店 / Opening a restaurant (restaurant-opening)"
     assert "requires: identity-card" in lines
+    assert "content:  real-estate-certificate (stored copies the window may read)" in lines
     assert "bundle:   business-licence, food-business-licence (joint licensing, 多证联办)" in lines
 
 

@@ -53,6 +53,7 @@ def test_the_shipped_catalogue_keeps_its_invariants() -> None:
         named = [*entry.requires, *entry.accepts, *(entry.bundle_parts or ())]
         assert {kind.name for kind in named} <= KNOWN_TYPES, entry.code
         assert not set(entry.requires) & set(entry.accepts), entry.code
+        assert set(entry.content) <= {*entry.requires, *entry.accepts}, entry.code
         if entry.bundle_parts is not None:
             assert len(entry.bundle_parts) >= 2, entry.code
     # Joint licensing (多证联办) is in the catalogue, and a citizen and an enterprise both find
@@ -82,6 +83,7 @@ def test_a_good_temporary_file_loads(tmp_path: Path) -> None:
     assert only.code == "marriage-registration"
     assert [kind.name for kind in only.requires] == ["identity-card"]
     assert only.bundle_parts is None
+    assert only.content == ()  # optional: no stored copy is read unless a service names it
 
 
 @pytest.mark.parametrize(
@@ -114,6 +116,11 @@ def test_a_good_temporary_file_loads(tmp_path: Path) -> None:
             ('["residence-certificate"]', '["identity-card"]'),
             r"a type is both required and accepted",
             id="required-and-accepted",
+        ),
+        pytest.param(
+            ('accepts = ["residence-certificate"]', 'content = ["marriage-certificate"]'),
+            r"content may name only types it requires or accepts",
+            id="content-outside",
         ),
         pytest.param(
             ('accepts = ["residence-certificate"]', 'bundle_parts = ["business-licence"]'),

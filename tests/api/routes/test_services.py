@@ -38,6 +38,7 @@ def test_the_list_is_the_data_file(api: Api) -> None:
             "subjectKinds": [kind.value for kind in entry.subject_kinds],
             "requires": _titled([kind.name for kind in entry.requires]),
             "accepts": _titled([kind.name for kind in entry.accepts]),
+            "content": _titled([kind.name for kind in entry.content]),
             "bundleParts": (
                 None
                 if entry.bundle_parts is None
