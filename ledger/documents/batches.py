@@ -3,8 +3,10 @@
 
 A batch is a Merkle tree (:mod:`ledger.documents.merkle`) over the documents' hashes (files and
 structured certificates alike). Its manifest (:func:`batch_manifest`) lists the leaves in order,
-with the type, region and expiry the anchor carries: hashes only, stored in clear. Every document
-gets a :class:`BatchProof` (:func:`proofs_for`).
+with the type, region and expiry the anchor carries: hashes only, stored in clear. Since version 2
+it also carries, per leaf, a keyed holder tag (:func:`holder_tag`, ADR 0026) that only a party
+holding the holder's subject reference can recognise; :func:`parse_manifest` reads both
+versions. Every document gets a :class:`BatchProof` (:func:`proofs_for`).
 
 A :class:`BatchProof` is what a verifier needs besides the document: the path to the root and the
 anchor reference (chain id, registry address, manifest CID). A structured certificate carries it
@@ -22,7 +24,10 @@ from __future__ import annotations
 
 import binascii
 import functools
+import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Self
@@ -43,19 +48,26 @@ from ledger.documents.merkle import MerkleTree
 from ledger.errors import InvalidDocumentError
 
 __all__ = [
+    "MANIFEST_V1",
     "MANIFEST_VERSION",
     "MAX_BATCH",
     "PROOF_VERSION",
+    "BatchManifest",
     "BatchProof",
     "batch_manifest",
     "embedded_proof",
+    "holder_tag",
+    "parse_manifest",
     "proof_of",
     "proofs_for",
     "wrap_certificate",
 ]
 
 PROOF_VERSION: Final = "gov-ledger/batch-proof/v1"
-MANIFEST_VERSION: Final = "gov-ledger/batch-manifest/v1"
+#: The manifest written now: version 2 adds the leaves' holder tags (ADR 0026).
+MANIFEST_VERSION: Final = "gov-ledger/batch-manifest/v2"
+#: Manifests written before holders were recorded; still read (:func:`parse_manifest`).
+MANIFEST_V1: Final = "gov-ledger/batch-manifest/v1"
 #: Largest batch the library anchors (a manifest of 100,000 hashes is about 6.7 MB).
 MAX_BATCH: Final = 100_000
 
@@ -185,15 +197,27 @@ def wrap_certificate(data: bytes, proof: BatchProof) -> bytes:
     return rfc8785.dumps(document)
 
 
+def holder_tag(subject_ref: bytes, leaf: bytes) -> bytes:
+    """The keyed tag of ``leaf`` for its holder (ADR 0026): HMAC-SHA256 keyed by the holder's
+    subject reference over the leaf hash. Keyed per leaf, so two leaves of one holder have
+    unrelated tags: without the reference a tag says nothing, with it each leaf is recognised."""
+    return hmac.new(subject_ref, leaf, hashlib.sha256).digest()
+
+
 def batch_manifest(
     tree: MerkleTree,
     cert_type: CertificateType,
     region: int,
     department_id: int,
     expires_at: datetime | None,
+    holders: Sequence[bytes | None] | None = None,
 ) -> bytes:
-    """The batch's manifest (canonical JSON, hashes only): the leaves in order and the terms the
-    anchor carries. The same batch gives the same bytes, so storing it again gives the same CID."""
+    """The batch's manifest (canonical JSON, hashes only): the leaves in order, the terms the
+    anchor carries, and each leaf's holder tag (null for a leaf given no holder). The same batch
+    with the same holders gives the same bytes, so storing it again gives the same CID."""
+    if holders is not None and len(holders) != len(tree.leaves):
+        raise ValueError("one holder (or None) per leaf")
+    refs = holders if holders is not None else [None] * len(tree.leaves)
     return rfc8785.dumps(
         {
             "version": MANIFEST_VERSION,
@@ -203,7 +227,81 @@ def batch_manifest(
             "department": department_id,
             "expiresAt": expires_at.astimezone(UTC).isoformat() if expires_at else None,
             "leaves": ["0x" + leaf.hex() for leaf in tree.leaves],
+            "holders": [
+                None if ref is None else "0x" + holder_tag(ref, leaf).hex()
+                for ref, leaf in zip(refs, tree.leaves, strict=True)
+            ],
         }
+    )
+
+
+@dataclass(frozen=True)
+class BatchManifest:
+    """A parsed manifest, of either version (a version-1 manifest has no holder tags)."""
+
+    version: str
+    root: bytes
+    type: str
+    region: int
+    department: int
+    expires_at: str | None
+    leaves: tuple[bytes, ...]
+    #: Per leaf, its holder tag; None for a leaf without a holder (and every leaf of v1).
+    holder_tags: tuple[bytes | None, ...]
+
+    def leaves_of(self, subject_ref: bytes) -> tuple[bytes, ...]:
+        """The leaves whose tag is ``subject_ref``'s (compared in constant time)."""
+        return tuple(
+            leaf
+            for leaf, tag in zip(self.leaves, self.holder_tags, strict=True)
+            if tag is not None and hmac.compare_digest(tag, holder_tag(subject_ref, leaf))
+        )
+
+
+_MANIFEST_KEYS: Final = {
+    MANIFEST_V1: frozenset(
+        {"version", "root", "type", "region", "department", "expiresAt", "leaves"}
+    ),
+    MANIFEST_VERSION: frozenset(
+        {"version", "root", "type", "region", "department", "expiresAt", "leaves", "holders"}
+    ),
+}
+
+
+def parse_manifest(data: bytes | str) -> BatchManifest:
+    """Parse a stored manifest strictly (version 1 or 2), checking that its leaves lead to its
+    root: a manifest is read from a document store, so it is checked, not believed."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise InvalidDocumentError("a batch manifest must be JSON") from None
+    version = document.get("version") if isinstance(document, dict) else None
+    keys = _MANIFEST_KEYS.get(version) if isinstance(version, str) else None
+    if keys is None or document.keys() != keys:
+        raise InvalidDocumentError(
+            f"a batch manifest is an object of version {MANIFEST_V1} or {MANIFEST_VERSION}"
+        )
+    leaves_in = document["leaves"]
+    if not isinstance(leaves_in, list) or not 0 < len(leaves_in) <= MAX_BATCH:
+        raise InvalidDocumentError("a batch manifest's leaves are a non-empty list of hashes")
+    leaves = tuple(_hex32(leaf, "a batch manifest's leaf") for leaf in leaves_in)
+    tags_in = document.get("holders", [None] * len(leaves))
+    if not isinstance(tags_in, list) or len(tags_in) != len(leaves):
+        raise InvalidDocumentError("a batch manifest has one holder tag (or null) per leaf")
+    tags = tuple(
+        None if tag is None else _hex32(tag, "a batch manifest's holder tag") for tag in tags_in
+    )
+    region, department = document["region"], document["department"]
+    expires_at, type_name = document["expiresAt"], document["type"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (region, department)):
+        raise InvalidDocumentError("a batch manifest's region and department are integers")
+    if not isinstance(type_name, str) or not (expires_at is None or isinstance(expires_at, str)):
+        raise InvalidDocumentError("a batch manifest's type and expiry are text")
+    root = _hex32(document["root"], "a batch manifest's root")
+    if len(set(leaves)) != len(leaves) or MerkleTree.build(list(leaves)).root != root:
+        raise InvalidDocumentError("a batch manifest's leaves do not lead to its root")
+    return BatchManifest(
+        str(version), root, type_name, region, department, expires_at, leaves, tags
     )
 
 

@@ -76,7 +76,8 @@ _SCHEMA: Final = (
         error_code TEXT,
         error TEXT,
         created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
+        updated_at INTEGER NOT NULL,
+        holders TEXT
     )""",
     # A department's backlog is counted at every write (ADR 0018): without it, the count would
     # read every job's leaves to reach its status.
@@ -155,6 +156,31 @@ _SCHEMA: Final = (
         records TEXT NOT NULL DEFAULT '[]'
     )""",
     "CREATE INDEX IF NOT EXISTS access_log_by_subject ON access_log (subject_ref, seq)",
+    # The access log's batches (ADR 0028): consecutive entries whose Merkle root goes on chain.
+    # ``pending`` until the journaled anchoring is confirmed; a failed one is deleted, and its
+    # entries go into the next batch. ``batch_id`` is that anchoring's idempotency key.
+    """CREATE TABLE IF NOT EXISTS access_log_batches (
+        batch_id TEXT PRIMARY KEY,
+        first_seq INTEGER NOT NULL UNIQUE,
+        last_seq INTEGER NOT NULL,
+        root BLOB NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'anchored')),
+        op_id TEXT,
+        block INTEGER,
+        created_at INTEGER NOT NULL,
+        CHECK (first_seq <= last_seq)
+    )""",
+    # The holders of batched certificates (ADR 0026): a batch anchors only its root, so who
+    # holds each leaf is kept here, by subject reference, with the leaf's proof.
+    """CREATE TABLE IF NOT EXISTS batch_holdings (
+        registry TEXT NOT NULL,
+        subject_ref BLOB NOT NULL,
+        doc_hash BLOB NOT NULL,
+        root BLOB NOT NULL,
+        proof TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        PRIMARY KEY (registry, subject_ref, doc_hash)
+    )""",
 )
 
 
@@ -225,6 +251,8 @@ class ServiceDatabase(Closing):
                 columns = {row[1] for row in connection.execute("PRAGMA table_info(operations)")}
                 if "result" not in columns:  # journals written before answers were kept
                     connection.execute("ALTER TABLE operations ADD COLUMN result TEXT")
+                if not _has_column(connection, "batch_jobs", "holders"):  # before ADR 0026
+                    connection.execute("ALTER TABLE batch_jobs ADD COLUMN holders TEXT")
                 forget_names = _has_column(connection, "batch_jobs", "names")
                 if forget_names:
                     # Batch jobs written before ADR 0016 kept the uploaded file names, which can

@@ -10,6 +10,8 @@ Not here: verifying what is found (:mod:`ledger.verification`), the window's use
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.contracts import CertificateRegistryClient
@@ -17,7 +19,7 @@ from ledger.documents.batches import BatchProof
 from ledger.service.database import ServiceDatabase
 from ledger.storage.cid import cid_to_str
 
-__all__ = ["Holding", "holdings_of"]
+__all__ = ["Holding", "holdings_of", "record_batch_holders"]
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,51 @@ class Holding:
     proof: BatchProof | None = None
 
 
+def record_batch_holders(
+    database: ServiceDatabase,
+    leaves: Sequence[bytes],
+    holders: Sequence[bytes | None],
+    proofs: Sequence[BatchProof],
+    block: int,
+) -> int:
+    """Index the holders of an anchored batch: one row per leaf given a holder (``holders``
+    are subject references aligned with ``leaves`` and ``proofs``, None for no holder). Called
+    once the root is anchored, by the service's batch job and by ``ledger anchor-batch`` alike;
+    recording the same batch again changes nothing. Returns the number of leaves with a
+    holder."""
+    rows = [
+        (proof.registry, ref, leaf, proof.root, proof.dumps().decode(), block)
+        for leaf, ref, proof in zip(leaves, holders, proofs, strict=True)
+        if ref is not None
+    ]
+    if rows:
+        with database.transaction() as connection:
+            connection.executemany(
+                "INSERT OR IGNORE INTO batch_holdings "
+                "(registry, subject_ref, doc_hash, root, proof, block) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+    return len(rows)
+
+
 def holdings_of(
     certificates: CertificateRegistryClient, database: ServiceDatabase, subject_ref: bytes
 ) -> list[Holding]:
-    """Every certificate anchored for ``subject_ref``, oldest first (chain reads)."""
-    del database  # the holders of batched certificates: the next increment
-    return [
-        Holding(doc_hash, cid_to_str(cid) if cid else None)
-        for doc_hash, cid, _block in certificates.held_by(subject_ref)
+    """Every certificate anchored for ``subject_ref``, oldest first: the single ones from the
+    chain's anchoring events, the batched ones from the service database's index (of this
+    deployment's registry), each with its proof. What is found is not verified here."""
+    found: list[tuple[int, Holding]] = [
+        (block, Holding(doc_hash, cid_to_str(cid) if cid else None))
+        for doc_hash, cid, block in certificates.held_by(subject_ref)
     ]
+    rows = database.query(
+        "SELECT doc_hash, proof, block FROM batch_holdings WHERE registry = ? AND subject_ref = ? "
+        "ORDER BY block, rowid",
+        (str(certificates.context.deployment.certificate_registry), bytes(subject_ref)),
+    )
+    found.extend(
+        (int(block), Holding(bytes(doc_hash), None, BatchProof.from_json(json.loads(proof))))
+        for doc_hash, proof, block in rows
+    )
+    found.sort(key=lambda item: item[0])  # stable: a block's single certificates first
+    return [holding for _block, holding in found]
