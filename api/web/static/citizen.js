@@ -24,6 +24,7 @@ import {
   onDepartmentsLoaded,
   onLanguageChange,
   readToken,
+  shortHash,
   showError,
   statusLabel,
   storeToken,
@@ -32,6 +33,8 @@ import {
   typeTitle,
   verifyLink,
 } from "./common.js";
+import { accessLogPart } from "./accesslog.js";
+import { consentPart } from "./consent.js";
 
 const TOKEN_KEY = "ledger.citizenToken";
 /** Amendment states from which the subject may dispute (contracts/CreditLedger.sol). */
@@ -102,6 +105,8 @@ function logout(messageKey = null) {
   forgetToken(TOKEN_KEY);
   Object.assign(state, { token: null, who: null, certificates: null, credit: null });
   if (disputeDialog.open) disputeDialog.close();
+  consents.reset();
+  accessLog.reset();
   certificatesArea.replaceChildren();
   scoreArea.replaceChildren();
   eventsArea.replaceChildren();
@@ -150,6 +155,7 @@ async function loadAccount() {
   if (token !== state.token) return;
   Object.assign(state, { catalogue, certificates, credit });
   render();
+  await Promise.all([consents.load(), accessLog.load()]);
 }
 
 async function reloadCredit() {
@@ -282,6 +288,13 @@ function renderEvents() {
         { class: "department", "data-department": event.departmentId },
         departmentLabel(event.departmentId),
       ),
+      el(
+        "td",
+        { class: "evidence" },
+        event.evidenceHash
+          ? el("code", { class: "hash", title: event.evidenceHash }, shortHash(event.evidenceHash))
+          : t("common.none"),
+      ),
       el("td", {}, formatDate(event.occurredAt)),
       el("td", {}, formatDateTime(event.recordedAt)),
       el(
@@ -291,7 +304,8 @@ function renderEvents() {
       ),
       el("td", {}, event.amendedAt ? formatDateTime(event.amendedAt) : t("common.none")),
       disclosureCell(event),
-      el("td", {}, action),
+      // Kept in view at the right edge while the table scrolls sideways (a phone).
+      el("td", { class: "row-actions" }, action),
     );
   });
   eventsArea.replaceChildren(
@@ -303,6 +317,7 @@ function renderEvents() {
         t("citizen.colPolarity"),
         t("citizen.colSeverity"),
         t("citizen.colRecorder"),
+        t("citizen.colEvidence"),
         t("citizen.colOccurred"),
         t("citizen.colRecorded"),
         t("citizen.colAmendment"),
@@ -326,11 +341,27 @@ function render() {
   renderSession();
   if (state.certificates) renderCertificates();
   if (state.credit) renderCredit();
+  consents.render();
+  accessLog.render();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Wiring
 // ---------------------------------------------------------------------------------------------
+
+/** What the page's parts (consent.js, accesslog.js) are told of the session. */
+const part = {
+  token: () => state.token,
+  kind: () => (isEnterprise(state.who) ? "enterprise" : "citizen"),
+  catalogue: () => state.catalogue,
+  certificates: () => state.certificates?.items ?? null,
+  fail: (error) => fail(error),
+  say: (key) => setMessage(key),
+  serviceTitle: (code) => consents.serviceTitle(code),
+  changed: () => accessLog.load().catch((error) => fail(error)),
+};
+const consents = consentPart(part);
+const accessLog = accessLogPart(part);
 
 initPage("citizen");
 onLanguageChange(render);
@@ -339,6 +370,8 @@ onDepartmentsLoaded(() => {
   if (!state.who) return;
   if (state.certificates) renderCertificates();
   if (state.credit) renderEvents();
+  consents.render();
+  accessLog.render();
 });
 
 devForm.addEventListener("submit", async (event) => {
