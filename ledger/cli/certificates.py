@@ -29,9 +29,9 @@ from ledger.cli.common import (
     subject_kind_of,
     to_hex,
 )
-from ledger.errors import ValidationError
+from ledger.errors import InvalidIdentifierError, ValidationError
 from ledger.files import write_atomically
-from ledger.identity import SubjectKind, parse_subject
+from ledger.identity import Subject, SubjectKind, parse_subject
 from ledger.parsing import parse_day_end, parse_hash
 from ledger.writes import certificates as writes
 
@@ -161,6 +161,13 @@ def _status_change(
     help="Directory for the proofs: wrapped certificates with their proof inside, and "
     "NAME.proof.json beside each file.",
 )
+@click.option(
+    "--holders",
+    "holders_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of file,subject[,kind]: the holder of each named document (identity number or "
+    "credit code; kind citizen or enterprise, else detected). Documents not listed have none.",
+)
 @json_option
 @click.pass_obj
 def anchor_batch_command(
@@ -170,21 +177,26 @@ def anchor_batch_command(
     expires: str | None,
     department_id: int | None,
     out_dir: Path,
+    holders_file: Path | None,
 ) -> None:
     """Anchor every document of SOURCE (a directory, or a CSV whose first column names files)
     as one Merkle batch: one transaction for all of them.
 
     The batch manifest (the document hashes, in order) goes to the document store; each document
     gets its proof in --out. Structured certificates are written back with the proof inside.
+    With --holders, the manifest carries each listed document's keyed holder tag and the data
+    directory's service database records who holds it (ADR 0026), so the holder finds it.
     """
     kind = certificate_type(type_name)
     expires_at = parse_day_end(expires, "--expires") if expires else None
     paths = _batch_sources(source)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValidationError("--out must be a new or empty directory")
+    subjects = _batch_holders(holders_file, paths) if holders_file else None
     documents = [path.read_bytes() for path in paths]
     with open_session(state) as session:
         department = department_for(session, department_id)
+        holders = None if subjects is None else [_reference(session, s) for s in subjects]
         with click.progressbar(
             length=len(documents),
             label="hashing",
@@ -199,8 +211,10 @@ def anchor_batch_command(
                 department_id=department,
                 expires_at=expires_at,
                 progress=_advancing(bar),
+                holders=holders,
             )
         receipt = session.send(write)
+        held = _record_holders(session, write.facts, int(receipt["blockNumber"]))
     outcome = write.facts
     _write_proofs(out_dir, paths, documents, outcome)
     summary = {
@@ -210,6 +224,7 @@ def anchor_batch_command(
         "department": department,
         "region": outcome.region,
         "manifest": outcome.manifest_cid,
+        "holders": held,
         **_transaction_fields(receipt),
     }
     write_atomically(out_dir / "batch.json", json.dumps(summary, indent=2).encode())
@@ -220,6 +235,55 @@ def anchor_batch_command(
         f"{receipt['blockNumber']} ({receipt['gasUsed']} gas)\nmanifest {outcome.manifest_cid}; "
         f"proofs in {out_dir}",
     )
+
+
+def _reference(session: Any, subject: Subject | None) -> bytes | None:
+    return None if subject is None else bytes(session.reference(subject))
+
+
+def _record_holders(session: Any, outcome: writes.BatchAnchored, block: int) -> int:
+    """Index the anchored batch's holders in the data directory's service database (shared with
+    a running ``ledger serve``, whose writes it waits for); returns how many leaves have one."""
+    if not any(outcome.holders):
+        return 0
+    from ledger.service.database import ServiceDatabase
+    from ledger.service.holdings import record_batch_holders
+
+    with ServiceDatabase(session.settings.service_db_path) as database:
+        return record_batch_holders(
+            database, outcome.leaves, outcome.holders, outcome.proofs, block
+        )
+
+
+def _batch_holders(holders_file: Path, paths: list[Path]) -> list[Subject | None]:
+    """The holder of each document of the batch, from a CSV of ``file,subject[,kind]`` rows (a
+    header row ``file,…`` is skipped; a file is matched by its name). Errors name the row, never
+    the identifier."""
+    import csv
+
+    position = {path.name: index for index, path in enumerate(paths)}
+    subjects: list[Subject | None] = [None] * len(paths)
+    with holders_file.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    for number, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or (number == 1 and cells[0].lower() in {"file", "path", "filename"}):
+            continue
+        if len(cells) not in (2, 3) or not cells[0] or not cells[1]:
+            raise ValidationError(f"--holders row {number}: expected file,subject[,kind]")
+        index = position.get(Path(cells[0]).name)
+        if index is None:
+            raise ValidationError(f"--holders row {number}: no such document in the batch")
+        if subjects[index] is not None:
+            raise ValidationError(f"--holders row {number}: the document has a holder already")
+        kind_text = cells[2].lower() if len(cells) == 3 and cells[2] else None
+        if kind_text is not None and kind_text not in {k.value for k in SubjectKind}:
+            raise ValidationError(f"--holders row {number}: kind is citizen or enterprise")
+        try:
+            subjects[index] = parse_subject(cells[1], subject_kind_of(kind_text))
+        except InvalidIdentifierError as error:
+            raise InvalidIdentifierError(f"--holders row {number}: {error}") from None
+    return subjects
 
 
 def _advancing(bar: Any) -> Callable[[int], None]:

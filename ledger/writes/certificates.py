@@ -8,7 +8,8 @@ stored copy is discarded (:meth:`~ledger.writes.prepared.PreparedWrite.failed`).
 :func:`suspend`, :func:`reinstate`, :func:`revoke` and :func:`revoke_leaf` change a record's
 status, once the department may (ledger/authorization.py). :func:`anchor_batch` (and
 :func:`anchor_hashes`, given the hashes) anchors one Merkle root for many documents (ADR 0010),
-its manifest stored first.
+its manifest stored first; a batch may name each leaf's holder by subject reference, which the
+manifest carries only as a keyed tag (ADR 0026).
 
 Not here: the batch format, manifest and proofs (:mod:`ledger.documents.batches`), the calls
 themselves (:mod:`ledger.contracts.certificates`), sending or journaling them (the CLI,
@@ -248,6 +249,10 @@ class BatchAnchored:
     #: The anchor every proof names: the chain and its certificate registry.
     chain_id: int
     registry: ChecksumAddress
+    #: Each leaf's holder (subject reference), None for a leaf given none (ADR 0026); the
+    #: caller indexes them once the root is anchored
+    #: (:func:`ledger.service.holdings.record_batch_holders`).
+    holders: tuple[bytes | None, ...] = ()
 
     @property
     def root(self) -> bytes:
@@ -280,10 +285,11 @@ def anchor_batch(
     expires_at: datetime | None = None,
     store_manifest: bool = True,
     progress: Callable[[int], None] | None = None,
+    holders: Sequence[bytes | None] | None = None,
 ) -> PreparedWrite[BatchAnchored]:
     """Prepare the anchoring of ``documents`` (files or structured certificates) as one batch:
     one call for all of them. ``progress`` is called with the number of documents hashed so
-    far."""
+    far; ``holders`` are as :func:`anchor_hashes` takes them."""
     _check_size(len(documents))
     digests = []
     for index, data in enumerate(documents, start=1):
@@ -298,6 +304,7 @@ def anchor_batch(
         expires_at=expires_at,
         store_manifest=store_manifest,
         kinds=[digest.kind for digest in digests],
+        holders=holders,
     )
 
 
@@ -310,8 +317,14 @@ def anchor_hashes(
     expires_at: datetime | None = None,
     store_manifest: bool = True,
     kinds: Sequence[DocumentKind] | None = None,
+    holders: Sequence[bytes | None] | None = None,
 ) -> PreparedWrite[BatchAnchored]:
     """Prepare the anchoring of a batch given its document hashes (the leaves, in order).
+
+    ``holders``, aligned with the leaves, are the holders' subject references (None for a leaf
+    without one): references, not identifiers, because the callers turn an identifier into its
+    reference the moment they read it, and a reference is all the manifest's keyed tags and the
+    holders' index need (ADR 0026).
 
     Everything that can refuse without side effects runs first (the batch's size, a hash
     listed twice, the department, its key, a root that is already anchored); then the manifest
@@ -319,6 +332,7 @@ def anchor_hashes(
     the same CID); then the call is built.
     """
     _check_size(len(leaves))
+    refs = _holder_refs(holders, len(leaves))
     tree = MerkleTree.build(list(leaves))
     record = session.registry().department(department_id)
     if record is None:
@@ -330,7 +344,7 @@ def anchor_hashes(
     manifest_cid = None
     if store_manifest:
         manifest_cid = store_batch_manifest(
-            session, tree, cert_type, record.region, department_id, expires_at
+            session, tree, cert_type, record.region, department_id, expires_at, refs
         )
     function = certificates.anchor_batch(tree.root, cert_type.code, record.region, expires_at)
     deployment = session.deployment
@@ -341,8 +355,21 @@ def anchor_hashes(
         region=record.region,
         chain_id=deployment.chain_id,
         registry=deployment.certificate_registry,
+        holders=refs,
     )
     return PreparedWrite(function, Signer.department(department_id), facts)
+
+
+def _holder_refs(holders: Sequence[bytes | None] | None, count: int) -> tuple[bytes | None, ...]:
+    """One subject reference (or None) per leaf; refused before anything is stored when the
+    list does not match the leaves or holds something that is not a reference."""
+    if holders is None:
+        return (None,) * count
+    if len(holders) != count:
+        raise ValidationError("a batch names one holder (or none) per document")
+    if any(ref is not None and len(ref) != 32 for ref in holders):
+        raise ValidationError("a holder is given by its 32-byte subject reference")
+    return tuple(None if ref is None else bytes(ref) for ref in holders)
 
 
 def store_batch_manifest(
@@ -352,8 +379,10 @@ def store_batch_manifest(
     region: int,
     department_id: int,
     expires_at: datetime | None,
+    holders: Sequence[bytes | None] | None = None,
 ) -> str:
-    """Store the batch's manifest (in clear: hashes only) and return its CID. Storing it again
-    gives the same CID, so a batch finished after a restart names the same manifest."""
-    manifest = batch_manifest(tree, cert_type, region, department_id, expires_at)
+    """Store the batch's manifest (in clear: hashes and keyed holder tags only) and return its
+    CID. Storing it again (with the same holders) gives the same CID, so a batch finished after
+    a restart names the same manifest."""
+    manifest = batch_manifest(tree, cert_type, region, department_id, expires_at, holders)
     return session.documents().store_document(manifest, encrypt=False).cid

@@ -251,3 +251,112 @@ def test_batch_refusals(data_dir: Path, tmp_path: Path) -> None:
         ),
         5,
     )
+
+
+def test_batch_holders_are_found_by_their_holder_and_stored_nowhere_in_clear(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """``--holders`` (ADR 0026): each listed document's holder finds it through holdings_of,
+    with a proof that verifies; the manifest carries keyed tags only, and neither it nor the
+    service database holds an identity number."""
+    from ledger.documents.batches import parse_manifest
+    from ledger.identity import make_citizen_id
+    from ledger.service.database import ServiceDatabase
+    from ledger.service.holdings import holdings_of
+
+    alice, bob = make_citizen_id(sequence=411), make_citizen_id(sequence=412)
+    source = documents(tmp_path / "in", "holders")
+    holders = tmp_path / "holders.csv"
+    holders.write_text(
+        f"file,subject,kind\nlicence-0.txt,{alice},citizen\nin/licence-1.txt,{bob},\n"
+        f"licence-3.txt,{alice}\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    summary = json_of(
+        ledger(
+            data_dir,
+            "--json",
+            "anchor-batch",
+            str(source),
+            "--type",
+            "business-licence",
+            "--out",
+            str(out),
+            "--holders",
+            str(holders),
+        )
+    )
+    assert summary["holders"] == 3
+    proofs = {
+        index: json.loads((out / f"licence-{index}.txt.proof.json").read_text())
+        for index in range(5)
+    }
+    settings = settings_for(data_dir)
+    with LedgerSession.open(settings) as session:
+        alice_ref, bob_ref = session.subject_ref(alice), session.subject_ref(bob)
+        with ServiceDatabase(settings.service_db_path) as database:
+            held = holdings_of(session.certificates(), database, alice_ref)
+            by_bob = holdings_of(session.certificates(), database, bob_ref)
+        manifest = session.documents().fetch_document(summary["manifest"])
+    batched = [holding for holding in held if holding.proof is not None]
+    assert [holding.proof.to_json() for holding in batched if holding.proof] == [
+        proofs[0],
+        proofs[3],
+    ]
+    assert [holding.proof.to_json() for holding in by_bob if holding.proof] == [proofs[1]]
+    parsed = parse_manifest(manifest)
+    assert parsed.leaves_of(alice_ref) == tuple(holding.doc_hash for holding in batched)
+    assert len(parsed.leaves_of(bob_ref)) == 1
+    for secret in (alice, bob):
+        assert secret.encode() not in manifest
+        assert secret.encode() not in settings.service_db_path.read_bytes()
+    # What holdings_of found verifies against the chain as the holder would present it.
+    succeeded(
+        ledger(
+            data_dir,
+            "verify",
+            str(source / "licence-3.txt"),
+            "--proof",
+            str(out / "licence-3.txt.proof.json"),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("licence-0.txt,{bad}\n", "--holders row 1: identifier is not valid"),
+        ("file,subject\nlicence-0.txt,{bad},citizen\n", "--holders row 2:"),
+        ("licence-9.txt,{good}\n", "--holders row 1: no such document in the batch"),
+        ("licence-0.txt,{good}\nlicence-0.txt,{good}\n", "--holders row 2: the document has"),
+        ("licence-0.txt,{good},person\n", "--holders row 1: kind is citizen or enterprise"),
+        ("licence-0.txt\n", "--holders row 1: expected file,subject[,kind]"),
+    ],
+)
+def test_a_malformed_holders_file_anchors_nothing_and_echoes_no_identifier(
+    data_dir: Path, tmp_path: Path, rows: str, message: str
+) -> None:
+    from ledger.identity import make_citizen_id
+
+    good = make_citizen_id(sequence=413)
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")  # a wrong check character
+    source = documents(tmp_path / "in", f"refused {len(rows)} {message}")
+    holders = tmp_path / "holders.csv"
+    holders.write_text(rows.format(good=good, bad=bad), "utf-8")
+    result = ledger(
+        data_dir,
+        "anchor-batch",
+        str(source),
+        "--type",
+        "business-licence",
+        "--out",
+        str(tmp_path / "out"),
+        "--holders",
+        str(holders),
+    )
+    line = one_error_line(result, 2)
+    assert message in line
+    assert good not in line
+    assert bad not in line
+    assert not (tmp_path / "out").exists()
