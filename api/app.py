@@ -35,6 +35,7 @@ from api.routes import (
     rpc,
     services,
     verify,
+    window_uploads,
 )
 from api.service import Service
 from ledger.config import Settings
@@ -131,6 +132,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         credit,
         me,
         consents,
+        window_uploads,
         operations,
         rpc,
     ):

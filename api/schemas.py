@@ -153,6 +153,14 @@ class VerificationOut(_Camel):
     parts: list[VerificationPartOut] | None = None
 
 
+class WindowVerificationOut(VerificationOut):
+    """A document verified at a window under a consent (ADR 0029): the report, and whether the
+    officer may suspect forgery (INVALID, the document parses, and a check about the document
+    failed, not the chain); the officer decides."""
+
+    forgery_suspected: bool
+
+
 class HealthOut(BaseModel):
     """Liveness."""
 
@@ -384,6 +392,14 @@ class RecordedOut(_Camel):
     transaction_hash: str
 
 
+class FalseInformationOut(RecordedOut):
+    """A window's false-information event (ADR 0029): its id, and its evidence as the chain
+    names it (the hash of the uploaded bytes, the CID of their encrypted copy)."""
+
+    evidence_hash: str
+    evidence_cid: str
+
+
 class CreditEventOut(_Camel):
     event_id: str
     department_id: int
@@ -396,6 +412,9 @@ class CreditEventOut(_Camel):
     amended_by: int | None
     amended_at: datetime | None
     evidence_hash: str | None = None
+    #: CID of the stored evidence (encrypted), when the event was recorded with one (a
+    #: window's false-information report, ADR 0029).
+    evidence_cid: str | None = None
     #: Whether third parties may see it now (ADR 0020); a subject's own history lists the
     #: events that are not, marked false.
     disclosed: bool

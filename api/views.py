@@ -22,6 +22,7 @@ from ledger.contracts import (
 )
 from ledger.names import DepartmentNames
 from ledger.score import Disclosure
+from ledger.storage.cid import cid_to_str
 
 __all__ = [
     "JSON_MEDIA_TYPE",
@@ -109,6 +110,7 @@ def credit_event_out(event: CreditEvent, disclosure: Disclosure) -> CreditEventO
         amended_by=event.amended_by or None,
         amended_at=event.amended_at,
         evidence_hash=hex32(event.evidence_hash) if event.evidence_hash else None,
+        evidence_cid=cid_to_str(event.evidence_cid) if event.evidence_cid else None,
         disclosed=disclosure.disclosed,
         disclosed_until=disclosure.until,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar
 
 from ledger.errors import ValidationError
 
@@ -79,6 +79,11 @@ class CreditCategory:
     #: Default public disclosure period of negative events, in days (0: no limit); set on chain
     #: when the contracts are deployed (``ledger init``), changed later by governance (ADR 0020).
     disclosure_days: int
+    #: What an event of the category is when a use case records one on its own terms (a
+    #: window's false-information report, ADR 0029) rather than with terms a department chose:
+    #: its polarity and its severity (1 to 5).
+    default_polarity: Literal["negative", "positive"] = "negative"
+    default_severity: int = 3
 
     @property
     def disclosure_seconds(self) -> int:
@@ -90,8 +95,15 @@ def _cert(number: int, name: str, zh: str, en: str, *, personal: bool) -> Certif
     return CertificateType(name, scope_code(ScopeKind.CERTIFICATE, number), zh, en, personal)
 
 
-def _credit(number: int, name: str, zh: str, en: str, days: int) -> CreditCategory:
-    return CreditCategory(name, scope_code(ScopeKind.CREDIT, number), zh, en, days)
+def _credit(
+    number: int,
+    name: str,
+    zh: str,
+    en: str,
+    days: int,
+    polarity: Literal["negative", "positive"] = "negative",
+) -> CreditCategory:
+    return CreditCategory(name, scope_code(ScopeKind.CREDIT, number), zh, en, days, polarity)
 
 
 CERTIFICATE_TYPES: Final[tuple[CertificateType, ...]] = (
@@ -151,7 +163,7 @@ CREDIT_CATEGORIES: Final[tuple[CreditCategory, ...]] = (
     _credit(4, "contract-default", "合同违约", "Contract default", 3 * 365),
     _credit(5, "court-judgment-default", "失信被执行人", "Default on a court judgment", 5 * 365),
     _credit(6, "social-security-arrears", "社保欠缴", "Social security arrears", 3 * 365),
-    _credit(7, "commendation", "表彰奖励", "Honour or commendation", 0),
+    _credit(7, "commendation", "表彰奖励", "Honour or commendation", 0, "positive"),
 )
 
 

@@ -19,16 +19,23 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from api.deps import get_service, get_settings
 from api.problems import ProblemError, problem_responses
 from api.schemas import VerificationOut, VerifyHashIn
+from api.service import Service
 from api.views import JSON_MEDIA_TYPE, report_response
 from ledger.catalogue import certificate_type
+from ledger.config import Settings
 from ledger.documents import DocumentDigester
 from ledger.documents.batches import BatchProof
-from ledger.verification import AnchorOptions, verify_document, verify_hash
+from ledger.verification import (
+    AnchorOptions,
+    VerificationReport,
+    verify_document,
+    verify_hash,
+)
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-__all__ = ["router"]
+__all__ = ["router", "verify_options", "verify_upload"]
 
 router = APIRouter(prefix="/verify", tags=["verification"])
 
@@ -81,27 +88,9 @@ async def verify(request: Request) -> Response:
     settings = await get_settings(request)
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     context = service.session.context
-    confirmations = settings.confirmations
-    limit = settings.max_upload_bytes
-    encrypted = [certificate_type(name).code for name in settings.encrypt_types]
 
-    def full(
-        doc_hash: bytes | None = None,
-        data: DocumentDigester | None = None,
-        proof: BatchProof | None = None,
-    ) -> dict[str, Any]:
-        # The stored copy is checked too (``storage.copy``): the service has the store.
-        # Copies of other regions' departments live in their stores (unless IPFS is shared).
-        options: AnchorOptions = {
-            "confirmations": confirmations,
-            "documents": service.session.documents(),
-            "encrypted_types": encrypted,
-            "proof": proof,
-            "local_issuers": service.local_departments(),
-        }
-        if data is not None:
-            return verify_document(data, context, **options).to_json()
-        assert doc_hash is not None
+    def full(doc_hash: bytes, proof: BatchProof | None = None) -> dict[str, Any]:
+        options = verify_options(service, settings, proof)
         return verify_hash(doc_hash, context, **options).to_json()
 
     if media_type == JSON_MEDIA_TYPE:
@@ -109,7 +98,7 @@ async def verify(request: Request) -> Response:
         doc_hash, raw_proof = _parse_hash(body)
         if raw_proof is not None:
             batch_proof = BatchProof.from_json(raw_proof)
-            return report_response(await service.read(lambda: full(doc_hash, proof=batch_proof)))
+            return report_response(await service.read(lambda: full(doc_hash, batch_proof)))
         # A hit while the chain was free was answered by IndexFront; here the index is asked
         # again in the thread pool (the chain may have been busy) and computes what it lacks.
         index = service.verify_index
@@ -118,14 +107,42 @@ async def verify(request: Request) -> Response:
             await service.read(lambda: index.report(doc_hash, lambda: full(doc_hash), now=now))
         )
     if media_type == MULTIPART_MEDIA_TYPE:
-        digester, proof_bytes = await _read_document(request, limit)
-        file_proof = BatchProof.loads(proof_bytes) if proof_bytes is not None else None
-        return report_response(await service.read(lambda: full(data=digester, proof=file_proof)))
+        report = await verify_upload(request, service, settings)
+        return report_response(report.to_json())
     raise ProblemError(
         415,
         "unsupported_media_type",
         f"send {MULTIPART_MEDIA_TYPE} with a 'file' part, or {JSON_MEDIA_TYPE} "
         "with a 'documentHash'",
+    )
+
+
+def verify_options(
+    service: Service, settings: Settings, proof: BatchProof | None = None
+) -> AnchorOptions:
+    """How the service verifies a document: with the confirmations it requires, its stored
+    copy checked too (``storage.copy``; copies of other regions' departments live in their
+    stores, unless IPFS is shared) and, for a file of a Merkle batch, its ``proof``."""
+    return {
+        "confirmations": settings.confirmations,
+        "documents": service.session.documents(),
+        "encrypted_types": [certificate_type(name).code for name in settings.encrypt_types],
+        "proof": proof,
+        "local_issuers": service.local_departments(),
+    }
+
+
+async def verify_upload(
+    request: Request, service: Service, settings: Settings
+) -> VerificationReport:
+    """The report of a multipart upload (``file``, and ``proof`` for a file of a batch), read
+    within the document limit as ``POST /v1/verify`` reads it: for that route and for a
+    window's verification under a consent (``api/routes/window_uploads.py``)."""
+    digester, proof_bytes = await _read_document(request, settings.max_upload_bytes)
+    file_proof = BatchProof.loads(proof_bytes) if proof_bytes is not None else None
+    context = service.session.context
+    return await service.read(
+        lambda: verify_document(digester, context, **verify_options(service, settings, file_proof))
     )
 
 

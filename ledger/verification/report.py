@@ -24,6 +24,7 @@ from ledger.errors import LedgerError
 
 __all__ = [
     "BUNDLE_KIND",
+    "CHAIN_READ_FAILED",
     "BundlePartReport",
     "Check",
     "CheckName",
@@ -68,6 +69,9 @@ class CheckName(StrEnum):
 
 
 _ORDER: Final = tuple(CheckName)
+#: How a check that failed because the chain did not answer says so: such a failure says
+#: nothing of the document (a window does not report it as false information, ADR 0029).
+CHAIN_READ_FAILED: Final = "chain read failed"
 #: ``document_kind`` of a bundle's report.
 BUNDLE_KIND: Final = "bundle"
 
@@ -174,7 +178,7 @@ class ReportBuilder:
         try:
             return rpc_guard(call)
         except LedgerError as exc:
-            self.add(name, Outcome.FAILED, f"chain read failed: {exc}")
+            self.add(name, Outcome.FAILED, f"{CHAIN_READ_FAILED}: {exc}")
             return None
 
     def finish(
