@@ -420,6 +420,9 @@ class CreditEventOut(_Camel):
     disclosed: bool
     #: When disclosure ends (future) or ended (past); null: no end.
     disclosed_until: datetime | None
+    #: A disputed event: when the recording department is due to have resolved the dispute
+    #: (ADR 0029); null otherwise.
+    resolve_by: datetime | None = None
 
 
 class AmendIn(_Camel):

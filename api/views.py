@@ -21,7 +21,7 @@ from ledger.contracts import (
     Polarity,
 )
 from ledger.names import DepartmentNames
-from ledger.score import Disclosure
+from ledger.score import Disclosure, resolve_by
 from ledger.storage.cid import cid_to_str
 
 __all__ = [
@@ -113,6 +113,7 @@ def credit_event_out(event: CreditEvent, disclosure: Disclosure) -> CreditEventO
         evidence_cid=cid_to_str(event.evidence_cid) if event.evidence_cid else None,
         disclosed=disclosure.disclosed,
         disclosed_until=disclosure.until,
+        resolve_by=resolve_by(event),
     )
 
 

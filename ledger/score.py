@@ -29,6 +29,7 @@ from typing import Final
 from ledger.contracts import Amendment, CreditEvent, CreditLedgerClient, Polarity
 
 __all__ = [
+    "DISPUTE_RESOLUTION_DAYS",
     "POLICY_VERSION",
     "Audience",
     "CreditView",
@@ -39,6 +40,7 @@ __all__ = [
     "disclosure_of",
     "event_disclosure",
     "read_history",
+    "resolve_by",
     "score_history",
 ]
 
@@ -49,6 +51,8 @@ _NEGATIVE_WEIGHT: Final = {1: 2, 2: 5, 3: 10, 4: 20, 5: 40}
 _POSITIVE_WEIGHT: Final = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
 #: Amendments after which an event no longer counts.
 _DISCOUNTED: Final = frozenset({Amendment.WITHDRAWN, Amendment.CORRECTED, Amendment.REPAIRED})
+#: Days the recording department (or a supervisor) has to resolve a subject's dispute (ADR 0029).
+DISPUTE_RESOLUTION_DAYS: Final = 30
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,15 @@ class Score:
     value: int
     policy: str
     counted: tuple[bytes, ...]
+
+
+def resolve_by(event: CreditEvent) -> datetime | None:
+    """When a disputed event is due to be resolved: :data:`DISPUTE_RESOLUTION_DAYS` after the
+    dispute; None for an event not under dispute. Shown to the subject and the department, not
+    enforced: the chain leaves the event disputed when the time passes (ADR 0029)."""
+    if event.amendment is not Amendment.DISPUTED or event.amended_at is None:
+        return None
+    return event.amended_at + timedelta(days=DISPUTE_RESOLUTION_DAYS)
 
 
 def score_history(events: Sequence[CreditEvent], now: datetime) -> Score:

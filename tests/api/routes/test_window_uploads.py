@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -202,11 +203,13 @@ def test_a_forged_document_is_recorded_with_encrypted_evidence(api: Api) -> None
     disputed = api.amend(event_id, "dispute", {"reason": "I handed over what I got"}, api.citizen)
     assert disputed.status_code == 200, disputed.text
     assert disputed.json()["amendment"] == "disputed"
+    due = datetime.fromisoformat(disputed.json()["amendedAt"]) + timedelta(days=30)
+    assert datetime.fromisoformat(disputed.json()["resolveBy"]) == due
     resolved = api.amend(
         event_id, "resolve", {"outcome": "withdrawn", "reason": "download damaged"}, api.department
     )
     assert resolved.status_code == 200, resolved.text
-    assert resolved.json()["amendment"] == "withdrawn"
+    assert (resolved.json()["amendment"], resolved.json()["resolveBy"]) == ("withdrawn", None)
 
 
 def test_a_department_not_accredited_is_refused_first(api: Api) -> None:
