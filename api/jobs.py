@@ -15,10 +15,12 @@ from api.views import hex32
 from api.writes import request_digest
 from ledger.catalogue import certificate_type
 from ledger.contracts import CertificateRecord, RecordKind
+from ledger.documents.batches import proofs_for
 from ledger.documents.merkle import MerkleTree
 from ledger.errors import CertificateRegistryAlreadyAnchored, ChainUnavailableError, LedgerError
 from ledger.service.batch_jobs import BatchJob
 from ledger.service.calls import Call
+from ledger.service.holdings import record_batch_holders
 from ledger.service.journal import BATCH_ANCHOR, Operation
 from ledger.storage import StorageUnavailableError
 from ledger.writes.certificates import anchor_hashes, store_batch_manifest
@@ -49,7 +51,12 @@ def journal_job(service: Service, job: BatchJob) -> tuple[Operation | None, str 
     # manifest, the call. A root anchored already is the one refusal a job settles on.
     try:
         write = anchor_hashes(
-            session, job.leaves, kind, department_id=job.department_id, expires_at=job.expires_at
+            session,
+            job.leaves,
+            kind,
+            department_id=job.department_id,
+            expires_at=job.expires_at,
+            holders=job.holders,
         )
     except CertificateRegistryAlreadyAnchored:
         tree = MerkleTree.build(list(job.leaves))
@@ -98,8 +105,9 @@ def _settle_anchored(
         )
         return
     manifest = store_batch_manifest(
-        service.session, tree, kind, record.region, job.department_id, job.expires_at
+        service.session, tree, kind, record.region, job.department_id, job.expires_at, job.holders
     )
+    _record_holders(service, job, manifest, record.anchored_block)
     service.jobs.finish(
         job.job_id,
         root=tree.root,
@@ -114,6 +122,7 @@ def settle_job(service: Service, job: BatchJob, operation: Operation, manifest: 
     if operation.state == "confirmed":
         assert operation.block is not None
         assert operation.tx_hash is not None
+        _record_holders(service, job, manifest, operation.block)
         service.jobs.finish(
             job.job_id,
             root=MerkleTree.build(list(job.leaves)).root,
@@ -124,6 +133,21 @@ def settle_job(service: Service, job: BatchJob, operation: Operation, manifest: 
     elif operation.state == "failed":
         code = status_of_error(operation.error_code or "")[1]
         service.jobs.fail(job.job_id, code, operation.error or "the anchoring failed")
+
+
+def _record_holders(service: Service, job: BatchJob, manifest: str | None, block: int) -> None:
+    """Index the holders of a job's anchored batch (ADR 0026) before the job reads as done, so
+    a holder who sees it done finds the certificate under ``/v1/me/certificates``."""
+    if job.holders is None:
+        return
+    deployment = service.session.deployment
+    proofs = proofs_for(
+        MerkleTree.build(list(job.leaves)),
+        deployment.chain_id,
+        deployment.certificate_registry,
+        manifest,
+    )
+    record_batch_holders(service.database, job.leaves, job.holders, proofs, block)
 
 
 async def _run_with_retries(service: Service, job: BatchJob) -> None:

@@ -49,6 +49,7 @@ __all__ = [
     "DisputeIn",
     "FilePartIn",
     "HealthOut",
+    "HeldCertificateOut",
     "HistoryOut",
     "KeyRotationOut",
     "Moment",
@@ -489,8 +490,17 @@ class DisclosurePeriodListOut(_Camel):
     items: list[DisclosurePeriodOut]
 
 
+class HeldCertificateOut(CertificateOut):
+    """A certificate of the caller: the public record, and for one of a batch (ADR 0026) its
+    proof, which is what the holder presents with the document (``POST /v1/verify`` ``proof``).
+    A batched certificate's status is its own within the batch (revoked alone, or with it)."""
+
+    #: ``ledger.documents.batches.BatchProof`` JSON; None for a certificate anchored alone.
+    proof: dict[str, Any] | None = None
+
+
 class MyCertificatesOut(_Camel):
-    items: list[CertificateOut]
+    items: list[HeldCertificateOut]
 
 
 #: The development issuer takes a subject as a credit lookup does (its own name in the schema).

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 
 from api.deps import (
     DepartmentDep,
@@ -33,12 +33,27 @@ from ledger.catalogue import certificate_type
 from ledger.documents import document_hash_of
 from ledger.documents.batches import proofs_for
 from ledger.documents.merkle import MerkleTree
-from ledger.errors import ValidationError
+from ledger.errors import InvalidIdentifierError, ValidationError
+from ledger.identity import SubjectKind, parse_subject
 from ledger.service.batch_jobs import BatchJob
 
 router = APIRouter(prefix="/certificates/batches", tags=["certificates"])
 
 JobPath = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="batch job id")]
+#: The holders of a batch's documents (ADR 0026): one ``subject`` per ``files`` part, in order
+#: ("" for a document without a holder), and optionally one ``subjectKind`` each.
+HoldersForm = Annotated[
+    list[str] | None,
+    Form(
+        alias="subject",
+        description="per document, in the order of files: the holder's identity number or "
+        "credit code, or empty for none",
+    ),
+]
+HolderKindsForm = Annotated[
+    list[str] | None,
+    Form(alias="subjectKind", description="per document: citizen, enterprise, or empty"),
+]
 _ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 
 
@@ -58,14 +73,19 @@ async def submit_batch(
     files: Annotated[list[UploadFile], File(description="the documents (files or certificates)")],
     type: TypeForm,
     expires_at: ExpiresForm = None,
+    subjects: HoldersForm = None,
+    subject_kinds: HolderKindsForm = None,
 ) -> BatchJobOut:
     """Accept a batch: every document is hashed now and the job recorded before the answer, so
     an accepted batch survives a restart; anchoring runs in the background. The parts' file
-    names are never read: the job knows each document by its index and hash (ADR 0016)."""
+    names are never read: the job knows each document by its index and hash (ADR 0016). The
+    holders, when given, become subject references here and only references are kept
+    (ADR 0026)."""
     kind = certificate_type(type)
     expiry = parse_expiry(expires_at)
     if len(files) > settings.max_batch_size:
         raise ValidationError(f"a batch holds at most {settings.max_batch_size} documents")
+    holders = _holder_refs(service, subjects, subject_kinds, len(files))
     leaves: list[bytes] = []
     kinds = []
     total = 0
@@ -91,7 +111,9 @@ async def submit_batch(
     def create() -> BatchJob:
         # A job is one unit of the department's backlog (ADR 0018): 429 when it is full.
         with service.journal.admission(caller.department_id):
-            return service.jobs.create(caller.department_id, kind.name, expiry, kinds, leaves)
+            return service.jobs.create(
+                caller.department_id, kind.name, expiry, kinds, leaves, holders
+            )
 
     await service.read(admit)
     job = await service.offload(create)
@@ -99,6 +121,34 @@ async def submit_batch(
     start_job(service, job)
     response.headers["Location"] = f"/v1/certificates/batches/{job.job_id}"
     return job_out(service, job)
+
+
+def _holder_refs(
+    service: Service, subjects: list[str] | None, kinds: list[str] | None, count: int
+) -> list[bytes | None] | None:
+    """The subject reference of each document's holder (None for "" or no ``subject`` at all),
+    each identifier validated and dropped at once; refusals name the document's index, never
+    the identifier."""
+    if subjects is None:
+        if kinds is not None:
+            raise ValidationError("subjectKind is given per subject: no subject was")
+        return None
+    if len(subjects) != count or (kinds is not None and len(kinds) != count):
+        raise ValidationError("give one subject (empty for none) and subjectKind per document")
+    refs: list[bytes | None] = []
+    for index, text in enumerate(subjects):
+        kind_text = (kinds[index] if kinds is not None else "").strip()
+        if kind_text and kind_text not in {k.value for k in SubjectKind}:
+            raise ValidationError(f"subjectKind of document {index} is citizen or enterprise")
+        if not text.strip():
+            refs.append(None)
+            continue
+        try:
+            subject = parse_subject(text, SubjectKind(kind_text) if kind_text else None)
+        except InvalidIdentifierError as error:
+            raise InvalidIdentifierError(f"subject of document {index}: {error}") from None
+        refs.append(service.session.reference(subject))
+    return refs
 
 
 @router.get(

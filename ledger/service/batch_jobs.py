@@ -10,6 +10,10 @@ A job keeps no file name (ADR 0016): names such as ``<identity number>_<name>.tx
 in offices, and whatever a client chose to call a file could carry personal data. Its documents
 are known by their position in the upload (the index) and their hash, which is all a client
 needs to match each proof to the file it sent.
+
+A job given holders keeps them as subject references (ADR 0026), never as identifiers, from its
+admission until it settles: the job's manifest tags each leaf for its holder, and the settled job
+indexes them (:func:`ledger.service.holdings.record_batch_holders`).
 """
 
 from __future__ import annotations
@@ -46,18 +50,21 @@ class BatchJob:
     error: str | None
     created_at: datetime
     updated_at: datetime
+    #: Each leaf's holder (subject reference) or None; None when the batch named no holder.
+    holders: tuple[bytes | None, ...] | None = None
 
 
 _SELECT = (
     "SELECT job_id, department_id, cert_type, expires_at, kinds, leaves, status, root, "
-    "manifest, block, transaction_hash, error_code, error, created_at, updated_at FROM batch_jobs"
+    "manifest, block, transaction_hash, error_code, error, created_at, updated_at, holders "
+    "FROM batch_jobs"
 )
 
 
 def _job(row: tuple[Any, ...]) -> BatchJob:
     (
         job_id, department_id, cert_type, expires_at, kinds, leaves, status, root,
-        manifest, block, transaction_hash, error_code, error, created_at, updated_at,
+        manifest, block, transaction_hash, error_code, error, created_at, updated_at, holders,
     ) = row  # fmt: skip
     raw = bytes(leaves)
     return BatchJob(
@@ -76,6 +83,9 @@ def _job(row: tuple[Any, ...]) -> BatchJob:
         error=None if error is None else str(error),
         created_at=datetime.fromtimestamp(int(created_at), UTC),
         updated_at=datetime.fromtimestamp(int(updated_at), UTC),
+        holders=None
+        if holders is None
+        else tuple(None if ref is None else bytes.fromhex(ref) for ref in json.loads(holders)),
     )
 
 
@@ -92,14 +102,15 @@ class BatchJobs:
         expires_at: datetime | None,
         kinds: list[DocumentKind],
         leaves: list[bytes],
+        holders: list[bytes | None] | None = None,
     ) -> BatchJob:
         job_id = secrets.token_hex(12)
         now = int(time.time())
         with self._database.transaction() as connection:
             connection.execute(
                 "INSERT INTO batch_jobs (job_id, department_id, cert_type, expires_at, kinds, "
-                "leaves, status, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                "leaves, status, created_at, updated_at, holders) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?)",
                 (
                     job_id,
                     department_id,
@@ -109,6 +120,9 @@ class BatchJobs:
                     b"".join(leaves),
                     now,
                     now,
+                    None
+                    if holders is None
+                    else json.dumps([None if ref is None else ref.hex() for ref in holders]),
                 ),
             )
         job = self.get(job_id)

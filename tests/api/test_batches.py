@@ -339,3 +339,95 @@ def test_file_names_of_older_jobs_are_dropped(tmp_path: Path) -> None:
     assert [item["index"] for item in job["items"]] == [0, 1]
     assert [item["documentHash"] for item in job["items"]] == ["0x" + h.hex() for h in leaves]
     assert _leaked(_database_bytes(prepared)) == []
+
+
+# -- holders (ADR 0026) -------------------------------------------------------------------------
+
+_ALICE = make_citizen_id("320102", date(1991, 3, 5), 431)
+_BOB = make_citizen_id("320102", date(1992, 4, 6), 432)
+
+
+def _submit_with_holders(
+    client: TestClient, token: str, documents: list[bytes], subjects: list[str], **form: Any
+) -> Any:
+    return client.post(
+        "/v1/certificates/batches",
+        headers=bearer(token),
+        files=[("files", (f"{i}.txt", data, "text/plain")) for i, data in enumerate(documents)],
+        data={"type": "business-licence", "subject": subjects, **form},
+    )
+
+
+def _mine(client: TestClient, subject: str) -> list[dict[str, Any]]:
+    token = client.post("/v1/dev/token", json={"subject": subject}).json()["token"]
+    response = client.get("/v1/me/certificates", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return [item for item in response.json()["items"] if item["proof"] is not None]
+
+
+def test_a_batchs_holders_see_their_certificates_and_nobody_else_does(
+    client: TestClient, prepared: PreparedService
+) -> None:
+    documents = [f"营业执照 batch holders {i}\n".encode() for i in range(3)]
+    response = _submit_with_holders(
+        client,
+        prepared.department_token,
+        documents,
+        [_ALICE, "", _ALICE.lower()],
+        subjectKind=["citizen", "", ""],
+    )
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.headers["location"], prepared.department_token)
+    assert job["status"] == "done", job
+    items = job["items"]
+    assert {item["documentHash"] for item in _mine(client, _ALICE)} == {
+        items[0]["documentHash"],
+        items[2]["documentHash"],
+    }
+    alices = {item["documentHash"]: item for item in _mine(client, _ALICE)}
+    assert alices[items[0]["documentHash"]]["proof"] == items[0]["proof"]
+    assert alices[items[0]["documentHash"]]["status"] == "active"
+    assert alices[items[0]["documentHash"]]["departmentId"] == prepared.department_id
+    assert _mine(client, _BOB) == []
+
+    # A leaf revoked alone shows revoked; its batch's other leaf stays active.
+    revoked = client.post(
+        f"/v1/certificates/{items[2]['documentHash']}/revoke",
+        headers=bearer(prepared.department_token),
+        json={"reason": "fraud", "proof": items[2]["proof"]},
+    )
+    assert revoked.status_code == 200, revoked.text
+    statuses = {item["documentHash"]: item["status"] for item in _mine(client, _ALICE)}
+    assert statuses == {items[0]["documentHash"]: "active", items[2]["documentHash"]: "revoked"}
+
+    # The identity number is nowhere: not in the answers, the manifest or the database.
+    service = client.app.state.service  # type: ignore[attr-defined]
+    manifest = service.session.documents().fetch_document(job["manifest"])
+    for data in (response.content, json.dumps(job).encode(), manifest, _database_bytes(prepared)):
+        assert _ALICE.encode() not in data
+        assert _ALICE.lower().encode() not in data
+
+
+@pytest.mark.parametrize(
+    ("subjects", "form", "code"),
+    [
+        ([_ALICE[:-1] + ("0" if _ALICE[-1] != "0" else "1")], {}, "invalid_identifier"),
+        ([_ALICE], {"subjectKind": ["enterprise"]}, "invalid_identifier"),
+        ([_ALICE, _BOB], {}, "invalid"),
+        ([_ALICE], {"subjectKind": ["person"]}, "invalid"),
+    ],
+)
+def test_a_malformed_holder_is_refused_without_echo(
+    client: TestClient,
+    prepared: PreparedService,
+    subjects: list[str],
+    form: dict[str, Any],
+    code: str,
+) -> None:
+    document = f"营业执照 refused holder {subjects} {form}\n".encode()
+    response = _submit_with_holders(client, prepared.department_token, [document], subjects, **form)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == code
+    for subject in subjects:
+        assert subject not in response.text
