@@ -35,6 +35,7 @@ from api.routes import (
     rpc,
     services,
     verify,
+    window,
     window_uploads,
 )
 from api.service import Service
@@ -132,6 +133,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         credit,
         me,
         consents,
+        window,
         window_uploads,
         operations,
         rpc,

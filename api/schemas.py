@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     computed_field,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -76,6 +77,10 @@ __all__ = [
     "VerificationPartOut",
     "VerifyHashIn",
     "WhoAmIOut",
+    "WindowCertificateOut",
+    "WindowCheckIn",
+    "WindowCheckOut",
+    "WindowRequirementOut",
 ]
 
 #: A 32-byte document hash: ``0x`` and 64 hex digits.
@@ -706,3 +711,56 @@ class ConsentRedeemedOut(_Camel):
     mode: str
     expires_at: datetime
     uses: int
+
+
+#: A consent's id: 32 lower-case hex digits.
+CONSENT_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
+
+
+class WindowCheckIn(_Camel):
+    """The window's check: a code the applicant shows (redeemed now, one use counted), or the id
+    of a consent this department redeemed and may still act under. Exactly one of the two."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    consent_id: Annotated[str, Field(pattern=CONSENT_ID_PATTERN)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> WindowCheckIn:
+        if (self.code is None) == (self.consent_id is None):
+            raise ValueError("give either code or consentId")
+        return self
+
+
+class WindowCertificateOut(_Camel):
+    """One certificate of the applicant, verified as ``POST /v1/verify`` verifies its hash."""
+
+    document_hash: str
+    report: VerificationOut
+    #: Whether the window may read its stored copy (the service needs this type's content).
+    stored_copy: bool
+
+
+class WindowRequirementOut(_Camel):
+    """One type the service requires or accepts, and the applicant's certificates of it."""
+
+    type: str
+    required: bool
+    certificates: list[WindowCertificateOut]
+    #: One of the certificates is VALID.
+    satisfied: bool
+
+
+class WindowCheckOut(_Camel):
+    """The window's check under a consent: never who the applicant is, only what they hold of
+    the service's types."""
+
+    consent_id: str
+    service: str
+    subject_kind: str
+    mode: str
+    expires_at: datetime
+    requirements: list[WindowRequirementOut]
+    #: Required types with no VALID certificate.
+    missing: list[str]

@@ -269,6 +269,14 @@ class ConsentNotRedeemedError(ConsentRefusedError):
     code = "consent_not_redeemed"
 
 
+class ConsentOutOfScopeError(ConsentRefusedError):
+    """The window asks under a consent for what its service does not cover: a certificate type
+    the service neither requires nor accepts, or the stored copy of a type whose content the
+    service does not need (its ``content`` in ledger/data/services.toml; ADR 0027)."""
+
+    code = "consent_out_of_scope"
+
+
 class TooManyAttemptsError(LedgerError):
     """The department made too many failed redemptions lately; it may try again after
     ``retry_after`` seconds (the API answers 429)."""

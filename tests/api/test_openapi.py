@@ -57,6 +57,8 @@ DOCUMENTED_OPERATIONS: Final = {
     ("get", "/v1/me/consents"),
     ("delete", "/v1/me/consents/{consent_id}"),
     ("post", "/v1/window/consents"),
+    ("post", "/v1/window/checks"),
+    ("get", "/v1/window/consents/{consent_id}/documents/{document_hash}"),
     ("post", "/v1/window/consents/{consent_id}/verifications"),
     ("post", "/v1/window/consents/{consent_id}/false-information"),
     ("post", "/v1/rpc"),
