@@ -115,7 +115,11 @@ export function consentPart(page) {
         " ",
         have
           ? badge("fit", "have", t("citizen.fitHave", { count: valid.length }))
-          : badge("fit", "missing", t(required ? "citizen.fitMissing" : "citizen.fitNone")),
+          : badge(
+              "fit",
+              required ? "missing" : "none",
+              t(required ? "citizen.fitMissing" : "citizen.fitNone"),
+            ),
         have
           ? el(
               "span",

@@ -34,6 +34,7 @@ import {
   typeTitle,
   verifyLink,
 } from "./common.js";
+import { windowPart } from "./window.js";
 
 const TOKEN_KEY = "ledger.departmentToken";
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
@@ -205,6 +206,7 @@ function disconnect(messageKey = null) {
     recorded: null,
   });
   for (const form of [anchorForm, revokeForm, creditForm]) form.reset();
+  windowDesk.reset();
   if (revokeDialog.open) revokeDialog.close();
   state.evidence = null;
   state.evidenceMissing = false;
@@ -510,15 +512,26 @@ function render() {
   if (state.revoking) renderRevokeFacts();
   renderRecorded();
   renderList();
+  windowDesk.render();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Wiring
 // ---------------------------------------------------------------------------------------------
 
+/** The window (window.js): what it is told of the session. */
+const windowDesk = windowPart({
+  token: () => state.token,
+  catalogue: () => state.catalogue,
+  fail: (error) => fail(error),
+});
+
 initPage("console");
 onLanguageChange(render);
-onDepartmentsLoaded(renderDepartment);
+onDepartmentsLoaded(() => {
+  renderDepartment();
+  windowDesk.render();
+});
 
 bindTokenForm({
   form: tokenForm,
