@@ -98,7 +98,8 @@ ROWS: Final = (
     Row("deploy:setSink", "setSink (one of two)"),
     Row("deploy:setDisclosurePeriod", "setDisclosurePeriod (each period deploy() sets)"),
     Row("deploy:LicenceBundles", "deploy LicenceBundles"),
-    Row("deploy:total", "deployment total (4 contracts + 2 setSink)"),
+    Row("deploy:AccessLogAnchors", "deploy AccessLogAnchors"),
+    Row("deploy:total", "deployment total (5 contracts + 2 setSink)"),
     Row("registerDepartment", "registerDepartment (4 scopes)"),
     Row("addSigner", "addSigner (pushes 4 grants)"),
     Row(
@@ -140,6 +141,8 @@ ROWS: Final = (
     Row("suspendDepartment", "suspendDepartment (1 key x 4 scopes)"),
     Row("reinstateDepartment", "reinstateDepartment"),
     Row("rotateSigner", "rotateSigner"),
+    Row("anchorAccessLog:first", "anchor (access log, the first batch ever)"),
+    Row("anchorAccessLog", "anchor (access log, each later batch)"),
 )
 
 
@@ -224,8 +227,8 @@ def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
                 recorder.add("deploy:setDisclosurePeriod", receipt)
             else:
                 receipts.append(receipt)
-    if len(receipts) != 6:
-        raise RuntimeError(f"expected 6 deployment transactions, found {len(receipts)}")
+    if len(receipts) != 7:
+        raise RuntimeError(f"expected 7 deployment transactions, found {len(receipts)}")
     keys = (
         "deploy:DepartmentRegistry",
         "deploy:CertificateRegistry",
@@ -233,6 +236,7 @@ def measure_deployment(session: LedgerSession, recorder: Recorder) -> None:
         "deploy:setSink",
         "deploy:setSink",
         "deploy:LicenceBundles",
+        "deploy:AccessLogAnchors",
     )
     parts = [recorder.add(key, receipt) for key, receipt in zip(keys, receipts, strict=True)]
     recorder.add_sum("deploy:total", parts)
@@ -346,6 +350,24 @@ def measure_run(session: LedgerSession, recorder: Recorder, run: int) -> None:
     )
     recorder.add("suspendDepartment", governance.transact(registry.suspend(department_id)))
     recorder.add("reinstateDepartment", governance.transact(registry.reinstate(department_id)))
+    measure_access_log(session, recorder)
+
+
+def measure_access_log(session: LedgerSession, recorder: Recorder) -> None:
+    """Anchor one access-log batch (an hour's entries, here 1,000) the way the periodic job does;
+    the first batch ever writes the last sequence number from zero, so it is measured apart."""
+    governance = session.governance_sender()
+    anchors = session.access_log_anchors()
+    if anchors.last_seq() == 0:
+        recorder.add(
+            "anchorAccessLog:first",
+            governance.transact(anchors.anchor(Inputs.token_bytes(32), 1, 1_000)),
+        )
+    first = anchors.last_seq() + 1
+    recorder.add(
+        "anchorAccessLog",
+        governance.transact(anchors.anchor(Inputs.token_bytes(32), first, first + 999)),
+    )
 
 
 # ----------------------------------------------------------------------------------------------

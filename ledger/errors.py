@@ -323,6 +323,26 @@ def _show(value: object) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
+class AccessLogAnchorsDuplicateRoot(ContractError, DuplicateError):
+    """This Merkle root of the access log is already anchored."""
+
+
+class AccessLogAnchorsInvalidRange(ContractError, ValidationError):
+    """The access-log range is empty or reversed (sequence numbers start at 1)."""
+
+
+class AccessLogAnchorsInvalidRoot(ContractError, ValidationError):
+    """The Merkle root of the access log is zero."""
+
+
+class AccessLogAnchorsRangeNotAfter(ContractError, ConflictError):
+    """The access-log range does not start after the last range anchored."""
+
+
+class AccessLogAnchorsRenounceDisabled(ContractError, NotAuthorizedError):
+    """Governance of the access-log anchors cannot be renounced."""
+
+
 class AccreditationCacheStale(ContractError, ConflictError):
     """The contract's accreditation replica disagrees with the registry; governance must resync."""
 

@@ -27,6 +27,7 @@ from ledger.closing import Closing
 from ledger.config import Settings, write_local_secrets
 from ledger.contracts import (
     FUNDING_AMOUNT,
+    AccessLogAnchorsClient,
     CertificateRegistryClient,
     ChainContext,
     CreditLedgerClient,
@@ -34,6 +35,7 @@ from ledger.contracts import (
     Deployment,
     LicenceBundlesClient,
     deploy,
+    deploy_access_log,
     deploy_bundles,
     load_deployment,
     save_deployment,
@@ -119,15 +121,20 @@ class LedgerSession(Closing):
             try:
                 deployment = load_deployment(path, connection.web3)
                 deployed = False
-                if deployment.licence_bundles is None:
-                    # A deployment older than joint licensing gets the contract added.
+                if deployment.licence_bundles is None or deployment.access_log is None:
+                    # A deployment older than joint licensing or the access log's anchors gets
+                    # the missing contracts added (saved at once: a rerun deploys no twin).
                     governance = keystore.governance()
                     sender = TransactionSender(
                         connection.web3, governance, receipt_timeout=settings.receipt_timeout
                     )
                     _ensure_funded(connection, governance.address)
-                    deployment = deploy_bundles(sender, deployment)
-                    save_deployment(path, deployment)
+                    if deployment.licence_bundles is None:
+                        deployment = deploy_bundles(sender, deployment)
+                        save_deployment(path, deployment)
+                    if deployment.access_log is None:
+                        deployment = deploy_access_log(sender, deployment)
+                        save_deployment(path, deployment)
             except NotDeployedError:
                 governance = (
                     keystore.governance()
@@ -224,6 +231,11 @@ class LedgerSession(Closing):
     def bundles(self) -> LicenceBundlesClient:
         """Joint licensing client (its writes are prepared by :mod:`ledger.writes.bundles`)."""
         return LicenceBundlesClient(self.context)
+
+    def access_log_anchors(self) -> AccessLogAnchorsClient:
+        """The access log's anchor client (its ``anchor`` call is governance's to sign);
+        NotDeployedError when the deployment predates it (``ledger init`` adds it)."""
+        return AccessLogAnchorsClient(self.context)
 
     def documents(self) -> DocumentService:
         """The document store and key vault of this deployment (opened on first use)."""

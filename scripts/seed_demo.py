@@ -567,6 +567,7 @@ class Seeder:
                 "CertificateRegistry": deployment.certificate_registry,
                 "CreditLedger": deployment.credit_ledger,
                 "LicenceBundles": deployment.licence_bundles,
+                "AccessLogAnchors": deployment.access_log,
             },
             "governanceKey": self.session.keystore.governance().address,
             "departments": departments,

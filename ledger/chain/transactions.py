@@ -55,6 +55,7 @@ CONTRACT_NAMES: Final = (
     "CertificateRegistry",
     "CreditLedger",
     "LicenceBundles",
+    "AccessLogAnchors",
 )
 
 #: Gas headroom over the estimate: estimates are exact on py-evm and anvil, but state can move.

@@ -1,4 +1,4 @@
-"""Typed clients for the four ledger contracts, their value types, and their deployment.
+"""Typed clients for the five ledger contracts, their value types, and their deployment.
 
 The clients turn Python values (``datetime``, enums, ``bytes``) into the contracts' packed
 arguments and back, send writes through a
@@ -9,7 +9,8 @@ One module a concern: :mod:`~ledger.contracts.values` (enums, records, packing h
 :mod:`~ledger.contracts.deployment` (where the contracts live, deploying them),
 :mod:`~ledger.contracts.context` (what a client is built from), one module a contract
 (:mod:`~ledger.contracts.departments`, :mod:`~ledger.contracts.certificates`,
-:mod:`~ledger.contracts.credit`, :mod:`~ledger.contracts.bundles`), and
+:mod:`~ledger.contracts.credit`, :mod:`~ledger.contracts.bundles`,
+:mod:`~ledger.contracts.access_log`), and
 :mod:`~ledger.contracts.artifacts` (the compiled ABI and bytecode, read without the compiler).
 Other packages import from here, not from the modules; ``artifacts`` is the exception, its own
 API for the build tool and the transaction layer.
@@ -17,6 +18,7 @@ API for the build tool and the transaction layer.
 
 from __future__ import annotations
 
+from ledger.contracts.access_log import AccessLogAnchor, AccessLogAnchorsClient
 from ledger.contracts.bundles import Bundle, BundlePart, LicenceBundlesClient
 from ledger.contracts.certificates import CertificateRegistryClient
 from ledger.contracts.context import ChainContext
@@ -27,6 +29,7 @@ from ledger.contracts.deployment import (
     Deployment,
     contract,
     deploy,
+    deploy_access_log,
     deploy_bundles,
     load_deployment,
     save_deployment,
@@ -45,6 +48,8 @@ from ledger.contracts.values import (
 
 __all__ = [
     "FUNDING_AMOUNT",
+    "AccessLogAnchor",
+    "AccessLogAnchorsClient",
     "Amendment",
     "Bundle",
     "BundlePart",
@@ -64,6 +69,7 @@ __all__ = [
     "SignerKey",
     "contract",
     "deploy",
+    "deploy_access_log",
     "deploy_bundles",
     "load_deployment",
     "save_deployment",

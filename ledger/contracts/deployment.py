@@ -35,6 +35,7 @@ __all__ = [
     "Deployment",
     "contract",
     "deploy",
+    "deploy_access_log",
     "deploy_bundles",
     "load_deployment",
     "save_deployment",
@@ -59,6 +60,9 @@ class Deployment:
     #: Joint licensing bundles (ADR 0011); None in deployments made before it existed, until
     #: ``ledger init`` adds it.
     licence_bundles: ChecksumAddress | None = None
+    #: The access log's anchors (查询记录); None in deployments made before it existed, until
+    #: ``ledger init`` adds it.
+    access_log: ChecksumAddress | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form stored in the deployments file."""
@@ -72,6 +76,8 @@ class Deployment:
         }
         if self.licence_bundles is not None:
             document["LicenceBundles"] = self.licence_bundles
+        if self.access_log is not None:
+            document["AccessLogAnchors"] = self.access_log
         return document
 
     @classmethod
@@ -87,6 +93,9 @@ class Deployment:
                 genesis_hash=str(data["genesisHash"]),
                 licence_bundles=to_checksum_address(data["LicenceBundles"])
                 if data.get("LicenceBundles")
+                else None,
+                access_log=to_checksum_address(data["AccessLogAnchors"])
+                if data.get("AccessLogAnchors")
                 else None,
             )
         except (KeyError, TypeError, ValueError):
@@ -171,7 +180,7 @@ def deploy(governance: TransactionSender) -> Deployment:
         block=first_block,
         genesis_hash=HexBytes(genesis).to_0x_hex(),
     )
-    return deploy_bundles(governance, deployment)
+    return deploy_access_log(governance, deploy_bundles(governance, deployment))
 
 
 def deploy_bundles(governance: TransactionSender, deployment: Deployment) -> Deployment:
@@ -183,3 +192,10 @@ def deploy_bundles(governance: TransactionSender, deployment: Deployment) -> Dep
         deployment.certificate_registry,
     )
     return replace(deployment, licence_bundles=bundles)
+
+
+def deploy_access_log(governance: TransactionSender, deployment: Deployment) -> Deployment:
+    """Add the access-log anchor contract, owned by ``governance``, to ``deployment`` (deployed
+    before it existed)."""
+    anchors, _ = _deploy_one(governance, "AccessLogAnchors", governance.address)
+    return replace(deployment, access_log=anchors)

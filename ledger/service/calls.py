@@ -110,6 +110,7 @@ _ADDRESS_FIELDS: Final = {
     "CertificateRegistry": "certificate_registry",
     "CreditLedger": "credit_ledger",
     "LicenceBundles": "licence_bundles",
+    "AccessLogAnchors": "access_log",
 }
 
 

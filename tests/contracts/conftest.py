@@ -55,6 +55,7 @@ CONTRACT_NAMES: Final = (
     "CertificateRegistry",
     "CreditLedger",
     "LicenceBundles",
+    "AccessLogAnchors",
 )
 
 CERTIFICATE_KIND: Final = 1

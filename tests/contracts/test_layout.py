@@ -13,6 +13,7 @@ from hexbytes import HexBytes
 
 from ledger import catalogue
 from ledger.contracts import (
+    AccessLogAnchorsClient,
     CertificateRegistryClient,
     ChainContext,
     CreditLedgerClient,
@@ -88,7 +89,8 @@ def test_credit_terms_at_the_field_boundaries(
 
 def test_every_contract_reports_its_version(chain: Chain) -> None:
     bundles = chain.deploy("LicenceBundles", chain.registry.address, chain.certificates.address)
-    for contract in (chain.registry, chain.certificates, chain.credit, bundles):
+    anchors = chain.deploy("AccessLogAnchors", chain.governance)
+    for contract in (chain.registry, chain.certificates, chain.credit, bundles, anchors):
         assert contract.functions.VERSION().call() == CONTRACT_VERSION
     context = ChainContext(
         chain.w3,
@@ -100,6 +102,7 @@ def test_every_contract_reports_its_version(chain: Chain) -> None:
             block=0,
             genesis_hash=HexBytes(chain.w3.eth.get_block(0)["hash"]).to_0x_hex(),
             licence_bundles=bundles.address,
+            access_log=anchors.address,
         ),
     )
     clients = (
@@ -107,5 +110,6 @@ def test_every_contract_reports_its_version(chain: Chain) -> None:
         CertificateRegistryClient(context),
         CreditLedgerClient(context),
         LicenceBundlesClient(context),
+        AccessLogAnchorsClient(context),
     )
-    assert [client.version() for client in clients] == [CONTRACT_VERSION] * 4
+    assert [client.version() for client in clients] == [CONTRACT_VERSION] * 5

@@ -28,6 +28,7 @@ from ledger.cli.departments import add_department, rotate_department_key
 from ledger.contracts import (
     Amendment,
     CertificateStatus,
+    Deployment,
     LeafStatus,
     LicenceBundlesClient,
     Polarity,
@@ -1249,6 +1250,64 @@ def test_an_older_deployment_gets_the_bundles_contract_at_init(
         assert upgraded.deployment.certificate_registry == before["CertificateRegistry"]
         [after] = json.loads(path.read_text()).values()
         assert after["LicenceBundles"] == upgraded.deployment.licence_bundles
+
+
+def test_the_access_log_anchors_are_deployed_saved_and_anchor_through_the_session(
+    ledger_session: LedgerSession,
+) -> None:
+    deployment = ledger_session.deployment
+    assert deployment.access_log is not None
+    [entry] = json.loads(
+        (ledger_session.settings.data_dir / "deployments.json").read_text()
+    ).values()
+    assert entry["AccessLogAnchors"] == deployment.access_log
+    assert Deployment.from_json(entry) == deployment
+    assert "AccessLogAnchors" not in replace(deployment, access_log=None).to_json()
+
+    anchors = ledger_session.access_log_anchors()
+    assert anchors.contract.functions.owner().call() == ledger_session.keystore.governance().address
+    root = keccak(b"access-log batch")
+    ledger_session.governance_sender().transact(anchors.anchor(root, 1, 4))
+    found = anchors.anchor_of(root)
+    assert found is not None
+    assert (found.first_seq, found.last_seq) == (1, 4)
+    assert anchors.last_seq() == 4
+    with pytest.raises(errors.AccessLogAnchorsRangeNotAfter):
+        ledger_session.governance_sender().transact(anchors.anchor(keccak(b"again"), 4, 5))
+
+
+def test_an_older_deployment_gets_the_access_log_anchors_at_init(
+    ledger_backend: Backend,
+) -> None:
+    session = ledger_backend.session
+    path = session.settings.data_dir / "deployments.json"
+    document = json.loads(path.read_text())
+    [entry] = document.values()
+    before = dict(entry)
+    del entry["AccessLogAnchors"]
+    path.write_text(json.dumps(document))
+    session.close()
+    with (
+        LedgerSession.open(session.settings) as older,
+        pytest.raises(errors.NotDeployedError, match="ledger init"),
+    ):
+        older.access_log_anchors()
+    upgraded, deployed = LedgerSession.initialize(session.settings)
+    with upgraded:
+        assert not deployed
+        added = upgraded.deployment.access_log
+        assert added is not None
+        assert added != before["AccessLogAnchors"]
+        assert upgraded.deployment.licence_bundles == before["LicenceBundles"]
+        [after] = json.loads(path.read_text()).values()
+        assert after == {**before, "AccessLogAnchors": added}
+        anchors = upgraded.access_log_anchors()
+        assert anchors.last_seq() == 0
+        owner = anchors.contract.functions.owner().call()
+        assert owner == upgraded.keystore.governance().address
+    again, _ = LedgerSession.initialize(session.settings)
+    with again:
+        assert again.deployment.access_log == added
 
 
 def test_add_department_finishes_a_registration_that_stopped_before_its_key(

@@ -27,7 +27,13 @@ pytestmark = pytest.mark.xdist_group("solc")
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = ROOT / "ledger" / "artifacts"
-CONTRACTS = ("CertificateRegistry", "CreditLedger", "DepartmentRegistry", "LicenceBundles")
+CONTRACTS = (
+    "AccessLogAnchors",
+    "CertificateRegistry",
+    "CreditLedger",
+    "DepartmentRegistry",
+    "LicenceBundles",
+)
 #: The compiler's own dependencies: only the build-time tool (ledger/compile.py) may load them.
 BUILD_ONLY = ("solcx", "yaml")
 
