@@ -5,6 +5,7 @@ with the job's location; the job anchors one Merkle root for every uploaded docu
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
@@ -40,20 +41,17 @@ from ledger.service.batch_jobs import BatchJob
 router = APIRouter(prefix="/certificates/batches", tags=["certificates"])
 
 JobPath = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="batch job id")]
-#: The holders of a batch's documents (ADR 0026): one ``subject`` per ``files`` part, in order
-#: ("" for a document without a holder), and optionally one ``subjectKind`` each.
+#: The holders of a batch's documents (ADR 0026): one JSON field, so that a batch of
+#: ``LEDGER_MAX_BATCH_SIZE`` documents stays within the multipart parser's 1,000 fields.
 HoldersForm = Annotated[
-    list[str] | None,
+    str | None,
     Form(
-        alias="subject",
-        description="per document, in the order of files: the holder's identity number or "
-        "credit code, or empty for none",
+        max_length=200_000,
+        description="JSON array, one entry per files part in order: null (no holder) or "
+        '{"subject": identity number or credit code, "subjectKind"?: "citizen" | "enterprise"}',
     ),
 ]
-HolderKindsForm = Annotated[
-    list[str] | None,
-    Form(alias="subjectKind", description="per document: citizen, enterprise, or empty"),
-]
+_HOLDER_KEYS: Final = frozenset({"subject", "subjectKind"})
 _ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 
 
@@ -73,8 +71,7 @@ async def submit_batch(
     files: Annotated[list[UploadFile], File(description="the documents (files or certificates)")],
     type: TypeForm,
     expires_at: ExpiresForm = None,
-    subjects: HoldersForm = None,
-    subject_kinds: HolderKindsForm = None,
+    holders: HoldersForm = None,
 ) -> BatchJobOut:
     """Accept a batch: every document is hashed now and the job recorded before the answer, so
     an accepted batch survives a restart; anchoring runs in the background. The parts' file
@@ -85,7 +82,7 @@ async def submit_batch(
     expiry = parse_expiry(expires_at)
     if len(files) > settings.max_batch_size:
         raise ValidationError(f"a batch holds at most {settings.max_batch_size} documents")
-    holders = _holder_refs(service, subjects, subject_kinds, len(files))
+    refs = _holder_refs(service, holders, len(files))
     leaves: list[bytes] = []
     kinds = []
     total = 0
@@ -111,9 +108,7 @@ async def submit_batch(
     def create() -> BatchJob:
         # A job is one unit of the department's backlog (ADR 0018): 429 when it is full.
         with service.journal.admission(caller.department_id):
-            return service.jobs.create(
-                caller.department_id, kind.name, expiry, kinds, leaves, holders
-            )
+            return service.jobs.create(caller.department_id, kind.name, expiry, kinds, leaves, refs)
 
     await service.read(admit)
     job = await service.offload(create)
@@ -123,30 +118,37 @@ async def submit_batch(
     return job_out(service, job)
 
 
-def _holder_refs(
-    service: Service, subjects: list[str] | None, kinds: list[str] | None, count: int
-) -> list[bytes | None] | None:
-    """The subject reference of each document's holder (None for "" or no ``subject`` at all),
-    each identifier validated and dropped at once; refusals name the document's index, never
-    the identifier."""
-    if subjects is None:
-        if kinds is not None:
-            raise ValidationError("subjectKind is given per subject: no subject was")
+def _holder_refs(service: Service, holders: str | None, count: int) -> list[bytes | None] | None:
+    """The subject reference of each document's holder (None for a null entry), each identifier
+    validated and dropped at once; refusals name the document's index, never the identifier."""
+    if holders is None:
         return None
-    if len(subjects) != count or (kinds is not None and len(kinds) != count):
-        raise ValidationError("give one subject (empty for none) and subjectKind per document")
+    try:
+        entries = json.loads(holders)
+    except (ValueError, RecursionError):
+        raise ValidationError("holders must be a JSON array") from None
+    if not isinstance(entries, list) or len(entries) != count:
+        raise ValidationError("holders is a JSON array with one entry (or null) per document")
     refs: list[bytes | None] = []
-    for index, text in enumerate(subjects):
-        kind_text = (kinds[index] if kinds is not None else "").strip()
-        if kind_text and kind_text not in {k.value for k in SubjectKind}:
-            raise ValidationError(f"subjectKind of document {index} is citizen or enterprise")
-        if not text.strip():
+    for index, entry in enumerate(entries):
+        if entry is None:
             refs.append(None)
             continue
+        if (
+            not isinstance(entry, dict)
+            or not {"subject"} <= entry.keys() <= _HOLDER_KEYS
+            or not isinstance(entry["subject"], str)
+            or entry.get("subjectKind") not in (None, *(k.value for k in SubjectKind))
+        ):
+            raise ValidationError(
+                f"holder of document {index}: an object with subject and optional subjectKind "
+                "(citizen or enterprise), or null"
+            )
+        kind = entry.get("subjectKind")
         try:
-            subject = parse_subject(text, SubjectKind(kind_text) if kind_text else None)
+            subject = parse_subject(entry["subject"], SubjectKind(kind) if kind else None)
         except InvalidIdentifierError as error:
-            raise InvalidIdentifierError(f"subject of document {index}: {error}") from None
+            raise InvalidIdentifierError(f"holder of document {index}: {error}") from None
         refs.append(service.session.reference(subject))
     return refs
 
