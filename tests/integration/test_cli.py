@@ -88,6 +88,26 @@ def test_init_is_idempotent_and_status_describes_the_ledger(tmp_path: Path) -> N
     assert {"business-licence", "tax-violation", "commendation"} <= names
 
 
+def test_init_adds_the_access_log_anchors_to_an_older_deployment(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    prepare(data_dir, department=False)
+    path = data_dir / "deployments.json"
+    document = json.loads(path.read_text())
+    [entry] = document.values()
+    before = dict(entry)
+    del entry["AccessLogAnchors"]
+    path.write_text(json.dumps(document))
+
+    again = json_of(ledger(data_dir, "init", "--json"))
+    assert again["deployed"] is False
+    assert again["contracts"]["CertificateRegistry"] == before["CertificateRegistry"]
+    [after] = json.loads(path.read_text()).values()
+    assert after["AccessLogAnchors"] not in (None, before["AccessLogAnchors"])
+    assert after == {**before, "AccessLogAnchors": after["AccessLogAnchors"]}
+    with LedgerSession.open(settings_for(data_dir)) as session:
+        assert session.access_log_anchors().last_seq() == 0
+
+
 def test_department_commands(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     prepare(data_dir, department=False)
