@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, Final
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.access_log_anchoring import start_periodic_anchoring, stop_periodic_anchoring
 from api.docs import mount_docs
 from api.jobs import resume_jobs
 from api.middleware import GuardMiddleware, IndexFront
 from api.problems import install_problem_handlers
 from api.routes import (
+    access_log,
     batches,
     bundles,
     catalogue,
@@ -100,9 +102,12 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         # process: out of the collector's sight, it is not traversed again by every full
         # collection, which otherwise shows up as pauses in the slowest answers.
         gc.freeze()
+        # The access log's batches are anchored every LEDGER_ACCESS_LOG_ANCHOR_MINUTES (ADR 0028).
+        anchoring = start_periodic_anchoring(service)
         try:
             yield
         finally:
+            await stop_periodic_anchoring(anchoring)
             app.state.service = None
             if service.background:
                 # A job cut short here stays "accepted" and is resumed at the next start.
@@ -133,6 +138,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         credit,
         me,
         consents,
+        access_log,
         window,
         window_uploads,
         operations,

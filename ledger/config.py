@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     #: Minutes a consent code (``POST /v1/me/consents``) stays valid unless its subject asks for
     #: fewer: long enough to queue at a window, short enough that a lost code soon means nothing.
     consent_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    #: Minutes an access-log entry may wait before its batch's Merkle root is anchored on chain
+    #: (ADR 0028): shorter means sooner checkable and more governance transactions.
+    access_log_anchor_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     #: Issuer (``iss``) of the identity provider's tokens for citizens and enterprises.
     oidc_issuer: str | None = None
     #: Audience (``aud``) the tokens must name.

@@ -2,7 +2,8 @@
 department's window redeems a code at ``/window/consents``.
 
 Thin: the rules live in :mod:`ledger.service.consents`; here are only who may call, the chain
-check of the named department, and the shapes. The window's check of certificates is not here.
+check of the named department, and the shapes. Each grant, revocation and redemption is one entry
+of the subject's access log (查询记录, ADR 0028). The window's check of certificates is not here.
 """
 
 from __future__ import annotations
@@ -92,6 +93,14 @@ async def grant_consent(
         )
     )
     audit_target(request, record.consent_id)
+    await service.offload(
+        lambda: service.access_log.record(
+            caller.subject_ref,
+            "consent.granted",
+            department_id=record.department_id,
+            service=record.service,
+        )
+    )
     shown = format_code(code)
     return ConsentGrantedOut(
         consent_id=record.consent_id,
@@ -132,7 +141,15 @@ async def revoke_consent(
 ) -> Response:
     """Revoke one of the caller's active consents at once."""
     audit_target(request, consent_id)
-    await service.offload(lambda: service.consents.revoke(caller.subject_ref, consent_id))
+    record = await service.offload(lambda: service.consents.revoke(caller.subject_ref, consent_id))
+    await service.offload(
+        lambda: service.access_log.record(
+            caller.subject_ref,
+            "consent.revoked",
+            department_id=record.department_id,
+            service=record.service,
+        )
+    )
     return Response(status_code=204)
 
 
@@ -149,6 +166,15 @@ async def redeem_consent(
     await service.read(lambda: department_for_write(service.session, caller))
     record = await service.offload(lambda: service.consents.redeem(caller.department_id, body.code))
     audit_target(request, record.consent_id)
+    await service.offload(
+        lambda: service.access_log.record(
+            record.subject_ref,
+            "consent.used",
+            department_id=caller.department_id,
+            window=caller.label,
+            service=record.service,
+        )
+    )
     return ConsentRedeemedOut(
         consent_id=record.consent_id,
         service=record.service,

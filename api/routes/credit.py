@@ -344,7 +344,8 @@ async def lookup_history(
 ) -> HistoryOut:
     """A subject's history as a department may see it: the events disclosed now (ADR 0020),
     an enterprise's in every category (public information), a citizen's limited to the
-    categories the department is accredited for."""
+    categories the department is accredited for. The lookup, with the events it showed, is an
+    entry of the subject's access log (ADR 0028)."""
     kind = SubjectKind(body.subject_kind) if body.subject_kind else None
     session = service.session
     note = audit_note(request)
@@ -368,6 +369,13 @@ async def lookup_history(
             reference,
             Audience.THIRD_PARTY,
             categories=categories if subject.kind is SubjectKind.CITIZEN else None,
+        )
+        service.access_log.record(
+            reference,
+            "credit.lookup",
+            department_id=caller.department_id,
+            window=caller.label,
+            records=[hex32(item.event.event_id) for item in view.events],
         )
         return history_out(subject.kind, view)
 
