@@ -13,6 +13,7 @@ attaches them all to :data:`cli`.
 from __future__ import annotations
 
 from ledger.cli import (  # noqa: F401  (each attaches its commands to the group)
+    access_log,
     bundles,
     certificates,
     credit,
