@@ -63,3 +63,55 @@ def test_the_service_guide_reads_the_service_catalogue(client: TestClient) -> No
 
 def test_pages_are_not_api_operations(client: TestClient) -> None:
     assert not set(PAGES) & set(client.get("/openapi.json").json()["paths"])
+
+
+#: A module import of a page script: ``import … from "./x.js"`` or ``import "./vendor/y.js"``.
+MODULE_IMPORT: Final = re.compile(r'^import\s+(?:[^"\']*?\s+from\s+)?"\./([^"]+)";', re.MULTILINE)
+
+
+def imported_modules(client: TestClient, script: str) -> set[str]:
+    """Every module ``script`` loads, transitively, each fetched as the browser would."""
+    seen: set[str] = set()
+    waiting = [script]
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        response = client.get(f"/static/{name}")
+        assert response.status_code == 200, name
+        assert "javascript" in response.headers["content-type"], name
+        waiting.extend(MODULE_IMPORT.findall(response.text))
+    return seen
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_module_a_page_imports_is_served(client: TestClient, path: str) -> None:
+    """A missing or misnamed module fails a page as a whole: every import is served as
+    JavaScript (the vendored libraries too)."""
+    assert f"{PAGES[path]}.js" in imported_modules(client, f"{PAGES[path]}.js")
+
+
+def test_the_window_workflow_has_its_sections_and_scripts(client: TestClient) -> None:
+    """/citizen grants consent (code and QR) and shows the access log with its proof check;
+    /console has the window; the QR code and keccak256 come from vendored files with their
+    licence beside them."""
+    citizen = client.get("/citizen").text
+    for anchor in ('id="consent-form"', 'id="consent-granted"', 'id="consents"', 'id="access-log"'):
+        assert anchor in citizen
+    console = client.get("/console").text
+    for anchor in (
+        'id="window-form"',
+        'id="upload-form"',
+        'id="forgery-form"',
+        'id="forgery-confirm"',
+    ):
+        assert anchor in console
+    assert {"consent.js", "accesslog.js", "qr.js", "vendor/qrcode-generator-2.0.4.mjs"} <= (
+        imported_modules(client, "citizen.js")
+    )
+    assert "window.js" in imported_modules(client, "console.js")
+    for vendored in ("qrcode-generator-2.0.4", "js-sha3-0.8.0"):
+        assert (STATIC_DIR / "vendor" / f"{vendored}.LICENSE.txt").is_file()
+    # The page checks an entry against the chain through the read-only JSON-RPC endpoint.
+    assert 'api("/v1/rpc"' in client.get("/static/accesslog.js").text

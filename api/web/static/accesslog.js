@@ -67,6 +67,14 @@ export function foldProof(hash, proof) {
   return node;
 }
 
+/** One of an entry's records: a hash or an id (shortened), or a word such as a reason. */
+function recordText(record) {
+  if (/^(0x)?[0-9a-f]{32,64}$/.test(record)) {
+    return el("code", { class: "hash", title: record }, shortHash(record));
+  }
+  return el("span", { class: "access-word" }, label("forgery", record));
+}
+
 /** A moment of the API: ISO 8601 text, or seconds since the epoch. */
 function moment(value) {
   return typeof value === "number" ? new Date(value * 1000).toISOString() : value;
@@ -186,9 +194,7 @@ export function accessLogPart(page) {
             { class: "card-line hint access-records" },
             t("access.records"),
             " ",
-            (item.records ?? []).map((record) =>
-              el("code", { class: "hash", title: String(record) }, shortHash(record)),
-            ),
+            (item.records ?? []).map((record) => recordText(String(record))),
           )
         : null,
       el(

@@ -126,7 +126,7 @@ export function consentPart(page) {
               { class: "fit-detail" },
               valid
                 .map((cert) =>
-                  t("citizen.fitCertificate", {
+                  t(cert.expiresAt ? "citizen.fitCertificate" : "citizen.fitCertificateNoEnd", {
                     department: departmentLabel(cert.departmentId, cert.region),
                     expires: expiryText(cert.expiresAt),
                   }),

@@ -192,7 +192,7 @@ export function windowPart(page) {
         "dl",
         { class: "session-facts window-facts" },
         el("div", {}, el("dt", {}, t("console.checkService")), el("dd", { id: "window-service" }, serviceTitle(check.service))),
-        el("div", {}, el("dt", {}, t("console.checkApplicant")), el("dd", {}, label("services.kind", check.subjectKind))),
+        el("div", {}, el("dt", {}, t("console.checkApplicant")), el("dd", {}, label("console.applicantKind", check.subjectKind))),
         el("div", {}, el("dt", {}, t("console.checkMode")), el("dd", {}, label("consentMode", check.mode))),
         el("div", {}, el("dt", {}, t("console.checkExpires")), el("dd", {}, formatDateTime(check.expiresAt))),
       ),
@@ -295,12 +295,14 @@ export function windowPart(page) {
     uploadFileName.textContent = file ? file.name : t("console.noFile");
     const upload = state.upload;
     if (!upload) {
+      uploadResult.classList.remove("outcome-bad");
       uploadResult.replaceChildren();
       forgeryForm.hidden = true;
       return;
     }
     const report = upload.report;
     const invalid = report.verdict !== "VALID";
+    uploadResult.classList.toggle("outcome-bad", invalid);
     uploadResult.replaceChildren(
       el(
         "p",

@@ -1,0 +1,178 @@
+"""The window without paper (一窗受理) in Chromium against a real server, end to end: the
+citizen on a phone grants consent and shows the code; the window on a desktop enters it, sees
+the required certificates VALID or missing, reads a stored copy, verifies a forged upload and
+records the false-information event; the citizen then sees the event with its evidence hash,
+the window's accesses in 查询记录 (after the access log is anchored), checks one entry against
+the chain in the page, and disputes the event.
+
+Everything goes through the pages and the real routes; only the anchoring of the access log is
+asked of the API directly, as governance (the periodic job would do it within the hour).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from tests.e2e.browser import open_page, screenshot
+from tests.support.http import bearer
+from tests.support.server import running_server
+from tests.support.service import PreparedService, prepare_service
+
+#: Requires a residence certificate (the prepared citizen holds one, stored) and an identity
+#: card (the citizen has none: missing).
+SERVICE: Final = "residence-permit-endorsement"
+PHONE: Final[ViewportSize] = {"width": 390, "height": 844}
+CODE: Final = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
+    return prepare_service(tmp_path_factory.mktemp("window-flow"))
+
+
+@pytest.fixture(scope="module")
+def base_url(service: PreparedService) -> Iterator[str]:
+    with running_server(service.settings) as url:
+        yield url
+
+
+def login_citizen(page: Page, base_url: str, subject: str) -> None:
+    page.goto(f"{base_url}/citizen")
+    page.fill("#subject-input", subject)
+    page.click("#dev-submit")
+    expect(page.locator("#account")).to_be_visible()
+
+
+def connect_console(page: Page, base_url: str, token: str) -> None:
+    page.goto(f"{base_url}/console")
+    page.fill("#token-input", token)
+    page.click("#token-submit")
+    expect(page.locator("#workspace")).to_be_visible()
+
+
+def grant_consent(page: Page, service: PreparedService) -> str:
+    """Grant the window of department 3 consent for SERVICE; the code shown."""
+    page.select_option("#consent-service", SERVICE)
+    needs = page.locator("#service-needs")
+    expect(needs.locator(".fit[data-type='residence-certificate'] .badge")).to_have_attribute(
+        "data-state", "have"
+    )
+    expect(needs.locator(".fit[data-type='identity-card'] .badge")).to_have_attribute(
+        "data-state", "missing"
+    )
+    page.select_option("#consent-department", str(service.department_id))
+    page.check("#consent-mode-visit")
+    page.click("#consent-submit")
+    code = page.locator("#consent-code")
+    expect(code).to_have_text(CODE)
+    expect(page.locator("#consent-granted svg.qr")).to_be_visible()
+    expect(page.locator("#consent-countdown")).to_have_text(re.compile(r"剩余 (29|30):\d\d"))
+    expect(page.locator("#consents .card-item[data-state='active']")).to_have_count(1)
+    return code.inner_text()
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.evaluate("document.documentElement.clientWidth"), width
+
+
+def test_the_window_flow_from_consent_to_a_recorded_forgery(
+    browser: Browser, base_url: str, service: PreparedService
+) -> None:
+    with (
+        open_page(browser) as (citizen, citizen_problems),
+        open_page(browser) as (window, _window_problems),
+    ):
+        citizen.set_viewport_size(PHONE)
+        login_citizen(citizen, base_url, service.citizen)
+        code = grant_consent(citizen, service)
+        no_sideways_scroll(citizen)
+        screenshot(citizen, "window-flow-consent-phone-zh")
+
+        # The window: the code typed in lower case without its dash still finds the consent.
+        connect_console(window, base_url, service.department_token)
+        window.fill("#window-code", code.replace("-", "").lower())
+        window.click("#window-submit")
+        summary = window.locator("#window-summary")
+        expect(summary).to_have_attribute("data-missing", "1")
+        expect(summary).to_contain_text("居民身份证")
+        held = window.locator("#window-result tr[data-type='residence-certificate']")
+        expect(held).to_have_count(1)
+        expect(held).to_have_attribute("data-verdict", "VALID")
+        expect(held.locator(".department")).to_contain_text("东城区市场监督管理局")
+        expect(window.locator("#window-result tr[data-type='identity-card'] .badge")).to_have_text(
+            "缺少"
+        )
+
+        # The stored copy: read under the consent, the residence certificate's own bytes.
+        with window.expect_download() as download:
+            held.locator("button[data-copy]").click()
+        copy = download.value.path()
+        assert copy.read_bytes() == service.citizen_certificate
+        expect(held.locator(".copy-note")).to_have_text(
+            f"已读取 {len(service.citizen_certificate)} 字节"
+        )
+
+        # A forged document handed over: INVALID, and recorded once confirmed.
+        forged = service.citizen_certificate.replace("张三".encode(), "李四".encode())
+        window.set_input_files(
+            "#upload-file",
+            {"name": "residence.txt", "mimeType": "text/plain", "buffer": forged},
+        )
+        window.click("#upload-submit")
+        expect(window.locator("#upload-verdict")).to_have_attribute("data-verdict", "INVALID")
+        expect(window.locator("#forgery-form")).to_be_visible()
+        window.select_option("#forgery-reason", "altered-document")
+        window.click("#forgery-submit")  # not confirmed: refused on the page
+        expect(window.locator("#error")).to_contain_text("请勾选确认")
+        window.check("#forgery-confirm")
+        window.click("#forgery-submit")
+        event = window.locator("#forgery-event")
+        expect(event).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+        event_id = event.inner_text()
+        screenshot(window, "window-flow-console-desktop-zh")
+
+        # The access log is anchored (governance; the periodic job would do it).
+        anchored = httpx.post(
+            f"{base_url}/v1/access-log/anchors",
+            headers=bearer(service.admin_token) | {"Prefer": "wait=30"},
+            timeout=60,
+        )
+        assert anchored.status_code == 200, anchored.text
+
+        # The citizen sees the event with its evidence and department, and every access.
+        citizen.reload()
+        row = citizen.locator(f"#events tr[data-event='{event_id}']")
+        expect(row).to_be_visible()
+        expect(row.locator(".department")).to_contain_text("东城区市场监督管理局")
+        expect(row.locator(".evidence code")).to_have_text(re.compile(r"^0x[0-9a-f]{8}…"))
+        log = citizen.locator("#access-log")
+        for action in (
+            "consent.granted",
+            "consent.used",
+            "window.check",
+            "document.read",
+            "document.verified",
+            "credit.false-information",
+        ):
+            expect(log.locator(f".card-item[data-action='{action}']")).not_to_have_count(0)
+        read = log.locator(".card-item[data-action='document.read']").first
+        expect(read.locator(".access-who")).to_contain_text("东城区市场监督管理局")
+        read.locator("button[data-check]").click()
+        expect(read.locator(".check-result")).to_have_class(re.compile("check-good"))
+        expect(read.locator(".check-result")).to_contain_text("已核验")
+        no_sideways_scroll(citizen)
+        screenshot(citizen, "window-flow-access-phone-zh")
+
+        # The dispute, from the phone.
+        row.locator("button[data-dispute]").click()
+        citizen.fill("#dispute-reason", "提交的是原件的扫描件并未改动。")
+        citizen.click("#dispute-submit")
+        expect(row).to_have_attribute("data-amendment", "disputed")
+        assert citizen_problems.unexpected() == []
