@@ -23,6 +23,7 @@ from ledger.cli import (  # noqa: F401  (each attaches its commands to the group
     setup,
     tokens,
     verify,
+    window,
 )
 from ledger.cli.app import EXIT_CODES, EXIT_ERASED, EXIT_INVALID, cli, main
 

@@ -15,6 +15,7 @@ from typing import Final, NoReturn
 import click
 
 from ledger.cli.common import State
+from ledger.cli.service_client import ServiceBusyError
 from ledger.errors import (
     ChainUnavailableError,
     ConfigurationError,
@@ -44,6 +45,9 @@ EXIT_INVALID: Final = 10
 #: Exit status when a document was erased: unlike "not found" (3), no retry, other node or CAR
 #: import will ever bring its content back, so scripts should stop asking.
 EXIT_ERASED: Final = 11
+#: Exit status when the service asks the client to wait (429): too many requests, too many failed
+#: consent redemptions; the message says for how long.
+EXIT_BUSY: Final = 12
 #: Exit status per error kind (first match wins); 0 is success, 1 any other failure.
 EXIT_CODES: Final[tuple[tuple[type[BaseException], int], ...]] = (
     (ValidationError, 2),
@@ -64,6 +68,7 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int], ...]] = (
     (UnknownKeyError, 8),
     (VaultError, 8),
     (InsufficientFundsError, 9),
+    (ServiceBusyError, EXIT_BUSY),
 )
 #: ``ledger --help`` epilog: what each exit status means.
 _EXIT_STATUS_HELP: Final = """\b
@@ -74,7 +79,8 @@ Exit status:
   3  not found (department, certificate, stored document, service)
   4  not authorized
   5  duplicate or conflicting record
-  6  chain node or document store (IPFS node) unreachable: retry
+  6  chain node, document store (IPFS node) or service (`ledger window`)
+     unreachable: retry
   7  data directory in use by another process (the embedded chain, or the
      service database of a running `ledger serve`; writes then go through its API)
   8  configuration (secrets, master key, deployment, keys, key vault), or no
@@ -83,6 +89,8 @@ Exit status:
   10 `ledger verify`: the document is INVALID; `ledger access-log verify`:
      the entry is NOT INCLUDED in an anchored batch
   11 the stored document was erased: its key is destroyed for good
+  12 the service asks to wait (too many requests, too many failed consent
+     codes): retry after the time the message says
 """
 
 
