@@ -13,6 +13,7 @@ from ledger.errors import (
     ConsentExpiredError,
     ConsentNotActiveError,
     ConsentNotFoundError,
+    ConsentNotRedeemedError,
     ConsentOtherDepartmentError,
     ConsentRevokedError,
     ConsentUsedError,
@@ -248,6 +249,52 @@ def test_attempts_are_per_department(store: ConsentStore) -> None:
     with pytest.raises(TooManyAttemptsError):
         store.redeem(3, "00000-00000")
     assert store.redeem(4, code).uses == 1
+
+
+# -- liveness (the window's later actions under a redeemed consent) -------------------------------
+
+
+def test_a_single_consent_stays_live_for_the_visit(store: ConsentStore, clock: Clock) -> None:
+    record, code = store.grant(REF, SubjectKind.CITIZEN, SERVICE, 3, minutes=5)
+    with pytest.raises(ConsentNotRedeemedError) as refused:
+        store.live(3, record.consent_id)
+    assert refused.value.code == "consent_not_redeemed"
+    store.redeem(3, code)
+    # Used up for redemption, live for what the window does next in the same visit.
+    with pytest.raises(ConsentUsedError):
+        store.redeem(3, code)
+    live = store.live(3, record.consent_id)
+    assert (live.consent_id, live.subject_ref, live.uses) == (record.consent_id, REF, 1)
+    clock.now += 5 * 60 - 1
+    assert store.live(3, record.consent_id).consent_id == record.consent_id
+    clock.now += 1
+    with pytest.raises(ConsentExpiredError):
+        store.live(3, record.consent_id)
+
+
+def test_live_refusals(store: ConsentStore) -> None:
+    record, code = store.grant(REF, SubjectKind.CITIZEN, SERVICE, 3, mode="visit")
+    store.redeem(3, code)
+    with pytest.raises(ConsentOtherDepartmentError):
+        store.live(4, record.consent_id)
+    with pytest.raises(ConsentCodeUnknownError):
+        store.live(3, "0" * 32)
+    store.revoke(REF, record.consent_id)
+    with pytest.raises(ConsentRevokedError):
+        store.live(3, record.consent_id)
+    # Revoked before it was ever redeemed: the revocation is what the window is told.
+    fresh, _ = store.grant(REF, SubjectKind.CITIZEN, SERVICE, 3)
+    store.revoke(REF, fresh.consent_id)
+    with pytest.raises(ConsentRevokedError):
+        store.live(3, fresh.consent_id)
+
+
+def test_live_refusals_are_not_counted_as_guesses(store: ConsentStore) -> None:
+    _, code = store.grant(REF, SubjectKind.CITIZEN, SERVICE, 3)
+    for _ in range(MAX_FAILED_ATTEMPTS + 1):
+        with pytest.raises(ConsentCodeUnknownError):
+            store.live(3, "0" * 32)
+    assert store.redeem(3, code).uses == 1
 
 
 def test_a_version_2_database_gains_the_consent_tables(tmp_path: Path) -> None:
