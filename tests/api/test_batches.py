@@ -433,3 +433,40 @@ def test_a_malformed_holder_is_refused_without_echo(
     assert response.json()["code"] == code
     for secret in (_ALICE, _BOB, _WRONG_CHECK, "林晓燕"):
         assert secret not in response.text
+
+
+def test_a_job_with_holders_whose_root_landed_before_a_crash_indexes_them(tmp_path: Path) -> None:
+    """The job keeps its holders' references across a restart: settled on a root already
+    anchored, it still stores the tagged manifest and indexes the holder."""
+    from ledger.documents.batches import parse_manifest
+
+    prepared = prepare_service(tmp_path)
+    leaves = [document_hash_of(f"landed with holders {i}".encode()).hash for i in range(2)]
+    tree = MerkleTree.build(leaves)
+    with LedgerSession.open(prepared.settings) as session:
+        reference = session.subject_ref(_ALICE)
+        session.department_sender(prepared.department_id).transact(
+            session.certificates().anchor_batch(
+                tree.root, certificate_type("business-licence").code, 110101
+            )
+        )
+    with ServiceDatabase(prepared.settings.service_db_path) as database:
+        job = BatchJobs(database).create(
+            prepared.department_id,
+            "business-licence",
+            None,
+            [DocumentKind.FILE] * 2,
+            leaves,
+            [None, reference],
+        )
+    with TestClient(create_app(prepared.settings), raise_server_exceptions=False) as restarted:
+        done = wait_for(
+            restarted, f"/v1/certificates/batches/{job.job_id}", prepared.department_token
+        )
+        assert done["status"] == "done", done
+        assert [item["documentHash"] for item in _mine(restarted, _ALICE)] == [
+            "0x" + leaves[1].hex()
+        ]
+        service = restarted.app.state.service  # type: ignore[attr-defined]
+        manifest = parse_manifest(service.session.documents().fetch_document(done["manifest"]))
+    assert manifest.leaves_of(reference) == (leaves[1],)
