@@ -324,7 +324,9 @@ export function windowPart(page) {
           )
         : null,
     );
-    forgeryForm.hidden = !invalid || Boolean(state.recorded);
+    // Only a failure a damaged file cannot explain may be recorded (ADR 0029): the service
+    // says which, the officer decides whether it is a forgery.
+    forgeryForm.hidden = !(invalid && report.forgerySuspected) || Boolean(state.recorded);
   }
 
   function renderRecorded() {
