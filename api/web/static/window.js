@@ -27,16 +27,18 @@ import { getLanguage } from "./i18n.js";
 const $ = (id) => document.getElementById(id);
 /** What a consent's QR code carries before the code (api/routes/consents.py QR_PREFIX). */
 const QR_PREFIX = "GLCONSENT:";
-const CODE = /^[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}$/;
+const CODE = /^[0-9A-Z]{10}$/;
 
-/** The code in ``text`` (typed with or without its dash, or a scanned QR text); else null. */
+/**
+ * The code in ``text`` as ``XXXXX-XXXXX`` (typed in any case, with spaces or hyphens anywhere,
+ * or a scanned QR text); else null. Look-alike letters are the service's to read (ADR 0025).
+ */
 export function codeOf(text) {
-  let value = String(text ?? "").trim();
-  if (value.toUpperCase().startsWith(QR_PREFIX)) value = value.slice(QR_PREFIX.length);
-  value = value.replace(/\s+/g, "");
+  let value = String(text ?? "").trim().toUpperCase();
+  if (value.startsWith(QR_PREFIX)) value = value.slice(QR_PREFIX.length);
+  value = value.replace(/[\s-]+/g, "");
   if (!CODE.test(value)) return null;
-  const bare = value.replace("-", "").toUpperCase();
-  return `${bare.slice(0, 5)}-${bare.slice(5)}`;
+  return `${value.slice(0, 5)}-${value.slice(5)}`;
 }
 
 /** The stored copy's bytes, under the page's bearer token (a link cannot carry it). */
