@@ -24,6 +24,7 @@ from ledger.cli import (  # noqa: F401  (each attaches its commands to the group
     tokens,
     verify,
     window,
+    window_uploads,
 )
 from ledger.cli.app import EXIT_CODES, EXIT_ERASED, EXIT_INVALID, cli, main
 
