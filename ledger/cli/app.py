@@ -39,7 +39,8 @@ from ledger.storage.vault import DocumentErasedError, VaultError
 __all__ = ["EXIT_CODES", "EXIT_ERASED", "EXIT_INVALID", "cli", "main"]
 
 
-#: Exit status of ``ledger verify`` when the document is INVALID, and of ``ledger access-log
+#: Exit status of ``ledger verify`` and ``ledger window verify`` when the document is INVALID,
+#: of ``ledger window check`` when a required type is missing, and of ``ledger access-log
 #: verify`` when the entry is NOT INCLUDED (the command itself worked).
 EXIT_INVALID: Final = 10
 #: Exit status when a document was erased: unlike "not found" (3), no retry, other node or CAR
@@ -86,8 +87,9 @@ Exit status:
   8  configuration (secrets, master key, deployment, keys, key vault), or no
      ledger here: point at one with --data-dir DIR or --rpc URL, or `ledger init`
   9  signing key cannot pay for gas
-  10 `ledger verify`: the document is INVALID; `ledger access-log verify`:
-     the entry is NOT INCLUDED in an anchored batch
+  10 `ledger verify`, `ledger window verify`: the document is INVALID;
+     `ledger window check`: a required type is missing; `ledger access-log
+     verify`: the entry is NOT INCLUDED in an anchored batch
   11 the stored document was erased: its key is destroyed for good
   12 the service asks to wait (too many requests, too many failed consent
      codes): retry after the time the message says
