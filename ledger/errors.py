@@ -277,6 +277,28 @@ class ConsentOutOfScopeError(ConsentRefusedError):
     code = "consent_out_of_scope"
 
 
+class DocumentValidError(ConflictError):
+    """A window reports as false information a document that verifies VALID: a valid document
+    is not a forgery (409; ADR 0029)."""
+
+    code = "document_valid"
+
+
+class ForgeryNotSuspectedError(ConflictError):
+    """A window reports as false information a document that is INVALID only in ways a damaged
+    file or a recent anchoring explains (it does not parse; only finality or the service's copy
+    failed): nothing to report (409; ADR 0029)."""
+
+    code = "forgery_not_suspected"
+
+
+class FalseInformationRecordedError(DuplicateError):
+    """The reported document is already the evidence of a false-information event about the
+    same subject (409): one document, one event, however often it is reported (ADR 0029)."""
+
+    code = "false_information_recorded"
+
+
 class AccessEntryNotFoundError(NotFoundError):
     """The subject's access log has no entry with that sequence number (another subject's entry
     is not theirs: the same answer, so a sequence number tells nobody whose it is)."""

@@ -15,7 +15,9 @@ answer (503) are problem documents like everywhere else in the API.
 Callers authenticate: a department or admin API token, or the *reader key* derived from the
 deployment's pepper (:func:`ledger.serving.reader_key`), which a CLI holding the data directory
 computes itself. A citizen's events are not for the public (docs/api.md), and raw logs would
-show them grouped by subject.
+show them grouped by subject. A citizen's or enterprise's token may make one read only:
+``eth_call`` to the access-log anchor contract (``anchorOf``), so that the citizen page checks
+an access-log entry's root against the chain without a department's help (ADR 0028).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from web3.types import RPCEndpoint
 
 from api.deps import ServiceDep, get_principal, require_department_or_admin, unauthenticated
 from api.problems import problem_responses
+from api.security import Citizen
 from api.service import Service
 from ledger.chain.transactions import rpc_guard
 from ledger.errors import LedgerError
@@ -96,7 +99,26 @@ async def require_chain_reader(
             return
         raise unauthenticated("the reader key is not this deployment's")
     principal = await get_principal(request, service, credentials)
+    if isinstance(principal, Citizen) and _reads_access_log(service, await request.body()):
+        return
     await require_department_or_admin(principal)
+
+
+def _reads_access_log(service: Service, body: bytes) -> bool:
+    """Whether ``body`` is one ``eth_call`` to the deployment's access-log anchor contract: the
+    one read a subject's token may make (its roots and ranges hold nothing about anyone)."""
+    contract = service.session.deployment.access_log
+    try:
+        call = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    if contract is None or not isinstance(call, dict) or call.get("method") != "eth_call":
+        return False
+    params = call.get("params")
+    if not isinstance(params, list) or not params or not isinstance(params[0], dict):
+        return False
+    target = params[0].get("to")
+    return isinstance(target, str) and target.lower() == contract.lower()
 
 
 @router.post(

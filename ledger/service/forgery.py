@@ -25,7 +25,12 @@ from eth_utils.crypto import keccak
 from ledger.authorization import require_accreditation
 from ledger.catalogue import credit_category
 from ledger.contracts import CreditLedgerClient, Polarity
-from ledger.errors import ChainUnavailableError, ConflictError, DuplicateError
+from ledger.errors import (
+    ChainUnavailableError,
+    DocumentValidError,
+    FalseInformationRecordedError,
+    ForgeryNotSuspectedError,
+)
 from ledger.storage.cid import cid_from_str
 from ledger.verification import (
     AnchorOptions,
@@ -78,26 +83,6 @@ _DOCUMENT_CHECKS: Final = frozenset(
         CheckName.BUNDLE,
     }
 )
-
-
-class DocumentValidError(ConflictError):
-    """The document verifies VALID: a valid document is not a forgery (409)."""
-
-    code = "document_valid"
-
-
-class ForgeryNotSuspectedError(ConflictError):
-    """The document verifies INVALID for reasons a damaged file or the chain explains (it does
-    not parse; only finality or the service's copy failed): nothing to report (409)."""
-
-    code = "forgery_not_suspected"
-
-
-class FalseInformationRecordedError(DuplicateError):
-    """This document is already evidence of a false-information event about this subject
-    (409): one document, one event, however often it is reported."""
-
-    code = "false_information_recorded"
 
 
 @dataclass(frozen=True)

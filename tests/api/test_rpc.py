@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import pytest
+from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 from hexbytes import HexBytes
 
@@ -15,7 +16,7 @@ from ledger.chain.transactions import decode_revert_data
 from ledger.errors import AccreditationUnknownSigner, ContractError
 from ledger.serving import reader_key
 from ledger.session import LedgerSession
-from tests.api.support import LICENCE, REGION, Prepared, prepare_ledger
+from tests.api.support import ENTERPRISE, LICENCE, REGION, Prepared, prepare_ledger
 from tests.support.http import bearer
 
 STRANGER: Final = "0x" + "5a" * 20
@@ -23,7 +24,7 @@ STRANGER: Final = "0x" + "5a" * 20
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
-    return prepare_ledger(tmp_path_factory.mktemp("rpc"), rate_limit=0)
+    return prepare_ledger(tmp_path_factory.mktemp("rpc"), rate_limit=0, dev_issuer=True)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +40,23 @@ def anchoring(prepared: Prepared) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(anchoring: dict[str, str], client: TestClient, prepared: Prepared) -> TestClient:
-    """tests/api/conftest.py's client, calling as the service's reader. ``anchoring`` comes
-    first, so that it is built before the service starts and holds the chain."""
-    del anchoring
+def addresses(prepared: Prepared) -> tuple[str, str]:
+    """The access-log anchor contract and the certificate registry, read before the service
+    holds the chain."""
+    with LedgerSession.open(prepared.settings) as session:
+        anchors = session.deployment.access_log
+        assert anchors is not None
+        return anchors, session.deployment.certificate_registry
+
+
+@pytest.fixture(scope="module")
+def client(
+    anchoring: dict[str, str], addresses: tuple[str, str], client: TestClient, prepared: Prepared
+) -> TestClient:
+    """tests/api/conftest.py's client, calling as the service's reader. ``anchoring`` and
+    ``addresses`` come first, so that they are built before the service starts and holds the
+    chain."""
+    del anchoring, addresses
     client.headers.update(bearer(reader_key(prepared.settings.pepper_bytes())))
     return client
 
@@ -146,6 +160,39 @@ def test_callers_must_authenticate(client: TestClient, prepared: Prepared) -> No
     assert forged.status_code == 401
     bad_token = client.post("/v1/rpc", json=body, headers={"Authorization": "Bearer gld_x_y"})
     assert bad_token.status_code == 401
+
+
+def test_a_subject_reads_only_the_access_log_anchors(
+    client: TestClient, addresses: tuple[str, str]
+) -> None:
+    """A citizen's token makes one read, ``eth_call`` to the access-log anchor contract (the
+    citizen page checks an entry's root with it); anything else stays 403 as before."""
+    issued = client.post("/v1/dev/token", json={"subject": ENTERPRISE})
+    assert issued.status_code == 200, issued.text
+    citizen = bearer(issued.json()["token"])
+    anchors, other = addresses
+    # anchorOf(bytes32) of an unknown root: three zero words.
+    data = "0x" + keccak(text="anchorOf(bytes32)")[:4].hex() + "ab" * 32
+    body = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "eth_call",
+        "params": [{"to": anchors, "data": data}, "latest"],
+    }
+    answer = client.post("/v1/rpc", json=body, headers=citizen)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"jsonrpc": "2.0", "id": 7, "result": "0x" + "00" * 96}
+    lowered = {**body, "params": [{"to": anchors.lower(), "data": data}, "latest"]}
+    assert client.post("/v1/rpc", json=lowered, headers=citizen).status_code == 200
+    for refused in (
+        {**body, "params": [{"to": other, "data": data}, "latest"]},
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"},
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{"address": anchors}]},
+        [body],
+    ):
+        response = client.post("/v1/rpc", json=refused, headers=citizen)
+        assert response.status_code == 403, refused
+        assert response.json()["code"] == "not_authorized"
 
 
 def test_guard_limits_apply(client: TestClient) -> None:

@@ -9,7 +9,10 @@ from typing import Any, Final
 
 import pytest
 import rfc8785
+from eth_tester.exceptions import TransactionFailed
 from hexbytes import HexBytes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from web3.contract import Contract
 
 from ledger import errors
@@ -23,6 +26,7 @@ from tests.contracts.conftest import (
     ZERO32,
     ZERO_ADDRESS,
     Chain,
+    decode_failure,
     digest,
     events,
     expect_revert,
@@ -43,6 +47,12 @@ def anchors(chain: Chain) -> Contract:
 @pytest.fixture
 def client(chain: Chain, anchors: Contract) -> AccessLogAnchorsClient:
     return AccessLogAnchorsClient(ChainContext(chain.w3, deployment(chain, anchors.address)))
+
+
+@pytest.fixture(scope="module")
+def module_anchors(module_chain: Chain) -> Contract:
+    """One contract for the module's Hypothesis test (each example runs isolated)."""
+    return module_chain.deploy("AccessLogAnchors", module_chain.governance)
 
 
 def deployment(chain: Chain, access_log: Any) -> Deployment:
@@ -173,6 +183,60 @@ def test_renouncing_governance_is_disabled(chain: Chain, anchors: Contract) -> N
     with expect_revert(errors.OwnableUnauthorizedAccount, account=chain.outsider):
         functions.renounceOwnership().call({"from": chain.outsider})
     assert functions.owner().call() == chain.governance
+
+
+def _expected_refusal(
+    anchored: dict[bytes, tuple[int, int]], last: int, attempt: tuple[bytes, int, int]
+) -> tuple[str, dict[str, object]] | None:
+    """The contract's documented rule, in order: the refusal an attempt gets, or None."""
+    root, first_seq, last_seq = attempt
+    if root == ZERO32:
+        return "AccessLogAnchorsInvalidRoot", {"root": root}
+    if root in anchored:
+        return "AccessLogAnchorsDuplicateRoot", {"root": root}
+    if first_seq == 0 or last_seq < first_seq:
+        return "AccessLogAnchorsInvalidRange", {"firstSeq": first_seq, "lastSeq": last_seq}
+    if first_seq <= last:
+        return "AccessLogAnchorsRangeNotAfter", {"firstSeq": first_seq, "anchoredLastSeq": last}
+    return None
+
+
+ROOTS: Final = (ZERO32, *(digest(f"root {index}") for index in range(4)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    attempts=st.lists(
+        st.tuples(st.sampled_from(ROOTS), st.integers(0, 12), st.integers(0, 12)), max_size=8
+    )
+)
+def test_any_sequence_of_anchors_follows_the_rule(
+    module_chain: Chain, module_anchors: Contract, attempts: list[tuple[bytes, int, int]]
+) -> None:
+    """Whatever governance sends, batches are unique, non-empty and strictly increasing, and the
+    contract agrees with the rule call by call."""
+    anchored: dict[bytes, tuple[int, int]] = {}
+    last = 0
+    with module_chain.isolated() as chain:
+        functions = module_anchors.functions
+        for attempt in attempts:
+            expected = _expected_refusal(anchored, last, attempt)
+            call = functions.anchor(*attempt)
+            if expected is None:
+                chain.send(call, chain.governance)
+                anchored[attempt[0]] = attempt[1:]
+                last = attempt[2]
+                continue
+            with pytest.raises(TransactionFailed) as refused:
+                call.transact({"from": chain.governance})
+            decoded = decode_failure(refused.value)
+            assert decoded is not None
+            assert (decoded.error_name, decoded.arguments) == expected
+        assert functions.lastSeq().call() == last
+        for root in ROOTS:
+            first_seq, last_seq, at = functions.anchorOf(root).call()
+            assert (first_seq, last_seq) == anchored.get(root, (0, 0))
+            assert (at != 0) is (root in anchored)
 
 
 # ----------------------------------------------------------------------------------------------
