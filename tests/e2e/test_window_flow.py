@@ -12,6 +12,7 @@ asked of the API directly, as governance (the periodic job would do it within th
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from typing import Final
 
@@ -77,6 +78,29 @@ def grant_consent(page: Page, service: PreparedService) -> str:
     return code.inner_text()
 
 
+#: Two Latin letters in a row: an English word (hashes, codes and time zones aside).
+LATIN: Final = re.compile(r"[A-Za-z]{2,}")
+
+
+def words(page: Page, selector: str) -> str:
+    """The text a reader sees in ``selector`` without hashes, codes, file names and the time
+    zone (the pages name it as Intl writes it: "UTC")."""
+    return str(
+        page.evaluate(
+            """(selector) => {
+                const copy = document.querySelector(selector).cloneNode(true);
+                const hidden = "code, .consent-code, .file-name, input";
+                for (const node of copy.querySelectorAll(hidden)) node.remove();
+                document.body.append(copy);
+                const text = copy.innerText;
+                copy.remove();
+                return text.replaceAll("UTC", "");
+            }""",
+            selector,
+        )
+    )
+
+
 def no_sideways_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.evaluate("document.documentElement.clientWidth"), width
@@ -137,6 +161,7 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
         expect(event).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
         event_id = event.inner_text()
         screenshot(window, "window-flow-console-desktop-zh")
+        assert LATIN.findall(words(window, "#window")) == []
 
         # The access log is anchored (governance; the periodic job would do it).
         anchored = httpx.post(
@@ -169,6 +194,24 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
         expect(read.locator(".check-result")).to_contain_text("已核验")
         no_sideways_scroll(citizen)
         screenshot(citizen, "window-flow-access-phone-zh")
+        for section in ("#apply", "#access", "#events"):
+            assert LATIN.findall(words(citizen, section)) == [], section
+
+        # The operator edits that entry in the service database afterwards: the page's check
+        # fails, since the batch's root it now leads to is not the one on chain.
+        seq = int(read.get_attribute("data-seq") or 0)
+        with sqlite3.connect(service.settings.service_db_path) as database:
+            changed = database.execute(
+                "UPDATE access_log SET window = ? WHERE seq = ?", ("另一个窗口", seq)
+            ).rowcount
+        assert changed == 1
+        citizen.reload()
+        edited = log.locator(f".card-item[data-seq='{seq}']")
+        expect(edited.locator(".access-who")).to_contain_text("另一个窗口")
+        edited.locator("button[data-check]").click()
+        expect(edited.locator(".check-result")).to_have_class(re.compile("check-bad"))
+        expect(edited.locator(".check-result")).to_contain_text("链上没有这个根的存证")
+        expect(citizen.locator("#access-check-status")).to_contain_text("核验未通过")
 
         # The dispute, from the phone.
         row.locator("button[data-dispute]").click()

@@ -149,6 +149,7 @@ export function accessLogPart(page) {
   const area = $("access-log");
   const more = $("access-more");
   const refresh = $("access-refresh");
+  const status = $("access-check-status");
   const state = { items: null, nextCursor: null, checks: new Map() };
 
   const serviceName = (code) => page.serviceTitle?.(code) || code;
@@ -164,10 +165,7 @@ export function accessLogPart(page) {
     if (!check) return "";
     if (check.busy) return t("access.checking");
     if (check.ok) {
-      return t("access.checkOk", {
-        root: shortHash(check.ok.root),
-        at: formatDateTime(check.ok.anchoredAt),
-      });
+      return t("access.checkOk", { at: formatDateTime(check.ok.anchoredAt) });
     }
     return check.error;
   }
@@ -214,8 +212,11 @@ export function accessLogPart(page) {
           : el("span", { class: "hint" }, t("access.notAnchored")),
         el(
           "span",
-          { class: `check-result check-${outcome}`, "aria-live": "polite" },
+          { class: `check-result check-${outcome}` },
           checkLine(item),
+          check?.ok
+            ? [" ", t("access.checkRootLabel"), " ", el("code", { class: "hash", title: check.ok.root }, shortHash(check.ok.root))]
+            : null,
         ),
       ),
     );
@@ -265,6 +266,7 @@ export function accessLogPart(page) {
 
   function reset() {
     Object.assign(state, { items: null, nextCursor: null, checks: new Map() });
+    status.textContent = "";
     area.replaceChildren();
     more.hidden = true;
   }
@@ -295,6 +297,8 @@ export function accessLogPart(page) {
     }
     state.checks.set(seq, check);
     render();
+    // The entries are redrawn: one lasting status line says the outcome to a screen reader.
+    status.textContent = checkLine(item);
     area.querySelector(`button[data-check="${seq}"]`)?.focus();
   });
 

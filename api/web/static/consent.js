@@ -196,7 +196,12 @@ export function consentPart(page) {
         consent.code,
       ),
       qrSvg(consent.qrText, t("citizen.qrLabel", { code: consent.code })),
-      el("p", { class: "consent-countdown", id: "consent-countdown", role: "timer" }, ""),
+      // A timer is not read out every second, inside the live region or not.
+      el(
+        "p",
+        { class: "consent-countdown", id: "consent-countdown", role: "timer", "aria-live": "off" },
+        "",
+      ),
       el(
         "p",
         { class: "hint" },
