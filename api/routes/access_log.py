@@ -57,8 +57,8 @@ class AccessEntryOut(_Camel):
     seq: int
     at: datetime
     action: str
-    #: None when the subject acted (granting or revoking a consent names the department in
-    #: ``consent.granted``'s own entry: the department the consent is for).
+    #: The department that acted or, for a consent the subject granted or revoked, the one the
+    #: consent names; None for an entry without one.
     department: AccessDepartmentOut | None
     #: The label of the department's token: the window (office, counter); empty when none.
     window: str

@@ -72,7 +72,8 @@ class AccessEntry:
     at: int
     subject_ref: bytes
     action: AccessAction
-    #: The department that acted; None when the subject acted (granting, revoking a consent).
+    #: The department that acted or, for a consent the subject granted or revoked, the one the
+    #: consent names; None for an entry without one.
     department_id: int | None
     #: The label of the department's token: the window (office, counter).
     window: str

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.access_log_anchoring import anchor_periodically
 from ledger.contracts import AccessLogAnchorsClient
 from ledger.service.access_log import Inclusion, check_inclusion
 from ledger.session import LedgerSession
@@ -212,6 +213,27 @@ def test_an_anchoring_not_confirmed_within_the_wait_is_202_and_settles(
         assert time.monotonic() < deadline, "the pending batch was never settled"
         time.sleep(0.1)
     assert chain_check(api, proof_of(api, seq).json()).included
+
+
+def test_the_periodic_task_anchors_the_entries_waiting(api: Api, window: dict[str, str]) -> None:
+    """The service's periodic anchoring (every LEDGER_ACCESS_LOG_ANCHOR_MINUTES), run here with
+    an interval of half a second on the app's own event loop."""
+    lookup = call(
+        api, "POST", "/v1/credit/lookup", headers=window, json={"subject": api.prepared.citizen}
+    )
+    assert lookup.status_code == 200
+    latest = entries(api)["items"][0]
+    assert not latest["anchored"]
+    portal: Any = api.client.portal
+    task = portal.start_task_soon(anchor_periodically, _service(api), 0.5)
+    try:
+        deadline = time.monotonic() + 60
+        while not entries(api)["items"][0]["anchored"]:
+            assert time.monotonic() < deadline, "the periodic task anchored nothing"
+            time.sleep(0.1)
+    finally:
+        task.cancel()
+    assert chain_check(api, proof_of(api, latest["seq"]).json()).included
 
 
 def _database(api: Api) -> Path:
