@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 from eth_utils.crypto import keccak
 
 from api.access_log_anchoring import next_delay
+from ledger.config import Settings
 from ledger.contracts import AccessLogAnchor
 from ledger.documents.merkle import verify_proof
 from ledger.errors import AccessEntryNotAnchoredError, AccessEntryNotFoundError, ValidationError
@@ -347,3 +349,24 @@ def test_anchoring_is_due_an_interval_after_the_oldest_entry_waiting(log: Access
     assert next_delay(log, 3600, now) == 0  # a pending batch is finished at once
     log.anchored(batch.batch_id, 1)
     assert next_delay(log, 3600, now) == 3600
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("0", False), ("1", True), ("1440", True), ("1441", False), ("x", False)]
+)
+def test_the_anchoring_interval_is_a_setting_of_one_minute_to_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, valid: bool
+) -> None:
+    monkeypatch.setenv("LEDGER_ACCESS_LOG_ANCHOR_MINUTES", value)
+    if valid:
+        assert Settings(data_dir=tmp_path).access_log_anchor_minutes == int(value)
+    else:
+        with pytest.raises(pydantic.ValidationError):
+            Settings(data_dir=tmp_path)
+
+
+def test_the_anchoring_interval_defaults_to_an_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEDGER_ACCESS_LOG_ANCHOR_MINUTES", raising=False)
+    assert Settings(data_dir=tmp_path).access_log_anchor_minutes == 60
