@@ -326,6 +326,51 @@ class TooManyAttemptsError(LedgerError):
         self.retry_after = retry_after
 
 
+# The service as the command line's HTTP client sees it (ledger/cli/service_client.py: `ledger
+# window`): a problem document answered becomes the error of its kind, so the exit status says
+# what kind of refusal it was.
+
+
+class ServiceAnswerError(LedgerError):
+    """The service answered with a problem document; ``status``, its ``code`` and ``detail``.
+    The subclass is the kind of error, which says the exit status."""
+
+    def __init__(self, status: int, code: str, detail: str, hint: str = "") -> None:
+        super().__init__(f"the service answered {status} {code}: {detail}{hint}")
+        self.status = status
+        self.problem_code = code
+        self.detail = detail
+
+
+class ServiceRefusedError(ServiceAnswerError, NotAuthorizedError):
+    """401 or 403: the token is not valid, or may not do this (exit 4)."""
+
+
+class ServiceNotFoundError(ServiceAnswerError, NotFoundError):
+    """404 (exit 3)."""
+
+
+class ServiceConflictError(ServiceAnswerError, ConflictError):
+    """409 (exit 5)."""
+
+
+class ServiceInvalidError(ServiceAnswerError, ValidationError):
+    """400, 413, 415, 422: the request was refused as malformed (exit 2)."""
+
+
+class ServiceBusyError(ServiceAnswerError):
+    """429: too many requests, too many failed consent redemptions, too many unfinished writes;
+    retry after the time the message says (exit 12)."""
+
+
+class ServiceUnavailableError(ServiceAnswerError, ChainUnavailableError):
+    """503: the service's chain or document store does not answer; retry (exit 6)."""
+
+
+class ServiceUnreachableError(ChainUnavailableError):
+    """No HTTP answer at all: the service is not running there, or the network failed (exit 6)."""
+
+
 class ContractError(LedgerError):
     """A custom error reverted by one of the ledger contracts, decoded from its ABI.
 

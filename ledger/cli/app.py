@@ -15,7 +15,6 @@ from typing import Final, NoReturn
 import click
 
 from ledger.cli.common import State
-from ledger.cli.service_client import ServiceBusyError
 from ledger.errors import (
     ChainUnavailableError,
     ConfigurationError,
@@ -29,6 +28,7 @@ from ledger.errors import (
     NotAuthorizedError,
     NotDeployedError,
     NotFoundError,
+    ServiceBusyError,
     UnknownKeyError,
     ValidationError,
 )

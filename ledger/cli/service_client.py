@@ -26,12 +26,15 @@ import click
 
 from ledger.cli.common import State
 from ledger.errors import (
-    ChainUnavailableError,
     ConfigurationError,
-    ConflictError,
-    LedgerError,
-    NotAuthorizedError,
-    NotFoundError,
+    ServiceAnswerError,
+    ServiceBusyError,
+    ServiceConflictError,
+    ServiceInvalidError,
+    ServiceNotFoundError,
+    ServiceRefusedError,
+    ServiceUnavailableError,
+    ServiceUnreachableError,
     ValidationError,
 )
 
@@ -41,10 +44,8 @@ if TYPE_CHECKING:
 __all__ = [
     "SERVICE_ENV",
     "TOKEN_ENV",
-    "ServiceAnswerError",
-    "ServiceBusyError",
     "ServiceClient",
-    "ServiceUnreachableError",
+    "answer_error",
     "service_client",
     "service_options",
 ]
@@ -58,46 +59,6 @@ SERVICE_ENV: Final = "LEDGER_SERVICE_URL"
 #: Seconds a request may take (a check verifies several certificates on the chain).
 TIMEOUT_SECONDS: Final = 60.0
 _TOKEN_CHARACTERS: Final = frozenset(string.ascii_letters + string.digits + "-._~+/=")
-
-
-class ServiceAnswerError(LedgerError):
-    """The service answered with a problem document; ``status``, its ``code`` and ``detail``.
-    The subclass is the kind of error, which says the exit status."""
-
-    def __init__(self, status: int, code: str, detail: str, hint: str = "") -> None:
-        super().__init__(f"the service answered {status} {code}: {detail}{hint}")
-        self.status = status
-        self.problem_code = code
-        self.detail = detail
-
-
-class ServiceRefusedError(ServiceAnswerError, NotAuthorizedError):
-    """401 or 403: the token is not valid, or may not do this (exit 4)."""
-
-
-class ServiceNotFoundError(ServiceAnswerError, NotFoundError):
-    """404 (exit 3)."""
-
-
-class ServiceConflictError(ServiceAnswerError, ConflictError):
-    """409 (exit 5)."""
-
-
-class ServiceInvalidError(ServiceAnswerError, ValidationError):
-    """400, 413, 415, 422: the request was refused as malformed (exit 2)."""
-
-
-class ServiceBusyError(ServiceAnswerError):
-    """429: too many requests, too many failed consent redemptions, too many unfinished writes;
-    retry after the time the message says (exit 12)."""
-
-
-class ServiceUnavailableError(ServiceAnswerError, ChainUnavailableError):
-    """503: the service's chain or document store does not answer; retry (exit 6)."""
-
-
-class ServiceUnreachableError(ChainUnavailableError):
-    """No HTTP answer at all: the service is not running there, or the network failed (exit 6)."""
 
 
 _KINDS: Final[dict[int, type[ServiceAnswerError]]] = {
