@@ -14,12 +14,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.support.cli import json_of, ledger, one_error_line, succeeded
 from tests.support.http import bearer
+from tests.support.serve import ServeProcess
 from tests.support.service import PreparedService, prepare_service
 
 NOT_INCLUDED = 10  # ledger --help: "10 ... the entry is NOT INCLUDED"
@@ -138,3 +140,54 @@ def test_a_file_that_is_no_proof_is_invalid_input(
     path.write_text(content, encoding="utf-8")
     result = ledger(prepared.settings.data_dir, "access-log", "verify", str(path))
     one_error_line(result, INVALID_INPUT)
+
+
+@pytest.mark.slow
+def test_checked_through_a_running_service(tmp_path: Path) -> None:
+    """While `ledger serve` holds the chain, the command reads it through the service's
+    read-only /v1/rpc, by itself or named with --rpc-url; an entry edited in the running
+    service's database then fails."""
+    prepared = prepare_service(tmp_path / "served", rate_limit=0)
+    data_dir = prepared.settings.data_dir
+    server = ServeProcess(
+        data_dir, tmp_path / "serve.log", environment={"LEDGER_DEV_ISSUER": "true"}
+    )
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            token = client.post("/v1/dev/token", json={"subject": prepared.citizen}).json()
+            lookup = client.post(
+                "/v1/credit/lookup",
+                headers=bearer(prepared.department_token),
+                json={"subject": prepared.citizen},
+            )
+            assert lookup.status_code == 200, lookup.text
+            anchored = client.post("/v1/access-log/anchors", headers=bearer(prepared.admin_token))
+            assert anchored.status_code == 200, anchored.text
+            seq = anchored.json()["batch"]["lastSeq"]
+
+            def saved(name: str) -> Path:
+                answer = client.get(
+                    f"/v1/me/access-log/{seq}/proof", headers=bearer(token["token"])
+                )
+                assert answer.status_code == 200, answer.text
+                path = tmp_path / f"{name}.json"
+                path.write_text(answer.text, encoding="utf-8")
+                return path
+
+            good = saved("good")
+            through = ledger(data_dir, "access-log", "verify", str(good))
+            assert through.returncode == 0, (through.stdout, through.stderr)
+            assert through.stdout.startswith("INCLUDED")
+            assert "reading through the running service" in through.stderr
+            named = ledger(
+                data_dir, "access-log", "verify", str(good), "--rpc-url", f"{server.url}/v1/rpc"
+            )
+            assert succeeded(named).startswith("INCLUDED")
+            with sqlite3.connect(prepared.settings.service_db_path) as connection:
+                connection.execute("UPDATE access_log SET window = 'x' WHERE seq = ?", (seq,))
+            altered = ledger(data_dir, "access-log", "verify", str(saved("altered")))
+            assert altered.returncode == NOT_INCLUDED, (altered.stdout, altered.stderr)
+            assert "the root is not anchored on chain" in altered.stdout
+    finally:
+        server.stop()
