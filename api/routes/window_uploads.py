@@ -38,6 +38,7 @@ from api.security import DepartmentCaller
 from api.service import Service
 from api.views import JSON_MEDIA_TYPE, hex32
 from api.writes import JOURNALED, Prepared, submit_for_department
+from ledger.service.access_log import AccessAction
 from ledger.service.consents import ConsentRecord
 from ledger.service.forgery import (
     Reason,
@@ -61,6 +62,27 @@ async def _live(service: Service, caller: DepartmentCaller, consent_id: str) -> 
     for it (403 with the consent's own code otherwise)."""
     await service.read(lambda: department_for_write(service.session, caller))
     return await service.offload(lambda: service.consents.live(caller.department_id, consent_id))
+
+
+async def _log(
+    service: Service,
+    caller: DepartmentCaller,
+    consent: ConsentRecord,
+    action: AccessAction,
+    records: list[str],
+) -> None:
+    """The entry of the applicant's access log: this department, its window (the token's
+    label), the consent's service and what was verified or recorded."""
+    await service.offload(
+        lambda: service.access_log.record(
+            consent.subject_ref,
+            action,
+            department_id=caller.department_id,
+            window=caller.label,
+            service=consent.service,
+            records=records,
+        )
+    )
 
 
 @router.post(
@@ -108,16 +130,7 @@ async def verify_at_window(
     consent = await _live(service, caller, consent_id)
     report = await verify_upload(request, service, settings)
     shown = [hex32(report.document_hash)] if report.document_hash is not None else []
-    await service.offload(
-        lambda: service.access_log.record(
-            consent.subject_ref,
-            "document.verified",
-            department_id=caller.department_id,
-            window=caller.label,
-            service=consent.service,
-            records=shown,
-        )
-    )
+    await _log(service, caller, consent, "document.verified", shown)
     body = {**report.to_json(), "forgerySuspected": forgery_suspected(report)}
     return Response(orjson.dumps(body), media_type=JSON_MEDIA_TYPE)
 
@@ -198,14 +211,5 @@ async def report_at_window(
     )
     event_id = hex32(false_information_event_id(consent, data))
     audit_target(request, event_id)
-    await service.offload(
-        lambda: service.access_log.record(
-            consent.subject_ref,
-            "credit.false-information",
-            department_id=caller.department_id,
-            window=caller.label,
-            service=consent.service,
-            records=[event_id, reason],
-        )
-    )
+    await _log(service, caller, consent, "credit.false-information", [event_id, reason])
     return answer
