@@ -16,9 +16,10 @@ from ledger.errors import ConsentOutOfScopeError, NotFoundError
 from ledger.identity import SubjectKind, make_citizen_id, parse_subject
 from ledger.service.consents import ConsentRecord, ConsentStore
 from ledger.service.database import ServiceDatabase
-from ledger.service.holdings import record_batch_holders
+from ledger.service.holdings import holdings_of, record_batch_holders
 from ledger.service.window import WindowCheck, check_window, read_stored_copy
 from ledger.session import LedgerSession
+from ledger.storage import DocumentNotFoundError
 from ledger.verification import AnchorOptions, verify_hash
 from ledger.writes.certificates import anchor, anchor_batch, revoke
 from tests.integration.conftest import open_backend
@@ -43,6 +44,8 @@ class Applicant:
     batched_real_estate: bytes
     revoked_marriage: bytes
     qualification: bytes
+    #: A second title, whose stored copy a test erases.
+    erasable: bytes
     #: Another citizen's real estate certificate.
     strangers: bytes
 
@@ -91,6 +94,9 @@ def applicant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applicant]:
         qualification = _anchor(
             session, b"qualification, window test\n", "professional-qualification", citizen, HOME
         )
+        erasable = _anchor(
+            session, b"second title, window test\n", "real-estate-certificate", citizen, AWAY
+        )
         strangers = _anchor(
             session, b"stranger's title, window test\n", "real-estate-certificate", stranger, AWAY
         )
@@ -123,6 +129,7 @@ def applicant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applicant]:
                 batch.facts.leaves[0],
                 marriage,
                 qualification,
+                erasable,
                 strangers,
             )
         finally:
@@ -165,7 +172,11 @@ def test_each_type_of_the_service_from_any_region(applicant: Applicant) -> None:
     assert by_type["identity-card"].satisfied
 
     titles = {cert.doc_hash: cert for cert in by_type["real-estate-certificate"].certificates}
-    assert set(titles) == {applicant.real_estate, applicant.batched_real_estate}
+    assert set(titles) == {
+        applicant.real_estate,
+        applicant.batched_real_estate,
+        applicant.erasable,
+    }
     single, batched = titles[applicant.real_estate], titles[applicant.batched_real_estate]
     assert single.report.verdict.value == "VALID"
     assert single.report.record is not None
@@ -187,6 +198,7 @@ def test_each_type_of_the_service_from_any_region(applicant: Applicant) -> None:
     assert set(check.shown) == {
         applicant.identity_card,
         applicant.real_estate,
+        applicant.erasable,
         applicant.batched_real_estate,
         applicant.revoked_marriage,
     }
@@ -246,3 +258,19 @@ def test_a_copy_the_store_cannot_give_is_not_offered(
     )
     assert titles.certificates
     assert not any(cert.stored_copy for cert in titles.certificates)
+
+
+def test_an_erased_copy_is_neither_offered_nor_read(applicant: Applicant) -> None:
+    reference = applicant.consent.subject_ref
+    holdings = holdings_of(applicant.session.certificates(), applicant.database, reference)
+    (holding,) = [item for item in holdings if item.doc_hash == applicant.erasable]
+    assert holding.cid is not None
+    applicant.session.documents().erase(holding.cid)
+    titles = next(
+        item for item in _check(applicant).requirements if item.cert_type.name.startswith("real")
+    )
+    erased = next(cert for cert in titles.certificates if cert.doc_hash == applicant.erasable)
+    assert erased.stored_copy is False
+    assert erased.report.verdict.value == "VALID"  # erasure is lawful: the anchor stands
+    with pytest.raises(DocumentNotFoundError, match="erased"):
+        _read(applicant, applicant.erasable)
