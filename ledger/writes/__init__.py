@@ -8,7 +8,8 @@ at once (:meth:`ledger.session.LedgerSession.send`), the service journals it (``
 One module per area: :mod:`~ledger.writes.certificates` (anchor, supersede, suspend, reinstate,
 revoke, batches), :mod:`~ledger.writes.departments` (register, accredit a key, rotate, suspend,
 reinstate), :mod:`~ledger.writes.credit` (record, amend, resolve, dispute, disclosure periods),
-:mod:`~ledger.writes.bundles` (open, file a part).
+:mod:`~ledger.writes.bundles` (open, file a part), :mod:`~ledger.writes.access_log` (anchor a batch
+of the citizens' access log).
 """
 
 from ledger.writes.prepared import GOVERNANCE, PreparedWrite, Signer, Undo, settled
