@@ -76,8 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What runs around the service's life: open the ledger and the service database, finish
-    the journal's unfinished operations and resume interrupted batch jobs; at the end, let
-    running jobs finish (30 seconds at most) and close."""
+    the journal's unfinished operations, resume interrupted batch jobs and start the access
+    log's periodic anchoring; at the end, stop that, let running jobs finish (30 seconds at
+    most) and close."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
