@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
+from random import Random
 from typing import Final
 
 import httpx
 import pytest
+import rfc8785
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from ledger.documents.merkle import process_proof
 from tests.e2e.browser import open_page, screenshot
 from tests.support.http import bearer
 from tests.support.server import running_server
@@ -219,3 +222,49 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
         citizen.click("#dispute-submit")
         expect(row).to_have_attribute("data-amendment", "disputed")
         assert citizen_problems.unexpected() == []
+
+
+def test_the_pages_rules_are_the_ledgers(browser: Browser, base_url: str) -> None:
+    """What the pages compute themselves agrees with the ledger's own code on cases a single
+    flow does not reach: RFC 8785 text (key order by UTF-16 units, escapes, non-ASCII), the
+    Merkle fold with pairs sorted (against ledger.documents.merkle), and the consent code as a
+    window types or scans it."""
+    entry = {
+        "seq": 12,
+        "at": 1_765_000_000,
+        "subject": "0x" + "ab" * 32,
+        "action": "document.read",
+        "department": 3,
+        "window": '东城区 "3号" 窗口\\\n',
+        "service": None,
+        "records": ["0x" + "01" * 32, "z", "é", "\u2028"],
+        "Zeta": {"b": [], "a": True, "\U0001f600": False},
+    }
+    random = Random(15)
+    doc_hash = random.randbytes(32)
+    proof = [random.randbytes(32) for _ in range(5)]
+    codes = {
+        "abcde-12345": "ABCDE-12345",
+        " glconsent:7k3qd-9xm2a ": "7K3QD-9XM2A",
+        "7K3 QD-9X M2A": "7K3QD-9XM2A",
+        "ABCDE-1234": None,
+        "ABCDE_12345": None,
+        "GLCONSENT:": None,
+    }
+    with open_page(browser) as (page, _problems):
+        page.goto(f"{base_url}/citizen")
+        found = page.evaluate(
+            """async ([entry, hash, proof, codes]) => {
+                const log = await import("/static/accesslog.js");
+                const window = await import("/static/window.js");
+                return {
+                    canonical: log.canonicalJson(entry),
+                    root: log.foldProof(hash, proof),
+                    codes: codes.map((code) => window.codeOf(code)),
+                };
+            }""",
+            [entry, "0x" + doc_hash.hex(), ["0x" + node.hex() for node in proof], list(codes)],
+        )
+    assert found["canonical"] == rfc8785.dumps(entry).decode()
+    assert found["root"] == "0x" + process_proof(doc_hash, proof).hex()
+    assert found["codes"] == list(codes.values())
