@@ -1,9 +1,10 @@
 """The window without paper (一窗受理) in Chromium against a real server, end to end: the
 citizen on a phone grants consent and shows the code; the window on a desktop enters it, sees
-the required certificates VALID or missing, reads a stored copy, verifies a forged upload and
-records the false-information event; the citizen then sees the event with its evidence hash,
-the window's accesses in 查询记录 (after the access log is anchored), checks one entry against
-the chain in the page, and disputes the event.
+the required certificates VALID (one from another province's department) or missing, reads a
+stored copy, verifies a forged upload and records the false-information event; the citizen then
+sees the event with its evidence hash, the window's accesses in 查询记录 (after the access log is
+anchored), checks one entry against the chain in the page, sees the check fail once the entry is
+edited in the service database, and disputes the event.
 
 Everything goes through the pages and the real routes; only the anchoring of the access log is
 asked of the API directly, as governance (the periodic job would do it within the hour).
@@ -22,7 +23,12 @@ import pytest
 import rfc8785
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from ledger.catalogue import certificate_type, scope_codes
+from ledger.cli.departments import add_department
 from ledger.documents.merkle import process_proof
+from ledger.identity import parse_subject
+from ledger.session import LedgerSession
+from ledger.writes.certificates import anchor
 from tests.e2e.browser import open_page, screenshot
 from tests.support.http import bearer
 from tests.support.server import running_server
@@ -31,13 +37,36 @@ from tests.support.service import PreparedService, prepare_service
 #: Requires a residence certificate (the prepared citizen holds one, stored) and an identity
 #: card (the citizen has none: missing).
 SERVICE: Final = "residence-permit-endorsement"
+#: A department in another province that issued the citizen a residence certificate too.
+FAR_DEPARTMENT: Final = 6
+FAR_REGION: Final = 440305
 PHONE: Final[ViewportSize] = {"width": 390, "height": 844}
 CODE: Final = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> PreparedService:
-    return prepare_service(tmp_path_factory.mktemp("window-flow"))
+    """The prepared service, and a second residence certificate of the citizen's from a
+    department of another province (深圳, region 440305): the window sees both."""
+    prepared = prepare_service(tmp_path_factory.mktemp("window-flow"))
+    with LedgerSession.open(prepared.settings) as session:
+        add_department(
+            session,
+            FAR_DEPARTMENT,
+            FAR_REGION,
+            "深圳市南山区公安分局",
+            scope_codes(("residence-certificate",)),
+        )
+        session.send(
+            anchor(
+                session,
+                f"居住证 {prepared.citizen} 深圳市南山区 window flow\n".encode(),
+                certificate_type("residence-certificate"),
+                holder=parse_subject(prepared.citizen),
+                department_id=FAR_DEPARTMENT,
+            )
+        )
+    return prepared
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +158,13 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
         summary = window.locator("#window-summary")
         expect(summary).to_have_attribute("data-missing", "1")
         expect(summary).to_contain_text("居民身份证")
-        held = window.locator("#window-result tr[data-type='residence-certificate']")
-        expect(held).to_have_count(1)
+        residence = window.locator("#window-result tr[data-type='residence-certificate']")
+        expect(residence).to_have_count(2)
+        held = residence.filter(has_text="东城区市场监督管理局")
         expect(held).to_have_attribute("data-verdict", "VALID")
-        expect(held.locator(".department")).to_contain_text("东城区市场监督管理局")
+        far = residence.filter(has_text="深圳市南山区公安分局")
+        expect(far).to_have_attribute("data-verdict", "VALID")
+        expect(far).to_contain_text(str(FAR_REGION))
         expect(window.locator("#window-result tr[data-type='identity-card'] .badge")).to_have_text(
             "缺少"
         )
