@@ -143,7 +143,7 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
 ) -> None:
     with (
         open_page(browser) as (citizen, citizen_problems),
-        open_page(browser) as (window, _window_problems),
+        open_page(browser) as (window, window_problems),
     ):
         citizen.set_viewport_size(PHONE)
         login_citizen(citizen, base_url, service.citizen)
@@ -153,6 +153,11 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
 
         # The window: the code typed in lower case without its dash still finds the consent.
         connect_console(window, base_url, service.department_token)
+        # A code that is nobody's: refused in the page's words (the 403 is expected).
+        window_problems.expect("status of 403")
+        window.fill("#window-code", "AAAAA-AAAAA")
+        window.click("#window-submit")
+        expect(window.locator("#error")).to_contain_text("没有这个授权码")
         window.fill("#window-code", code.replace("-", "").lower())
         window.click("#window-submit")
         summary = window.locator("#window-summary")
@@ -253,6 +258,12 @@ def test_the_window_flow_from_consent_to_a_recorded_forgery(
         citizen.fill("#dispute-reason", "提交的是原件的扫描件并未改动。")
         citizen.click("#dispute-submit")
         expect(row).to_have_attribute("data-amendment", "disputed")
+
+        # The citizen revokes the consent: the window can no longer act under it.
+        citizen.locator("#consents .card-item[data-state='active'] button").click()
+        expect(citizen.locator("#consents .card-item[data-state='revoked']")).to_have_count(1)
+        window.click("#upload-submit")
+        expect(window.locator("#error")).to_contain_text("申请人已撤销该授权")
         assert citizen_problems.unexpected() == []
 
 
