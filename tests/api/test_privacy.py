@@ -19,6 +19,13 @@ characters alone, which also catch the mistyped variants):
   clear, so the credit code is not searched there). ``test_no_personal_data_in_the_ipfs_store``
   does the same with documents on a js-ipfs node, searching every block the node serves.
 
+The sequence then takes the people through the window without paper (issue 15,
+tests/support/privacy_window.py): a batch naming its holders, consents, the window's check, a
+stored copy read, a forged upload carrying a number and a name verified and recorded as false
+information, the dispute, the access log and its proof, and every refusal of those routes. The
+chain is searched too, credit codes included: its files, and every transaction, log and the
+access-log anchor contract's storage as a node serves them (tests/support/privacy_chain.py).
+
 The sequence also anchors business licences (not a personal type) for citizens, sends batches
 whose files are named ``<identity number>_<name>.txt`` and asks for paths with an identity
 number, a name and a line feed in them (issue 13 items 1 to 3). Names are searched in UTF-8,
@@ -59,6 +66,8 @@ from tests.support.http import bearer
 from tests.support.ipfs import IpfsNode
 from tests.support.privacy import make_people as make_store_people
 from tests.support.privacy import node_blocks
+from tests.support.privacy_chain import chain_files_leaks, served_chain_leaks
+from tests.support.privacy_window import STORED_COPY, WindowPeople, window_flow
 from tests.support.server import running_server
 from tests.support.service import PreparedService, prepare_service
 
@@ -169,12 +178,16 @@ class Seen:
         return response
 
     def scanned(self) -> Iterator[tuple[str, str]]:
-        """(what, text) of every response but the subject's development tokens."""
+        """(what, text) of every response but the subject's development tokens, and only the
+        headers of a stored copy a window read under the applicant's consent."""
         for audience, response in self.responses:
             if audience == "issued-token":
                 continue
             what = f"{response.request.method} {response.request.url.path} {response.status_code}"
             headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+            if audience == STORED_COPY:  # the document itself, read under the consent
+                yield what, headers
+                continue
             yield what, headers + "\n" + response.text + "\n" + jwt_payload(response)
 
 
@@ -351,6 +364,21 @@ def run_sequence(http: httpx.Client, prepared: PreparedService, people: People) 
         forged = jwt.encode(claims, key, algorithm="ES256")
         response = seen.add(http.get("/v1/me/credit", headers=bearer(forged)))
         assert response.status_code == 401, response.text
+
+    # The window without paper (issue 15), refusals included.
+    tokens = {"department": department, "other": other, "admin": bearer(prepared.admin_token)}
+    applicants = WindowPeople(
+        citizen=people.citizen_x,
+        citizen_token=citizen,
+        citizen_name=NAMES[0],
+        residence=documents["residence"],
+        residence_hash=hashes[0],
+        enterprise=people.enterprise,
+        enterprise_token=enterprise,
+        other_citizen=people.citizen,
+        out_of_scope_hash=hashes[1],
+    )
+    window_flow(http, seen, tokens, applicants, prepared.department_id)
     return seen
 
 
@@ -470,6 +498,23 @@ def data_dir_leaks(settings: Settings, identifiers: tuple[str, ...]) -> list[str
     return found
 
 
+def chain_leaks(prepared: PreparedService, searched: dict[str, bytes]) -> list[str]:
+    """The chain's files and what a node serves of it, for every identifier (credit codes
+    included) and name. The prepared licence's hash is searched too: the scan must find it
+    (anchored in a transaction's input and an event), or it read nothing."""
+    planted = {**searched, "known": prepared.doc_hash}
+
+    def finder(data: bytes) -> list[str]:
+        return find(planted, data)
+
+    read, found = served_chain_leaks(prepared.settings, finder)
+    assert read > 50, "the chain was not read"
+    found += chain_files_leaks(prepared.settings, finder)
+    assert any(entry.endswith(": known") and "transaction input" in entry for entry in found)
+    assert any(entry.endswith(": known") and " log " in entry for entry in found)
+    return [entry for entry in found if not entry.endswith(": known")]
+
+
 def leaks(
     searched: dict[str, bytes],
     caplog: pytest.LogCaptureFixture,
@@ -527,6 +572,7 @@ def test_no_identifier_leaves_in_process(
     for path, data in files_open.items():
         found += [f"file {path.name} (service open): {label}" for label in find(searched, data)]
     found += data_dir_leaks(prepared.settings, (people.citizen, people.citizen_x))
+    found += chain_leaks(prepared, searched)
     assert found == [], "\n".join(sorted(set(found)))
 
 
@@ -554,6 +600,7 @@ def test_no_identifier_leaves_a_real_server(
     for path, data in contents.items():
         found += [f"file {path.name}: {label}" for label in find(searched, data)]
     found += data_dir_leaks(prepared.settings, (people.citizen, people.citizen_x))
+    found += chain_leaks(prepared, searched)
     assert found == [], "\n".join(sorted(set(found)))
 
 
@@ -624,6 +671,18 @@ def test_scan_finds_planted_identifiers(
     seen.add(issued, "issued-token")
     assert list(seen.scanned()) == []
     seen.add(issued)
+    # A stored copy a window read under consent: its headers are scanned, not the document.
+    copy = httpx.Response(
+        200,
+        content=people.citizen.encode(),
+        headers={"content-disposition": f'attachment; filename="{people.citizen_x}.bin"'},
+        request=httpx.Request("GET", "http://testserver/v1/window/consents/c/documents/d"),
+    )
+    copies = Seen()
+    copies.add(copy, STORED_COPY)
+    in_copy = [label for _what, text in copies.scanned() for label in find(searched, text)]
+    assert "identifier 1 (whole, upper)" in in_copy
+    assert "identifier 0 (whole, upper)" not in in_copy
     with ServiceDatabase(tmp_path / "planted.sqlite3") as database:
         log = AuditLog(database)
         log.append(request_id="r", actor="admin", action="x", outcome=200, target=people.enterprise)
