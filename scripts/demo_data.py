@@ -61,6 +61,14 @@ DEPARTMENTS: Final = (
         "market regulation",
         ("business-licence", "food-business-licence", "false-information", "contract-default"),
     ),
+    # Issues identity cards; the window's demo citizen holds one (scripts/demo_window.py).
+    DepartmentSpec(
+        110003,
+        110000,
+        "北京市公安局",
+        "public security",
+        ("identity-card",),
+    ),
     DepartmentSpec(
         110002,
         110000,
@@ -81,6 +89,14 @@ DEPARTMENTS: Final = (
         "中华人民共和国上海海关",
         "customs",
         ("customs-registration", "customs-violation"),
+    ),
+    # Issues real estate titles; the window's demo citizen owns a flat in Shanghai.
+    DepartmentSpec(
+        310003,
+        310000,
+        "上海市规划和自然资源局",
+        "natural resources",
+        ("real-estate-certificate",),
     ),
     DepartmentSpec(
         440301,

@@ -11,7 +11,6 @@ go to ``DIR/demo-documents/``; which subject holds which document, with the iden
 
 # Chinese text is set with full-width punctuation (commas, colons, brackets), which RUF001
 # flags as ambiguous.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
@@ -19,10 +18,9 @@ import argparse
 import functools
 import json
 import os
-import secrets
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,17 +29,14 @@ from typing import Any, Final
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from demo_data import (
-    AMENDMENT_TITLES,
     BUNDLE_DAYS,
     BUNDLES,
     CERTIFICATE_BY_NAME,
     CERTIFICATES,
     CREDIT_EVENTS,
-    DEMO_BANNER,
     DEPARTMENT_BY_ID,
     DEPARTMENTS,
     REGIONS,
-    SPOUSES,
     SUBJECT_BY_LABEL,
     SUBJECTS,
     BundleSpec,
@@ -50,6 +45,15 @@ from demo_data import (
     DepartmentSpec,
     SubjectSpec,
 )
+from demo_documents import (
+    DocumentFolder,
+    StoredDocument,
+    amendment_bytes,
+    certificate_bytes,
+    credit_bytes,
+    iso,
+)
+from demo_window import WindowTally, attach, seed_window, window_summary
 
 from ledger.catalogue import (
     CREDIT_CATEGORIES,
@@ -61,12 +65,9 @@ from ledger.chain.transactions import TransactionSender
 from ledger.cli.departments import add_department
 from ledger.config import Settings
 from ledger.contracts import (
-    Amendment,
     CertificateStatus,
     CreditLedgerClient,
-    Polarity,
 )
-from ledger.documents import document_hash_of, dump_certificate, salt_fields
 from ledger.errors import (
     CertificateRegistryAlreadyAnchored,
     ConfigurationError,
@@ -84,150 +85,8 @@ from ledger.writes.bundles import file_part, open_bundle
 
 DOCUMENTS_DIR: Final = "demo-documents"
 CREDENTIALS_FILE: Final = "demo-credentials.json"
-MANIFEST_FILE: Final = "manifest.json"
 #: Dates on certificates are civil dates in China (UTC+8), as in ``ledger anchor --expires``.
 CST: Final = CHINA_STANDARD_TIME
-
-# ----------------------------------------------------------------------------------------------
-# Documents on disk
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A demo document as written (once) and its anchored hash."""
-
-    path: Path
-    digest: bytes
-    dates: Mapping[str, str | None]
-
-
-class DocumentFolder:
-    """``DIR/demo-documents``: each document is generated once and then reused.
-
-    Reuse is what makes a second run idempotent: a regenerated document would have a new hash
-    (fresh salts, serial numbers, dates) and be anchored a second time. The dates a document was
-    generated with (issue date, expiry, date of a credit event) are kept in ``manifest.json`` so a
-    later run anchors or records with the same values.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._manifest_path = root / MANIFEST_FILE
-        try:
-            loaded = json.loads(self._manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            loaded = {}
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"cannot read {self._manifest_path}: {exc}") from None
-        self._manifest: dict[str, dict[str, str | None]] = (
-            loaded if isinstance(loaded, dict) else {}
-        )
-        self.created = 0
-
-    def ensure(
-        self,
-        relative: str,
-        dates: Mapping[str, str | None],
-        build: Callable[[Mapping[str, str | None]], bytes],
-    ) -> StoredDocument:
-        """The document at ``relative``, built from ``dates`` unless it already exists."""
-        path = self.root / relative
-        known = self._manifest.get(relative)
-        if known is None or not path.is_file():
-            known = dict(dates)
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomically(path, build(known))
-            self._manifest[relative] = known
-            write_atomically(
-                self._manifest_path,
-                (json.dumps(self._manifest, indent=2, sort_keys=True) + "\n").encode(),
-            )
-            self.created += 1
-        return StoredDocument(path, document_hash_of(path).hash, known)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _serial(department_id: int) -> str:
-    """A document number: random, so no two demo documents (or runs) hash alike."""
-    return f"DEMO-{department_id}-{secrets.token_hex(4).upper()}"
-
-
-def _text_document(title: str, lines: Sequence[tuple[str, str]]) -> bytes:
-    body = [title, DEMO_BANNER, ""]
-    body += [f"{label}：{value}" for label, value in lines]
-    return ("\n".join(body) + "\n").encode("utf-8")
-
-
-def _certificate_bytes(
-    spec: CertificateSpec, subject: SubjectSpec, dates: Mapping[str, str | None]
-) -> bytes:
-    kind = certificate_type(spec.type_name)
-    issuer = DEPARTMENT_BY_ID[spec.department_id].name
-    serial = _serial(spec.department_id)
-    valid_until = dates["validUntil"] or "长期"
-    if kind.personal:
-        # Documents about natural persons are structured certificates: every field has its own
-        # salt, so a holder can hide fields and the hash cannot be guessed from the values.
-        fields: dict[str, Any] = {
-            "title": kind.title_zh,
-            "holderName": subject.name,
-            "holderIdMasked": subject.masked,
-            "issuer": issuer,
-            "serial": serial,
-            "issuedOn": dates["issuedOn"],
-            "validUntil": dates["validUntil"],
-            "notice": DEMO_BANNER,
-        }
-        if spec.holder in SPOUSES:
-            fields["spouseName"] = SUBJECT_BY_LABEL[SPOUSES[spec.holder]].name
-        if spec.type_name == "residence-certificate":
-            fields["address"] = "示例市示例区示例路 1 号（虚构）"
-        fields.update(dict(spec.details))
-        return dump_certificate(salt_fields(fields, certificate_type=kind.name))
-    lines = [
-        ("名称", subject.name),
-        ("统一社会信用代码", subject.identifier),
-        ("法定代表人", "示例 法人"),
-        ("住所", "示例市示例区示例大道 100 号（虚构）"),
-        *spec.details,
-        ("发证机关", issuer),
-        ("证照编号", serial),
-        ("发证日期", str(dates["issuedOn"])),
-        ("有效期至", str(valid_until)),
-    ]
-    return _text_document(f"{kind.title_zh}（{kind.title_en}）", lines)
-
-
-def _credit_bytes(spec: CreditSpec, subject: SubjectSpec, dates: Mapping[str, str | None]) -> bytes:
-    category = credit_category(spec.category)
-    title = "表彰决定书" if spec.polarity is Polarity.POSITIVE else "行政处理决定书"
-    lines = [
-        ("当事人", subject.name),
-        ("证件", subject.masked),
-        ("类别", f"{category.title_zh}（{category.name}）"),
-        ("事实", spec.facts),
-        ("发生日期", str(dates["occurredOn"])),
-        ("决定机关", DEPARTMENT_BY_ID[spec.department_id].name),
-        ("文号", _serial(spec.department_id)),
-    ]
-    return _text_document(title, lines)
-
-
-def _amendment_bytes(spec: CreditSpec, status: Amendment, dates: Mapping[str, str | None]) -> bytes:
-    lines = [
-        ("事项", f"{spec.name} 的信用记录"),
-        ("决定", status.name.lower()),
-        ("决定日期", str(dates["decidedOn"])),
-        ("决定机关", DEPARTMENT_BY_ID[spec.department_id].name),
-        ("文号", _serial(spec.department_id)),
-    ]
-    return _text_document(AMENDMENT_TITLES[status], lines)
-
 
 # ----------------------------------------------------------------------------------------------
 # Seeding
@@ -343,8 +202,8 @@ class Seeder:
             suffix = ".json" if certificate_type(spec.type_name).personal else ".txt"
             stored = self.folder.ensure(
                 f"certificates/{spec.name}{suffix}",
-                {"issuedOn": self.today.isoformat(), "validUntil": _iso(valid_until)},
-                functools.partial(_certificate_bytes, spec, subject),
+                {"issuedOn": self.today.isoformat(), "validUntil": iso(valid_until)},
+                functools.partial(certificate_bytes, spec, subject),
             )
             self._anchor(spec, stored)
             self.documents.setdefault(spec.holder, []).append(
@@ -414,7 +273,7 @@ class Seeder:
             evidence = self.folder.ensure(
                 f"evidence/{spec.name}.txt",
                 {"occurredOn": (self.today - timedelta(days=spec.days_ago)).isoformat()},
-                functools.partial(_credit_bytes, spec, subject),
+                functools.partial(credit_bytes, spec, subject),
             )
             sender = self.sender(spec.department_id)
             event_id, done = self._record(sender, spec, evidence)
@@ -476,7 +335,7 @@ class Seeder:
             reason = self.folder.ensure(
                 f"decisions/{spec.name}-{step + 1}-{status.name.lower()}.txt",
                 {"decidedOn": decided.isoformat()},
-                functools.partial(_amendment_bytes, spec, status),
+                functools.partial(amendment_bytes, spec, status),
             )
             decisions.append(str(reason.path))
             if step >= done:
@@ -656,15 +515,29 @@ class SeedResult:
     credentials: Path
     chain_id: int
     documents_created: int
+    window: WindowTally
+
+
+def _previous_window(credentials: Path) -> dict[str, Any]:
+    """The ``window`` section an earlier run wrote (its token is kept while it works)."""
+    try:
+        section = json.loads(credentials.read_text(encoding="utf-8")).get("window")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return section if isinstance(section, dict) else {}
 
 
 def seed(data_dir: Path, rpc_url: str | None) -> SeedResult:
-    """Bring the initialized ledger in ``data_dir`` to the demo state."""
+    """Bring the initialized ledger in ``data_dir`` to the demo state: the chain first, then
+    (the session closed, as the service opens its own) the window workflow through the
+    service (``scripts/demo_window.py``)."""
     data_dir = data_dir.resolve()
     overrides: dict[str, Any] = {"data_dir": data_dir}
     if rpc_url:
         overrides["rpc_url"] = rpc_url
-    with LedgerSession.open(Settings(**overrides)) as session:
+    settings = Settings(**overrides)
+    credentials = data_dir / CREDENTIALS_FILE
+    with LedgerSession.open(settings) as session:
         folder = DocumentFolder(data_dir / DOCUMENTS_DIR)
         seeder = Seeder(session, folder, datetime.now(CST).date())
         seeder.departments()
@@ -672,11 +545,15 @@ def seed(data_dir: Path, rpc_url: str | None) -> SeedResult:
         seeder.certificates()
         seeder.credit()
         seeder.joint_licensing()
-        credentials = data_dir / CREDENTIALS_FILE
         document = seeder.credentials()
+        previous = _previous_window(credentials)
         document["apiTokens"] = demo_tokens(session.settings, credentials)
         write_private_json(credentials, document)
-        return SeedResult(seeder.tally, credentials, session.deployment.chain_id, folder.created)
+        chain_id = session.deployment.chain_id
+    window = seed_window(settings, folder, seeder.today, {**document, "window": previous})
+    attach(document, window)
+    write_private_json(credentials, document)
+    return SeedResult(seeder.tally, credentials, chain_id, folder.created, window.tally)
 
 
 def summary(result: SeedResult, documents: Path, elapsed: float) -> str:
@@ -705,6 +582,7 @@ def summary(result: SeedResult, documents: Path, elapsed: float) -> str:
             f"  bundles        {len(BUNDLES)} joint licensing ({t.bundles_new} new, "
             f"{t.bundles_existing} already open); {t.parts_filed} part(s) filed now",
             f"  documents      {files} in {documents} ({result.documents_created} written now)",
+            *window_summary(result.window),
             f"  credentials    {result.credentials} (mode 0600; identifiers are only there)",
             f"  took {elapsed:.1f} s",
         ]

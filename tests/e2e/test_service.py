@@ -21,6 +21,8 @@ from typing import Any, Final
 import httpx
 import pytest
 
+from ledger.config import Settings
+from tests.api.test_privacy import find, needles
 from tests.support.http import bearer
 from tests.support.serve import ServeProcess
 from tests.support.server import running_server
@@ -89,20 +91,25 @@ def test_anchor_verify_revoke_verify(prepared: PreparedService) -> None:
         assert public["reason"] == "fraud"
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[tuple[str, Path, Path, float]]:
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path, float]]:
     """The README's demo, step by step, in processes of its own; yields (base URL, data dir,
-    server log, seconds from start until /v1/health answered)."""
-    data = tmp_path / "demo-data"
-    log = tmp_path / "serve.log"
+    server log, seconds from start until /v1/health answered). The seed's standard output and
+    error are kept in ``seed.log`` beside the data directory."""
+    root = tmp_path_factory.mktemp("demo")
+    data = root / "demo-data"
+    log = root / "serve.log"
     env = {**os.environ, "LEDGER_DEV_ISSUER": "true", "PYTHONUNBUFFERED": "1"}
     env.pop("LEDGER_DATA_DIR", None)
     started = time.monotonic()
+    outputs = []
     for command in (
         [str(LEDGER), "--data-dir", str(data), "init"],
         [sys.executable, str(ROOT / "scripts" / "seed_demo.py"), "--data-dir", str(data)],
     ):
-        subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
+        done = subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
+        outputs += [done.stdout, done.stderr]
+    (root / "seed.log").write_bytes(b"\n".join(outputs))
     server = ServeProcess(data, log, environment={"LEDGER_DEV_ISSUER": "true"})
     server.start(timeout=DEMO_DEADLINE_SECONDS - (time.monotonic() - started))
     try:
@@ -123,7 +130,7 @@ def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
         assert http.get("/v1/ready").json()["status"] == "ready"
         assert http.get("/v1/whoami", headers=bearer(tokens["admin"])).json() == {"role": "admin"}
         departments = http.get("/v1/departments").json()["items"]
-        assert len(departments) == 6
+        assert len(departments) == 8
         for department_id, token in tokens["departments"].items():
             who = http.get("/v1/whoami", headers=bearer(token)).json()
             assert who["departmentId"] == int(department_id)
@@ -166,3 +173,79 @@ def test_demo_serves_seeded_data(demo: tuple[str, Path, Path, float]) -> None:
     for identifier in identifiers:
         assert identifier not in served_log
         assert identifier.lower() not in served_log
+
+
+def test_demo_window_flow_is_seeded(demo: tuple[str, Path, Path, float]) -> None:
+    """The window without paper as `make demo` leaves it (scripts/demo_window.py): the forged
+    title recorded as false information and disputed, the window's token taking a new consent
+    through the real service with a check from another region, the access log anchored; and
+    no identity number or name of the demo people in the service database or the seed's
+    output."""
+    base, data, _log, _elapsed = demo
+    credentials = json.loads((data / "demo-credentials.json").read_text(encoding="utf-8"))
+    window = credentials["window"]
+    [citizen] = [s for s in credentials["subjects"] if s["label"] == window["citizen"]]
+    recorded = window["recorded"]
+    assert Path(window["forgedToTry"]).is_file()
+    with httpx.Client(base_url=base, timeout=60) as http:
+        login = http.post("/v1/dev/token", json={"subject": citizen["identifier"]})
+        me = bearer(login.json()["token"])
+        history = http.get("/v1/me/credit", headers=me).json()
+        [event] = [e for e in history["events"] if e["eventId"] == recorded["eventId"]]
+        assert (event["category"], event["amendment"]) == ("false-information", "disputed")
+        assert event["departmentId"] == window["department"]["departmentId"]
+        assert event["evidenceHash"] == recorded["evidenceHash"]
+        assert event["evidenceCid"]
+        assert event["resolveBy"]
+
+        # The seeded visit is in the access log, anchored, with a proof.
+        items = http.get("/v1/me/access-log", headers=me).json()["items"]
+        anchored = [item for item in items if item["anchored"]]
+        assert {item["action"] for item in anchored} >= {
+            "consent.granted",
+            "consent.used",
+            "window.check",
+            "document.read",
+            "document.verified",
+            "credit.false-information",
+        }
+        assert {item["window"] for item in anchored} == {"", window["label"]}
+        proof = http.get(f"/v1/me/access-log/{anchored[0]['seq']}/proof", headers=me)
+        assert proof.status_code == 200, proof.text
+
+        # The window's token takes a new consent: every type VALID, one from another region.
+        whoami = http.get("/v1/whoami", headers=bearer(window["token"])).json()
+        assert whoami["departmentId"] == window["department"]["departmentId"]
+        body = {"service": window["service"], "departmentId": whoami["departmentId"]}
+        granted = http.post("/v1/me/consents", headers=me, json=body)
+        assert granted.status_code == 201, granted.text
+        checked = http.post(
+            "/v1/window/checks",
+            headers=bearer(window["token"]),
+            json={"code": granted.json()["code"]},
+        )
+        assert checked.status_code == 200, checked.text
+        check = checked.json()
+        assert check["missing"] == []
+        reports = [c["report"] for r in check["requirements"] for c in r["certificates"]]
+        assert {report["verdict"] for report in reports} == {"VALID"}
+        regions = {report["record"]["region"] for report in reports}
+        assert whoami["region"] in regions
+        assert len(regions) > 1
+        copies = [c for r in check["requirements"] for c in r["certificates"] if c["storedCopy"]]
+        assert copies
+
+    # Privacy: the demo people's identifiers and names are in the credentials file only.
+    people = [s for s in credentials["subjects"] if s["kind"] == "citizen"]
+    searched = needles(
+        tuple(s["identifier"] for s in people), tuple(s["name"] for s in credentials["subjects"])
+    )
+    database = Settings(data_dir=data).service_db_path
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert find(searched, path.read_bytes()) == [], path.name
+    everyone = needles(tuple(s["identifier"] for s in credentials["subjects"]))
+    seed_log = (data.parent / "seed.log").read_bytes()
+    assert b"window" in seed_log
+    assert find(everyone, seed_log) == []
+    assert find(searched, seed_log) == []
