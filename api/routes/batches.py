@@ -5,7 +5,6 @@ with the job's location; the job anchors one Merkle root for every uploaded docu
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
@@ -34,7 +33,8 @@ from ledger.catalogue import certificate_type
 from ledger.documents import document_hash_of
 from ledger.documents.batches import proofs_for
 from ledger.documents.merkle import MerkleTree
-from ledger.errors import InvalidIdentifierError, ValidationError
+from ledger.documents.strict_json import parse_json
+from ledger.errors import InvalidDocumentError, InvalidIdentifierError, ValidationError
 from ledger.identity import SubjectKind, parse_subject
 from ledger.service.batch_jobs import BatchJob
 
@@ -52,6 +52,8 @@ HoldersForm = Annotated[
     ),
 ]
 _HOLDER_KEYS: Final = frozenset({"subject", "subjectKind"})
+#: The holders field's 200,000 characters in UTF-8 at most.
+_HOLDERS_MAX_BYTES: Final = 4 * 200_000
 _ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 
 
@@ -124,8 +126,9 @@ def _holder_refs(service: Service, holders: str | None, count: int) -> list[byte
     if holders is None:
         return None
     try:
-        entries = json.loads(holders)
-    except (ValueError, RecursionError):
+        # Strict and depth-bounded: json.loads on 100,000 "[" would crash the process.
+        entries = parse_json(holders, _HOLDERS_MAX_BYTES)
+    except InvalidDocumentError:
         raise ValidationError("holders must be a JSON array") from None
     if not isinstance(entries, list) or len(entries) != count:
         raise ValidationError("holders is a JSON array with one entry (or null) per document")

@@ -271,8 +271,9 @@ async def _read_document(request: Request, limit: int) -> tuple[DocumentDigester
         "on_headers_finished": upload.on_headers_finished,
         "on_part_data": upload.on_part_data,
     }
-    parser = MultipartParser(boundary, callbacks)
     try:
+        # The parser refuses a boundary over 256 bytes when built: malformed too, not a 500.
+        parser = MultipartParser(boundary, callbacks)
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()

@@ -45,6 +45,7 @@ from ledger.documents import (
     load_certificate,
 )
 from ledger.documents.merkle import MerkleTree
+from ledger.documents.strict_json import require_shallow
 from ledger.errors import InvalidDocumentError
 
 __all__ = [
@@ -172,8 +173,10 @@ class BatchProof:
     @classmethod
     def loads(cls, data: bytes | str) -> Self:
         try:
+            # Nesting measured first: json.loads itself may crash the process (require_shallow).
+            require_shallow(data if isinstance(data, str) else data.decode("utf-8", "replace"))
             document = json.loads(data)
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError, InvalidDocumentError):
             raise InvalidDocumentError("a batch proof must be JSON") from None
         return cls.from_json(document)
 

@@ -24,7 +24,14 @@ from typing import Final, TypeAlias
 from ledger.documents.canonical import MAX_SAFE_INTEGER
 from ledger.errors import InvalidDocumentError
 
-__all__ = ["MAX_JSON_DEPTH", "JSONValue", "normalize_json", "parse_json", "require_unicode"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "JSONValue",
+    "normalize_json",
+    "parse_json",
+    "require_shallow",
+    "require_unicode",
+]
 
 JSONValue: TypeAlias = (
     bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"] | None
@@ -48,6 +55,16 @@ def _nesting_depth(text: str) -> int:
         elif char in "]}":
             depth -= 1
     return deepest
+
+
+def require_shallow(text: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` before a decoder recurses into it,
+    for callers that read JSON other than a certificate with ``json.loads``: in a process that
+    imports the chain libraries the recursion limit is 100,000 (py_ecc raises it), so the C
+    decoder exhausts the C stack (a segfault taking the service down) long before a
+    RecursionError on 100,000 "[" sent by anyone."""
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise _too_deep()
 
 
 class _UnacceptableJSONError(Exception):

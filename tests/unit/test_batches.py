@@ -43,6 +43,17 @@ def test_round_trip() -> None:
     assert BatchProof.from_json(unnamed.to_json()) == unnamed
 
 
+def test_a_proof_nested_past_any_parser_is_refused_before_parsing() -> None:
+    """With the recursion limit py_ecc sets (100,000) ``json.loads`` would exhaust the C stack on
+    this (a segfault of the whole service, not a RecursionError)."""
+    import py_ecc  # noqa: F401  (raises the recursion limit, as in the service)
+
+    deep = "[" * 100_000 + "]" * 100_000
+    for data in (deep, deep.encode(), '{"root": ' + deep + "}"):
+        with pytest.raises(InvalidDocumentError, match="must be JSON"):
+            BatchProof.loads(data)
+
+
 def test_hex_digits_of_either_case_are_read() -> None:
     upper = changed(("root",), "0x" + PROOF.root.hex().upper())
     upper["path"] = ["0x" + node.hex().upper() for node in PROOF.path]
