@@ -22,22 +22,25 @@ window's token among them) goes into the credentials file; standard output shows
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 from demo_data import DEPARTMENT_BY_ID, REGIONS, SUBJECT_BY_LABEL, CertificateSpec
 from demo_documents import DocumentFolder, StoredDocument, certificate_bytes, iso
 from eth_utils.crypto import keccak
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ledger.config import Settings
 from ledger.errors import ConfigurationError
 from ledger.service.database import ServiceDatabase
 from ledger.service.tokens import TokenStore
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 #: The receiving department (accredited for false-information) and its window's token label.
 WINDOW_DEPARTMENT: Final = 110001
@@ -287,6 +290,10 @@ def seed_window(
     result = WindowResult(_section(stored, forged, token))
     # Every write waits for its confirmation (a 202 would leave the flow half done).
     app = create_app(settings.model_copy(update={"dev_issuer": True, "write_wait": 60.0}))
+    with warnings.catch_warnings():
+        # Starlette's notice that its test client will move off httpx says nothing to the demo.
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
     with TestClient(app, raise_server_exceptions=True) as client:
         api = _Client(client)
         login = api.call("POST", "/v1/dev/token", 200, json={"subject": citizen.identifier})

@@ -95,7 +95,9 @@ def test_anchor_verify_revoke_verify(prepared: PreparedService) -> None:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path, float]]:
     """The README's demo, step by step, in processes of its own; yields (base URL, data dir,
     server log, seconds from start until /v1/health answered). The seed's standard output and
-    error are kept in ``seed.log`` beside the data directory."""
+    error are kept in ``seed.log`` beside the data directory; the seed then runs again, as
+    `make demo` does on a seeded directory (``reseed.log``, the first run's credentials in
+    ``first-credentials.json``)."""
     root = tmp_path_factory.mktemp("demo")
     data = root / "demo-data"
     log = root / "serve.log"
@@ -103,13 +105,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, 
     env.pop("LEDGER_DATA_DIR", None)
     started = time.monotonic()
     outputs = []
-    for command in (
-        [str(LEDGER), "--data-dir", str(data), "init"],
-        [sys.executable, str(ROOT / "scripts" / "seed_demo.py"), "--data-dir", str(data)],
-    ):
+    seed = [sys.executable, str(ROOT / "scripts" / "seed_demo.py"), "--data-dir", str(data)]
+    for command in ([str(LEDGER), "--data-dir", str(data), "init"], seed):
         done = subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
         outputs += [done.stdout, done.stderr]
     (root / "seed.log").write_bytes(b"\n".join(outputs))
+    credentials = data / "demo-credentials.json"
+    (root / "first-credentials.json").write_bytes(credentials.read_bytes())
+    again = subprocess.run(seed, check=True, env=env, capture_output=True, timeout=300)
+    (root / "reseed.log").write_bytes(again.stdout + b"\n" + again.stderr)
     server = ServeProcess(data, log, environment={"LEDGER_DEV_ISSUER": "true"})
     server.start(timeout=DEMO_DEADLINE_SECONDS - (time.monotonic() - started))
     try:
@@ -249,3 +253,21 @@ def test_demo_window_flow_is_seeded(demo: tuple[str, Path, Path, float]) -> None
     assert b"window" in seed_log
     assert find(everyone, seed_log) == []
     assert find(searched, seed_log) == []
+
+
+def test_demo_reseeding_keeps_the_window(demo: tuple[str, Path, Path, float]) -> None:
+    """A second seed on the seeded directory records no second forgery, files no second
+    dispute, anchors nothing new and keeps the window's token."""
+    _base, data, _log, _elapsed = demo
+    first = json.loads((data.parent / "first-credentials.json").read_text(encoding="utf-8"))
+    now = json.loads((data / "demo-credentials.json").read_text(encoding="utf-8"))
+    assert now["window"]["token"] == first["window"]["token"]
+    assert now["window"]["recorded"] == first["window"]["recorded"]
+    [citizen] = [s for s in now["subjects"] if s["label"] == now["window"]["citizen"]]
+    assert [e["eventId"] for e in citizen["creditEvents"]].count(
+        now["window"]["recorded"]["eventId"]
+    ) == 1
+    again = (data.parent / "reseed.log").read_text(encoding="utf-8")
+    assert "(0 new, 2 already anchored)" in again
+    assert "already recorded, already disputed" in again
+    assert "nothing new to anchor" in again
