@@ -662,7 +662,8 @@ class ConsentIn(_Camel):
     department_id: DepartmentId
     mode: Literal["single", "visit"] = "single"
     #: At most ``LEDGER_CONSENT_MINUTES`` (checked by the store; the default is that setting).
-    minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    #: Strict, as the disclosure period's days: ``true`` or ``"30"`` is not a number of minutes.
+    minutes: Annotated[int, Field(ge=1, le=1440, strict=True)] | None = None
 
 
 class ConsentGrantedOut(_Camel):

@@ -6,8 +6,10 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import pydantic
 import pytest
 
+from ledger.config import Settings
 from ledger.errors import (
     ConsentCodeUnknownError,
     ConsentExpiredError,
@@ -308,3 +310,19 @@ def test_a_version_2_database_gains_the_consent_tables(tmp_path: Path) -> None:
         store = ConsentStore(reopened, consent_key(PEPPER))
         _, code = store.grant(REF, SubjectKind.CITIZEN, SERVICE, 3)
         assert store.redeem(3, code).uses == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("0", False), ("1", True), ("30", True), ("1440", True), ("1441", False), ("x", False)],
+)
+def test_the_consent_lifetime_is_a_setting_of_one_minute_to_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, valid: bool
+) -> None:
+    """LEDGER_CONSENT_MINUTES (docs/api.md): 1 to 1440, anything else refused at start."""
+    monkeypatch.setenv("LEDGER_CONSENT_MINUTES", value)
+    if valid:
+        assert Settings(data_dir=tmp_path).consent_minutes == int(value)
+    else:
+        with pytest.raises(pydantic.ValidationError):
+            Settings(data_dir=tmp_path)

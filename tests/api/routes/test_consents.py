@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -152,6 +153,29 @@ def test_grant_refusals(api: Api) -> None:
     assert_problem(grant(api, minutes=31), 422, "invalid")
     assert_problem(grant(api, minutes=0), 422, "invalid")
     assert_problem(grant(api, mode="forever"), 422, "invalid")
+
+
+@pytest.mark.parametrize("minutes", [1, 30])
+def test_minutes_from_one_to_the_setting_are_granted(api: Api, minutes: int) -> None:
+    before = time.time()
+    body = granted(api, minutes=minutes)
+    expires = datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00")).timestamp()
+    assert before + minutes * 60 - 2 <= expires <= time.time() + minutes * 60 + 2
+
+
+@pytest.mark.parametrize(
+    "minutes", [0, -1, 31, 1441, 2**31, 2**63, 2**64, 10**30, 30.5, "30", True, [30]]
+)
+def test_minutes_out_of_range_or_not_an_integer_are_refused(api: Api, minutes: Any) -> None:
+    """Past the setting (30 here) or not a JSON integer: ``true`` is not one minute."""
+    assert_problem(grant(api, minutes=minutes), 422, "invalid")
+
+
+def test_minutes_null_is_the_setting(api: Api) -> None:
+    before = time.time()
+    body = granted(api, minutes=None)
+    expires = datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00")).timestamp()
+    assert before + 30 * 60 - 2 <= expires <= time.time() + 30 * 60 + 2
 
 
 # -- revoking -----------------------------------------------------------------------------------
