@@ -261,12 +261,10 @@ class _Flow:
         self.tally.dispute_new = True
 
 
-def seed_window(
-    settings: Settings, folder: DocumentFolder, today: date, credentials: dict[str, Any]
-) -> WindowResult:
-    """Bring the window workflow to the demo state through the service (see the module)."""
-    tokens = credentials["apiTokens"]
-    token = window_token(settings, credentials.get("window") or {})
+def _documents(
+    folder: DocumentFolder, today: date
+) -> tuple[dict[str, StoredDocument], dict[str, StoredDocument]]:
+    """The window's certificates and the two forged titles, written once and reused."""
     citizen = SUBJECT_BY_LABEL[CITIZEN]
     stored = {
         spec.name: folder.ensure(
@@ -281,12 +279,23 @@ def seed_window(
         )
         for spec in WINDOW_CERTIFICATES
     }
-    title = stored["C1-real-estate-certificate"]
-    original = title.path.read_bytes()
+    original = stored["C1-real-estate-certificate"].path.read_bytes()
     forged = {
         relative: folder.ensure(relative, {}, functools.partial(_forged, original, relative))
         for relative in _FORGED_AREAS
     }
+    return stored, forged
+
+
+def seed_window(
+    settings: Settings, folder: DocumentFolder, today: date, credentials: dict[str, Any]
+) -> WindowResult:
+    """Bring the window workflow to the demo state through the service (see the module)."""
+    tokens = credentials["apiTokens"]
+    token = window_token(settings, credentials.get("window") or {})
+    citizen = SUBJECT_BY_LABEL[CITIZEN]
+    stored, forged = _documents(folder, today)
+    title = stored["C1-real-estate-certificate"]
     result = WindowResult(_section(stored, forged, token))
     # Every write waits for its confirmation (a 202 would leave the flow half done).
     app = create_app(settings.model_copy(update={"dev_issuer": True, "write_wait": 60.0}))
@@ -301,6 +310,10 @@ def seed_window(
         flow = _Flow(api, tokens["departments"], citizen_auth, _bearer(token), result.tally)
         for spec in WINDOW_CERTIFICATES:
             flow.anchor(spec, stored[spec.name], citizen.identifier)
+        for entry in result.section["certificates"]:
+            entry["status"] = api.call("GET", f"/v1/certificates/{entry['hash']}", 200).json()[
+                "status"
+            ]
         evidence = forged[FORGED_RECORDED].path.read_bytes()
         event = flow.event_of(evidence)
         event_id = event["eventId"] if event else flow.visit(title, evidence)
@@ -360,7 +373,7 @@ def attach(credentials: dict[str, Any], result: WindowResult) -> None:
     [entry] = [s for s in credentials["subjects"] if s["label"] == CITIZEN]
     known = {document["name"] for document in entry["documents"]}
     entry["documents"] += [
-        {**certificate, "status": "active"}
+        certificate
         for certificate in result.section["certificates"]
         if certificate["name"] not in known
     ]
