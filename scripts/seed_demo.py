@@ -4,9 +4,11 @@ Run: ``python scripts/seed_demo.py --data-dir DIR`` after ``ledger --data-dir DI
 demo`` does both). Running it again changes nothing that is already there: departments, anchors,
 status changes, credit events and amendments are each checked on chain before they are sent.
 
-What is seeded (all synthetic) is in ``scripts/demo_data.py``; this module is how. The documents
-go to ``DIR/demo-documents/``; which subject holds which document, with the identifiers, goes to
-``DIR/demo-credentials.json`` (mode 0600) and nowhere else: standard output shows counts only.
+What is seeded (all synthetic) is in ``scripts/demo_data.py``; this module is how, on the chain;
+``scripts/demo_window.py`` then seeds the window without paper through the service itself. The
+documents go to ``DIR/demo-documents/`` (``scripts/demo_documents.py``); which subject holds which
+document, with the identifiers, goes to ``DIR/demo-credentials.json`` (mode 0600) and nowhere
+else: standard output shows counts and the window's tour, subjects by label only.
 """
 
 # Chinese text is set with full-width punctuation (commas, colons, brackets), which RUF001
