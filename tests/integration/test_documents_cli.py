@@ -314,7 +314,7 @@ def test_errors_before_init(tmp_path: Path) -> None:
 def test_help_explains_the_exit_statuses() -> None:
     text = succeeded(ledger(Path("unused"), "--help"))
     assert "11 the stored document was erased" in text
-    assert "6  chain node or document store (IPFS node) unreachable" in text
+    assert "6  chain node, document store (IPFS node) or service" in text
 
 
 @pytest.mark.xdist_group("ipfs")
