@@ -19,7 +19,6 @@ from api.deps import (
     ServiceDep,
     audit_target,
     audited,
-    department_for_write,
 )
 from api.problems import problem_responses
 from api.schemas import (
@@ -30,6 +29,7 @@ from api.schemas import (
     ConsentRedeemedOut,
     ConsentsOut,
 )
+from api.window import redeem_code
 from ledger.errors import ConsentDepartmentSuspendedError, DepartmentRegistryUnknownDepartment
 from ledger.service.consents import ConsentRecord, format_code
 
@@ -163,18 +163,8 @@ async def redeem_consent(
     request: Request, caller: DepartmentDep, body: ConsentCodeIn, service: ServiceDep
 ) -> ConsentRedeemedOut:
     """The window takes an applicant's consent code: one use of it is counted."""
-    await service.read(lambda: department_for_write(service.session, caller))
-    record = await service.offload(lambda: service.consents.redeem(caller.department_id, body.code))
+    record = await redeem_code(service, caller, body.code)
     audit_target(request, record.consent_id)
-    await service.offload(
-        lambda: service.access_log.record(
-            record.subject_ref,
-            "consent.used",
-            department_id=caller.department_id,
-            window=caller.label,
-            service=record.service,
-        )
-    )
     return ConsentRedeemedOut(
         consent_id=record.consent_id,
         service=record.service,

@@ -22,14 +22,11 @@ from api.deps import (
     SettingsDep,
     audit_target,
     audited,
-    department_for_write,
 )
 from api.problems import problem_responses
 from api.routes.verify import verify_options
 from api.schemas import CONSENT_ID_PATTERN, HASH_PATTERN, WindowCheckIn, WindowCheckOut
-from api.security import DepartmentCaller
-from api.service import Service
-from ledger.service.consents import ConsentRecord
+from api.window import live_consent, log_window_act, redeem_code
 from ledger.service.window import WindowCheck, check_window, read_stored_copy
 
 __all__ = ["router"]
@@ -71,16 +68,6 @@ def _check_out(check: WindowCheck) -> dict[str, Any]:
     }
 
 
-async def live_consent(
-    service: Service, caller: DepartmentCaller, consent_id: str
-) -> ConsentRecord:
-    """The consent ``consent_id`` if the caller's window may act under it now: its department
-    is not suspended, and the consent is this department's, redeemed, not revoked or expired
-    (403 with the refusal's own code otherwise). Shared by the window's routes."""
-    await service.read(lambda: department_for_write(service.session, caller))
-    return await service.offload(lambda: service.consents.live(caller.department_id, consent_id))
-
-
 @router.post(
     "/checks",
     response_model=WindowCheckOut,
@@ -97,22 +84,8 @@ async def check(
     """The applicant's certificates of the consent's service's types, each verified as
     ``POST /v1/verify`` verifies a hash; a ``code`` is redeemed (one use counted), a
     ``consentId`` must name a consent this department redeemed and may still act under."""
-    log = service.access_log
     if body.code is not None:
-        code = body.code
-        await service.read(lambda: department_for_write(service.session, caller))
-        consent = await service.offload(lambda: service.consents.redeem(caller.department_id, code))
-        used = consent
-        await service.offload(
-            lambda: log.record(
-                used.subject_ref,
-                "consent.used",
-                department_id=caller.department_id,
-                window=caller.label,
-                service=used.service,
-                records=[used.consent_id],
-            )
-        )
+        consent = await redeem_code(service, caller, body.code)
     else:
         assert body.consent_id is not None
         consent = await live_consent(service, caller, body.consent_id)
@@ -123,15 +96,8 @@ async def check(
     checked = await service.read(
         lambda: check_window(service.session, service.database, documents, consent, options)
     )
-    await service.offload(
-        lambda: log.record(
-            consent.subject_ref,
-            "window.check",
-            department_id=caller.department_id,
-            window=caller.label,
-            service=consent.service,
-            records=["0x" + shown.hex() for shown in checked.shown],
-        )
+    await log_window_act(
+        service, caller, consent, "window.check", ["0x" + shown.hex() for shown in checked.shown]
     )
     return JSONResponse(_check_out(checked))
 
@@ -164,16 +130,7 @@ async def stored_copy(
     data = await service.read(
         lambda: read_stored_copy(service.session, service.database, documents, consent, doc_hash)
     )
-    await service.offload(
-        lambda: service.access_log.record(
-            consent.subject_ref,
-            "document.read",
-            department_id=caller.department_id,
-            window=caller.label,
-            service=consent.service,
-            records=["0x" + doc_hash.hex()],
-        )
-    )
+    await log_window_act(service, caller, consent, "document.read", ["0x" + doc_hash.hex()])
     return Response(
         data,
         media_type=_COPY_MEDIA_TYPE,

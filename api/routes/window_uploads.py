@@ -28,18 +28,15 @@ from api.deps import (
     audit_note,
     audit_target,
     audited,
-    department_for_write,
     read_upload,
 )
 from api.problems import problem_responses
 from api.routes.verify import verify_options, verify_upload
 from api.schemas import FalseInformationOut, WindowVerificationOut
 from api.security import DepartmentCaller
-from api.service import Service
 from api.views import JSON_MEDIA_TYPE, hex32
+from api.window import live_consent, log_window_act
 from api.writes import JOURNALED, Prepared, submit_for_department
-from ledger.service.access_log import AccessAction
-from ledger.service.consents import ConsentRecord
 from ledger.service.forgery import (
     Reason,
     false_information_event_id,
@@ -55,34 +52,6 @@ router = APIRouter(prefix="/window/consents/{consent_id}", tags=["window"])
 ConsentPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the consent's id")]
 _ERRORS: Final = (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 _FILE_DESCRIPTION: Final = "the document the applicant handed over (file bytes or a certificate)"
-
-
-async def _live(service: Service, caller: DepartmentCaller, consent_id: str) -> ConsentRecord:
-    """The consent, once the caller's department may act (not suspended) and the consent is live
-    for it (403 with the consent's own code otherwise)."""
-    await service.read(lambda: department_for_write(service.session, caller))
-    return await service.offload(lambda: service.consents.live(caller.department_id, consent_id))
-
-
-async def _log(
-    service: Service,
-    caller: DepartmentCaller,
-    consent: ConsentRecord,
-    action: AccessAction,
-    records: list[str],
-) -> None:
-    """The entry of the applicant's access log: this department, its window (the token's
-    label), the consent's service and what was verified or recorded."""
-    await service.offload(
-        lambda: service.access_log.record(
-            consent.subject_ref,
-            action,
-            department_id=caller.department_id,
-            window=caller.label,
-            service=consent.service,
-            records=records,
-        )
-    )
 
 
 @router.post(
@@ -127,10 +96,10 @@ async def verify_at_window(
     """Verify a document the applicant hands over, as ``POST /v1/verify`` does, and say whether
     forgery may be suspected (the officer decides); the applicant's access log shows it."""
     audit_target(request, consent_id)
-    consent = await _live(service, caller, consent_id)
+    consent = await live_consent(service, caller, consent_id)
     report = await verify_upload(request, service, settings)
     shown = [hex32(report.document_hash)] if report.document_hash is not None else []
-    await _log(service, caller, consent, "document.verified", shown)
+    await log_window_act(service, caller, consent, "document.verified", shown)
     body = {**report.to_json(), "forgerySuspected": forgery_suspected(report)}
     return Response(orjson.dumps(body), media_type=JSON_MEDIA_TYPE)
 
@@ -173,7 +142,7 @@ async def report_at_window(
             ]
         )
     audit_target(request, consent_id)
-    consent = await _live(service, caller, consent_id)
+    consent = await live_consent(service, caller, consent_id)
     note = audit_note(request)
     if note is not None:
         note.subject_ref = consent.subject_ref
@@ -211,5 +180,5 @@ async def report_at_window(
     )
     event_id = hex32(false_information_event_id(consent, data))
     audit_target(request, event_id)
-    await _log(service, caller, consent, "credit.false-information", [event_id, reason])
+    await log_window_act(service, caller, consent, "credit.false-information", [event_id, reason])
     return answer

@@ -180,7 +180,7 @@ def test_the_window_sees_the_services_types_verified(api: Api, applicant: Applic
             SERVICE,
         )
     assert set(latest[0].records) == set(latest[1].records) == shown
-    assert latest[2].records == (granted["consentId"],)
+    assert latest[2].records == ()  # consent entries name no records (ADR 0028)
 
 
 def test_the_stored_copy_the_service_needs(api: Api, applicant: Applicant) -> None:
