@@ -36,6 +36,7 @@ from api.routes import (
     operations,
     rpc,
     services,
+    stats,
     verify,
     window,
     window_uploads,
@@ -144,6 +145,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         window_uploads,
         operations,
         rpc,
+        stats,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_issuer:

@@ -44,6 +44,7 @@ from ledger.service.transactions import TransactionManager
 from ledger.service.verification_index import VerificationIndex
 from ledger.serving import withdraw
 from ledger.session import LedgerSession
+from ledger.stats import StatsIndex
 from ledger.writes import Signer
 
 __all__ = ["Service", "bearer_token"]
@@ -87,6 +88,8 @@ class Service:
     write_lock: contextlib.AbstractContextManager[object] = field(default_factory=threading.Lock)
     #: This process's claim on the service database (None only for services built by hand).
     claim: SharedProcessLock | None = field(default=None, repr=False)
+    #: The open statistics' index (ADR 0030), in the data directory.
+    stats: StatsIndex | None = field(default=None, repr=False)
     #: Rate-limit identities of recent credentials: token digest -> (identity or None, until).
     _credential_cache: OrderedDict[bytes, tuple[str | None, float]] = field(
         default_factory=OrderedDict, repr=False
@@ -176,6 +179,11 @@ class Service:
             read_lock=lock if embedded else contextlib.nullcontext(),
             write_lock=write_lock,
             claim=claim,
+            stats=StatsIndex(
+                settings.data_dir / "stats.sqlite3",
+                session.context,
+                confirmations=settings.confirmations,
+            ),
         )
 
     def close(self) -> None:

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     #: Seconds a cached report of ``POST /v1/verify`` by hash may be reused for what is not on
     #: chain (the stored copy); chain facts in it are dropped by the events that change them.
     verify_cache_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    #: Open statistics (ADR 0030): counts under this threshold k are published as "<k", with
+    #: complementary cells, so that no small group of people can be singled out.
+    stats_threshold: Annotated[int, Field(ge=2, le=1_000)] = 5
     #: Unfinished journaled operations (and accepted batch jobs) one department may have; past
     #: it a write is refused with 429 until some finish (ADR 0018). 0 removes the cap.
     max_unfinished: Annotated[int, Field(ge=0, le=1_000_000)] = 100

@@ -20,6 +20,7 @@ DOCUMENTED_OPERATIONS: Final = {
     ("get", "/v1/catalogue"),
     ("get", "/v1/services"),
     ("get", "/v1/services/{code}"),
+    ("get", "/v1/stats"),
     ("post", "/v1/verify"),
     ("post", "/v1/certificates/batches"),
     ("get", "/v1/certificates/batches/{job_id}"),

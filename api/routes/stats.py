@@ -1,0 +1,49 @@
+"""``GET /v1/stats``: the open statistics (ADR 0030), public like the verification.
+
+The figures come from the statistics index (:mod:`ledger.stats`), caught up with the chain at
+most every :data:`CATCH_UP_SECONDS`; each request only aggregates the index. The window's
+counts (consents given, checks made) are the service's own, not on chain: ``ledger stats``
+cannot recompute them and leaves them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import APIRouter
+
+from api.deps import ServiceDep
+from api.problems import problem_responses
+from api.service import Service
+from ledger.stats import stats_document
+
+__all__ = ["CATCH_UP_SECONDS", "router", "window_counts"]
+
+router = APIRouter(tags=["statistics"])
+
+#: Seconds between two catch-ups of the index with the chain; requests between them are
+#: answered from the index alone.
+CATCH_UP_SECONDS: Final = 5.0
+
+
+def window_counts(service: Service) -> dict[str, int]:
+    """Consents given and checks made at the window, from the service database."""
+    consents = service.database.query("SELECT COUNT(*) FROM consents")[0][0]
+    checks = service.database.query("SELECT COUNT(*) FROM access_log WHERE window != ''")[0][0]
+    return {"consents": int(consents), "checks": int(checks)}
+
+
+@router.get("/stats", responses=problem_responses(429, 500, 503))
+async def stats(service: ServiceDep) -> dict[str, Any]:
+    """Counts of certificates, credit events and bundles as of a block, small cells
+    suppressed (every number is an integer or ``"<k"``)."""
+    index = service.stats
+    assert index is not None, "the service always opens its statistics index"
+
+    def read() -> dict[str, Any]:
+        index.refresh(min_interval=CATCH_UP_SECONDS)
+        return stats_document(
+            index, threshold=service.settings.stats_threshold, window=window_counts(service)
+        )
+
+    return await service.read(read)

@@ -1,0 +1,297 @@
+"""The open statistics' document (``GET /v1/stats``, ``ledger stats --json``) from a
+:class:`~ledger.stats.index.StatsIndex`, with small cells suppressed (ADR 0030).
+
+Suppression: a count from 1 to ``threshold - 1`` is published as ``"<k"``; zero is published
+(it reveals nobody). Every figure belongs to additive groups: the cells of one column of a
+breakdown add up to a published total (and the total of negative and positive credit events
+to the events' total). A suppressed value that is the only unknown of a group could be
+subtracted back, and two unknowns whose sum is known and under ``threshold`` would narrow a
+small count down; so, until neither holds anywhere, the smallest published non-zero cell of
+such a group is suppressed too (its total when no cell is left). The test of this module
+solves the published equations to check that nothing suppressed is determined.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from ledger.catalogue import ReasonCode, scope_name
+from ledger.stats.index import StatsIndex
+
+__all__ = ["DEFAULT_THRESHOLD", "Group", "Path", "additive_groups", "stats_document", "suppress"]
+
+#: The default threshold k: counts under it are suppressed.
+DEFAULT_THRESHOLD: Final = 5
+_EXPIRY_WINDOW: Final = 90 * 86_400
+_MONTH: Final = "strftime('%Y-%m', {}, 'unixepoch')"
+_DISPUTE_OUTCOMES: Final = {5: "upheld", 2: "withdrawn", 3: "repaired"}
+
+Path = tuple[str | int, ...]
+#: (the path of a total, the paths of the cells adding up to it).
+Group = tuple[Path, list[Path]]
+RegionNames = Callable[[int], tuple[str | None, str | None]]
+
+
+def _province(code: int) -> int:
+    try:
+        from ledger.regions import province_of  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return code // 10_000 * 10_000
+    return int(province_of(code))
+
+
+def _region_names(code: int) -> tuple[str | None, str | None]:
+    try:
+        from ledger.regions import region_name  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None, None
+    name = region_name(code)
+    return (None, None) if name is None else (name.name_zh, name.name_en)
+
+
+def _type_name(code: int) -> str:
+    return scope_name(code) or f"{code:#x}"
+
+
+def _month(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m")
+
+
+def _reason(code: int) -> str:
+    try:
+        return ReasonCode(code).label
+    except ValueError:
+        return str(code)
+
+
+def _certificates(index: StatsIndex, now: int) -> dict[str, Any]:
+    """Unsuppressed certificate figures; a batch root counts as a batch, not a certificate."""
+    rows = index.query(
+        "SELECT cert_type, region, anchored_at, expires_at, batch, status, changed_at "
+        "FROM certificates"
+    )
+    leaves = index.query(
+        "SELECT c.cert_type, c.region, l.reason, l.revoked_at FROM leaf_revocations l "
+        "JOIN certificates c ON c.hash = l.root"
+    )
+    by_type: dict[str, dict[str, Any]] = {}
+    by_region: dict[int, dict[str, Any]] = {}
+    by_month: dict[str, dict[str, Any]] = {}
+    reasons: dict[str, int] = {}
+    totals = dict.fromkeys(("anchored", "revoked", "suspended", "superseded"), 0)
+    totals |= {"expiringWithin90Days": 0, "batches": 0}
+    measures = ("anchored", "revoked", "suspended", "superseded", "expiringWithin90Days")
+
+    def count(cert_type: int, region: int, at: int, measure: str) -> None:
+        type_row = by_type.setdefault(_type_name(cert_type), dict.fromkeys(measures, 0))
+        region_row = by_region.setdefault(_province(region), {"anchored": 0, "revoked": 0})
+        type_row[measure] += 1
+        totals[measure] += 1
+        if measure in region_row:
+            region_row[measure] += 1
+        if measure in ("anchored", "revoked"):
+            by_month.setdefault(_month(at), {"anchored": 0, "revoked": 0})[measure] += 1
+
+    for cert_type, region, anchored_at, expires_at, batch, status, changed_at in rows:
+        if batch:
+            totals["batches"] += 1
+            continue
+        count(cert_type, region, anchored_at, "anchored")
+        if status == 3:
+            count(cert_type, region, changed_at, "revoked")
+        elif status == 2:
+            count(cert_type, region, changed_at, "suspended")
+        elif status == 4:
+            count(cert_type, region, changed_at, "superseded")
+        elif status == 1 and expires_at and now < expires_at <= now + _EXPIRY_WINDOW:
+            count(cert_type, region, changed_at, "expiringWithin90Days")
+    status_reasons = index.query(
+        "SELECT reason, COUNT(*) FROM certificates WHERE status = 3 AND batch = 0 GROUP BY reason"
+    )
+    for reason, number in status_reasons:
+        reasons[_reason(reason)] = reasons.get(_reason(reason), 0) + int(number)
+    for cert_type, region, reason, revoked_at in leaves:
+        count(cert_type, region, revoked_at, "revoked")
+        reasons[_reason(reason)] = reasons.get(_reason(reason), 0) + 1
+    regions = []
+    for code, row in sorted(by_region.items()):
+        zh, en = _region_names(code)
+        regions.append({"region": code, "nameZh": zh, "nameEn": en} | row)
+    return {
+        "totals": totals,
+        "byType": [{"type": name} | row for name, row in sorted(by_type.items())],
+        "byRegion": regions,
+        "byMonth": [{"month": name} | row for name, row in sorted(by_month.items())],
+        "revokedByReason": [
+            {"reason": name, "count": number} for name, number in sorted(reasons.items())
+        ],
+    }
+
+
+def _credit(index: StatsIndex) -> dict[str, Any]:
+    """Unsuppressed credit figures; a dispute's outcome is the amendment after it."""
+    total = index.query(
+        "SELECT COUNT(*), COALESCE(SUM(polarity = 0), 0), COALESCE(SUM(polarity = 1), 0), "
+        "COALESCE(SUM(disputed), 0) FROM credit"
+    )[0]
+    categories = index.query(
+        "SELECT category, SUM(polarity = 0), SUM(polarity = 1) FROM credit "
+        "GROUP BY category ORDER BY category"
+    )
+    severities = index.query(
+        "SELECT severity, COUNT(*) FROM credit GROUP BY severity ORDER BY severity"
+    )
+    outcomes: dict[str, int] = {}
+    for amendment, number in index.query(
+        "SELECT amendment, COUNT(*) FROM credit WHERE disputed = 1 GROUP BY amendment"
+    ):
+        name = _DISPUTE_OUTCOMES.get(int(amendment), "pending")
+        outcomes[name] = outcomes.get(name, 0) + int(number)
+    months = index.query(
+        f"SELECT {_MONTH.format('recorded_at')} AS m, COUNT(*) FROM credit GROUP BY m ORDER BY m"  # noqa: S608
+    )
+    return {
+        "totals": dict(
+            zip(("events", "negative", "positive", "disputed"), map(int, total), strict=True)
+        ),
+        "byCategory": [
+            {"category": _type_name(c), "negative": int(n), "positive": int(p)}
+            for c, n, p in categories
+        ],
+        "bySeverity": [{"severity": int(s), "count": int(n)} for s, n in severities],
+        "disputes": [{"outcome": o, "count": n} for o, n in sorted(outcomes.items())],
+        "byMonth": [{"month": m, "events": int(n)} for m, n in months],
+    }
+
+
+def _bundles(index: StatsIndex, now: int) -> dict[str, Any]:
+    """Unsuppressed bundle figures: overdue is open past its deadline at the as-of time."""
+    leads: dict[int, dict[str, Any]] = {}
+    days: dict[int, list[float]] = {}
+    for lead, opened_at, deadline, completed_at in index.query(
+        "SELECT lead, opened_at, deadline, completed_at FROM bundles"
+    ):
+        row = leads.setdefault(lead, {"opened": 0, "completed": 0, "overdue": 0})
+        row["opened"] += 1
+        if completed_at is not None:
+            row["completed"] += 1
+            days.setdefault(lead, []).append((completed_at - opened_at) / 86_400)
+        elif deadline < now:
+            row["overdue"] += 1
+    totals = {m: sum(row[m] for row in leads.values()) for m in ("opened", "completed", "overdue")}
+    by_lead = [
+        {"department": lead}
+        | row
+        | {
+            "medianDaysToComplete": round(statistics.median(days[lead]), 2)
+            if lead in days
+            else None
+        }
+        for lead, row in sorted(leads.items())
+    ]
+    return {"totals": totals, "byLead": by_lead}
+
+
+def additive_groups(document: dict[str, Any]) -> list[Group]:
+    """Every (total, cells) relation the document publishes: a reader can subtract along each."""
+    groups: list[Group] = []
+
+    def column(section: str, table: str, measure: str, total: str) -> None:
+        rows = document[section][table]
+        cells: list[Path] = [(section, table, i, measure) for i in range(len(rows))]
+        groups.append(((section, "totals", total), cells))
+
+    for measure in ("anchored", "revoked", "suspended", "superseded", "expiringWithin90Days"):
+        column("certificates", "byType", measure, measure)
+    for measure in ("anchored", "revoked"):
+        column("certificates", "byRegion", measure, measure)
+        column("certificates", "byMonth", measure, measure)
+    column("certificates", "revokedByReason", "count", "revoked")
+    groups.append((("certificates", "totals", "batches"), []))  # a count on its own
+    groups.append(
+        (
+            ("credit", "totals", "events"),
+            [("credit", "totals", "negative"), ("credit", "totals", "positive")],
+        )
+    )
+    column("credit", "byCategory", "negative", "negative")
+    column("credit", "byCategory", "positive", "positive")
+    column("credit", "bySeverity", "count", "events")
+    column("credit", "disputes", "count", "disputed")
+    column("credit", "byMonth", "events", "events")
+    for measure in ("opened", "completed", "overdue"):
+        column("bundles", "byLead", measure, measure)
+    return groups
+
+
+def _get(document: dict[str, Any], path: Path) -> Any:
+    value: Any = document
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _set(document: dict[str, Any], path: Path, value: object) -> None:
+    _get(document, path[:-1])[path[-1]] = value
+
+
+def suppress(document: dict[str, Any], threshold: int) -> None:
+    """Replace small counts and their complements by ``"<k"`` in place (see the module)."""
+    groups = additive_groups(document)
+    values: dict[Path, int] = {}
+    for total, cells in groups:
+        for path in (total, *cells):
+            values[path] = int(_get(document, path))
+    hidden = {path for path, value in values.items() if 0 < value < threshold}
+    changed = True
+    while changed:
+        changed = False
+        for total, cells in groups:
+            unknown = [p for p in (total, *cells) if p in hidden]
+            if not unknown:
+                continue
+            narrowed = total not in hidden and sum(values[p] for p in unknown) < threshold
+            if len(unknown) > 1 and not narrowed:
+                continue
+            candidates = sorted((values[p], p) for p in cells if p not in hidden and values[p] > 0)
+            if not candidates and total not in hidden and values[total] > 0:
+                candidates = [(values[total], total)]
+            if candidates:
+                hidden.add(candidates[0][1])
+                changed = True
+    for path in hidden:
+        _set(document, path, f"<{threshold}")
+    for row in document["bundles"]["byLead"]:
+        if not isinstance(row["completed"], int) or row["completed"] < threshold:
+            row["medianDaysToComplete"] = None
+
+
+def stats_document(
+    index: StatsIndex, *, threshold: int = DEFAULT_THRESHOLD, window: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The statistics as of the index's block, suppressed at ``threshold``; ``window`` (the
+    service's consents and checks, not on chain) is added when given."""
+    as_of = index.as_of()
+    if as_of is None:
+        as_of = index.catch_up()
+    document: dict[str, Any] = {
+        "asOf": {
+            "block": as_of.block,
+            "time": datetime.fromtimestamp(as_of.time, UTC).isoformat(),
+            "chainId": as_of.chain_id,
+        },
+        "threshold": threshold,
+        "certificates": _certificates(index, as_of.time),
+        "credit": _credit(index),
+        "bundles": _bundles(index, as_of.time),
+    }
+    suppress(document, threshold)
+    if window is not None:
+        document["window"] = {
+            key: value if value == 0 or value >= threshold else f"<{threshold}"
+            for key, value in window.items()
+        }
+    return document
