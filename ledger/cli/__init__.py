@@ -21,6 +21,7 @@ from ledger.cli import (  # noqa: F401  (each attaches its commands to the group
     documents,
     services,
     setup,
+    stats,
     tokens,
     verify,
     window,
