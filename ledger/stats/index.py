@@ -87,6 +87,9 @@ class StatsIndex:
         self._lock = threading.Lock()
         self._caught_up_at: float | None = None
         self._records: dict[bytes, Any] = {}
+        #: Documents computed at the current block (figures.stats_document), dropped when the
+        #: index moves on: between two blocks a request costs a dictionary look-up.
+        self.memo: dict[object, Any] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as connection:
             connection.executescript(_SCHEMA)
@@ -152,6 +155,7 @@ class StatsIndex:
                     [("block", str(last)), ("time", str(time))],
                 )
             position = last
+            self.memo.clear()
         result = self.as_of()
         if result is None:  # nothing deployed yet below the target: the deployment's block
             block = self.context.deployment.block
