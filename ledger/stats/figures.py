@@ -14,8 +14,8 @@ solves the published equations to check that nothing suppressed is determined.
 from __future__ import annotations
 
 import copy
+import functools
 import statistics
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -33,10 +33,12 @@ _DISPUTE_OUTCOMES: Final = {5: "upheld", 2: "withdrawn", 3: "repaired"}
 Path = tuple[str | int, ...]
 #: (the path of a total, the paths of the cells adding up to it).
 Group = tuple[Path, list[Path]]
-RegionNames = Callable[[int], tuple[str | None, str | None]]
 
 
+@functools.cache
 def _province(code: int) -> int:
+    """The code's province (``ledger.regions.province_of``; the first two digits while that
+    module is not there), cached: a million rows fold into a few thousand codes."""
     try:
         from ledger.regions import province_of  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -53,6 +55,7 @@ def _region_names(code: int) -> tuple[str | None, str | None]:
     return (None, None) if name is None else (name.name_zh, name.name_en)
 
 
+@functools.cache
 def _type_name(code: int) -> str:
     return scope_name(code) or f"{code:#x}"
 
@@ -88,20 +91,22 @@ def _certificates(index: StatsIndex, now: int) -> dict[str, Any]:
             row[measure] += number
             by_month.setdefault(month, {"anchored": 0, "revoked": 0})[measure] += number
 
-    month_of = _MONTH.format("anchored_at")
-    changed = _MONTH.format("changed_at")
-    grouped = index.query(
-        f"SELECT cert_type, region, {month_of}, {changed}, status, "  # noqa: S608 - fixed SQL
-        "COUNT(*), SUM(status = 1 AND expires_at > ? AND expires_at <= ?) "
-        "FROM certificates WHERE batch = 0 GROUP BY 1, 2, 3, 4, 5",
+    anchored = index.query(
+        f"SELECT cert_type, region, {_MONTH.format('anchored_at')}, COUNT(*), "  # noqa: S608
+        "SUM(status = 1 AND expires_at > ? AND expires_at <= ?) "
+        "FROM certificates WHERE batch = 0 GROUP BY 1, 2, 3",
         (now, now + _EXPIRY_WINDOW),
     )
+    for cert_type, region, month, number, expiring in anchored:
+        add(cert_type, region, month, "anchored", int(number))
+        add(cert_type, region, month, "expiringWithin90Days", int(expiring or 0))
+    changed = index.query(
+        f"SELECT cert_type, region, {_MONTH.format('changed_at')}, status, COUNT(*) "  # noqa: S608
+        "FROM certificates WHERE batch = 0 AND status IN (2, 3, 4) GROUP BY 1, 2, 3, 4"
+    )
     measure_of = {2: "suspended", 3: "revoked", 4: "superseded"}
-    for cert_type, region, anchored, changed_month, status, number, expiring in grouped:
-        add(cert_type, region, anchored, "anchored", int(number))
-        if status in measure_of:
-            add(cert_type, region, changed_month, measure_of[status], int(number))
-        add(cert_type, region, anchored, "expiringWithin90Days", int(expiring or 0))
+    for cert_type, region, month, status, number in changed:
+        add(cert_type, region, month, measure_of[status], int(number))
     totals["batches"] = int(index.query("SELECT COUNT(*) FROM certificates WHERE batch = 1")[0][0])
     reasons: dict[str, int] = {}
     revoked = index.query(
