@@ -284,6 +284,9 @@ class DepartmentOut(_Camel):
     #: The official name, when this service knows it and it matches the hash on chain.
     name: str | None
     region: int
+    #: The region's official Chinese name (GB/T 2260, ``ledger.regions``); null for a code the
+    #: official list lacks.
+    region_name: str | None
     supervisor: int | None
     suspended: bool
     scopes: list[str]

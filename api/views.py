@@ -21,6 +21,7 @@ from ledger.contracts import (
     Polarity,
 )
 from ledger.names import DepartmentNames
+from ledger.regions import region_name
 from ledger.score import Disclosure, resolve_by
 from ledger.storage.cid import cid_to_str
 
@@ -117,6 +118,11 @@ def credit_event_out(event: CreditEvent, disclosure: Disclosure) -> CreditEventO
     )
 
 
+def _region_name_zh(code: int) -> str | None:
+    known = region_name(code)
+    return None if known is None else known.name_zh
+
+
 def department_out(
     registry: DepartmentRegistryClient, department: Department, names: DepartmentNames
 ) -> DepartmentOut:
@@ -126,6 +132,7 @@ def department_out(
         id=identifier,
         name=names.name_of(identifier, department.name_hash),
         region=department.region,
+        region_name=_region_name_zh(department.region),
         supervisor=department.supervisor or None,
         suspended=department.suspended,
         scopes=[scope_name(code) for code in registry.scopes(identifier)],

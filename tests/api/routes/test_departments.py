@@ -27,6 +27,8 @@ def test_list_departments(api: Api) -> None:
     assert {3, 4, 5} <= set(items)
     assert items[3]["region"] == 110101
     assert items[4]["region"] == 310101
+    # The region's official name comes from the GB/T 2260 table (ledger/regions.py).
+    assert (items[3]["regionName"], items[4]["regionName"]) == ("东城区", "黄浦区")
     # Names stay off chain; the service shows the ones it registered (they match the hash).
     assert items[3]["name"] == "东城区市场监督管理局"
     assert items[4]["name"] == "黄浦区市场监督管理局"
@@ -78,6 +80,7 @@ def test_register_department(api: Api) -> None:
     assert department["id"] == identifier
     assert department["name"] == "朝阳区市场监督管理局"
     assert department["region"] == 110105
+    assert department["regionName"] == "朝阳区"
     assert department["scopes"] == ["business-licence", "false-information"]
     assert department["suspended"] is False
     assert department["signers"] == [body["signer"]]
@@ -93,6 +96,16 @@ def test_register_department(api: Api) -> None:
     assert anchored.status_code == 201, anchored.text
     assert anchored.json()["region"] == 110105
     assert api.certificate(anchored.json()["documentHash"])["departmentId"] == identifier
+
+
+def test_department_of_an_unlisted_region_has_no_region_name(api: Api) -> None:
+    # 990101 is a well-formed code the official list lacks: accepted, shown without a name.
+    identifier = next(department_ids)
+    body = {"id": identifier, "region": 990101, "name": "试点局", "scopes": ["business-licence"]}
+    response = api.client.post("/v1/departments", headers=api.admin, json=body)
+    assert response.status_code == 201, response.text
+    department = response.json()["department"]
+    assert (department["region"], department["regionName"]) == (990101, None)
 
 
 def test_register_existing_department_409(api: Api) -> None:
