@@ -148,7 +148,9 @@ class StatsIndex:
             time = self._block_time(last, times)
             with self._connection() as connection:
                 for name, args, block in decoded:
-                    _HANDLERS[name](self, connection, args, self._block_time(block, times))
+                    # Anchors and recordings carry their time in storage: no block is read.
+                    moment = 0 if name in _ANCHORS | _RECORDINGS else self._block_time(block, times)
+                    _HANDLERS[name](self, connection, args, moment)
                 connection.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -221,7 +223,7 @@ class StatsIndex:
         return records
 
     def _anchored(
-        self, connection: sqlite3.Connection, args: Any, time: int, *, batch: bool
+        self, connection: sqlite3.Connection, args: Any, _time: int, *, batch: bool
     ) -> None:
         digest = bytes(args["root"] if batch else args["docHash"])
         _issuer, cert_type, region, anchored_at, expires_at, _block, status, *_rest = self._records[
@@ -231,7 +233,7 @@ class StatsIndex:
             return
         connection.execute(
             "INSERT OR IGNORE INTO certificates VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
-            (digest, cert_type, region, anchored_at, expires_at, int(batch), 1, time),
+            (digest, cert_type, region, anchored_at, expires_at, int(batch), 1, anchored_at),
         )
 
     def _status(self, connection: sqlite3.Connection, args: Any, time: int) -> None:
@@ -252,13 +254,13 @@ class StatsIndex:
             (bytes(args["root"]), bytes(args["docHash"]), int(args["reasonCode"]), time),
         )
 
-    def _recorded(self, connection: sqlite3.Connection, args: Any, time: int) -> None:
+    def _recorded(self, connection: sqlite3.Connection, args: Any, _time: int) -> None:
         event_id = bytes(args["eventId"])
         raw = self._records[event_id]
         _recorder, category, polarity, severity, _occurred, recorded_at = raw
         connection.execute(
             "INSERT OR IGNORE INTO credit VALUES (?, ?, ?, ?, ?, 0, 0)",
-            (event_id, category, polarity, severity, recorded_at or time),
+            (event_id, category, polarity, severity, recorded_at),
         )
 
     def _amended(self, connection: sqlite3.Connection, args: Any, _time: int) -> None:
