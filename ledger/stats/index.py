@@ -14,8 +14,6 @@ starts afresh. It is a cache of the chain: deleting it loses nothing.
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -84,8 +82,6 @@ class StatsIndex:
             for event in events:
                 self._events[bytes(event_abi_to_log_topic(event.abi))] = event
         self._key = "|".join([str(deployment.chain_id), deployment.genesis_hash, *self._addresses])
-        self._lock = threading.Lock()
-        self._caught_up_at: float | None = None
         self._records: dict[bytes, Any] = {}
         #: Documents computed at the current block (figures.stats_document), dropped when the
         #: index moves on: between two blocks a request costs a dictionary look-up.
@@ -118,18 +114,6 @@ class StatsIndex:
         if "block" not in rows:
             return None
         return AsOf(int(rows["block"]), int(rows["time"]), self.context.deployment.chain_id)
-
-    def refresh(self, *, min_interval: float) -> AsOf:
-        """Catch up unless the last catch-up is under ``min_interval`` seconds old (the service
-        answers every request from the index and reads the chain at most that often)."""
-        with self._lock:
-            current = self.as_of()
-            last = self._caught_up_at
-            if current is not None and last is not None and clock.monotonic() - last < min_interval:
-                return current
-            result = self.catch_up()
-            self._caught_up_at = clock.monotonic()
-            return result
 
     def catch_up(self, head: int | None = None) -> AsOf:
         """Index every log up to ``head`` minus the confirmations (the node's head when None);
