@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ledger.catalogue import ReasonCode, scope_name
+from ledger.regions import province_of, region_name
 from ledger.stats.index import AsOf, StatsIndex
 
 __all__ = ["DEFAULT_THRESHOLD", "Group", "Path", "additive_groups", "stats_document", "suppress"]
@@ -37,20 +38,11 @@ Group = tuple[Path, list[Path]]
 
 @functools.cache
 def _province(code: int) -> int:
-    """The code's province (``ledger.regions.province_of``; the first two digits while that
-    module is not there), cached: a million rows fold into a few thousand codes."""
-    try:
-        from ledger.regions import province_of  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return code // 10_000 * 10_000
-    return int(province_of(code))
+    """The code's province, cached: a million rows fold into a few thousand codes."""
+    return province_of(code)
 
 
 def _region_names(code: int) -> tuple[str | None, str | None]:
-    try:
-        from ledger.regions import region_name  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None, None
     name = region_name(code)
     return (None, None) if name is None else (name.name_zh, name.name_en)
 

@@ -48,6 +48,9 @@ def test_the_statistics_are_public_and_stated_as_of_a_block(client: TestClient) 
     regions = {row["region"]: row for row in certificates["byRegion"]}
     assert regions[440000]["anchored"] == "<5"
     assert regions[110000]["anchored"] == "<5"
+    # Provinces by their official names (GB/T 2260, ledger/regions.py).
+    assert (regions[440000]["nameZh"], regions[440000]["nameEn"]) == ("广东省", "Guangdong")
+    assert regions[110000]["nameZh"] == "北京市"
     assert {row["type"] for row in certificates["byType"]} == {
         "business-licence",
         "residence-certificate",
