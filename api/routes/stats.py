@@ -47,7 +47,9 @@ async def stats(service: ServiceDep) -> dict[str, Any]:
     latest = _latest.get(index)
     if latest is None:
         threshold = service.settings.stats_threshold
-        latest = LatestDocument(index, threshold=threshold, interval=CATCH_UP_SECONDS)
+        latest = LatestDocument(
+            index, threshold=threshold, interval=CATCH_UP_SECONDS, chain_lock=service.read_lock
+        )
         _latest[index] = latest
 
     def read() -> dict[str, Any]:

@@ -8,6 +8,7 @@ the next; only the very first request waits for it. ``asOf`` says which block ea
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -25,8 +26,17 @@ class LatestDocument:
     """The last computed document of ``index`` at ``threshold``, refreshed at most every
     ``interval`` seconds, off the request's path."""
 
-    def __init__(self, index: StatsIndex, *, threshold: int, interval: float) -> None:
+    def __init__(
+        self,
+        index: StatsIndex,
+        *,
+        threshold: int,
+        interval: float,
+        chain_lock: contextlib.AbstractContextManager[object] | None = None,
+    ) -> None:
         self.index = index
+        #: Held while the index reads the chain (the embedded chain takes one lock for all).
+        self.chain_lock = chain_lock or contextlib.nullcontext()
         self.threshold = threshold
         self.interval = interval
         self._lock = threading.Lock()
@@ -51,7 +61,8 @@ class LatestDocument:
 
     def _compute(self) -> dict[str, Any]:
         with self._compute_lock:
-            self.index.catch_up()
+            with self.chain_lock:
+                self.index.catch_up()
             document = stats_document(self.index, threshold=self.threshold)
             with self._lock:
                 self._document = document

@@ -86,3 +86,9 @@ def test_the_readable_table_and_its_refusals(tmp_path: Path) -> None:
     refused = ledger(data_dir, "stats", "--threshold", "1")
     assert refused.returncode == 2
     assert "--threshold" in refused.stderr
+    deployments = str(data_dir / DEPLOYMENTS_FILE)
+    unreachable = ledger(
+        data_dir, "stats", "--rpc", "http://127.0.0.1:9", "--deployments", deployments
+    )
+    assert unreachable.returncode == 6
+    assert unreachable.stderr.strip() == "error: cannot reach the JSON-RPC node (ConnectionError)"
