@@ -34,7 +34,9 @@ _latest: weakref.WeakKeyDictionary[StatsIndex, LatestDocument] = weakref.WeakKey
 def window_counts(service: Service) -> dict[str, int]:
     """Consents given and checks made at the window, from the service database."""
     consents = service.database.query("SELECT COUNT(*) FROM consents")[0][0]
-    checks = service.database.query("SELECT COUNT(*) FROM access_log WHERE window != ''")[0][0]
+    checks = service.database.query(
+        "SELECT COUNT(*) FROM access_log WHERE action = 'window.check'"
+    )[0][0]
     return {"consents": int(consents), "checks": int(checks)}
 
 
