@@ -1,5 +1,6 @@
-"""The web pages: verification (``/``), the service guide (``/services``), citizens and
-enterprises (``/citizen``), departments (``/console``), and their assets under ``/static``.
+"""The web pages: verification (``/``), the service guide (``/services``), the open statistics
+(``/stats``), citizens and enterprises (``/citizen``), departments (``/console``), and their
+assets under ``/static``.
 
 The pages are static HTML assembled once at import from ``pages/layout.html`` and one fragment per
 page; everything they show comes from the public API through the scripts in ``static/``. No
@@ -60,6 +61,7 @@ _VERIFY_PAGE: Final = _assemble("verify", "verify.js", "verify.pageTitle")
 _SERVICES_PAGE: Final = _assemble("services", "services.js", "services.pageTitle")
 _CITIZEN_PAGE: Final = _assemble("citizen", "citizen.js", "citizen.pageTitle")
 _CONSOLE_PAGE: Final = _assemble("console", "console.js", "console.pageTitle")
+_STATS_PAGE: Final = _assemble("stats", "stats.js", "stats.pageTitle")
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,6 +80,12 @@ def verification_page() -> HTMLResponse:
 def services_page() -> HTMLResponse:
     """The service guide (办事指南): each government service and the e-certificates it checks."""
     return _page(_SERVICES_PAGE)
+
+
+@router.api_route("/stats", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def stats_page() -> HTMLResponse:
+    """The open statistics: counts from the chain as charts and tables (small cells withheld)."""
+    return _page(_STATS_PAGE)
 
 
 @router.api_route("/citizen", methods=["GET", "HEAD"], response_class=HTMLResponse)

@@ -20,6 +20,7 @@ PAGES: Final = {
     "/services": "services",
     "/citizen": "citizen",
     "/console": "console",
+    "/stats": "stats",
 }
 NAV_LINK: Final = re.compile(r'<a href="([^"]+)" data-nav="([^"]+)"')
 
@@ -59,6 +60,24 @@ def test_the_service_guide_reads_the_service_catalogue(client: TestClient) -> No
     answer = client.get("/v1/services")
     assert answer.status_code == 200, answer.text
     assert answer.json()["services"]
+
+
+def test_the_statistics_page_draws_its_own_charts_from_the_statistics(client: TestClient) -> None:
+    """/stats reads GET /v1/stats (public) and draws with its own chart module: nothing comes
+    from another origin."""
+    script = client.get("/static/stats.js").text
+    assert 'api("/v1/stats")' in script
+    assert "charts.js" in imported_modules(client, "stats.js")
+    for module in ("stats.js", "charts.js"):
+        assert "http" not in client.get(f"/static/{module}").text.replace(SVG_NAMESPACE, "")
+    page = client.get("/stats").text
+    for anchor in ('id="stats-asof"', 'id="stats-totals"', 'id="figures-certificates"'):
+        assert anchor in page
+    assert client.get("/v1/stats").status_code == 200
+
+
+#: The one URL in the chart module: the SVG namespace, which is a name, never fetched.
+SVG_NAMESPACE: Final = "http://www.w3.org/2000/svg"
 
 
 def test_pages_are_not_api_operations(client: TestClient) -> None:

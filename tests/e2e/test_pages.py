@@ -1077,7 +1077,7 @@ def test_identity_number_never_in_the_page(
 
 def test_pages_send_the_security_policy(base_url: str) -> None:
     with httpx.Client(base_url=base_url, timeout=30) as http:
-        for path in ("/", "/services", "/citizen", "/console"):
+        for path in ("/", "/services", "/citizen", "/console", "/stats"):
             page = http.get(path)
             assert page.status_code == 200
             assert page.headers["content-type"].startswith("text/html")
@@ -1087,7 +1087,7 @@ def test_pages_send_the_security_policy(base_url: str) -> None:
             assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None
             assert re.search(r"<style|\sstyle=", page.text) is None
         schema = http.get("/openapi.json").json()
-        assert not {"/", "/services", "/citizen", "/console"} & set(schema["paths"])
+        assert not {"/", "/services", "/citizen", "/console", "/stats"} & set(schema["paths"])
         script = http.get("/static/verify.js")
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]
