@@ -94,7 +94,7 @@ def check_figures(page: Page) -> None:
         chart = card.locator("svg.chart")
         expect(chart).to_have_attribute("role", "img")
         assert (chart.get_attribute("aria-label") or "").strip()
-        expect(card.locator("table caption")).not_to_be_empty()
+        expect(card.locator("table caption")).to_have_text(card.locator("h3").inner_text())
         expect(card.locator("[data-download]")).to_have_count(2)
 
 

@@ -30,6 +30,7 @@ function extent(value, threshold) {
   return Number.isFinite(number) ? number : 0;
 }
 
+/** The scale reaches at least twice the threshold: a withheld bar never fills a chart alone. */
 let patternCount = 0;
 
 function hatch(id, series) {
@@ -91,7 +92,7 @@ export function barChart({ groups, series, threshold, label, width, format }) {
   const groupHeight = labelHeight + series.length * (barHeight + gap) + groupGap;
   const height = top + groups.length * groupHeight;
   const { svg, prefix } = svgFrame(width, height, label, series.length);
-  const max = Math.max(threshold, ...groups.flatMap((g) => g.values.map((v) => extent(v, threshold))));
+  const max = Math.max(2 * threshold, ...groups.flatMap((g) => g.values.map((v) => extent(v, threshold))));
   const scale = (width - valueRoom - 2) / max;
   groups.forEach((group, index) => {
     let y = top + index * groupHeight;
@@ -120,7 +121,7 @@ export function columnChart({ groups, series, threshold, label, width, format })
   const top = 18;
   const left = 4;
   const { svg, prefix } = svgFrame(width, height, label, series.length);
-  const max = Math.max(threshold, ...groups.flatMap((g) => g.values.map((v) => extent(v, threshold))));
+  const max = Math.max(2 * threshold, ...groups.flatMap((g) => g.values.map((v) => extent(v, threshold))));
   const plot = height - bottom - top;
   const slot = (width - left) / Math.max(groups.length, 1);
   const columnWidth = Math.min(36, Math.max(4, (slot * 0.8) / series.length));

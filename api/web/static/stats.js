@@ -224,7 +224,8 @@ function dataTable(figure, text) {
     el(
       "table",
       { class: "data-table stats-table" },
-      el("caption", {}, t(`stats.fig.${figure.id}`)),
+      // The figure's heading names it on screen; the caption names the table for screen readers.
+      el("caption", { class: "visually-hidden" }, t(`stats.fig.${figure.id}`)),
       el("thead", {}, el("tr", {}, text.header.map((name) => el("th", { scope: "col" }, name)))),
       el(
         "tbody",
@@ -300,9 +301,11 @@ function figureCard(figure) {
   const text = tableText(figure, rows);
   const holder = el("div", { class: "chart-holder" });
   drawn.push(() => drawChart(figure, rows, text, holder));
+  // A table of more than three counts takes the figure's width, under its chart.
+  const wide = figure.columns.length + (figure.extra ? 1 : 0) > 3;
   return el(
     "article",
-    { class: "panel stats-figure", "data-figure": figure.id },
+    { class: wide ? "panel stats-figure stats-figure-wide" : "panel stats-figure", "data-figure": figure.id },
     heading,
     el(
       "div",
