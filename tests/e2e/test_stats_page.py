@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, Request, ViewportSize, expect
 from ledger.config import Settings
 from ledger.session import LedgerSession
 from tests.e2e.browser import open_page, screenshot
-from tests.support.server import running_server
+from tests.support.server import running_new_ledger, running_server
 from tests.support.stats_seed import seed_statistics
 
 PHONE: Final[ViewportSize] = {"width": 390, "height": 844}
@@ -200,3 +200,15 @@ def test_the_english_statistics_are_english_with_a_json_download(
         no_sideways_scroll(page)
         screenshot(page, "stats-phone-en")
     assert [url for url in requests if not same_origin(url, base_url)] == []
+
+
+def test_a_new_ledger_shows_zero_totals_and_says_it_has_no_data(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Before anything is anchored: totals of 0, each figure says so, nothing fails."""
+    with running_new_ledger(tmp_path) as url, open_page(browser, locale="en") as (page, _):
+        page.goto(f"{url}/stats?lang=en")
+        expect(page.locator(".stats-figure")).to_have_count(len(FIGURES))
+        expect(page.locator(".stats-figure .empty")).to_have_count(len(FIGURES))
+        expect(page.locator("#stats-asof")).to_contain_text("As of block")
+        expect(page.locator("[data-part='certificates'] dd").first).to_have_text("0")
