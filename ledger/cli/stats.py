@@ -94,7 +94,8 @@ def stats_text(document: dict[str, Any]) -> str:
     measures = ("anchored", "revoked", "suspended", "superseded", "expiringWithin90Days")
     parts = [
         f"As of block {as_of['block']} ({as_of['time']}), chain {as_of['chainId']}; "
-        f'counts under {document["threshold"]} are withheld ("<{document["threshold"]}").',
+        f'counts under {document["threshold"]} are shown "<{document["threshold"]}", and counts '
+        '"withheld" would let one be worked out.',
         _table("Certificates", [certificates["totals"]], "batches", measures),
         _table("  by type", certificates["byType"], "type", measures),
         _table(

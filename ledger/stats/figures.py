@@ -7,7 +7,9 @@ breakdown add up to a published total (and the total of negative and positive cr
 to the events' total). A suppressed value that is the only unknown of a group could be
 subtracted back, and two unknowns whose sum is known and under ``threshold`` would narrow a
 small count down; so, until neither holds anywhere, the smallest published non-zero cell of
-such a group is suppressed too (its total when no cell is left). The test of this module
+such a group is suppressed too (its total when no cell is left), published as
+:data:`WITHHELD`: it is not small, so ``"<k"`` would be false, and knowing which cell is the
+small one gives a range for it no narrower than ``"<k"`` already says. The test of this module
 solves the published equations to check that nothing suppressed is determined.
 """
 
@@ -23,10 +25,21 @@ from ledger.catalogue import ReasonCode, scope_name
 from ledger.regions import province_of, region_name
 from ledger.stats.index import AsOf, StatsIndex
 
-__all__ = ["DEFAULT_THRESHOLD", "Group", "Path", "additive_groups", "stats_document", "suppress"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "WITHHELD",
+    "Group",
+    "Path",
+    "additive_groups",
+    "stats_document",
+    "suppress",
+]
 
 #: The default threshold k: counts under it are suppressed.
 DEFAULT_THRESHOLD: Final = 5
+#: A count withheld only so that a small one cannot be worked out from it (complementary
+#: suppression): its value is not under the threshold, so it is not written ``"<k"``.
+WITHHELD: Final = "withheld"
 _EXPIRY_WINDOW: Final = 90 * 86_400
 _MONTH: Final = "strftime('%Y-%m', {}, 'unixepoch')"
 _DISPUTE_OUTCOMES: Final = {5: "upheld", 2: "withdrawn", 3: "repaired"}
@@ -236,13 +249,15 @@ def _set(document: dict[str, Any], path: Path, value: object) -> None:
 
 
 def suppress(document: dict[str, Any], threshold: int) -> None:
-    """Replace small counts and their complements by ``"<k"`` in place (see the module)."""
+    """Replace small counts by ``"<k"`` and their complements by :data:`WITHHELD`, in place
+    (see the module)."""
     groups = additive_groups(document)
     values: dict[Path, int] = {}
     for total, cells in groups:
         for path in (total, *cells):
             values[path] = int(_get(document, path))
-    hidden = {path for path, value in values.items() if 0 < value < threshold}
+    small = {path for path, value in values.items() if 0 < value < threshold}
+    hidden = set(small)
     changed = True
     while changed:
         changed = False
@@ -260,7 +275,7 @@ def suppress(document: dict[str, Any], threshold: int) -> None:
                 hidden.add(candidates[0][1])
                 changed = True
     for path in hidden:
-        _set(document, path, f"<{threshold}")
+        _set(document, path, f"<{threshold}" if path in small else WITHHELD)
     for row in document["bundles"]["byLead"]:
         if not isinstance(row["completed"], int) or row["completed"] < threshold:
             row["medianDaysToComplete"] = None

@@ -71,7 +71,7 @@ def test_the_readable_table_and_its_refusals(tmp_path: Path) -> None:
         seed_statistics(session)
     text = succeeded(ledger(data_dir, "stats"))
     assert text.startswith("As of block ")
-    assert 'counts under 5 are withheld ("<5")' in text
+    assert 'counts under 5 are shown "<5", and counts "withheld" would let one' in text
     assert "residence-certificate" in text
     assert (data_dir / "stats-cli.sqlite3").is_file()
     # Its own index file where asked, and the threshold from the environment.

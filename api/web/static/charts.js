@@ -18,9 +18,10 @@ function node(tag, attributes = {}, ...children) {
   return element;
 }
 
-/** Whether ``value`` is a withheld count (a string such as "<5"). */
+/** Whether ``value`` is a withheld count: a small one ("<5") or one withheld so that a small one
+ * cannot be worked out from it ("withheld"). Either is a string, never a number. */
 export function withheld(value) {
-  return typeof value === "string" && value.startsWith("<");
+  return typeof value === "string";
 }
 
 /** The length a value is drawn with: a withheld count reaches up to the threshold. */
@@ -105,7 +106,7 @@ export function barChart({ groups, series, threshold, label, width, format }) {
         node(
           "text",
           { x: length + 6, y: y + barHeight - 3, class: "chart-value" },
-          withheld(value) ? value : format(value),
+          format(value),
         ),
       );
       y += barHeight + gap;
@@ -145,7 +146,7 @@ export function columnChart({ groups, series, threshold, label, width, format })
               class: "chart-value",
               "text-anchor": "middle",
             },
-            withheld(value) ? value : format(value),
+            format(value),
           ),
         );
       }

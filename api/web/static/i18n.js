@@ -145,7 +145,8 @@ const DICTIONARY = {
     "stats.loading": "正在加载统计数据…",
     "stats.asOf": "截至区块 {block}，北京时间 {time}",
     "stats.threshold":
-      "为防止识别到个人，少于 {k} 的数目显示为“<{k}”，能据以推算出它的其他数目也一并隐去。",
+      "为防止识别到个人，少于 {k} 的数目显示为“<{k}”；能据以推算出它的其他数目也一并隐去，显示为“不公开”。",
+    "stats.withheld": "不公开",
     "stats.downloadAll": "下载全部统计数据（JSON）",
     "stats.downloadCsv": "下载 CSV",
     "stats.downloadJson": "下载 JSON",
@@ -794,7 +795,8 @@ const DICTIONARY = {
     "stats.loading": "Loading the statistics…",
     "stats.asOf": "As of block {block}, {time} China time",
     "stats.threshold":
-      "So that nobody can be singled out, a count under {k} is shown as \"<{k}\", and so is any other count it could be worked out from.",
+      "So that nobody can be singled out, a count under {k} is shown as \"<{k}\", and any other count it could be worked out from is withheld too.",
+    "stats.withheld": "withheld",
     "stats.downloadAll": "Download all statistics (JSON)",
     "stats.downloadCsv": "Download CSV",
     "stats.downloadJson": "Download JSON",

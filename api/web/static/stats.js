@@ -39,10 +39,11 @@ const state = { stats: null, catalogue: null, failed: false };
 // Values as shown
 // ---------------------------------------------------------------------------------------------
 
-/** A count as the tables show it: grouped digits, or the withheld "<5" as sent. */
+/** A count as the tables and charts show it: grouped digits, a small one's "<5" as sent, or the
+ * word for a count withheld to protect a small one (its value is not small: not "<5"). */
 function count(value) {
   if (value === null || value === undefined) return t("common.none");
-  if (withheld(value)) return value;
+  if (withheld(value)) return value.startsWith("<") ? value : t("stats.withheld");
   return Number(value).toLocaleString(languageTag());
 }
 
