@@ -253,6 +253,18 @@ def test_guessing_is_limited_per_department(api: Api, monkeypatch: pytest.Monkey
 
 
 def test_no_identifier_in_the_database_the_log_or_any_answer(api: Api) -> None:
+    # A sequence of its own, so the scan holds whichever other tests ran before it here (under
+    # xdist, the others may run on another worker): grants by both kinds, a list, a redemption,
+    # refusals (one naming the identifier as a service), a revocation.
+    enterprise = bearer(api.enterprise_token)
+    citizen_grant = granted(api)
+    enterprise_grant = grant(api, enterprise, service=ENTERPRISE_SERVICE).json()
+    listed(api, citizen_grant["consentId"])
+    redeem(api, enterprise_grant["code"])
+    redeem(api, "00000-00000")
+    grant(api, service=api.prepared.citizen)
+    grant(api, enterprise, service=CITIZEN_SERVICE)
+    call(api, "DELETE", f"/v1/me/consents/{citizen_grant['consentId']}", headers=api.citizen)
     people = [Person("", api.prepared.citizen), Person("", api.prepared.enterprise)]
     looked_for = {label: value for label, value in needles(people).items() if label[:3] == "id "}
     database = api.prepared.settings.service_db_path
@@ -262,7 +274,7 @@ def test_no_identifier_in_the_database_the_log_or_any_answer(api: Api) -> None:
         "log": "\n".join(LOG).encode("utf-8"),
         "answers": b"\n".join(BODIES),
     }
-    assert len(BODIES) > 40
+    assert len(BODIES) >= 8
     assert LOG, "the service logged nothing: the scan would prove nothing"
     for place, content in places.items():
         found = [label for label, value in looked_for.items() if value in content]

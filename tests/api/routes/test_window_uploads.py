@@ -274,6 +274,14 @@ def test_form_and_document_refusals(api: Api) -> None:
 
 
 def test_no_identity_number_in_answers_or_the_service_database(api: Api) -> None:
+    # A flow of its own, so the scan holds whichever other tests ran before it here (under
+    # xdist they may run on another worker): a consent taken, a forged document (it holds the
+    # identity number) verified and recorded, a refusal.
+    consent_id = consent(api)
+    document = forged(api)
+    assert verify(api, consent_id, document).status_code == 200
+    assert report(api, consent_id, document, reason="no-such-reason").status_code == 422
+    assert report(api, consent_id, document).status_code in (201, 202)
     looked_for = {
         label: value
         for label, value in needles([Person("", api.prepared.citizen)]).items()
@@ -285,7 +293,7 @@ def test_no_identity_number_in_answers_or_the_service_database(api: Api) -> None
         "its write-ahead log": database.with_name(database.name + "-wal").read_bytes(),
         "answers": b"\n".join(BODIES),
     }
-    assert len(BODIES) > 30
+    assert len(BODIES) >= 5
     for place, content in places.items():
         found = [label for label, value in looked_for.items() if value in content]
         assert not found, f"{place} holds {found}"
