@@ -140,6 +140,13 @@ def test_the_chinese_statistics_show_charts_tables_and_withheld_cells(
         assert withheld.count() >= 1
         assert float(withheld.first.get_attribute("width") or 0) > 0
         expect(figure.locator("td.withheld", has_text="<5").first).to_be_visible()
+        # Beijing's count protects Guangdong's: withheld, in words, not "<5" (it is not small);
+        # and only withheld cells are styled so, never a number.
+        beijing = next(row for row in rows if row[0] == "北京市")
+        assert beijing[1] == "不公开"
+        styled = page.locator("td.withheld").all_inner_texts()
+        assert styled
+        assert {text.strip() for text in styled} <= {"<5", "不公开"}
         # Names from the catalogue and the region table, in Chinese.
         assert [row[0] for row in table_rows(page, "certificates-by-type")[1:]] == [
             "营业执照",

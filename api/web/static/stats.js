@@ -218,6 +218,11 @@ function downloads(figure, rows, text) {
   return el("p", { class: "stats-downloads" }, asCsv, asJson);
 }
 
+/** Whether a table cell's text (a count as ``count`` wrote it) stands for a withheld count. */
+function shownWithheld(text) {
+  return typeof text === "string" && (text.startsWith("<") || text === t("stats.withheld"));
+}
+
 function dataTable(figure, text) {
   return el(
     "div",
@@ -237,7 +242,7 @@ function dataTable(figure, text) {
             {},
             el("th", { scope: "row" }, first),
             cells.map((cell) =>
-              el("td", { class: withheld(cell) ? "num withheld" : "num" }, cell),
+              el("td", { class: shownWithheld(cell) ? "num withheld" : "num" }, cell),
             ),
           ),
         ),
