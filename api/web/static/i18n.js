@@ -982,7 +982,7 @@ const DICTIONARY = {
     "citizen.fitCertificateNoEnd": "issued by {department}, no expiry",
     "citizen.consentsHeading": "My consents",
     "citizen.consentsEmpty": "You have not granted any consent yet.",
-    "citizen.consentFacts": "{mode} · used {uses} times · granted {created} · expires {expires}",
+    "citizen.consentFacts": "{mode} · uses: {uses} · granted {created} · expires {expires}",
     "citizen.revokeConsent": "Revoke",
     "citizen.revokeConsentLabel": "Revoke the consent for \"{service}\"",
     "citizen.consentRevoked": "Consent revoked: the window can no longer use the code.",
